@@ -1,0 +1,67 @@
+/**
+ * The one entry point. It parses the command word, runs the command, and is the only place that prints errors and
+ * chooses the exit status (citty's runMain habit). Commands are imported lazily so `mcp-perf proxy` does not load
+ * the harness, and `mcp-perf run` does not load the proxy.
+ */
+import type { CliIo, Command } from './command.js';
+import { ExitCode, McpPerfError, type ExitCodeValue } from './errors.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'run scenarios, diff against the baseline, write results.json and report.html', load: async () => (await import('./commands/run.js')).runCommand },
+  report: { summary: 'render report.html from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },
+  mock: { summary: 'run a fake MCP server (Streamable HTTP) with latency and payload knobs', load: async () => (await import('../mock-upstreams/main.js')).mockCommand },
+  proxy: { summary: 'run the MCP reverse proxy under test', load: async () => (await import('../proxy/main.js')).proxyCommand },
+  relay: { summary: 'run a raw TCP relay (the floor any proxy can reach)', load: async () => (await import('../proxy/main.js')).relayCommand },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: mcp-perf <command> [options]',
+    '',
+    'A performance harness for MCP proxies.',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `mcp-perf <command> --help` for a command\'s options.',
+    '',
+    'Exit codes: 0 ok, 1 unexpected error, 2 usage or input error, 99 thresholds failed, 130 interrupted.',
+    '',
+  ].join('\n');
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${(await import('./version.js')).VERSION}\n`);
+    return ExitCode.OK;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.stderr.write(`mcp-perf: unknown command "${name}"\n\n${usage()}`);
+    return ExitCode.USAGE;
+  }
+  try {
+    return await (await entry.load()).run(rest, io);
+  } catch (err) {
+    if (err instanceof McpPerfError) {
+      io.stderr.write(`mcp-perf ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr.write(`mcp-perf ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.ERROR;
+  }
+}
+
+export async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+  // Let stdout drain before exiting: a piped consumer (a test, `| tee`) must get every line.
+  process.exitCode = code;
+  if (process.stdout.writableNeedDrain) await new Promise((r) => process.stdout.once('drain', r));
+  process.exit(code);
+}

@@ -1,0 +1,142 @@
+/** `mcp-perf run`: measure, write results.json, diff against the baseline, render the report, choose the exit code. */
+import { join } from 'node:path';
+import type { Command } from '../command.js';
+import { diffAgainstBaseline } from '../baseline/diff.js';
+import { RUN_DEFAULTS, validateRunConfig } from '../config/run-config.js';
+import { ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../errors.js';
+import { createProgress } from '../output/progress.js';
+import { renderDiff, renderSummary } from '../output/summary.js';
+import { readResults, writeResults } from '../results/io.js';
+import type { BaselineComparison, ResultsFile } from '../results/schema.js';
+import { ProcessGroup } from '../runner/children.js';
+import { estimateMs, runScenarios } from '../runner/run.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+import { PROFILES } from '../../scenarios/define.js';
+
+const help = `Usage: mcp-perf run [scenario…] [options]
+
+Runs scenarios (all of them when none is named), writes results.json and report.html, and diffs the
+run against the baseline, printing metric / baseline / now / delta / verdict.
+
+Scenarios: ${[...SCENARIOS.keys()].join(', ')}
+
+Options:
+  -p, --profile NAME     ${PROFILES.join(' | ')} (default ${RUN_DEFAULTS.profile}; quick takes under a minute)
+  -o, --out DIR          where to write results.json and report.html (default ${RUN_DEFAULTS.outRoot}/<timestamp>)
+      --json             print the results JSON on stdout; progress and tables go to stderr
+      --baseline FILE    the baseline to diff against (default baseline/measurements.json of this package)
+      --update-baseline  write this run as the new baseline (relative thresholds then compare it with itself)
+      --no-report        skip report.html
+      --timeout-s N      abort the run after N seconds (default: twice the expected length plus a minute)
+  -h, --help             this text
+
+Exit codes: 0 all thresholds passed; 99 a threshold failed or a scenario failed; 2 bad flags or a bad
+baseline file; 130 interrupted (Ctrl-C / SIGTERM); 1 anything unexpected.
+Every process the run starts is ended on every path out, including Ctrl-C and the timeout.
+`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run scenarios, diff against the baseline, write results.json and report.html',
+  help,
+  async run(argv, io) {
+    const config = validateRunConfig(argv, io.cwd);
+    if (config.help) {
+      io.stdout.write(help);
+      return ExitCode.OK;
+    }
+    // Read the baseline before measuring: a corrupted one is a clear error now, not after a minute of load.
+    const { baseline, unavailable } = await loadBaseline(config.baselinePath, config.updateBaseline);
+
+    const info = config.json ? io.stderr : io.stdout;
+    const expectedMs = config.scenarios.reduce((sum, s) => sum + estimateMs(s, config.profile), 0);
+    const timeoutMs = config.timeoutMs > 0 ? config.timeoutMs : expectedMs * 2 + 60_000;
+    const progress = createProgress(info, Boolean((info as { isTTY?: boolean }).isTTY) && !io.env.CI, expectedMs);
+    const group = new ProcessGroup();
+    const controller = new AbortController();
+
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        info.write(`\n${signal}: stopping the run and its processes (again to force)…\n`);
+        controller.abort(new InterruptedError(signal));
+      } else {
+        group.killAllNow();
+        process.exit(ExitCode.INTERRUPTED);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const watchdog = setTimeout(() => {
+      controller.abort(new McpPerfError('MCP_PERF_TIMEOUT', `the run exceeded its time limit of ${Math.round(timeoutMs / 1000)} s and was stopped`));
+    }, timeoutMs);
+    watchdog.unref();
+
+    let results: ResultsFile;
+    try {
+      info.write(`mcp-perf run: ${config.scenarios.map((s) => s.name).join(', ')} — profile ${config.profile}, about ${Math.round(expectedMs / 1000)} s\n`);
+      results = await runScenarios({ scenarios: config.scenarios, profile: config.profile, cwd: io.cwd, group, signal: controller.signal, emit: progress.sink });
+    } finally {
+      progress.stop();
+      clearTimeout(watchdog);
+      await group.stopAll();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+
+    const resultsPath = join(config.outDir, 'results.json');
+    if (results.run.interrupted) {
+      await writeResults(resultsPath, results);
+      info.write(`partial results (${results.scenarios.length} completed scenario(s)) written to ${resultsPath}\n`);
+      throw controller.signal.reason instanceof McpPerfError ? controller.signal.reason : new InterruptedError('abort');
+    }
+
+    const diff: BaselineComparison = baseline === null
+      ? { ...diffAgainstBaseline(results, null, config.baselinePath), unavailable: unavailable ?? 'none' }
+      : diffAgainstBaseline(results, baseline, config.baselinePath);
+    results = { ...results, baseline: diff };
+    await writeResults(resultsPath, results);
+
+    let reportPath: string | undefined;
+    if (config.report) {
+      const { writeReport } = await import('../../reports/render.js');
+      reportPath = await writeReport(results, join(config.outDir, 'report.html'));
+    }
+
+    info.write(renderSummary(results));
+    info.write(renderDiff(diff));
+    if (diff.unavailable !== undefined) info.write(renderDiff({ ...diff, unavailable: undefined }));
+    info.write(`\nresults: ${resultsPath}\n${reportPath !== undefined ? `report:  ${reportPath}\n` : ''}`);
+    if (config.json) io.stdout.write(JSON.stringify(results, null, 2) + '\n');
+
+    let failed = diff.failed;
+    if (config.updateBaseline) failed = await updateBaseline(results, config.baselinePath, info);
+    return failed === 0 ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
+  },
+};
+
+async function loadBaseline(path: string, replacing: boolean): Promise<{ baseline: ResultsFile | null; unavailable?: string }> {
+  try {
+    return { baseline: await readResults(path, 'baseline') };
+  } catch (err) {
+    if (!(err instanceof ResultsFileError)) throw err;
+    if (err.code === 'MCP_PERF_BASELINE_MISSING') {
+      return { baseline: null, unavailable: `no baseline at ${path}; relative thresholds are skipped. Create one with \`mcp-perf run --update-baseline\`.` };
+    }
+    if (replacing) return { baseline: null, unavailable: `${err.message} — it will be replaced` };
+    throw new ResultsFileError('MCP_PERF_BASELINE_INVALID', `${err.message}\nFix or restore it (git checkout ${path}), point --baseline elsewhere, or rewrite it with --update-baseline.`);
+  }
+}
+
+/** Writes the run as the baseline; returns the failures left when relative thresholds compare the run with itself. */
+async function updateBaseline(results: ResultsFile, path: string, info: NodeJS.WritableStream): Promise<number> {
+  const failedScenarios = results.scenarios.filter((s) => s.state === 'failed').map((s) => s.name);
+  if (failedScenarios.length > 0) {
+    throw new McpPerfError('MCP_PERF_BASELINE_INVALID', `not updating the baseline: scenario(s) ${failedScenarios.join(', ')} failed`, { exitCode: ExitCode.THRESHOLDS_FAILED });
+  }
+  await writeResults(path, { ...results, baseline: null });
+  const self = diffAgainstBaseline(results, results, path);
+  info.write(`baseline updated: ${path}${self.failed > 0 ? ` (${self.failed} absolute threshold(s) fail even so)` : ''}\n`);
+  return self.failed;
+}

@@ -1,0 +1,191 @@
+/**
+ * A lean MCP Streamable HTTP client for load: initialize handshake, then tools/call with unique JSON-RPC ids, each
+ * answer checked for its id. It is not the SDK client on purpose — the generator must spend as little CPU per
+ * request as it can — and the SDK client is used against the same servers in the tests to keep us honest.
+ * Failures are data: every call resolves to an outcome, never throws.
+ */
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+
+export const LOAD_PROTOCOL_VERSION = '2025-11-25';
+
+export type CallErrorKind = 'http_status' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
+export type CallOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: CallErrorKind; readonly detail: string };
+
+export interface SessionTarget {
+  readonly url: URL;
+  readonly pool: Pool;
+  /** Per-request time limit (headers and body). */
+  readonly requestTimeoutMs: number;
+}
+
+export function createTargetPool(url: URL, connections: number): Pool {
+  return new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+}
+
+export class McpHttpSession {
+  readonly #target: SessionTarget;
+  readonly #headers: Record<string, string>;
+  readonly sessionId: string;
+
+  private constructor(target: SessionTarget, sessionId: string, protocolVersion: string) {
+    this.#target = target;
+    this.sessionId = sessionId;
+    this.#headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': sessionId,
+      'mcp-protocol-version': protocolVersion,
+    };
+  }
+
+  /** initialize → Mcp-Session-Id → notifications/initialized. Throws (this is set-up, not measurement). */
+  static async open(target: SessionTarget, clientName = 'mcp-perf-load'): Promise<McpHttpSession> {
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: LOAD_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: clientName, version: '0.1.0' } },
+    });
+    const res = await target.pool.request({
+      path: target.url.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: init,
+      headersTimeout: target.requestTimeoutMs,
+      bodyTimeout: target.requestTimeoutMs,
+    });
+    const text = await res.body.text();
+    const sessionId = res.headers['mcp-session-id'];
+    if (res.statusCode !== 200 || typeof sessionId !== 'string') {
+      throw new Error(`initialize at ${target.url.href} answered HTTP ${res.statusCode} without a session id: ${text.slice(0, 200)}`);
+    }
+    const answer = findResponse(text, String(res.headers['content-type'] ?? ''), 0);
+    const version = (answer as { result?: { protocolVersion?: unknown } } | undefined)?.result?.protocolVersion;
+    if (typeof version !== 'string') throw new Error(`initialize at ${target.url.href} returned no protocolVersion: ${text.slice(0, 200)}`);
+    const session = new McpHttpSession(target, sessionId, version);
+    const ack = await target.pool.request({
+      path: target.url.pathname,
+      method: 'POST',
+      headers: session.#headers,
+      body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    });
+    await ack.body.dump();
+    if (ack.statusCode !== 202) throw new Error(`notifications/initialized answered HTTP ${ack.statusCode}, expected 202`);
+    return session;
+  }
+
+  /** Sends one JSON-RPC request body whose id is `id`, and checks the answer carries that id and no error. */
+  call(id: number, body: string): Promise<CallOutcome> {
+    const t = this.#target;
+    return new Promise<CallOutcome>((resolve) => {
+      t.pool.dispatch(
+        { path: t.url.pathname, method: 'POST', headers: this.#headers, body, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs },
+        new CallHandler(id, resolve),
+      );
+    });
+  }
+
+  /** DELETE: ends the session upstream. Errors are ignored: the server may already be gone. */
+  async close(): Promise<void> {
+    try {
+      const res = await this.#target.pool.request({ path: this.#target.url.pathname, method: 'DELETE', headers: this.#headers, headersTimeout: 2_000 });
+      await res.body.dump();
+    } catch {
+      // best effort
+    }
+  }
+}
+
+const OK: CallOutcome = Object.freeze({ ok: true });
+
+/**
+ * The generator's hot path: undici's dispatch with a handler that only gathers the body and checks it. The
+ * `request()` API builds a Readable per response; on this machine that doubled the generator's CPU per request, and
+ * a generator that works hard adds its own delay to every latency it reports.
+ */
+class CallHandler implements Dispatcher.DispatchHandler {
+  readonly #id: number;
+  readonly #resolve: (outcome: CallOutcome) => void;
+  #status = 0;
+  #contentType = '';
+  #chunks: Buffer[] = [];
+
+  constructor(id: number, resolve: (outcome: CallOutcome) => void) {
+    this.#id = id;
+    this.#resolve = resolve;
+  }
+
+  // undici treats a handler without onRequestStart as one of the deprecated shape.
+  onRequestStart(): void {}
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.#status = statusCode;
+    this.#contentType = String(headers['content-type'] ?? '');
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const text = (this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)).toString('utf8');
+    this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id));
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.#resolve(transportFailure(err));
+  }
+}
+
+/** Judges one answer: a 2xx carrying a JSON-RPC response with our id and no error is the only success. */
+export function checkAnswer(status: number, contentType: string, text: string, id: number): CallOutcome {
+  if (status < 200 || status > 299) return fail('http_status', `HTTP ${status}`);
+  const message = findResponse(text, contentType, id);
+  if (message === undefined) return fail('bad_response', `no JSON-RPC response in: ${text.slice(0, 120)}`);
+  const got = (message as { id?: unknown }).id;
+  if (got !== id) return fail('id_mismatch', `sent id ${id}, got ${JSON.stringify(got)}`);
+  if ('error' in message) return fail('rpc_error', JSON.stringify((message as { error: unknown }).error).slice(0, 200));
+  return OK;
+}
+
+function fail(kind: CallErrorKind, detail: string): CallOutcome {
+  return { ok: false, kind, detail };
+}
+
+function transportFailure(err: unknown): CallOutcome {
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return fail('timeout', err.message);
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') return fail('connect', code);
+  return fail('reset', code || String(err));
+}
+
+/**
+ * The JSON-RPC response in a body: the object itself for application/json; for text/event-stream, the first event
+ * whose data is a response (one with `result` or `error`), preferring the one carrying `expectedId`.
+ */
+export function findResponse(text: string, contentType: string, expectedId: number): object | undefined {
+  if (!contentType.includes('text/event-stream')) return parseObject(text);
+  let fallback: object | undefined;
+  for (const event of text.split(/\r?\n\r?\n/)) {
+    const data = event
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+      .join('\n');
+    if (data === '') continue;
+    const message = parseObject(data);
+    if (message === undefined || !('result' in message || 'error' in message)) continue;
+    if ((message as { id?: unknown }).id === expectedId) return message;
+    fallback ??= message;
+  }
+  return fallback;
+}
+
+function parseObject(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * CPU time of another process, read from /proc. `/proc/<pid>/task/<tid>/schedstat` gives nanoseconds on CPU per
+ * thread; summing the threads counts the libuv pool and V8's helpers too. Where schedstat is missing we fall back to
+ * utime+stime from `/proc/<pid>/stat`, which counts in clock ticks (10 ms at USER_HZ=100).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+const USER_HZ = 100; // Linux exposes USER_HZ=100 to user space on every mainstream architecture.
+
+/** Total CPU time of a process in microseconds, or undefined when /proc cannot tell (process gone, not Linux). */
+export function processCpuMicros(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const field = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0];
+      ns += Number(field);
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1000;
+  } catch {
+    // fall through to /proc/<pid>/stat
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields are counted after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    return Number.isFinite(ticks) ? (ticks * 1_000_000) / USER_HZ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set size in bytes from /proc/<pid>/status (VmRSS), or undefined. */
+export function processRssBytes(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,38 @@
+/** Number formatting shared by the terminal tables and the HTML report. */
+import type { Unit } from '../results/schema.js';
+
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const dec = (digits: number): Intl.NumberFormat => new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function formatValue(value: number | null, unit: Unit): string {
+  if (value === null) return '—';
+  switch (unit) {
+    case 'us':
+      return `${int.format(value)} µs`;
+    case 'rps':
+      return `${int.format(value)}/s`;
+    case 'pct':
+      return `${dec(2).format(value)}%`;
+    case 'ratio':
+      return `${dec(3).format(value)}×`;
+    case 'count':
+      return int.format(value);
+  }
+}
+
+export function formatDelta(pct: number | null): string {
+  if (pct === null) return '—';
+  return `${pct > 0 ? '+' : ''}${dec(1).format(pct)}%`;
+}
+
+export function formatMs(ms: number): string {
+  return ms < 10_000 ? `${dec(1).format(ms / 1000)}s` : `${int.format(ms / 1000)}s`;
+}
+
+/** Left-aligns the first column, right-aligns the rest. */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,79 @@
+/** The terminal summary of a run: per-target latency and throughput, then the baseline diff with verdicts. */
+import type { BaselineComparison, ResultsFile } from '../results/schema.js';
+import { formatDelta, formatValue, table } from './format.js';
+
+const VERDICT_MARK = { pass: '✔ pass', fail: '✘ FAIL', miss: '○ goal missed', info: '', 'no-baseline': '? no baseline' } as const;
+
+export function renderSummary(results: ResultsFile): string {
+  const out: string[] = [];
+  for (const s of results.scenarios) {
+    if (s.state === 'failed') {
+      out.push(`${s.name}: FAILED — ${s.error}\n`);
+      continue;
+    }
+    out.push(`\n${s.name} (${s.profile}): ${s.description}\n`);
+    const us = (v: number): string => formatValue(v, 'us');
+    out.push(
+      table(
+        ['target', 'p50', 'p90', 'p99', 'p99.9', 'max', 'throughput', 'errors', 'CPU/req'],
+        Object.entries(s.targets).map(([name, t]) => [
+          name,
+          us(t.latency.summary.p50_us),
+          us(t.latency.summary.p90_us),
+          us(t.latency.summary.p99_us),
+          us(t.latency.summary['p99.9_us']),
+          us(t.latency.summary.max_us),
+          formatValue(t.throughputRps, 'rps'),
+          String(Object.values(t.errors).reduce((a, b) => a + b, 0)),
+          t.cpuUsPerRequest.closed === null ? '—' : us(t.cpuUsPerRequest.closed),
+        ]),
+      ),
+    );
+    const added = Object.keys(s.targets).filter((t) => s.metrics[`${t}.added.p50_us`] !== undefined);
+    if (added.length > 0) {
+      out.push('\nadded latency vs direct:\n');
+      out.push(
+        table(
+          ['target', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'throughput ratio'],
+          added.map((t) => [
+            t,
+            ...(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map(
+              (p) => `${formatValue(s.metrics[`${t}.added.${p}_us`]!.value, 'us')} (${formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct')})`,
+            ),
+            formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'),
+          ]),
+        ),
+      );
+    }
+    for (const w of s.warnings) out.push(`⚠ ${w}\n`);
+  }
+  return out.join('');
+}
+
+/** Rows with thresholds, plus a few headline figures; everything else is in results.json and the report. */
+const HEADLINE = /\.(latency\.(p50|p99)_us|throughput_rps|throughput_vs_relay|cpu_us_per_req)$/;
+
+export function renderDiff(diff: BaselineComparison): string {
+  if (diff.unavailable !== undefined) return `\nbaseline: ${diff.unavailable}\n`;
+  const out: string[] = [`\nagainst baseline ${diff.baselinePath}${diff.baselineCommit ? ` (commit ${diff.baselineCommit.slice(0, 10)}` : ' ('}${diff.baselineStartedAt ? `, ${diff.baselineStartedAt}` : ''})\n`];
+  if (diff.machineMismatch) {
+    out.push('⚠ WARNING: the baseline was measured on a different machine (CPU, cores, memory, OS or Node differ).\n  Absolute figures do not transfer between machines; ratios such as overhead % may.\n');
+  }
+  const rows = diff.rows.filter((r) => r.thresholds.length > 0 || r.goals.length > 0 || r.verdict === 'fail' || HEADLINE.test(r.metric));
+  out.push(
+    table(
+      ['metric', 'baseline', 'now', 'delta', 'verdict', 'threshold'],
+      rows.map((r) => [
+        `${r.scenario} ${r.metric}`,
+        formatValue(r.baseline, r.unit),
+        formatValue(r.now, r.unit),
+        formatDelta(r.deltaPct),
+        VERDICT_MARK[r.verdict],
+        [...r.thresholds, ...r.goals.map((g) => `goal: ${g}`)].join('; ') || (r.note ?? ''),
+      ]),
+    ),
+  );
+  out.push(diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold${diff.failed === 1 ? '' : 's'} FAILED`);
+  out.push(diff.missed > 0 ? `; ${diff.missed} goal${diff.missed === 1 ? '' : 's'} not met yet (shown, not gating)\n` : '\n');
+  return out.join('');
+}

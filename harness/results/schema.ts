@@ -1,0 +1,134 @@
+/**
+ * The results file: the only contract between measuring, diffing and reporting. A report can be re-rendered, and two
+ * runs compared, from files alone. Bump SCHEMA_VERSION on any change a reader of the old shape would misread.
+ */
+import type { Environment } from '../measure/environment.js';
+import type { LatencySummary } from '../measure/histogram.js';
+
+export const RESULTS_SCHEMA = 'mcp-perf/results';
+export const SCHEMA_VERSION = 1;
+
+export type Unit = 'us' | 'pct' | 'rps' | 'count' | 'ratio';
+
+/** One number a scenario produced; `better` tells the diff which way is good. */
+export interface Metric {
+  readonly value: number;
+  readonly unit: Unit;
+  readonly better: 'lower' | 'higher' | 'none';
+}
+
+export interface TargetResult {
+  readonly url: string;
+  /** Open-model latency from the intended send time, all trials merged. */
+  readonly latency: { readonly histogram: string; readonly summary: LatencySummary };
+  /** Closed-model service time (from the actual send), all trials merged. */
+  readonly serviceTime: { readonly histogram: string; readonly summary: LatencySummary };
+  /** Closed-model completions per second, median over trials. */
+  readonly throughputRps: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly errorSamples: readonly string[];
+  /** CPU used by the process in the target's seat (proxy, relay; the mock for direct), µs per request. */
+  readonly cpuUsPerRequest: { readonly open: number | null; readonly closed: number | null };
+}
+
+export interface TrialRecord {
+  readonly phase: 'latency' | 'throughput';
+  readonly trial: number;
+  readonly target: string;
+  readonly asked: { readonly rate?: number; readonly concurrency?: number; readonly durationMs: number };
+  readonly achieved: {
+    readonly rate: number;
+    readonly sent: number;
+    readonly completed: number;
+    readonly ok: number;
+    readonly lateSends: number;
+    readonly dropped: number;
+    readonly maxSendLagUs: number;
+    readonly durationMs: number;
+  };
+  readonly p50_us: number;
+  readonly p99_us: number;
+  readonly errors: number;
+  readonly generatorCpuPct: number;
+  readonly targetCpuUs: number | null;
+}
+
+interface ScenarioBase {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: string;
+  readonly profile: string;
+  /** The scenario's settings as they were run, for the reader. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+export interface CompletedScenario extends ScenarioBase {
+  readonly state: 'completed';
+  readonly metrics: Readonly<Record<string, Metric>>;
+  readonly targets: Readonly<Record<string, TargetResult>>;
+  readonly trials: readonly TrialRecord[];
+  /** Warnings about the measurement itself (e.g. a saturated generator): numbers after one are suspect. */
+  readonly warnings: readonly string[];
+}
+
+export interface FailedScenario extends ScenarioBase {
+  readonly state: 'failed';
+  readonly error: string;
+}
+
+export type ScenarioResult = CompletedScenario | FailedScenario;
+
+/** fail: a threshold failed (gates the exit code); miss: only a goal failed (shown, does not gate). */
+export type Verdict = 'pass' | 'fail' | 'miss' | 'info' | 'no-baseline';
+
+export interface DiffRow {
+  readonly scenario: string;
+  readonly metric: string;
+  readonly unit: Unit;
+  readonly baseline: number | null;
+  readonly now: number | null;
+  /** Percentage change against the baseline, when both exist and the baseline is not zero. */
+  readonly deltaPct: number | null;
+  readonly verdict: Verdict;
+  /** The thresholds that decided the verdict. */
+  readonly thresholds: readonly string[];
+  /** The goals on this metric. */
+  readonly goals: readonly string[];
+  readonly note?: string;
+}
+
+export interface BaselineComparison {
+  readonly baselinePath: string;
+  readonly baselineCommit: string | null;
+  readonly baselineStartedAt: string | null;
+  /** Set when the baseline was measured on another machine: absolute figures do not transfer. */
+  readonly machineMismatch: boolean;
+  readonly rows: readonly DiffRow[];
+  readonly failed: number;
+  /** Goals missed (not counted in `failed`). */
+  readonly missed: number;
+  /** Why there is no comparison, when there is none (missing baseline). */
+  readonly unavailable?: string;
+}
+
+export interface ResultsFile {
+  readonly schema: typeof RESULTS_SCHEMA;
+  readonly schemaVersion: typeof SCHEMA_VERSION;
+  readonly tool: { readonly name: 'mcp-perf'; readonly version: string };
+  readonly run: {
+    readonly id: string;
+    readonly startedAt: string;
+    readonly finishedAt: string;
+    readonly profile: string;
+    readonly scenarios: readonly string[];
+    readonly interrupted: boolean;
+  };
+  readonly environment: Environment;
+  readonly scenarios: readonly ScenarioResult[];
+  /** The diff against the baseline made at run time, so the report can show it from this file alone. */
+  readonly baseline: BaselineComparison | null;
+}

@@ -1,0 +1,261 @@
+/**
+ * Runs a comparison scenario: starts the mock, the proxy and the relay as processes, opens MCP sessions on each
+ * target, warms every target up, then runs interleaved trials (A B C A B C …) so machine drift hits all targets
+ * alike — first open-model latency trials, then closed-model throughput trials with the mock's latency at zero.
+ */
+import type { ComparisonProfile, ComparisonScenario, TargetName } from '../../scenarios/define.js';
+import { runClosedModel } from '../load/closed-model.js';
+import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
+import { runOpenModel } from '../load/open-model.js';
+import { CallSource, type LoadOutcome } from '../load/outcome.js';
+import { processCpuMicros } from '../measure/cpu.js';
+import { encodeHistogram, mergeHistograms, summarise, type Histogram, type LatencySummary } from '../measure/histogram.js';
+import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
+import type { ProcessGroup } from './children.js';
+import type { EventSink } from './events.js';
+
+export interface ComparisonRun {
+  readonly scenario: ComparisonScenario;
+  readonly profileName: string;
+  readonly profile: ComparisonProfile;
+  readonly group: ProcessGroup;
+  readonly signal: AbortSignal;
+  readonly emit: EventSink;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const THROUGHPUT_WARMUP_MS = 1_000;
+const SATURATED_GENERATOR_CPU_PCT = 90;
+const LATE_SEND_WARN_FRACTION = 0.01;
+
+interface Seat {
+  readonly name: TargetName;
+  readonly target: SessionTarget;
+  /** The process whose CPU is charged to this target: the proxy, the relay, or the mock itself for direct. */
+  readonly pid: number;
+  readonly sessions: McpHttpSession[];
+  readonly latency: Histogram[];
+  readonly service: Histogram[];
+  readonly rates: number[];
+  readonly errors: Record<string, number>;
+  readonly errorSamples: string[];
+  readonly cpu: { open: { us: number; requests: number }; closed: { us: number; requests: number } };
+}
+
+export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
+  const { scenario, profile, group, signal, emit } = run;
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+
+  const mock = await group.start('mock', [
+    'mock',
+    'http',
+    '--latency-ms',
+    String(scenario.mock.latencyMs),
+    '--payload-bytes',
+    String(scenario.mock.payloadBytes),
+    '--response',
+    scenario.mock.response,
+  ]);
+  const urls: Record<TargetName, { url: string; pid: number }> = { direct: { url: mock.url, pid: mock.pid }, proxied: { url: '', pid: -1 }, relay: { url: '', pid: -1 } };
+  const processes = [mock];
+  if (scenario.targets.includes('proxied')) {
+    const proxy = await group.start('proxy', ['proxy', '--upstream', mock.url]);
+    urls.proxied = { url: proxy.url, pid: proxy.pid };
+    processes.push(proxy);
+  }
+  if (scenario.targets.includes('relay')) {
+    const relay = await group.start('relay', ['relay', '--upstream', mock.url]);
+    urls.relay = { url: relay.url, pid: relay.pid };
+    processes.push(relay);
+  }
+  emit({ type: 'processes-ready', scenario: scenario.name, processes: processes.map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+
+  const seats: Seat[] = [];
+  try {
+    for (const name of scenario.targets) {
+      const url = new URL(urls[name].url);
+      const target: SessionTarget = { url, pool: createTargetPool(url, 64), requestTimeoutMs: REQUEST_TIMEOUT_MS };
+      const seat: Seat = {
+        name,
+        target,
+        pid: urls[name].pid,
+        sessions: [],
+        latency: [],
+        service: [],
+        rates: [],
+        errors: {},
+        errorSamples: [],
+        cpu: { open: { us: 0, requests: 0 }, closed: { us: 0, requests: 0 } },
+      };
+      seats.push(seat);
+      for (let i = 0; i < scenario.sessions; i++) seat.sessions.push(await McpHttpSession.open(target));
+    }
+
+    const trials: TrialRecord[] = [];
+    const warnings = new Set<string>();
+    const openSources = new Map(seats.map((s) => [s, new CallSource(s.sessions, {})]));
+    const closedSources = new Map(seats.map((s) => [s, new CallSource(s.sessions, { latencyMs: 0 })]));
+
+    const open = (seat: Seat, durationMs: number): Promise<LoadOutcome> =>
+      runOpenModel({ rate: profile.rate, durationMs, maxInFlight: scenario.maxInFlight, source: openSources.get(seat)!, signal });
+    const closed = (seat: Seat, durationMs: number): Promise<LoadOutcome> =>
+      runClosedModel({ concurrency: scenario.throughputConcurrency, durationMs, source: closedSources.get(seat)!, signal });
+
+    const phases = [
+      { phase: 'latency' as const, warmupMs: profile.warmupMs, trialMs: profile.latencyTrialMs, drive: open },
+      { phase: 'throughput' as const, warmupMs: Math.min(profile.warmupMs, THROUGHPUT_WARMUP_MS), trialMs: profile.throughputTrialMs, drive: closed },
+    ];
+    for (const { phase, warmupMs, trialMs, drive } of phases) {
+      for (const seat of seats) {
+        if (signal.aborted) break;
+        emit({ type: 'trial-start', scenario: scenario.name, phase: 'warmup', trial: 0, trials: profile.trials, target: seat.name, elapsedMs: elapsed() });
+        const w = await drive(seat, warmupMs);
+        emit({ type: 'trial-end', scenario: scenario.name, phase: 'warmup', trial: 0, trials: profile.trials, target: seat.name, elapsedMs: elapsed(), askedRate: w.asked.rate ?? null, achievedRate: w.achieved.rate, errors: w.achieved.completed - w.achieved.ok });
+      }
+      for (let trial = 1; trial <= profile.trials && !signal.aborted; trial++) {
+        for (const seat of seats) {
+          if (signal.aborted) break;
+          emit({ type: 'trial-start', scenario: scenario.name, phase, trial, trials: profile.trials, target: seat.name, elapsedMs: elapsed() });
+          const cpuBefore = processCpuMicros(seat.pid);
+          const outcome = await drive(seat, trialMs);
+          const cpuAfter = processCpuMicros(seat.pid);
+          const targetCpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null;
+          trials.push(record(phase, trial, seat, outcome, targetCpuUs, warnings));
+          absorb(seat, phase, outcome, targetCpuUs);
+          emit({ type: 'trial-end', scenario: scenario.name, phase, trial, trials: profile.trials, target: seat.name, elapsedMs: elapsed(), askedRate: outcome.asked.rate ?? null, achievedRate: outcome.achieved.rate, errors: outcome.achieved.completed - outcome.achieved.ok });
+        }
+      }
+    }
+
+    const targets: Record<string, TargetResult> = {};
+    const summaries = new Map<Seat, { latency: LatencySummary; rps: number }>();
+    for (const seat of seats) {
+      const latency = mergeHistograms(seat.latency);
+      const service = mergeHistograms(seat.service);
+      const result: TargetResult = {
+        url: seat.target.url.href,
+        latency: { histogram: encodeHistogram(latency), summary: summarise(latency) },
+        serviceTime: { histogram: encodeHistogram(service), summary: summarise(service) },
+        throughputRps: round(median(seat.rates), 1),
+        errors: seat.errors,
+        errorSamples: seat.errorSamples,
+        cpuUsPerRequest: { open: perRequest(seat.cpu.open), closed: perRequest(seat.cpu.closed) },
+      };
+      targets[seat.name] = result;
+      summaries.set(seat, { latency: result.latency.summary, rps: result.throughputRps });
+    }
+
+    return {
+      name: scenario.name,
+      description: scenario.description,
+      kind: scenario.kind,
+      profile: run.profileName,
+      settings: { ...profile, mock: scenario.mock, targets: scenario.targets, sessions: scenario.sessions, throughputConcurrency: scenario.throughputConcurrency, maxInFlight: scenario.maxInFlight },
+      thresholds: scenario.thresholds,
+      goals: scenario.goals,
+      state: 'completed',
+      metrics: comparisonMetrics(seats, targets, trials),
+      targets,
+      trials,
+      warnings: [...warnings],
+    };
+  } finally {
+    for (const seat of seats) {
+      await Promise.all(seat.sessions.map((s) => s.close()));
+      await seat.target.pool.destroy();
+    }
+  }
+}
+
+function record(phase: 'latency' | 'throughput', trial: number, seat: Seat, o: LoadOutcome, targetCpuUs: number | null, warnings: Set<string>): TrialRecord {
+  const summary = summarise(o.histogram);
+  const generatorCpuPct = round((o.generatorCpuUs / (o.achieved.durationMs * 1000)) * 100, 1);
+  if (o.model === 'open' && o.achieved.lateSends > o.achieved.sent * LATE_SEND_WARN_FRACTION) {
+    warnings.add(`load generator sent more than ${LATE_SEND_WARN_FRACTION * 100}% of requests late in ${seat.name} latency trial ${trial} (worst ${o.achieved.maxSendLagUs} µs): its tail includes the generator's own stall`);
+  }
+  if (o.achieved.dropped > 0) warnings.add(`load generator dropped ${o.achieved.dropped} sends (over ${o.asked.rate} req/s with too many outstanding): the target could not keep up`);
+  if (o.model === 'closed' && generatorCpuPct > SATURATED_GENERATOR_CPU_PCT) {
+    warnings.add(`load generator used over ${SATURATED_GENERATOR_CPU_PCT}% CPU in ${seat.name} throughput trials: that throughput is the generator's ceiling, not the target's`);
+  }
+  return {
+    phase,
+    trial,
+    target: seat.name,
+    asked: o.asked,
+    achieved: { ...o.achieved, rate: round(o.achieved.rate, 1), durationMs: round(o.achieved.durationMs, 1) },
+    p50_us: summary.p50_us,
+    p99_us: summary.p99_us,
+    errors: o.achieved.completed - o.achieved.ok,
+    generatorCpuPct,
+    targetCpuUs: targetCpuUs === null ? null : Math.round(targetCpuUs),
+  };
+}
+
+function absorb(seat: Seat, phase: 'latency' | 'throughput', o: LoadOutcome, targetCpuUs: number | null): void {
+  (phase === 'latency' ? seat.latency : seat.service).push(o.histogram);
+  if (phase === 'throughput') seat.rates.push(o.achieved.rate);
+  for (const [kind, n] of Object.entries(o.errors)) seat.errors[kind] = (seat.errors[kind] ?? 0) + (n ?? 0);
+  for (const s of o.errorSamples) if (seat.errorSamples.length < 5) seat.errorSamples.push(s);
+  if (targetCpuUs !== null) {
+    const cpu = phase === 'latency' ? seat.cpu.open : seat.cpu.closed;
+    cpu.us += targetCpuUs;
+    cpu.requests += o.achieved.completed;
+  }
+}
+
+const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p99.9'] as const;
+
+/** The flat metric map that thresholds and the baseline diff read. */
+function comparisonMetrics(seats: readonly Seat[], targets: Record<string, TargetResult>, trials: readonly TrialRecord[]): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
+  const us = (value: number): Metric => ({ value, unit: 'us', better: 'lower' });
+  const reference = seats[0]!;
+  const ref = targets[reference.name]!;
+  for (const seat of seats) {
+    const t = targets[seat.name]!;
+    const s = t.latency.summary;
+    for (const p of PERCENTILE_KEYS) m[`${seat.name}.latency.${p}_us`] = us(s[`${p}_us`]);
+    m[`${seat.name}.latency.max_us`] = us(s.max_us);
+    m[`${seat.name}.throughput_rps`] = { value: t.throughputRps, unit: 'rps', better: 'higher' };
+    m[`${seat.name}.errors`] = { value: Object.values(t.errors).reduce((a, b) => a + b, 0), unit: 'count', better: 'lower' };
+    if (t.cpuUsPerRequest.closed !== null) m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
+    if (seat === reference) continue;
+    for (const p of PERCENTILE_KEYS) {
+      const added = s[`${p}_us`] - ref.latency.summary[`${p}_us`];
+      m[`${seat.name}.added.${p}_us`] = { value: added, unit: 'us', better: 'lower' };
+      m[`${seat.name}.overhead_pct.${p}`] = { value: round((added / Math.max(1, ref.latency.summary[`${p}_us`])) * 100, 2), unit: 'pct', better: 'lower' };
+    }
+    m[`${seat.name}.throughput_ratio`] = { value: round(t.throughputRps / Math.max(1e-9, ref.throughputRps), 3), unit: 'ratio', better: 'higher' };
+  }
+  const proxied = targets.proxied;
+  const relay = targets.relay;
+  if (proxied !== undefined && relay !== undefined) {
+    m['proxied.throughput_vs_relay'] = { value: round(proxied.throughputRps / Math.max(1e-9, relay.throughputRps), 3), unit: 'ratio', better: 'higher' };
+    for (const p of ['p50', 'p99'] as const) {
+      m[`proxied.added_vs_relay.${p}_us`] = us(proxied.latency.summary[`${p}_us`] - relay.latency.summary[`${p}_us`]);
+    }
+  }
+  const latencyTrials = trials.filter((t) => t.phase === 'latency');
+  const sent = latencyTrials.reduce((a, t) => a + t.achieved.sent, 0);
+  m['load.achieved_rate'] = { value: round(median(latencyTrials.map((t) => t.achieved.rate)), 1), unit: 'rps', better: 'none' };
+  m['load.late_send_pct'] = { value: round((latencyTrials.reduce((a, t) => a + t.achieved.lateSends, 0) / Math.max(1, sent)) * 100, 2), unit: 'pct', better: 'lower' };
+  m['load.dropped'] = { value: latencyTrials.reduce((a, t) => a + t.achieved.dropped, 0), unit: 'count', better: 'lower' };
+  return m;
+}
+
+function perRequest(cpu: { us: number; requests: number }): number | null {
+  return cpu.requests > 0 ? round(cpu.us / cpu.requests, 2) : null;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

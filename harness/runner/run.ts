@@ -1,0 +1,92 @@
+/**
+ * Runs scenarios one after another, each with its own processes, and assembles the results file. A scenario that
+ * fails (a process would not start, the target fell over) is recorded as failed and the run goes on; an abort
+ * (Ctrl-C, the watchdog) ends the scenario in progress and returns the ones completed, marked interrupted.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ProfileName, Scenario } from '../../scenarios/define.js';
+import { captureEnvironment } from '../measure/environment.js';
+import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile, type ScenarioResult } from '../results/schema.js';
+import { VERSION } from '../version.js';
+import type { ProcessGroup } from './children.js';
+import { runComparison } from './comparison.js';
+import type { EventSink } from './events.js';
+
+export interface RunOptions {
+  readonly scenarios: readonly Scenario[];
+  readonly profile: ProfileName;
+  readonly cwd: string;
+  readonly group: ProcessGroup;
+  readonly signal: AbortSignal;
+  readonly emit: EventSink;
+}
+
+export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
+  const startedAt = new Date().toISOString();
+  const environment = captureEnvironment(options.cwd);
+  const results: ScenarioResult[] = [];
+
+  for (const [index, scenario] of options.scenarios.entries()) {
+    if (options.signal.aborted) break;
+    options.emit({ type: 'scenario-start', scenario: scenario.name, index, total: options.scenarios.length });
+    const t0 = performance.now();
+    const scenarioStartedAt = new Date().toISOString();
+    try {
+      const result = await runComparison({
+        scenario,
+        profileName: options.profile,
+        profile: scenario.profiles[options.profile],
+        group: options.group,
+        signal: options.signal,
+        emit: options.emit,
+      });
+      if (options.signal.aborted) break; // a partial measurement is not a result
+      results.push({ ...result, startedAt: scenarioStartedAt, durationMs: Math.round(performance.now() - t0) });
+      options.emit({ type: 'scenario-end', scenario: scenario.name, state: 'completed', elapsedMs: performance.now() - t0 });
+    } catch (err) {
+      if (options.signal.aborted) break;
+      const error = err instanceof Error ? err.message : String(err);
+      results.push({
+        name: scenario.name,
+        description: scenario.description,
+        kind: scenario.kind,
+        profile: options.profile,
+        settings: { ...scenario.profiles[options.profile] },
+        thresholds: scenario.thresholds,
+        goals: scenario.goals,
+        startedAt: scenarioStartedAt,
+        durationMs: Math.round(performance.now() - t0),
+        state: 'failed',
+        error,
+      });
+      options.emit({ type: 'scenario-end', scenario: scenario.name, state: 'failed', elapsedMs: performance.now() - t0, error });
+    } finally {
+      await options.group.stopAll();
+    }
+  }
+
+  return {
+    schema: RESULTS_SCHEMA,
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mcp-perf', version: VERSION },
+    run: {
+      id: randomUUID(),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      profile: options.profile,
+      scenarios: options.scenarios.map((s) => s.name),
+      // Completed scenarios are kept: an interrupt loses only the one in progress.
+      interrupted: options.signal.aborted,
+    },
+    environment,
+    scenarios: results,
+    baseline: null,
+  };
+}
+
+/** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */
+export function estimateMs(scenario: Scenario, profile: ProfileName): number {
+  const p = scenario.profiles[profile];
+  const n = scenario.targets.length;
+  return n * (p.warmupMs + Math.min(p.warmupMs, 1_000) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) + 3_000;
+}

@@ -1,0 +1,100 @@
+/**
+ * What the mock MCP server does, independent of transport: initialize, ping, tools/list and an `echo` tool whose
+ * latency and payload come from the knobs (and may be overridden per call, so one mock serves several phases).
+ */
+import { preciseDelay } from '../harness/clock.js';
+import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
+
+/** Newest first; the first is what we answer when a client asks for a revision we do not speak. */
+export const SUPPORTED_PROTOCOL_VERSIONS = Object.freeze(['2025-11-25', '2025-06-18', '2025-03-26']);
+
+export interface BehaviourOptions {
+  /** Delay before answering tools/call, in milliseconds. @default 0 */
+  readonly latencyMs: number;
+  /** Size of the text the echo tool returns, in bytes. @default 64 */
+  readonly payloadBytes: number;
+}
+
+export const ECHO_TOOL = Object.freeze({
+  name: 'echo',
+  description: 'Returns a payload of the configured size after the configured latency.',
+  inputSchema: {
+    type: 'object',
+    properties: {
+      text: { type: 'string', description: 'Echoed back at the start of the payload.' },
+      latencyMs: { type: 'number', description: 'Overrides the mock latency for this call.' },
+      payloadBytes: { type: 'number', description: 'Overrides the payload size for this call.' },
+    },
+  },
+});
+
+const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+export class McpBehaviour {
+  readonly #options: BehaviourOptions;
+  readonly #payloads = new Map<number, string>();
+
+  constructor(options: BehaviourOptions) {
+    this.#options = options;
+  }
+
+  /** The protocol revision to answer an initialize with. */
+  negotiate(requested: unknown): string {
+    return typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
+      ? requested
+      : SUPPORTED_PROTOCOL_VERSIONS[0]!;
+  }
+
+  /** Answers one request. Never throws: failures become JSON-RPC errors. */
+  async handle(request: JsonRpcRequest): Promise<JsonRpcResponse> {
+    const { id, method, params } = request;
+    switch (method) {
+      case 'initialize':
+        return {
+          jsonrpc: '2.0',
+          id,
+          result: {
+            protocolVersion: this.negotiate(params?.protocolVersion),
+            capabilities: { tools: { listChanged: false } },
+            serverInfo: { name: 'mcp-perf-mock', version: '0.1.0' },
+          },
+        };
+      case 'ping':
+        return { jsonrpc: '2.0', id, result: {} };
+      case 'tools/list':
+        return { jsonrpc: '2.0', id, result: { tools: [ECHO_TOOL] } };
+      case 'tools/call':
+        return this.#callTool(id, params);
+      default:
+        return rpcError(id, RpcErrorCode.METHOD_NOT_FOUND, `method not found: ${method}`);
+    }
+  }
+
+  async #callTool(id: string | number, params: Record<string, unknown> | undefined): Promise<JsonRpcResponse> {
+    if (params?.name !== ECHO_TOOL.name) {
+      return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
+    }
+    const args = (params.arguments ?? {}) as Record<string, unknown>;
+    const latencyMs = numberArg(args.latencyMs, this.#options.latencyMs);
+    const payloadBytes = numberArg(args.payloadBytes, this.#options.payloadBytes);
+    if (latencyMs < 0 || payloadBytes < 0 || payloadBytes > MAX_PAYLOAD_BYTES) {
+      return rpcError(id, RpcErrorCode.INVALID_PARAMS, 'latencyMs and payloadBytes must be non-negative (payload ≤ 64 MiB)');
+    }
+    await preciseDelay(latencyMs);
+    const text = typeof args.text === 'string' ? args.text : '';
+    return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: text + this.#payload(payloadBytes) }] } };
+  }
+
+  #payload(bytes: number): string {
+    let p = this.#payloads.get(bytes);
+    if (p === undefined) {
+      p = 'x'.repeat(bytes);
+      if (this.#payloads.size < 16) this.#payloads.set(bytes, p);
+    }
+    return p;
+  }
+}
+
+function numberArg(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}

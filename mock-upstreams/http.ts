@@ -1,0 +1,174 @@
+/**
+ * The Streamable HTTP adapter (spec revisions 2025-06-18 and 2025-11-25) around McpBehaviour.
+ * One endpoint, /mcp: POST carries JSON-RPC, GET opens a standalone SSE stream, DELETE ends a session.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpBehaviour, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions } from './behaviour.js';
+import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
+
+export interface HttpMockOptions extends BehaviourOptions {
+  /** @default '127.0.0.1' */
+  readonly host: string;
+  /** 0 picks a free port. @default 0 */
+  readonly port: number;
+  /** How tools/call answers travel back: a JSON body or a one-event SSE stream. @default 'json' */
+  readonly response: 'json' | 'sse';
+}
+
+export const MCP_PATH = '/mcp';
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+interface Session {
+  readonly protocolVersion: string;
+  readonly streams: Set<http.ServerResponse>;
+}
+
+export interface RunningHttpMock {
+  readonly url: string;
+  readonly sessions: () => number;
+  close(): Promise<void>;
+}
+
+export async function startHttpMock(options: HttpMockOptions): Promise<RunningHttpMock> {
+  const behaviour = new McpBehaviour(options);
+  const sessions = new Map<string, Session>();
+  let nextEventId = 1;
+
+  const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== MCP_PATH) return sendJson(res, 404, rpcError(null, RpcErrorCode.INVALID_REQUEST, `no MCP endpoint at ${path}; use ${MCP_PATH}`));
+
+    const version = req.headers['mcp-protocol-version'];
+    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return sendJson(res, 400, rpcError(null, RpcErrorCode.INVALID_REQUEST, `unsupported MCP-Protocol-Version: ${version}`));
+    }
+
+    switch (req.method) {
+      case 'POST':
+        return void readBody(req, res, (body) => onPost(req, res, body));
+      case 'GET':
+        return onGet(req, res);
+      case 'DELETE':
+        return onDelete(req, res);
+      default:
+        res.setHeader('Allow', 'GET, POST, DELETE');
+        return sendJson(res, 405, rpcError(null, RpcErrorCode.INVALID_REQUEST, `method ${req.method} not allowed`));
+    }
+  });
+
+  /** Resolves the session a request names; answers 400/404 itself and returns undefined when there is none. */
+  function sessionOf(req: http.IncomingMessage, res: http.ServerResponse, id: JsonRpcId): Session | undefined {
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId !== 'string' || sessionId === '') {
+      sendJson(res, 400, rpcError(id, RpcErrorCode.INVALID_REQUEST, 'missing Mcp-Session-Id header'));
+      return undefined;
+    }
+    const session = sessions.get(sessionId);
+    if (session === undefined) sendJson(res, 404, rpcError(id, RpcErrorCode.INVALID_REQUEST, 'unknown or expired session'));
+    return session;
+  }
+
+  async function onPost(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return sendJson(res, 400, rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: body is not valid JSON'));
+    }
+    const message = classify(parsed);
+    if (message.kind === 'invalid') return sendJson(res, 400, rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
+
+    if (message.kind === 'request' && message.message.method === 'initialize') {
+      const response = await behaviour.handle(message.message);
+      const sessionId = randomUUID();
+      const protocolVersion = 'result' in response ? (response.result as { protocolVersion: string }).protocolVersion : SUPPORTED_PROTOCOL_VERSIONS[0]!;
+      sessions.set(sessionId, { protocolVersion, streams: new Set() });
+      res.setHeader('Mcp-Session-Id', sessionId);
+      return sendJson(res, 200, response);
+    }
+
+    const session = sessionOf(req, res, message.kind === 'request' ? message.message.id : null);
+    if (session === undefined) return;
+    if (message.kind !== 'request') {
+      res.writeHead(202).end(); // notifications and client responses are accepted without a body
+      return;
+    }
+    const response = await behaviour.handle(message.message);
+    if (res.destroyed) return; // the client went away while we waited
+    if (options.response === 'sse') {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      res.end(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(response)}\n\n`);
+    } else {
+      sendJson(res, 200, response);
+    }
+  }
+
+  function onGet(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (!String(req.headers.accept ?? '').includes('text/event-stream')) {
+      return sendJson(res, 406, rpcError(null, RpcErrorCode.INVALID_REQUEST, 'GET needs Accept: text/event-stream'));
+    }
+    const session = sessionOf(req, res, null);
+    if (session === undefined) return;
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    res.write(': stream open\n\n');
+    session.streams.add(res);
+    res.on('close', () => session.streams.delete(res));
+  }
+
+  function onDelete(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const session = sessionOf(req, res, null);
+    if (session === undefined) return;
+    sessions.delete(String(req.headers['mcp-session-id']));
+    for (const stream of session.streams) stream.end();
+    res.writeHead(200).end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}${MCP_PATH}`,
+    sessions: () => sessions.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const session of sessions.values()) for (const stream of session.streams) stream.end();
+        sessions.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: JsonRpcResponse): void {
+  if (res.headersSent) return void res.destroy();
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a request body up to MAX_BODY_BYTES; a larger one is answered 413 and dropped. */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, onBody: (body: Buffer) => Promise<void>): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      if (!tooLarge) sendJson(res, 413, rpcError(null, RpcErrorCode.INVALID_REQUEST, `body exceeds ${MAX_BODY_BYTES} bytes`));
+      tooLarge = true;
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (!tooLarge) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).catch((err: unknown) => {
+      sendJson(res, 500, rpcError(null, RpcErrorCode.INTERNAL_ERROR, `mock failure: ${String(err)}`));
+    });
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The chart configurations, as the browser-side script the report inlines. It reads the embedded data and draws:
+ * the latency percentile spectrum (HdrHistogram's plot: x = 1/(1-p) on a log axis, so 90% / 99% / 99.9% are evenly
+ * spaced, one line per target) and throughput per target with each trial as a point.
+ */
+
+export interface ReportData {
+  readonly scenarios: ReadonlyArray<{
+    readonly name: string;
+    readonly targets: ReadonlyArray<{
+      readonly name: string;
+      readonly spectrum: ReadonlyArray<{ percentile: number; value_us: number }>;
+      readonly throughputRps: number;
+      readonly trialRates: readonly number[];
+      readonly trialP50: readonly number[];
+    }>;
+  }>;
+}
+
+export const CHART_SCRIPT = String.raw`
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('mcp-perf-data').textContent);
+  var palette = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#bc4c00', '#6e7781'];
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  function percentileLabel(x) {
+    var p = 100 - 100 / x;
+    return (Math.round(p * 1000) / 1000) + '%';
+  }
+  data.scenarios.forEach(function (s, i) {
+    var spectrum = document.getElementById('spectrum-' + i);
+    if (spectrum) {
+      new Chart(spectrum, {
+        type: 'line',
+        data: {
+          datasets: s.targets.map(function (t, k) {
+            return {
+              label: t.name,
+              borderColor: palette[k % palette.length],
+              backgroundColor: palette[k % palette.length],
+              pointRadius: 0,
+              borderWidth: 2,
+              stepped: 'before',
+              // p = 100% has x = ∞: the max is in the table, not on a log axis.
+              data: t.spectrum.filter(function (p) { return p.percentile < 100; })
+                .map(function (p) { return { x: 1 / (1 - p.percentile / 100), y: p.value_us }; })
+            };
+          })
+        },
+        options: {
+          parsing: false,
+          plugins: {
+            title: { display: true, text: s.name + ': latency by percentile (µs, from intended send time)' },
+            tooltip: { callbacks: { title: function (items) { return 'p' + percentileLabel(items[0].parsed.x); } } }
+          },
+          scales: {
+            x: {
+              type: 'logarithmic',
+              min: 1,
+              title: { display: true, text: 'percentile' },
+              ticks: {
+                callback: function (v) {
+                  var l = Math.log10(v);
+                  return Math.abs(l - Math.round(l)) < 1e-9 ? percentileLabel(v) : '';
+                }
+              }
+            },
+            y: { beginAtZero: true, title: { display: true, text: 'latency (µs)' } }
+          }
+        }
+      });
+    }
+    var throughput = document.getElementById('throughput-' + i);
+    if (throughput) {
+      new Chart(throughput, {
+        data: {
+          labels: s.targets.map(function (t) { return t.name; }),
+          datasets: [
+            {
+              type: 'bar',
+              label: 'median of trials',
+              data: s.targets.map(function (t) { return t.throughputRps; }),
+              backgroundColor: s.targets.map(function (t, k) { return palette[k % palette.length] + '99'; })
+            },
+            {
+              type: 'scatter',
+              label: 'each trial',
+              data: s.targets.flatMap(function (t) { return t.trialRates.map(function (r) { return { x: t.name, y: r }; }); }),
+              backgroundColor: '#1b1f24',
+              pointRadius: 3
+            }
+          ]
+        },
+        options: {
+          plugins: { title: { display: true, text: 'throughput (req/s, closed model)' } },
+          scales: { x: { type: 'category' }, y: { beginAtZero: true, title: { display: true, text: 'requests / s' } } }
+        }
+      });
+    }
+  });
+})();
+`;

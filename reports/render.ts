@@ -1,0 +1,149 @@
+/**
+ * (results, baseline diff) → one self-contained HTML file: chart.js is inlined, the data is embedded, and a
+ * Content-Security-Policy forbids any network fetch, so the report opens the same from file://, an artifact store or
+ * an e-mail attachment. Everything shown is computed from the results file alone.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { decodeHistogram, percentileSpectrum } from '../harness/measure/histogram.js';
+import { formatDelta, formatValue } from '../harness/output/format.js';
+import type { CompletedScenario, ResultsFile } from '../harness/results/schema.js';
+import { CHART_SCRIPT, type ReportData } from './charts.js';
+
+let chartJsSource: string | undefined;
+function chartJs(): string {
+  // chart.js does not export its UMD build; it sits beside the CommonJS entry.
+  chartJsSource ??= readFileSync(join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  return chartJsSource;
+}
+
+export async function writeReport(results: ResultsFile, path: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, renderReport(results));
+  return path;
+}
+
+export function renderReport(results: ResultsFile): string {
+  const completed = results.scenarios.filter((s): s is CompletedScenario => s.state === 'completed');
+  const data: ReportData = {
+    scenarios: completed.map((s) => ({
+      name: s.name,
+      targets: Object.entries(s.targets).map(([name, t]) => ({
+        name,
+        spectrum: percentileSpectrum(decodeHistogram(t.latency.histogram)),
+        throughputRps: t.throughputRps,
+        trialRates: s.trials.filter((tr) => tr.phase === 'throughput' && tr.target === name).map((tr) => tr.achieved.rate),
+        trialP50: s.trials.filter((tr) => tr.phase === 'latency' && tr.target === name).map((tr) => tr.p50_us),
+      })),
+    })),
+  };
+  const diff = results.baseline;
+  const verdict =
+    diff === null
+      ? 'no baseline diff'
+      : `${diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold(s) failed`}${diff.missed > 0 ? ` · ${diff.missed} goal(s) not met yet` : ''}`;
+  const env = results.environment;
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mcp-perf report — ${esc(results.run.profile)} — ${esc(results.run.startedAt)}</title>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5rem; color: #1b1f24; }
+  h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
+  table { border-collapse: collapse; margin: .6rem 0 1rem; font-variant-numeric: tabular-nums; }
+  th, td { padding: .25rem .7rem; border-bottom: 1px solid #eaeef2; text-align: right; } th { background: #f6f8fa; }
+  th:first-child, td:first-child { text-align: left; }
+  .miss { color: #9a6700; } .pass { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; } .muted { color: #656d76; }
+  .verdict { display: inline-block; padding: .2rem .6rem; border-radius: 1rem; background: #f6f8fa; }
+  .warn { background: #fff8c5; border: 1px solid #d4a72c; padding: .5rem .8rem; border-radius: 6px; }
+  .charts { display: grid; grid-template-columns: 2fr 1fr; gap: 1rem; } .chart { position: relative; height: 340px; }
+</style>
+</head>
+<body>
+<h1>mcp-perf report</h1>
+<p class="muted">run ${esc(results.run.id)} · profile <b>${esc(results.run.profile)}</b> · ${esc(results.run.startedAt)} · mcp-perf ${esc(results.tool.version)}
+ · commit ${esc(env.gitCommit?.slice(0, 10) ?? 'unknown')}${env.gitDirty ? ' (dirty)' : ''}</p>
+<p><span class="verdict ${diff !== null && diff.failed > 0 ? 'fail' : 'pass'}">${esc(verdict)}</span></p>
+${results.scenarios.map((s, i) => (s.state === 'completed' ? scenarioSection(s, i) : `<h2>${esc(s.name)}</h2><p class="fail">failed: ${esc(s.error)}</p>`)).join('\n')}
+${diffSection(results)}
+<h2>Environment</h2>
+<table>
+${[
+  ['Node', env.node],
+  ['OS', `${env.platform} ${env.osRelease} (${env.arch})`],
+  ['CPU', `${env.cpuModel} × ${env.cores}`],
+  ['Memory', `${(env.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`],
+  ['Git commit', `${env.gitCommit ?? 'unknown'}${env.gitDirty ? ' (uncommitted changes)' : ''}`],
+  ['Machine fingerprint', env.machineFingerprint],
+]
+  .map(([k, v]) => `<tr><td>${esc(k!)}</td><td>${esc(v!)}</td></tr>`)
+  .join('\n')}
+</table>
+<script type="application/json" id="mcp-perf-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
+<script>${chartJs()}</script>
+<script>${CHART_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function scenarioSection(s: CompletedScenario, index: number): string {
+  const us = (v: number): string => esc(formatValue(v, 'us'));
+  const rows = Object.entries(s.targets)
+    .map(([name, t]) => {
+      const l = t.latency.summary;
+      const errors = Object.values(t.errors).reduce((a, b) => a + b, 0);
+      return `<tr><td>${esc(name)}</td><td>${us(l.p50_us)}</td><td>${us(l.p90_us)}</td><td>${us(l.p99_us)}</td><td>${us(l['p99.9_us'])}</td><td>${us(l.max_us)}</td><td>${l.count}</td><td>${esc(formatValue(t.throughputRps, 'rps'))}</td><td class="${errors > 0 ? 'fail' : ''}">${errors}</td><td>${t.cpuUsPerRequest.closed === null ? '—' : us(t.cpuUsPerRequest.closed)}</td></tr>`;
+    })
+    .join('\n');
+  const added = Object.keys(s.targets).filter((t) => s.metrics[`${t}.added.p50_us`] !== undefined);
+  const addedRows = added
+    .map((t) => `<tr><td>${esc(t)}</td>${(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map((p) => `<td>${us(s.metrics[`${t}.added.${p}_us`]!.value)} <span class="muted">(${esc(formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct'))})</span></td>`).join('')}<td>${esc(formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'))}</td></tr>`)
+    .join('\n');
+  const settings = s.settings as { rate?: number; trials?: number; latencyTrialMs?: number; throughputConcurrency?: number };
+  const asked = s.metrics['load.achieved_rate'];
+  return `<h2>${esc(s.name)}</h2>
+<p>${esc(s.description)}</p>
+<p class="muted">open model at ${settings.rate ?? '?'} req/s asked, ${asked ? esc(formatValue(asked.value, 'rps')) : '?'} achieved (median trial) ·
+${settings.trials ?? '?'} interleaved trials of ${((settings.latencyTrialMs ?? 0) / 1000).toFixed(1)} s per target after warm-up ·
+throughput: closed model, ${settings.throughputConcurrency ?? '?'} clients, mock latency 0 · latency timed from the intended send time</p>
+${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
+<table>
+<tr><th>target</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>samples</th><th>throughput</th><th>errors</th><th>CPU / request</th></tr>
+${rows}
+</table>
+${added.length > 0 ? `<table><tr><th>added vs ${esc(Object.keys(s.targets)[0] ?? '')}</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>throughput ratio</th></tr>\n${addedRows}\n</table>` : ''}
+<div class="charts">
+  <div class="chart"><canvas id="spectrum-${index}" aria-label="latency percentile spectrum"></canvas></div>
+  <div class="chart"><canvas id="throughput-${index}" aria-label="throughput per target"></canvas></div>
+</div>`;
+}
+
+function diffSection(results: ResultsFile): string {
+  const diff = results.baseline;
+  if (diff === null) return '<h2>Baseline</h2><p class="muted">This run was not diffed against a baseline.</p>';
+  const head = `<h2>Against the baseline</h2>
+<p class="muted">${esc(diff.baselinePath)}${diff.baselineCommit ? ` · commit ${esc(diff.baselineCommit.slice(0, 10))}` : ''}${diff.baselineStartedAt ? ` · ${esc(diff.baselineStartedAt)}` : ''}</p>
+${diff.unavailable !== undefined ? `<p class="warn">${esc(diff.unavailable)}</p>` : ''}
+${diff.machineMismatch ? '<p class="warn">⚠ The baseline was measured on a different machine: absolute figures do not transfer; ratios such as overhead % may.</p>' : ''}`;
+  const rows = diff.rows
+    .map((r) => {
+      const cls = r.verdict === 'fail' ? 'fail' : r.verdict === 'pass' ? 'pass' : r.verdict === 'miss' ? 'miss' : 'muted';
+      return `<tr><td>${esc(r.scenario)} ${esc(r.metric)}</td><td>${esc(formatValue(r.baseline, r.unit))}</td><td>${esc(formatValue(r.now, r.unit))}</td><td>${esc(formatDelta(r.deltaPct))}</td><td class="${cls}">${esc(r.verdict === 'info' ? '' : r.verdict)}</td><td class="muted">${esc([...r.thresholds, ...r.goals.map((g) => `goal: ${g}`)].join('; ') || r.note || '')}</td></tr>`;
+    })
+    .join('\n');
+  return `${head}
+<table id="baseline-diff"><tr><th>metric</th><th>baseline</th><th>now</th><th>delta</th><th>verdict</th><th>threshold</th></tr>
+${rows}
+</table>`;
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

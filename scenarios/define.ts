@@ -1,0 +1,66 @@
+/**
+ * Scenarios are data: what to start, what load to put on it, for how long in each profile, and what must hold.
+ * defineScenario checks a definition once, when it is loaded, and freezes it.
+ */
+import { parseThreshold } from '../harness/baseline/thresholds.js';
+
+export const PROFILES = Object.freeze(['quick', 'nightly', 'release'] as const);
+export type ProfileName = (typeof PROFILES)[number];
+
+/** The three ways to reach the mock in a comparison: straight, through our proxy, through a raw TCP relay. */
+export type TargetName = 'direct' | 'proxied' | 'relay';
+
+export interface ComparisonProfile {
+  /** Open-model warm-up per target before any trial counts, ms. */
+  readonly warmupMs: number;
+  /** Interleaved trials per target and phase (A B C A B C …). */
+  readonly trials: number;
+  /** Length of one open-model latency trial, ms. */
+  readonly latencyTrialMs: number;
+  /** Length of one closed-model throughput trial, ms. */
+  readonly throughputTrialMs: number;
+  /** Open-model arrival rate, requests/s. */
+  readonly rate: number;
+}
+
+/** The same load against the mock directly, through the proxy, and through a raw TCP relay. */
+export interface ComparisonScenario {
+  readonly kind: 'comparison';
+  readonly name: string;
+  readonly description: string;
+  readonly transport: 'streamable-http';
+  /** Knobs of the mock upstream all targets lead to. */
+  readonly mock: { readonly latencyMs: number; readonly payloadBytes: number; readonly response: 'json' | 'sse' };
+  /** Targets in trial order; the first is the reference the others' overhead is measured against. */
+  readonly targets: readonly TargetName[];
+  /** MCP sessions each target's load is spread over. */
+  readonly sessions: number;
+  /** Open-model cap on outstanding requests; sends beyond it are dropped and counted. */
+  readonly maxInFlight: number;
+  /** Closed-model virtual clients, each with the mock's latency set to 0 (pure proxy cost). */
+  readonly throughputConcurrency: number;
+  readonly profiles: Readonly<Record<ProfileName, ComparisonProfile>>;
+  /** Gates: a run whose threshold fails exits 99. Grammar in harness/baseline/thresholds.ts. */
+  readonly thresholds: readonly string[];
+  /**
+   * Goals: the same grammar, evaluated and shown in every diff and report (verdict "miss"), but not gating the exit
+   * code — targets the system under test does not meet yet. A goal met for good becomes a threshold.
+   */
+  readonly goals: readonly string[];
+}
+
+export type Scenario = ComparisonScenario;
+
+export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
+  if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);
+  for (const t of [...scenario.thresholds, ...scenario.goals]) parseThreshold(t);
+  for (const p of PROFILES) {
+    const profile = scenario.profiles[p];
+    if (profile === undefined) throw new Error(`scenario ${scenario.name} has no "${p}" profile`);
+    for (const [key, value] of Object.entries(profile)) {
+      if (!(typeof value === 'number' && value > 0)) throw new Error(`scenario ${scenario.name}, profile ${p}: ${key} must be > 0`);
+    }
+  }
+  if (scenario.targets.length === 0) throw new Error(`scenario ${scenario.name} has no targets`);
+  return Object.freeze(scenario);
+}

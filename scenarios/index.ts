@@ -1,0 +1,7 @@
+/** Every scenario mcp-perf knows, by name, in the order a full run takes them. */
+import type { Scenario } from './define.js';
+import directVsProxied from './direct-vs-proxied.js';
+
+export { defineScenario, PROFILES, type ProfileName, type Scenario, type ComparisonScenario, type ComparisonProfile, type TargetName } from './define.js';
+
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([[directVsProxied.name, directVsProxied]]);
