@@ -47,7 +47,7 @@ export const mockCommand: Command = {
     }
     const kind = positionals[0];
     if (kind !== 'http') {
-      throw new ConfigError(kind === undefined ? 'mock: name a kind: `mcp-perf mock http`' : `mock: unknown kind "${kind}"; available: http`);
+      throw new ConfigError(kind === undefined ? 'name a kind: `mcp-perf mock http`' : `unknown kind "${kind}"; available: http`);
     }
     const port = intFlag('port', values.port, 0, 0, 65535);
     const { host } = listenFlag('host', `${values.host ?? '127.0.0.1'}:${port}`, '127.0.0.1:0');

@@ -58,7 +58,7 @@ export function renderReport(results: ResultsFile): string {
   h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
   table { border-collapse: collapse; margin: .6rem 0 1rem; font-variant-numeric: tabular-nums; }
   th, td { padding: .25rem .7rem; border-bottom: 1px solid #eaeef2; text-align: right; } th { background: #f6f8fa; }
-  th:first-child, td:first-child { text-align: left; }
+  th:first-child, td:first-child, #baseline-diff td:last-child, #baseline-diff th:last-child { text-align: left; }
   .miss { color: #9a6700; } .pass { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; } .muted { color: #656d76; }
   .verdict { display: inline-block; padding: .2rem .6rem; border-radius: 1rem; background: #f6f8fa; }
   .warn { background: #fff8c5; border: 1px solid #d4a72c; padding: .5rem .8rem; border-radius: 6px; }

@@ -4,7 +4,12 @@
  */
 import { parseThreshold } from '../harness/baseline/thresholds.js';
 
-export const PROFILES = Object.freeze(['quick', 'nightly', 'release'] as const);
+/**
+ * smoke: seconds; checks the pipeline end to end, its numbers mean nothing (the tests use it).
+ * quick: under a minute; the default, and what the committed baseline holds.
+ * nightly: ~10 minutes; release: ~30 minutes, for sign-off.
+ */
+export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
 export type ProfileName = (typeof PROFILES)[number];
 
 /** The three ways to reach the mock in a comparison: straight, through our proxy, through a raw TCP relay. */

@@ -18,6 +18,7 @@ export default defineScenario({
   maxInFlight: 1_000,
   throughputConcurrency: 16,
   profiles: {
+    smoke: { warmupMs: 300, trials: 1, latencyTrialMs: 500, throughputTrialMs: 400, rate: 200 },
     quick: { warmupMs: 1_500, trials: 3, latencyTrialMs: 2_500, throughputTrialMs: 2_000, rate: 1_000 },
     nightly: { warmupMs: 5_000, trials: 10, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 1_000 },
     release: { warmupMs: 10_000, trials: 20, latencyTrialMs: 15_000, throughputTrialMs: 10_000, rate: 1_000 },

@@ -25,7 +25,7 @@ export const reportCommand: Command = {
       io.stdout.write(help);
       return ExitCode.OK;
     }
-    if (positionals.length !== 1) throw new ConfigError('report: give exactly one results.json (see `mcp-perf report --help`)');
+    if (positionals.length !== 1) throw new ConfigError('give exactly one results.json (see `mcp-perf report --help`)');
     const input = resolve(io.cwd, positionals[0]!);
     const results = await readResults(input);
     const { writeReport } = await import('../../reports/render.js');

@@ -9,14 +9,15 @@ export interface Parsed {
   readonly positionals: string[];
 }
 
-/** node:util parseArgs in strict mode, with its errors turned into ConfigErrors that name the command. */
+/** node:util parseArgs in strict mode, with its errors turned into ConfigErrors that point at the command's help. */
 export function parseFlags(command: string, argv: readonly string[], options: OptionSpec, allowPositionals = false): Parsed {
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals });
     return { values: values as Parsed['values'], positionals };
   } catch (err) {
-    const message = err instanceof Error ? err.message.replace(/\. To specify a positional.*$/s, '') : String(err);
-    throw new ConfigError(`${command}: ${message} (see \`mcp-perf ${command} --help\`)`);
+    // Keep parseArgs' first sentence; its advice about '--' and '--opt=-x' is for programmers, not for our users.
+    const message = err instanceof Error ? err.message.split(/\.?\s*(?:To specify|Did you forget)/)[0]!.trim() : String(err);
+    throw new ConfigError(`${message} (see \`mcp-perf ${command} --help\`)`);
   }
 }
 

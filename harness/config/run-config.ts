@@ -49,7 +49,7 @@ export function validateRunConfig(argv: readonly string[], cwd: string, now: Dat
   const { values, positionals } = parseFlags('run', argv, RUN_OPTIONS, true);
   const scenarios = positionals.length === 0 ? [...SCENARIOS.values()] : positionals.map((name) => {
     const scenario = SCENARIOS.get(name);
-    if (scenario === undefined) throw new ConfigError(`run: unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
+    if (scenario === undefined) throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
     return scenario;
   });
   const stamp = now.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');

@@ -83,6 +83,8 @@ export function percentileSpectrum(histogram: Histogram, maxNines = 5): Array<{ 
     // Past the resolution of the data, more points only repeat the max.
     if (1 / (1 - percentile / 100) > histogram.totalCount) break;
   }
-  points.push({ percentile: 100, value_us: histogram.maxValue });
+  // getValueAtPercentile reports a bucket's highest equivalent value; the exact max can sit below the previous
+  // point's, so the last point comes from the same function or the curve would dip at its end.
+  points.push({ percentile: 100, value_us: histogram.getValueAtPercentile(100) });
   return points;
 }

@@ -55,7 +55,8 @@ const HEADLINE = /\.(latency\.(p50|p99)_us|throughput_rps|throughput_vs_relay|cp
 
 export function renderDiff(diff: BaselineComparison): string {
   if (diff.unavailable !== undefined) return `\nbaseline: ${diff.unavailable}\n`;
-  const out: string[] = [`\nagainst baseline ${diff.baselinePath}${diff.baselineCommit ? ` (commit ${diff.baselineCommit.slice(0, 10)}` : ' ('}${diff.baselineStartedAt ? `, ${diff.baselineStartedAt}` : ''})\n`];
+  const from = [diff.baselineCommit ? `commit ${diff.baselineCommit.slice(0, 10)}` : '', diff.baselineStartedAt ?? ''].filter(Boolean).join(', ');
+  const out: string[] = [diff.baselineStartedAt === null ? '\nthresholds (no baseline to compare with):\n' : `\nagainst baseline ${diff.baselinePath}${from ? ` (${from})` : ''}\n`];
   if (diff.machineMismatch) {
     out.push('⚠ WARNING: the baseline was measured on a different machine (CPU, cores, memory, OS or Node differ).\n  Absolute figures do not transfer between machines; ratios such as overhead % may.\n');
   }

@@ -60,10 +60,14 @@ export async function serveUntilStopped(kind: string, service: Service, io: Serv
   process.stdin.destroy();
 }
 
-/** Only a pipe means "a parent is holding me": a terminal or /dev/null on stdin must not stop a server. */
+/**
+ * Only a pipe means "a parent is holding me": a terminal or /dev/null on stdin must not stop a server. Node's
+ * child_process (and so execa) gives a child a Unix socketpair for 'pipe', a shell gives a FIFO: both count.
+ */
 function stdinIsPipe(): boolean {
   try {
-    return fstatSync(0).isFIFO();
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
   } catch {
     return false;
   }

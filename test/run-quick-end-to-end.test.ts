@@ -1,0 +1,90 @@
+/** One real `mcp-perf run --profile quick`, as a user runs it: processes, load, results, diff, report. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { decodeHistogram } from '../harness/measure/histogram.js';
+import { readResults } from '../harness/results/io.js';
+import type { CompletedScenario, ResultsFile } from '../harness/results/schema.js';
+import { newTag, processesWithTag, runCli, type CliResult } from './helpers/cli.js';
+
+const tag = newTag();
+let dir: string;
+let run: CliResult;
+let results: ResultsFile;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-perf-e2e-'));
+  run = await runCli(['run', '--profile', 'quick', '--out', dir], { tag, timeoutMs: 180_000 });
+  results = await readResults(join(dir, 'results.json'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('the run completes: exit 0, or 99 when this machine misses a threshold; never a crash', () => {
+  assert.ok(run.code === 0 || run.code === 99, `exit ${run.code}\n${run.stderr}`);
+  assert.equal(run.stderr, '', 'nothing on stderr');
+});
+
+test('it prints progress, the per-target summary and the baseline diff', () => {
+  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied — profile quick/m);
+  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/1\)$/m);
+  assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
+  assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
+  assert.match(run.stdout, /^target +p50 +p90 +p99 +p99\.9 +max +throughput +errors +CPU\/req$/m);
+  assert.match(run.stdout, /^metric +baseline +now +delta +verdict +threshold$/m);
+  assert.match(run.stdout, /direct-vs-proxied proxied\.overhead_pct\.p95 .*goal: proxied\.overhead_pct\.p95 < 5/);
+  assert.match(run.stdout, new RegExp(`^results: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/results\\.json$`, 'm'));
+});
+
+test('results.json holds every target with decodable histograms, achieved load and the environment', () => {
+  const s = results.scenarios[0] as CompletedScenario;
+  assert.equal(s.state, 'completed');
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied', 'relay']);
+  for (const [name, t] of Object.entries(s.targets)) {
+    const h = decodeHistogram(t.latency.histogram);
+    assert.equal(h.totalCount, t.latency.summary.count, name);
+    assert.ok(h.totalCount >= 3 * 2_000, `${name}: ${h.totalCount} latency samples`);
+    assert.ok(t.throughputRps > 0, `${name} throughput`);
+    assert.ok(t.cpuUsPerRequest.closed !== null && t.cpuUsPerRequest.closed > 0, `${name} CPU per request`);
+  }
+  for (const key of ['proxied.added.p50_us', 'proxied.overhead_pct.p99', 'proxied.throughput_vs_relay', 'proxied.cpu_us_per_req', 'load.achieved_rate', 'load.late_send_pct']) {
+    assert.ok(s.metrics[key] !== undefined, `metric ${key}`);
+  }
+  assert.ok(Math.abs(s.metrics['load.achieved_rate']!.value - 1_000) < 50, 'the generator achieved about the asked rate');
+  assert.equal(results.environment.cores > 0, true);
+  assert.match(results.environment.node, /^v\d+/);
+  assert.match(results.environment.machineFingerprint, /^[0-9a-f]{16}$/);
+});
+
+test('trials are interleaved A B C A B C, latency first, then throughput', () => {
+  const s = results.scenarios[0] as CompletedScenario;
+  const order = s.trials.map((t) => `${t.phase}:${t.trial}:${t.target}`);
+  const expected = ['latency', 'throughput'].flatMap((phase) => [1, 2, 3].flatMap((trial) => ['direct', 'proxied', 'relay'].map((t) => `${phase}:${trial}:${t}`)));
+  assert.deepEqual(order, expected);
+  for (const t of s.trials.filter((t) => t.phase === 'latency')) assert.equal(t.asked.rate, 1_000);
+});
+
+test('the run was diffed against the committed baseline', () => {
+  const diff = results.baseline!;
+  assert.ok(diff !== null);
+  assert.match(diff.baselinePath, /baseline\/measurements\.json$/);
+  const row = diff.rows.find((r) => r.metric === 'proxied.latency.p50_us')!;
+  assert.ok(row.baseline !== null && row.baseline > 0, 'the baseline has this metric');
+  assert.ok(row.thresholds.includes('proxied.latency.p50_us < +5%'));
+  assert.equal(diff.failed === 0, run.code === 0, 'the exit code follows the failed thresholds');
+});
+
+test('report.html is written beside results.json, and re-renders identically from the file alone', async () => {
+  const html = await readFile(join(dir, 'report.html'), 'utf8');
+  assert.match(html, /<canvas id="spectrum-0"/);
+  const again = await runCli(['report', join(dir, 'results.json'), '--out', join(dir, 'again.html')]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(await readFile(join(dir, 'again.html'), 'utf8'), html);
+});
+
+test('no process the run started outlives it', () => {
+  assert.deepEqual(processesWithTag(tag), []);
+});
