@@ -1,23 +1,54 @@
 /** `mcp-perf proxy` and `mcp-perf relay`: the systems under test, each as its own process. */
 import type { Command } from '../harness/command.js';
-import { intFlag, listenFlag, loopbackUrlFlag, parseFlags } from '../harness/config/flags.js';
-import { ExitCode } from '../harness/errors.js';
+import { listenFlag, loopbackUrlFlag, parseFlags } from '../harness/config/flags.js';
+import { ExitCode, type ExitCodeValue } from '../harness/errors.js';
 import { serveUntilStopped } from '../harness/runner/service.js';
-import { startReverseProxy } from './http-reverse.js';
+import { PROXY_DEFAULTS, validateProxyConfig } from './config.js';
+import { startHttpProxy } from './front/http.js';
+import { runStdioForward } from './front/stdio.js';
+import { createLogger } from './log.js';
 import { startTcpRelay } from './tcp-relay.js';
 
-const proxyHelp = `Usage: mcp-perf proxy --upstream URL [options]
+const d = PROXY_DEFAULTS;
+const proxyHelp = `Usage: mcp-perf proxy --upstream URL [--upstream URL…] [options]
+       mcp-perf proxy --upstream-cmd "COMMAND" [options]
+       mcp-perf proxy --stdio [options] -- COMMAND [ARGS…]
 
-An MCP Streamable HTTP reverse proxy: POST/GET/DELETE are forwarded with their MCP headers over pooled
-keep-alive connections; SSE responses are streamed through chunk by chunk. Upstream refused → 502,
-upstream slower than --upstream-timeout-ms → 504, both with a JSON-RPC error body.
-Prints one JSON ready line with its URL, runs until SIGTERM/SIGINT or until the pipe on its stdin closes.
+The MCP proxy under test, in one of three modes:
+
+  --upstream URL         Streamable HTTP reverse proxy. POST/GET/DELETE forwarded with their MCP headers over
+                         pooled keep-alive connections; SSE streamed through chunk by chunk. Repeat --upstream
+                         for several: a session sticks to the upstream that created it; new sessions go
+                         --balance round-robin | least-pending (default ${d.balance}) to healthy upstreams.
+  --upstream-cmd "CMD"   HTTP → stdio bridge: serves a stdio MCP server over Streamable HTTP, one long-lived
+                         child per session (spawned at initialize, ended on DELETE, idle expiry or shutdown).
+  --stdio -- CMD ARGS…   stdio forward proxy: our stdin/stdout to one persistent child, both directions.
+
+The HTTP modes print one JSON ready line with their URL, serve GET /metrics (Prometheus text), and run until
+SIGTERM/SIGINT or until the pipe on their stdin closes. Answers the proxy makes itself carry a JSON-RPC error:
+unknown session 404, malformed JSON 400 (-32700), body too large 413, rate limited 429, bad token 401, bad
+Origin 403, session limit 503, upstream refused 502, upstream slower than the timeout 504.
 
 Options:
-  --upstream URL              the MCP server to forward to (loopback only), e.g. http://127.0.0.1:3000/mcp
-  --listen HOST:PORT          where to listen (default 127.0.0.1:0; loopback only)
-  --upstream-timeout-ms MS    wait for upstream response headers at most this long (default 30000)
-  --max-body-bytes N          larger request bodies get 413 (default 4194304)
+  --listen HOST:PORT          where to listen (default ${d.listen}; loopback only)
+  --path PATH                 the MCP endpoint (default ${d.path})
+  --upstream-timeout-ms MS    wait this long for an upstream answer (default ${d.upstreamTimeoutMs})
+  --health-interval-ms MS     probe upstreams this often, 0 = never (default ${d.healthIntervalMs})
+  --max-body-bytes N          larger HTTP bodies get 413 (default ${d.maxBodyBytes})
+  --max-line-bytes N          larger stdio lines are refused (default ${d.maxLineBytes})
+  --max-sessions N            more sessions get 503 (default ${d.maxSessions})
+  --session-idle-ms MS        end sessions idle this long, 0 = never (default ${d.sessionIdleMs})
+  --stdio-pool N              keep N stdio children pre-spawned for new sessions (default ${d.stdioPool})
+  --auth-token TOKEN          accept this bearer token (repeatable; compared in constant time)
+  --auth-hs256-secret SECRET  accept HS256 JWTs signed with SECRET
+  --auth-jwks FILE            accept RS256 JWTs signed by a key in this JWKS file
+  --auth-audience AUD         require this "aud" claim in JWTs
+  --rate-limit N              at most N requests/s per client (token bucket; 429 with Retry-After)
+  --rate-limit-burst N        bucket size (default: N of --rate-limit)
+  --allow-origin ORIGIN       allow browser requests from ORIGIN (repeatable; loopback origins always are)
+  --inject-latency-ms MS      chaos: delay every POST by MS before forwarding
+  --inject-error-rate P       chaos: answer this fraction (0..1) of POSTs with an injected 503
+  --log-level LEVEL           error | warn | info | debug, JSON lines on stderr (default ${d.logLevel})
   -h, --help                  this text
 `;
 
@@ -34,27 +65,21 @@ Options:
 
 export const proxyCommand: Command = {
   name: 'proxy',
-  summary: 'run the MCP reverse proxy under test',
+  summary: 'run the MCP proxy under test (HTTP reverse proxy, HTTP → stdio bridge, stdio forward)',
   help: proxyHelp,
-  async run(argv, io) {
-    const { values } = parseFlags('proxy', argv, {
-      upstream: { type: 'string' },
-      listen: { type: 'string' },
-      'upstream-timeout-ms': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
+  async run(argv, io): Promise<ExitCodeValue> {
+    const { config, help } = validateProxyConfig(argv);
+    if (help) {
       io.stdout.write(proxyHelp);
       return ExitCode.OK;
     }
-    const proxy = await startReverseProxy({
-      ...listenFlag('listen', values.listen, '127.0.0.1:0'),
-      upstream: loopbackUrlFlag('upstream', values.upstream),
-      upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], 30_000, 1, 3_600_000),
-      maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], 4 * 1024 * 1024, 1, 1024 * 1024 * 1024),
-    });
-    await serveUntilStopped('proxy-http', proxy, io);
+    const log = createLogger(config.logLevel, io.stderr);
+    if (config.mode === 'stdio-forward') {
+      const code = await runStdioForward(config, log, { stdin: process.stdin, stdout: io.stdout });
+      return code === 0 ? ExitCode.OK : ExitCode.ERROR;
+    }
+    const proxy = await startHttpProxy(config, log);
+    await serveUntilStopped(config.mode === 'http-stdio' ? 'proxy-http-stdio' : 'proxy-http', proxy, io);
     return ExitCode.OK;
   },
 };

@@ -1,0 +1,188 @@
+/** `mcp-perf proxy` configuration: defaults in one frozen object, flags validated once into a Readonly<ProxyConfig>. */
+import { readFileSync } from 'node:fs';
+import type { JSONWebKeySet } from 'jose';
+import { choiceFlag, intFlag, listenFlag, loopbackUrlFlag, numberFlag, parseFlags, type OptionSpec } from '../harness/config/flags.js';
+import { ConfigError } from '../harness/errors.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+import type { AuthOptions } from './stages/auth.js';
+import type { FaultOptions } from './stages/faults.js';
+import type { RateLimitOptions } from './stages/rate-limit.js';
+import { splitCommand } from './upstream/command.js';
+import type { Balance } from './upstream/http-upstreams.js';
+
+export type ProxyMode = 'http-reverse' | 'http-stdio' | 'stdio-forward';
+
+export interface ProxyConfig {
+  readonly mode: ProxyMode;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The MCP endpoint path the HTTP front serves. */
+  readonly path: string;
+  readonly upstreams: readonly URL[];
+  readonly upstreamCommand: readonly string[];
+  readonly balance: Balance;
+  readonly healthIntervalMs: number;
+  readonly upstreamTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly maxLineBytes: number;
+  readonly maxSessions: number;
+  readonly sessionIdleMs: number;
+  readonly stdioPool: number;
+  readonly auth: AuthOptions | undefined;
+  readonly rateLimit: RateLimitOptions | undefined;
+  readonly allowedOrigins: readonly string[];
+  readonly faults: FaultOptions;
+  readonly logLevel: LogLevel;
+}
+
+export const PROXY_DEFAULTS = Object.freeze({
+  /** @default '127.0.0.1:0' */
+  listen: '127.0.0.1:0',
+  /** @default '/mcp' */
+  path: '/mcp',
+  /** @default 'round-robin' */
+  balance: 'round-robin' as Balance,
+  /** @default 5000 */
+  healthIntervalMs: 5_000,
+  /** @default 30000 */
+  upstreamTimeoutMs: 30_000,
+  /** @default 4 MiB */
+  maxBodyBytes: 4 * 1024 * 1024,
+  /** @default 4 MiB */
+  maxLineBytes: 4 * 1024 * 1024,
+  /** @default 10000 */
+  maxSessions: 10_000,
+  /** @default 300000 (5 minutes); 0 never expires */
+  sessionIdleMs: 300_000,
+  /** @default 0 */
+  stdioPool: 0,
+  /** @default 'warn' */
+  logLevel: 'warn' as LogLevel,
+});
+
+export const PROXY_OPTIONS: OptionSpec = {
+  upstream: { type: 'string', multiple: true },
+  'upstream-cmd': { type: 'string' },
+  stdio: { type: 'boolean' },
+  listen: { type: 'string' },
+  path: { type: 'string' },
+  balance: { type: 'string' },
+  'health-interval-ms': { type: 'string' },
+  'upstream-timeout-ms': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  'max-line-bytes': { type: 'string' },
+  'max-sessions': { type: 'string' },
+  'session-idle-ms': { type: 'string' },
+  'stdio-pool': { type: 'string' },
+  'auth-token': { type: 'string', multiple: true },
+  'auth-hs256-secret': { type: 'string' },
+  'auth-jwks': { type: 'string' },
+  'auth-audience': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'rate-limit-burst': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  'inject-latency-ms': { type: 'string' },
+  'inject-error-rate': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** Parses `mcp-perf proxy` argv. Everything after `--` is the stdio upstream command (with --stdio). */
+export function validateProxyConfig(argv: readonly string[]): { config: Readonly<ProxyConfig>; help: boolean } {
+  const dash = argv.indexOf('--');
+  const flags = dash === -1 ? argv : argv.slice(0, dash);
+  const trailing = dash === -1 ? [] : argv.slice(dash + 1);
+  const { values, positionals } = parseFlags('proxy', flags, PROXY_OPTIONS, true);
+  if (values.help) return { config: undefined as never, help: true };
+  if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"; a stdio upstream command goes after \`--\``);
+
+  const upstreamUrls = ((values.upstream as string[] | undefined) ?? []).map((u) => loopbackUrlFlag('upstream', u));
+  const upstreamCmd = values['upstream-cmd'];
+  let mode: ProxyMode;
+  let upstreamCommand: string[] = [];
+  if (values.stdio === true) {
+    if (upstreamUrls.length > 0) throw new ConfigError('--stdio with --upstream (stdio → Streamable HTTP) is not built yet; use --stdio -- <command>');
+    if (trailing.length === 0) throw new ConfigError('--stdio needs the upstream command after `--`, e.g. mcp-perf proxy --stdio -- node server.js');
+    mode = 'stdio-forward';
+    upstreamCommand = trailing;
+  } else if (upstreamCmd !== undefined) {
+    if (upstreamUrls.length > 0) throw new ConfigError('give --upstream or --upstream-cmd, not both');
+    try {
+      upstreamCommand = splitCommand(String(upstreamCmd));
+    } catch (err) {
+      throw new ConfigError(`--upstream-cmd: ${(err as Error).message}`);
+    }
+    if (upstreamCommand.length === 0) throw new ConfigError('--upstream-cmd is empty');
+    mode = 'http-stdio';
+  } else {
+    if (upstreamUrls.length === 0) throw new ConfigError('--upstream is required (an http://127.0.0.1:PORT/... URL), or --upstream-cmd, or --stdio -- <command>');
+    if (trailing.length > 0) throw new ConfigError('a command after `--` needs --stdio');
+    mode = 'http-reverse';
+  }
+
+  const path = typeof values.path === 'string' ? values.path : PROXY_DEFAULTS.path;
+  if (!path.startsWith('/') || path === '/metrics') throw new ConfigError(`--path must start with / and not be /metrics, got "${path}"`);
+
+  const tokens = (values['auth-token'] as string[] | undefined) ?? [];
+  const secret = values['auth-hs256-secret'] as string | undefined;
+  const jwksFile = values['auth-jwks'] as string | undefined;
+  const audience = values['auth-audience'] as string | undefined;
+  if (tokens.some((t) => t.length < 8)) throw new ConfigError('--auth-token must be at least 8 characters');
+  if (secret !== undefined && secret.length < 16) throw new ConfigError('--auth-hs256-secret must be at least 16 characters');
+  const auth = tokens.length > 0 || secret !== undefined || jwksFile !== undefined ? { tokens, hs256Secret: secret, jwks: jwksFile === undefined ? undefined : readJwks(jwksFile), audience } : undefined;
+
+  const ratePerSec = numberFlag('rate-limit', values['rate-limit'], 0, 0);
+  const rateLimit = ratePerSec > 0 ? { ratePerSec, burst: intFlag('rate-limit-burst', values['rate-limit-burst'], Math.max(1, Math.ceil(ratePerSec)), 1) } : undefined;
+  if (ratePerSec === 0 && values['rate-limit-burst'] !== undefined) throw new ConfigError('--rate-limit-burst makes no sense without --rate-limit');
+
+  const allowedOrigins = ((values['allow-origin'] as string[] | undefined) ?? []).map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new ConfigError(`--allow-origin must be an origin like https://app.example, got "${o}"`);
+    }
+  });
+
+  const stdioPool = intFlag('stdio-pool', values['stdio-pool'], PROXY_DEFAULTS.stdioPool, 0, 1_000);
+  if (stdioPool > 0 && mode !== 'http-stdio') throw new ConfigError('--stdio-pool makes no sense without --upstream-cmd');
+  const balance = choiceFlag('balance', values.balance, PROXY_DEFAULTS.balance, ['round-robin', 'least-pending'] as const);
+
+  return {
+    help: false,
+    config: Object.freeze({
+      mode,
+      listen: listenFlag('listen', values.listen, PROXY_DEFAULTS.listen),
+      path,
+      upstreams: upstreamUrls,
+      upstreamCommand,
+      balance,
+      healthIntervalMs: intFlag('health-interval-ms', values['health-interval-ms'], PROXY_DEFAULTS.healthIntervalMs, 0, 3_600_000),
+      upstreamTimeoutMs: intFlag('upstream-timeout-ms', values['upstream-timeout-ms'], PROXY_DEFAULTS.upstreamTimeoutMs, 1, 3_600_000),
+      maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], PROXY_DEFAULTS.maxBodyBytes, 1, 1024 ** 3),
+      maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], PROXY_DEFAULTS.maxLineBytes, 64, 1024 ** 3),
+      maxSessions: intFlag('max-sessions', values['max-sessions'], PROXY_DEFAULTS.maxSessions, 1, 10_000_000),
+      sessionIdleMs: intFlag('session-idle-ms', values['session-idle-ms'], PROXY_DEFAULTS.sessionIdleMs, 0, 86_400_000),
+      stdioPool,
+      auth,
+      rateLimit,
+      allowedOrigins,
+      faults: {
+        latencyMs: numberFlag('inject-latency-ms', values['inject-latency-ms'], 0, 0, 600_000),
+        errorRate: numberFlag('inject-error-rate', values['inject-error-rate'], 0, 0, 1),
+      },
+      logLevel: choiceFlag('log-level', values['log-level'], PROXY_DEFAULTS.logLevel, LOG_LEVELS),
+    }),
+  };
+}
+
+function readJwks(file: string): JSONWebKeySet {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--auth-jwks: cannot read ${file} as JSON (${(err as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || !Array.isArray((value as { keys?: unknown }).keys)) {
+    throw new ConfigError(`--auth-jwks: ${file} is not a JWKS (an object with a "keys" array)`);
+  }
+  return value as JSONWebKeySet;
+}

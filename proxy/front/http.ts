@@ -1,0 +1,120 @@
+/**
+ * The proxy's HTTP front: one MCP endpoint (default /mcp) behind the stage pipeline, plus GET /metrics.
+ *
+ *   observe → origin → auth → rate limit → body (limit, JSON-RPC parse) → faults → terminal
+ *
+ * The terminal is the reverse forwarder (Streamable HTTP upstreams) or the stdio bridge (--upstream-cmd).
+ * Shutdown is graceful: stop accepting, let in-flight requests finish (up to a grace period), end streams and
+ * sessions, end children.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
+import type { ProxyConfig } from '../config.js';
+import { compose, replyError, type Exchange, type Stage } from '../exchange.js';
+import type { Logger } from '../log.js';
+import { ProxyMetrics } from '../metrics.js';
+import { SessionTable } from '../sessions.js';
+import { authStage } from '../stages/auth.js';
+import { bodyStage } from '../stages/body.js';
+import { faultStage } from '../stages/faults.js';
+import { observeStage } from '../stages/observe.js';
+import { originStage } from '../stages/origin.js';
+import { rateLimitStage } from '../stages/rate-limit.js';
+import { httpForwarder } from '../upstream/http-forward.js';
+import { UpstreamSet, type HttpUpstream } from '../upstream/http-upstreams.js';
+import { StdioBridge, type BridgeSession } from '../upstream/stdio-bridge.js';
+
+export interface RunningHttpProxy {
+  readonly url: string;
+  readonly metrics: ProxyMetrics;
+  close(): Promise<void>;
+}
+
+const EMPTY = Buffer.alloc(0);
+const DRAIN_GRACE_MS = 2_000;
+
+export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<RunningHttpProxy> {
+  const metrics = new ProxyMetrics();
+  const streams = { open: 0 };
+  const stages: Stage[] = [observeStage(metrics, log), originStage(config.allowedOrigins, metrics)];
+  if (config.auth !== undefined) stages.push(authStage(config.auth, metrics));
+  if (config.rateLimit !== undefined) stages.push(rateLimitStage(config.rateLimit, metrics));
+  stages.push(bodyStage(config.maxBodyBytes, metrics));
+  if (config.faults.latencyMs > 0 || config.faults.errorRate > 0) stages.push(faultStage(config.faults, metrics));
+
+  let close: () => Promise<void>;
+  let inFlight: () => number;
+  let handle: (ex: Exchange) => void;
+  if (config.mode === 'http-stdio') {
+    const bridge = new StdioBridge({ command: config.upstreamCommand, poolSize: config.stdioPool, maxLineBytes: config.maxLineBytes, upstreamTimeoutMs: config.upstreamTimeoutMs, log, metrics });
+    const sessions = new SessionTable<BridgeSession>(config.maxSessions, config.sessionIdleMs, (entry, reason) => bridge.onSessionEnd(entry.binding, reason));
+    bridge.attach(sessions);
+    metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
+    metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => [...sessions.values()].reduce((n, e) => n + e.binding.streams.size, 0));
+    metrics.gauge('mcp_proxy_children', 'stdio upstream processes alive (sessions and warm pool).', () => bridge.children);
+    metrics.gauge('mcp_proxy_children_warm', 'Pre-spawned stdio upstream processes waiting for a session.', () => bridge.warm);
+    handle = compose(stages, bridge.handler());
+    inFlight = () => bridge.inFlight;
+    close = () => bridge.close();
+  } else {
+    const upstreams = new UpstreamSet(config.upstreams, { balance: config.balance, timeoutMs: config.upstreamTimeoutMs, healthIntervalMs: config.healthIntervalMs, log });
+    const sessions = new SessionTable<HttpUpstream>(config.maxSessions, config.sessionIdleMs, (entry, reason) => {
+      // An idle or shut-down session is ended upstream too, so the upstream frees it as well (best effort).
+      if (reason !== 'idle' && reason !== 'shutdown') return;
+      const u = entry.binding;
+      u.pool.request({ path: u.url.pathname, method: 'DELETE', headers: { 'mcp-session-id': entry.id }, headersTimeout: 2_000 }).then((r) => r.body.dump(), () => {});
+    });
+    metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
+    metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => streams.open);
+    metrics.gauge('mcp_proxy_upstreams_healthy', 'Upstreams currently taking new sessions.', () => upstreams.upstreams.filter((u) => u.healthy).length);
+    metrics.gauge('mcp_proxy_upstream_pending', 'Requests in flight to upstreams.', () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0));
+    handle = compose(stages, httpForwarder({ upstreams, sessions, timeoutMs: config.upstreamTimeoutMs, metrics, log, streams }));
+    // Open SSE streams never "finish"; only requests waiting for an answer count as in flight.
+    inFlight = () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0) - streams.open;
+    close = async () => {
+      sessions.close();
+      await upstreams.close();
+    };
+  }
+
+  const server = http.createServer({ keepAliveTimeout: 30_000, noDelay: true }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path === config.path) {
+      return handle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.socket.remoteAddress ?? 'unknown', body: EMPTY, message: undefined, rpcId: null });
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      const text = metrics.render();
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Length': Buffer.byteLength(text) });
+      return void res.end(text);
+    }
+    replyError(res, 404, null, `no MCP endpoint at ${path}; use ${config.path}`, RpcErrorCode.INVALID_REQUEST);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log.info('proxy listening', { mode: config.mode, url: `http://${host}:${address.port}${config.path}` });
+
+  return {
+    url: `http://${host}:${address.port}${config.path}`,
+    metrics,
+    async close() {
+      log.info('proxy shutting down', { inFlight: inFlight() });
+      // Stop accepting; idle keep-alive connections go now; requests in flight get up to the grace period to be
+      // answered; then sessions end (their streams close, their children are ended) and the rest is cut.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + DRAIN_GRACE_MS;
+      while (inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * A small Prometheus registry: counters, gauges read at scrape time, and one latency histogram with fixed buckets.
+ * Rendered in the text exposition format (version 0.0.4) at GET /metrics.
+ */
+
+type Labels = Readonly<Record<string, string>>;
+
+function key(labels: Labels): string {
+  const names = Object.keys(labels);
+  return names.length === 0 ? '' : `{${names.map((n) => `${n}="${labels[n]!.replace(/["\\\n]/g, '_')}"`).join(',')}}`;
+}
+
+class Counter {
+  readonly #values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels);
+    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.#values.get(key(labels)) ?? 0;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [k, v] of this.#values) lines.push(`${this.name}${k} ${v}`);
+    return lines.join('\n');
+  }
+}
+
+class Gauge {
+  constructor(readonly name: string, readonly help: string, readonly read: () => number) {}
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+  }
+}
+
+/** Seconds, like every Prometheus duration; buckets from 100 µs to 10 s. */
+const BUCKETS = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]);
+
+class Histogram {
+  readonly #counts = new Array<number>(BUCKETS.length + 1).fill(0);
+  #sum = 0;
+  #count = 0;
+  constructor(readonly name: string, readonly help: string) {}
+  observe(seconds: number): void {
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+    this.#counts[i]!++;
+    this.#sum += seconds;
+    this.#count++;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    let cumulative = 0;
+    BUCKETS.forEach((le, i) => {
+      cumulative += this.#counts[i]!;
+      lines.push(`${this.name}_bucket{le="${le}"} ${cumulative}`);
+    });
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
+    return lines.join('\n');
+  }
+}
+
+export class ProxyMetrics {
+  readonly requests = new Counter('mcp_proxy_requests_total', 'HTTP requests handled, by method and status.');
+  readonly rejected = new Counter('mcp_proxy_rejected_total', 'Requests refused by a proxy stage, by reason.');
+  readonly upstreamErrors = new Counter('mcp_proxy_upstream_errors_total', 'Upstream failures, by kind.');
+  readonly childrenSpawned = new Counter('mcp_proxy_children_spawned_total', 'stdio upstream processes started.');
+  readonly cancelled = new Counter('mcp_proxy_cancelled_total', 'Requests whose client went away before the answer; the upstream was told to stop.');
+  readonly duration = new Histogram('mcp_proxy_request_duration_seconds', 'Time from request received to response complete.');
+  readonly #gauges: Gauge[] = [];
+
+  gauge(name: string, help: string, read: () => number): void {
+    this.#gauges.push(new Gauge(name, help, read));
+  }
+
+  render(): string {
+    return [this.requests, this.rejected, this.upstreamErrors, this.childrenSpawned, this.cancelled, this.duration, ...this.#gauges].map((m) => m.render()).join('\n') + '\n';
+  }
+}

@@ -1,0 +1,17 @@
+/** The outermost stage: counts every request by method and status, times it, and logs it at debug level. */
+import type { Stage } from '../exchange.js';
+import type { Logger } from '../log.js';
+import type { ProxyMetrics } from '../metrics.js';
+
+export function observeStage(metrics: ProxyMetrics, log: Logger): Stage {
+  const debug = log.enabled('debug');
+  return (next) => (ex) => {
+    ex.res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - ex.startNs) / 1e9;
+      metrics.requests.inc({ method: ex.req.method ?? '', status: String(ex.res.statusCode) });
+      metrics.duration.observe(seconds);
+      if (debug) log.debug('request', { method: ex.req.method, status: ex.res.statusCode, ms: Math.round(seconds * 1e6) / 1e3, client: ex.clientKey });
+    });
+    next(ex);
+  };
+}

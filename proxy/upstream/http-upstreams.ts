@@ -1,0 +1,93 @@
+/**
+ * The Streamable HTTP upstreams of a reverse proxy: one keep-alive undici Pool each. New sessions (and requests that
+ * carry no session, as 2026-07-28 allows) are spread round-robin or to the upstream with the fewest requests in
+ * flight; a session stays on the upstream that created it. An upstream that refuses connections is marked down at
+ * once (passive check) and probed every --health-interval-ms (active check) until it answers again.
+ */
+import { Pool } from 'undici';
+import type { Logger } from '../log.js';
+
+export type Balance = 'round-robin' | 'least-pending';
+
+export class HttpUpstream {
+  readonly pool: Pool;
+  pending = 0;
+  healthy = true;
+
+  constructor(
+    readonly url: URL,
+    readonly index: number,
+    timeoutMs: number,
+  ) {
+    this.pool = new Pool(url.origin, {
+      connections: null, // one per concurrent request or open stream; idle ones are kept alive
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: 0, // an SSE stream may be quiet for a long time; a client disconnect ends it instead
+    });
+  }
+}
+
+export class UpstreamSet {
+  readonly upstreams: readonly HttpUpstream[];
+  readonly #balance: Balance;
+  readonly #log: Logger;
+  readonly #timer: NodeJS.Timeout | undefined;
+  #next = 0;
+
+  constructor(urls: readonly URL[], options: { balance: Balance; timeoutMs: number; healthIntervalMs: number; log: Logger }) {
+    this.upstreams = urls.map((u, i) => new HttpUpstream(u, i, options.timeoutMs));
+    this.#balance = options.balance;
+    this.#log = options.log;
+    if (options.healthIntervalMs > 0) {
+      this.#timer = setInterval(() => void this.checkAll(), options.healthIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** The upstream for a new session or a sessionless request; undefined when none is healthy. */
+  pick(): HttpUpstream | undefined {
+    const healthy = this.upstreams.filter((u) => u.healthy);
+    if (healthy.length === 0) return undefined;
+    if (this.#balance === 'least-pending') return healthy.reduce((a, b) => (b.pending < a.pending ? b : a));
+    return healthy[this.#next++ % healthy.length];
+  }
+
+  /** Passive check: a refused connection marks the upstream down until a probe finds it up. */
+  markDown(upstream: HttpUpstream, reason: string): void {
+    if (!upstream.healthy || this.upstreams.length === 1) return; // with one upstream there is nowhere else to go
+    upstream.healthy = false;
+    this.#log.warn('upstream down', { upstream: upstream.url.href, reason });
+  }
+
+  /** Active check: any HTTP answer (even 400 to a sessionless ping) means the upstream is up. */
+  async checkAll(): Promise<void> {
+    await Promise.all(
+      this.upstreams.map(async (u) => {
+        let up: boolean;
+        try {
+          const res = await u.pool.request({
+            path: u.url.pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+            body: '{"jsonrpc":"2.0","id":"mcp-perf-health","method":"ping"}',
+            headersTimeout: 2_000,
+            bodyTimeout: 2_000,
+          });
+          await res.body.dump();
+          up = true;
+        } catch {
+          up = false;
+        }
+        if (up !== u.healthy) this.#log.warn(up ? 'upstream up' : 'upstream down', { upstream: u.url.href, reason: 'health check' });
+        u.healthy = up || this.upstreams.length === 1;
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await Promise.all(this.upstreams.map((u) => u.pool.destroy()));
+  }
+}

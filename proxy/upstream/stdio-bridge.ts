@@ -1,0 +1,260 @@
+/**
+ * HTTP → stdio bridge: serves a stdio MCP server over Streamable HTTP. Each MCP session gets one long-lived child,
+ * spawned (or taken from the warm pool) at initialize and used for every request of that session — never a child
+ * per request. A session ends on DELETE, idle expiry or shutdown, and its child with it (stdin close → SIGTERM →
+ * SIGKILL). A child that dies fails its session's pending requests with JSON-RPC errors and ends only that session.
+ *
+ * Routing inside a session: a request's answer is matched to its POST by JSON-RPC id and returned as the POST's JSON
+ * body (the child's bytes, not re-serialised). Requests and notifications the child starts (sampling, elicitation,
+ * progress, logs) go out on the session's GET stream, queued until one is open. A POST whose client disconnects
+ * before its answer sends `notifications/cancelled` to the child.
+ */
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import { classify, RpcErrorCode, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
+import type { Exchange, Handler } from '../exchange.js';
+import { replyError } from '../exchange.js';
+import type { Logger } from '../log.js';
+import type { ProxyMetrics } from '../metrics.js';
+import type { EndReason, SessionTable } from '../sessions.js';
+import { StdioChild, type ChildExit } from './stdio-child.js';
+
+export interface BridgeOptions {
+  readonly command: readonly string[];
+  readonly poolSize: number;
+  readonly maxLineBytes: number;
+  readonly upstreamTimeoutMs: number;
+  readonly log: Logger;
+  readonly metrics: ProxyMetrics;
+}
+
+const MAX_QUEUED = 1_000;
+
+export class BridgeSession {
+  readonly pending = new Map<string, Exchange>();
+  readonly streams = new Set<http.ServerResponse>();
+  readonly queue: Buffer[] = [];
+  ended = false;
+
+  constructor(
+    readonly id: string,
+    readonly child: StdioChild,
+  ) {}
+}
+
+function idKey(id: JsonRpcId): string {
+  return typeof id === 'number' ? `n${id}` : `s${String(id)}`;
+}
+
+export class StdioBridge {
+  readonly #options: BridgeOptions;
+  readonly #warm: StdioChild[] = [];
+  /** Child pid → the session it serves, to route its output. */
+  readonly #byChild = new Map<StdioChild, BridgeSession>();
+  #sessions!: SessionTable<BridgeSession>;
+  /** Children being ended, so close() can wait for every one of them. */
+  readonly #ending = new Set<Promise<unknown>>();
+  #closed = false;
+  #quickDeaths = 0;
+
+  constructor(options: BridgeOptions) {
+    this.#options = options;
+  }
+
+  /** The table is created by the front (it owns expiry); the bridge ends children when it says so. */
+  attach(sessions: SessionTable<BridgeSession>): void {
+    this.#sessions = sessions;
+    this.#refill();
+  }
+
+  get children(): number {
+    return this.#byChild.size + this.#warm.length;
+  }
+
+  get warm(): number {
+    return this.#warm.length;
+  }
+
+  /** Requests waiting for their answer, across sessions. */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.#byChild.values()) n += s.pending.size;
+    return n;
+  }
+
+  /** Called by the session table when a session ends for any reason. */
+  onSessionEnd(session: BridgeSession, reason: EndReason): void {
+    session.ended = true;
+    for (const stream of session.streams) stream.end();
+    for (const ex of session.pending.values()) replyError(ex.res, 502, ex.rpcId, `session ended (${reason})`);
+    session.pending.clear();
+    this.#byChild.delete(session.child);
+    const ending = session.child.close();
+    this.#ending.add(ending);
+    void ending.then(() => this.#ending.delete(ending));
+  }
+
+  handler(): Handler {
+    return (ex) => {
+      const sessionId = ex.req.headers['mcp-session-id'];
+      const message = ex.message;
+      if (ex.req.method === 'POST' && typeof sessionId !== 'string' && message?.kind === 'request' && message.message.method === 'initialize') {
+        return this.#initialize(ex);
+      }
+      if (typeof sessionId !== 'string' || sessionId === '') {
+        return replyError(ex.res, 400, ex.rpcId, 'missing Mcp-Session-Id header', RpcErrorCode.INVALID_REQUEST);
+      }
+      const entry = this.#sessions.touch(sessionId);
+      if (entry === undefined) {
+        this.#options.metrics.rejected.inc({ reason: 'unknown_session' });
+        return replyError(ex.res, 404, ex.rpcId, 'unknown or expired session', RpcErrorCode.INVALID_REQUEST);
+      }
+      const session = entry.binding;
+      switch (ex.req.method) {
+        case 'POST':
+          return this.#post(ex, session);
+        case 'GET':
+          return this.#openStream(ex, session);
+        case 'DELETE':
+          this.#sessions.end(session.id, 'deleted');
+          return void ex.res.writeHead(200).end();
+        default:
+          ex.res.setHeader('Allow', 'GET, POST, DELETE');
+          return replyError(ex.res, 405, null, `method ${ex.req.method} not allowed`, RpcErrorCode.INVALID_REQUEST);
+      }
+    };
+  }
+
+  #initialize(ex: Exchange): void {
+    if (this.#sessions.full) {
+      this.#options.metrics.rejected.inc({ reason: 'max_sessions' });
+      return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
+    }
+    const child = this.#warm.shift() ?? this.#spawn();
+    setImmediate(() => this.#refill());
+    const session = new BridgeSession(randomUUID(), child);
+    this.#byChild.set(child, session);
+    this.#sessions.add(session.id, session);
+    ex.res.setHeader('Mcp-Session-Id', session.id);
+    this.#post(ex, session);
+  }
+
+  #post(ex: Exchange, session: BridgeSession): void {
+    const message = ex.message!;
+    if (message.kind !== 'request') {
+      // Notifications and the client's answers to the child's requests: pass on, 202.
+      session.child.write(ex.body);
+      return void ex.res.writeHead(202).end();
+    }
+    const key = idKey(message.message.id);
+    if (session.pending.has(key)) {
+      return replyError(ex.res, 400, ex.rpcId, `request id ${JSON.stringify(message.message.id)} is already in flight in this session`, RpcErrorCode.INVALID_REQUEST);
+    }
+    session.pending.set(key, ex);
+    const timer = setTimeout(() => {
+      if (session.pending.get(key) !== ex) return;
+      session.pending.delete(key);
+      this.#options.metrics.upstreamErrors.inc({ kind: 'timeout' });
+      replyError(ex.res, 504, ex.rpcId, `upstream did not answer within ${this.#options.upstreamTimeoutMs} ms`);
+    }, this.#options.upstreamTimeoutMs);
+    timer.unref();
+    ex.res.once('close', () => {
+      clearTimeout(timer);
+      if (session.pending.get(key) !== ex) return;
+      // The client left before its answer: tell the server to stop working on it.
+      session.pending.delete(key);
+      this.#options.metrics.cancelled.inc();
+      session.child.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: message.message.id, reason: 'client disconnected' } }));
+    });
+    session.child.write(ex.body);
+  }
+
+  #openStream(ex: Exchange, session: BridgeSession): void {
+    if (!String(ex.req.headers.accept ?? '').includes('text/event-stream')) {
+      return replyError(ex.res, 406, null, 'GET needs Accept: text/event-stream', RpcErrorCode.INVALID_REQUEST);
+    }
+    ex.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    ex.res.write(': stream open\n\n');
+    session.streams.add(ex.res);
+    ex.res.once('close', () => session.streams.delete(ex.res));
+    for (const line of session.queue.splice(0)) this.#toStream(session, line);
+  }
+
+  /** A line from a child: an answer goes to its POST; anything else to the session's stream. */
+  #fromChild(child: StdioChild, line: Buffer): void {
+    const session = this.#byChild.get(child);
+    if (session === undefined) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line.toString('utf8'));
+    } catch {
+      this.#options.log.warn('stdio upstream wrote a line that is not JSON; dropped', { pid: child.pid, session: session.id });
+      return;
+    }
+    const message = classify(parsed);
+    if (message.kind === 'response') {
+      const key = idKey(message.message.id);
+      const ex = session.pending.get(key);
+      if (ex === undefined) return; // cancelled or timed out meanwhile
+      session.pending.delete(key);
+      ex.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': line.length });
+      ex.res.end(line);
+      return;
+    }
+    this.#toStream(session, line);
+  }
+
+  #toStream(session: BridgeSession, line: Buffer): void {
+    const stream = session.streams.values().next().value as http.ServerResponse | undefined;
+    if (stream === undefined) {
+      if (session.queue.length >= MAX_QUEUED) session.queue.shift();
+      session.queue.push(line);
+      return;
+    }
+    stream.write(`event: message\ndata: ${line.toString('utf8')}\n\n`);
+  }
+
+  #onChildExit(child: StdioChild, exit: ChildExit): void {
+    const warmIndex = this.#warm.indexOf(child);
+    if (warmIndex >= 0) this.#warm.splice(warmIndex, 1);
+    if (exit.expected || this.#closed) return;
+    this.#options.log.warn('stdio upstream exited', { pid: child.pid, code: exit.code, signal: exit.signal });
+    this.#options.metrics.upstreamErrors.inc({ kind: 'child_exit' });
+    const session = this.#byChild.get(child);
+    if (session !== undefined) {
+      for (const ex of session.pending.values()) {
+        replyError(ex.res, 502, ex.rpcId, `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})`);
+      }
+      session.pending.clear();
+      this.#sessions.end(session.id, 'upstream-gone');
+    } else if (warmIndex >= 0) {
+      // A warm child died before use: the command may be broken; do not respawn in a tight loop.
+      this.#quickDeaths++;
+      if (this.#quickDeaths <= 3) setTimeout(() => this.#refill(), 200 * this.#quickDeaths).unref();
+      else this.#options.log.error('warm pool children keep exiting; not refilling', { command: this.#options.command.join(' ') });
+    }
+  }
+
+  #spawn(): StdioChild {
+    const child: StdioChild = new StdioChild(this.#options.command, {
+      maxLineBytes: this.#options.maxLineBytes,
+      log: this.#options.log,
+      onLine: (line) => this.#fromChild(child, line),
+      onExit: (exit) => this.#onChildExit(child, exit),
+    });
+    this.#options.metrics.childrenSpawned.inc();
+    this.#options.log.debug('spawned stdio upstream', { pid: child.pid });
+    return child;
+  }
+
+  #refill(): void {
+    while (!this.#closed && this.#warm.length < this.#options.poolSize && this.#quickDeaths <= 3) this.#warm.push(this.#spawn());
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#sessions.close();
+    const warm = this.#warm.splice(0);
+    await Promise.all([...warm.map((c) => c.close()), ...this.#ending]);
+  }
+}

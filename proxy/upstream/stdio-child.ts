@@ -1,0 +1,110 @@
+/**
+ * One stdio MCP server process: newline-delimited JSON-RPC on its stdin and stdout, its stderr passed to our log.
+ * Ending it is graceful first: close its stdin (the MCP stdio way to say goodbye), then SIGTERM, then SIGKILL.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from '../framing.js';
+import type { Logger } from '../log.js';
+
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when we asked it to end. */
+  readonly expected: boolean;
+}
+
+export interface StdioChildOptions {
+  readonly maxLineBytes: number;
+  readonly log: Logger;
+  readonly onLine: (line: Buffer) => void;
+  readonly onExit: (exit: ChildExit) => void;
+  /** Extra environment for the child. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+export class StdioChild {
+  readonly pid: number;
+  readonly exited: Promise<ChildExit>;
+  readonly #proc: ChildProcessByStdio<Writable, Readable, Readable>;
+  #closing = false;
+
+  constructor(command: readonly string[], options: StdioChildOptions) {
+    const [file, ...args] = command;
+    this.#proc = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+    this.pid = this.#proc.pid ?? -1;
+    const { log } = options;
+    const splitter = new LineSplitter(options.maxLineBytes, {
+      onLine: options.onLine,
+      onOversize: (bytes) => log.warn('stdio upstream wrote a line over the limit; dropped', { pid: this.pid, bytes }),
+    });
+    this.#proc.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+    const stderr = new LineSplitter(64 * 1024, {
+      onLine: (line) => log.info('stdio upstream stderr', { pid: this.pid, line: line.toString('utf8') }),
+      onOversize: () => {},
+    });
+    this.#proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    this.#proc.stdin.on('error', () => {}); // EPIPE after the child died: the exit handler reports it
+    this.exited = new Promise((resolve) => {
+      this.#proc.once('error', (err) => {
+        log.error('stdio upstream failed to start', { command: command.join(' '), error: err.message });
+      });
+      this.#proc.once('close', (code, signal) => {
+        const exit = { code, signal, expected: this.#closing };
+        options.onExit(exit);
+        resolve(exit);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.#proc.exitCode === null && this.#proc.signalCode === null;
+  }
+
+  /** Writes one message (a line without its newline). Returns false when the pipe is full. */
+  write(line: Buffer | string): boolean {
+    if (!this.alive || this.#proc.stdin.destroyed) return false;
+    this.#proc.stdin.cork();
+    this.#proc.stdin.write(line);
+    const ok = this.#proc.stdin.write(NEWLINE);
+    process.nextTick(() => this.#proc.stdin.uncork());
+    return ok;
+  }
+
+  /** Stops reading the child's stdout (its writes then block once the pipe fills): backpressure toward the server. */
+  pauseOutput(): void {
+    this.#proc.stdout.pause();
+  }
+
+  resumeOutput(): void {
+    this.#proc.stdout.resume();
+  }
+
+  /** stdin's 'drain', for writers that respect backpressure. */
+  onDrain(listener: () => void): void {
+    this.#proc.stdin.once('drain', listener);
+  }
+
+  /** Ends the child: close stdin, then SIGTERM after `graceMs`, then SIGKILL after as long again. */
+  async close(graceMs = 2_000): Promise<ChildExit> {
+    this.#closing = true;
+    if (this.alive) {
+      this.#proc.stdin.end();
+      const term = setTimeout(() => this.#proc.kill('SIGTERM'), graceMs);
+      const kill = setTimeout(() => this.#proc.kill('SIGKILL'), graceMs * 2);
+      const exit = await this.exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+      return exit;
+    }
+    return this.exited;
+  }
+
+  /** Immediate SIGKILL, for a second Ctrl-C. */
+  kill(): void {
+    this.#closing = true;
+    this.#proc.kill('SIGKILL');
+  }
+}
