@@ -9,7 +9,7 @@ import { ExitCode, McpPerfError, type ExitCodeValue } from './errors.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'run scenarios, diff against the baseline, write results.json and report.html', load: async () => (await import('./commands/run.js')).runCommand },
   report: { summary: 'render report.html from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },
-  mock: { summary: 'run a fake MCP server (Streamable HTTP) with latency and payload knobs', load: async () => (await import('../mock-upstreams/main.js')).mockCommand },
+  mock: { summary: 'run a fake MCP server (Streamable HTTP or stdio) with latency and payload knobs', load: async () => (await import('../mock-upstreams/main.js')).mockCommand },
   proxy: { summary: 'run the MCP proxy under test (HTTP reverse proxy, HTTP → stdio bridge, stdio forward)', load: async () => (await import('../proxy/main.js')).proxyCommand },
   relay: { summary: 'run a raw TCP relay (the floor any proxy can reach)', load: async () => (await import('../proxy/main.js')).relayCommand },
 };

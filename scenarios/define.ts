@@ -12,8 +12,11 @@ import { parseThreshold } from '../harness/baseline/thresholds.js';
 export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
 export type ProfileName = (typeof PROFILES)[number];
 
-/** The three ways to reach the mock in a comparison: straight, through our proxy, through a raw TCP relay. */
-export type TargetName = 'direct' | 'proxied' | 'relay';
+/**
+ * The ways to reach the mock in a comparison: straight (the HTTP mock), through our reverse proxy, through a raw
+ * TCP relay, or through our HTTP → stdio bridge in front of the stdio mock (same behaviour, stdio transport).
+ */
+export type TargetName = 'direct' | 'proxied' | 'relay' | 'bridged';
 
 export interface ComparisonProfile {
   /** Open-model warm-up per target before any trial counts, ms. */

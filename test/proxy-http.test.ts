@@ -135,3 +135,34 @@ test('a non-loopback upstream or listen address is refused at the command line',
   assert.equal(listen.code, 2);
   assert.match(listen.stderr, /--listen: 0\.0\.0\.0 is not a loopback address/);
 });
+
+test('2026-07-28 requests (no session id; Mcp-Method and Mcp-Name headers) are forwarded unchanged', async () => {
+  const seen: Array<{ headers: import('node:http').IncomingHttpHeaders; body: string }> = [];
+  const http = await import('node:http');
+  const recorder = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += String(c)));
+    req.on('end', () => {
+      seen.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(body).id, result: { content: [] } }));
+    });
+  });
+  await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));
+  stops.push(() => new Promise((r) => recorder.close(() => r())));
+  const port = (recorder.address() as import('node:net').AddressInfo).port;
+  const stateless = await service(['proxy', '--upstream', `http://127.0.0.1:${port}/mcp`]);
+  const body = '{"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{"name":"echo","arguments":{}}}';
+  const res = await fetch(stateless.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
+    body,
+  });
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { id: string }).id, 's1');
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.body, body, 'the body bytes are not re-serialised');
+  assert.equal(seen[0]!.headers['mcp-protocol-version'], '2026-07-28');
+  assert.equal(seen[0]!.headers['mcp-method'], 'tools/call');
+  assert.equal(seen[0]!.headers['mcp-name'], 'echo');
+  assert.equal(seen[0]!.headers['mcp-session-id'], undefined);
+});

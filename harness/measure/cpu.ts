@@ -30,6 +30,36 @@ export function processCpuMicros(pid: number): number | undefined {
   }
 }
 
+/** The pids of a process and all its descendants, from /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    out.push(p);
+    try {
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+        if (children !== '') stack.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU of a process and its descendants (a bridge and its stdio children), µs. Children that exited between two
+ * readings take their CPU with them, so take readings while the tree is steady. */
+export function processTreeCpuMicros(pid: number): number | undefined {
+  let total: number | undefined;
+  for (const p of processTree(pid)) {
+    const us = processCpuMicros(p);
+    if (us !== undefined) total = (total ?? 0) + us;
+  }
+  return total;
+}
+
 /** Resident set size in bytes from /proc/<pid>/status (VmRSS), or undefined. */
 export function processRssBytes(pid: number): number | undefined {
   try {

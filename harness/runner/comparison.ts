@@ -8,10 +8,10 @@ import { runClosedModel } from '../load/closed-model.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
-import { processCpuMicros } from '../measure/cpu.js';
+import { processTreeCpuMicros } from '../measure/cpu.js';
 import { encodeHistogram, mergeHistograms, summarise, type Histogram, type LatencySummary } from '../measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
-import type { ProcessGroup } from './children.js';
+import { CLI_BIN, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
 
 export interface ComparisonRun {
@@ -57,29 +57,31 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
     '--response',
     scenario.mock.response,
   ]);
-  const urls: Record<TargetName, { url: string; pid: number }> = { direct: { url: mock.url, pid: mock.pid }, proxied: { url: '', pid: -1 }, relay: { url: '', pid: -1 } };
+  const stdioMock = [process.execPath, CLI_BIN, 'mock', 'stdio', '--latency-ms', String(scenario.mock.latencyMs), '--payload-bytes', String(scenario.mock.payloadBytes)];
+  const launch: Record<Exclude<TargetName, 'direct'>, readonly string[]> = {
+    proxied: ['proxy', '--upstream', mock.url],
+    relay: ['relay', '--upstream', mock.url],
+    bridged: ['proxy', '--upstream-cmd', stdioMock.map((w) => `'${w}'`).join(' '), '--max-sessions', String(scenario.sessions * 2)],
+  };
+  const urls = new Map<TargetName, { url: string; pid: number }>([['direct', { url: mock.url, pid: mock.pid }]]);
   const processes = [mock];
-  if (scenario.targets.includes('proxied')) {
-    const proxy = await group.start('proxy', ['proxy', '--upstream', mock.url]);
-    urls.proxied = { url: proxy.url, pid: proxy.pid };
-    processes.push(proxy);
-  }
-  if (scenario.targets.includes('relay')) {
-    const relay = await group.start('relay', ['relay', '--upstream', mock.url]);
-    urls.relay = { url: relay.url, pid: relay.pid };
-    processes.push(relay);
+  for (const target of scenario.targets) {
+    if (target === 'direct') continue;
+    const child = await group.start(target === 'bridged' ? 'bridge' : target === 'proxied' ? 'proxy' : 'relay', launch[target]);
+    urls.set(target, { url: child.url, pid: child.pid });
+    processes.push(child);
   }
   emit({ type: 'processes-ready', scenario: scenario.name, processes: processes.map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
 
   const seats: Seat[] = [];
   try {
     for (const name of scenario.targets) {
-      const url = new URL(urls[name].url);
+      const url = new URL(urls.get(name)!.url);
       const target: SessionTarget = { url, pool: createTargetPool(url, 64), requestTimeoutMs: REQUEST_TIMEOUT_MS };
       const seat: Seat = {
         name,
         target,
-        pid: urls[name].pid,
+        pid: urls.get(name)!.pid,
         sessions: [],
         latency: [],
         service: [],
@@ -117,9 +119,10 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
         for (const seat of seats) {
           if (signal.aborted) break;
           emit({ type: 'trial-start', scenario: scenario.name, phase, trial, trials: profile.trials, target: seat.name, elapsedMs: elapsed() });
-          const cpuBefore = processCpuMicros(seat.pid);
+          // The whole tree: a bridge's stdio children do part of its work.
+          const cpuBefore = processTreeCpuMicros(seat.pid);
           const outcome = await drive(seat, trialMs);
-          const cpuAfter = processCpuMicros(seat.pid);
+          const cpuAfter = processTreeCpuMicros(seat.pid);
           const targetCpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null;
           trials.push(record(phase, trial, seat, outcome, targetCpuUs, warnings));
           absorb(seat, phase, outcome, targetCpuUs);

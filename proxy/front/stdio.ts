@@ -32,6 +32,7 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
     // pipelined answers from the server becomes one write, not 200.
     let batch: Buffer[] = [];
     let stdoutFull = false;
+    let childFull = false;
     const flush = (): void => {
       if (batch.length === 0) return;
       const data = Buffer.concat(batch);
@@ -80,9 +81,14 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
         const m = classify(parsed);
         if (m.kind === 'invalid') return toClient(JSON.stringify(rpcError(m.id, RpcErrorCode.INVALID_REQUEST, `invalid request: ${m.reason}`)));
         if (m.kind === 'request') pending.add(key(m.message.id));
-        if (!child.write(line)) {
+        if (!child.write(line) && !childFull) {
+          // The server reads slower than the client writes: stop reading the client until the pipe drains.
+          childFull = true;
           io.stdin.pause();
-          child.onDrain(() => io.stdin.resume());
+          child.onDrain(() => {
+            childFull = false;
+            io.stdin.resume();
+          });
         }
       },
       onOversize: (bytes) => toClient(JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`))),

@@ -1,0 +1,61 @@
+/**
+ * The stdio adapter around McpBehaviour: newline-delimited JSON-RPC on stdin/stdout, as an MCP client spawns it.
+ * Requests are answered as they complete (a slow call does not hold up a fast one), so pipelined load is served
+ * concurrently. Answers written in one turn of the event loop go out in one write. Bad lines get the spec's errors.
+ */
+import { LineSplitter } from '../proxy/framing.js';
+import { McpBehaviour, type BehaviourOptions } from './behaviour.js';
+import { classify, RpcErrorCode, rpcError } from './jsonrpc.js';
+
+export interface StdioMockOptions extends BehaviourOptions {
+  readonly maxLineBytes: number;
+}
+
+/** Serves until stdin ends; resolves then. */
+export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream): Promise<void> {
+  const behaviour = new McpBehaviour(options);
+  let batch: string[] = [];
+  const flush = (): void => {
+    const text = batch.join('');
+    batch = [];
+    stdout.write(text);
+  };
+  const send = (message: object): void => {
+    if (batch.length === 0) queueMicrotask(flush);
+    batch.push(JSON.stringify(message) + '\n');
+  };
+  let inFlight = 0;
+  let ended = false;
+  let resolveDone: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const maybeDone = (): void => {
+    if (ended && inFlight === 0) resolveDone();
+  };
+
+  const splitter = new LineSplitter(options.maxLineBytes, {
+    onLine: (line) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line.toString('utf8'));
+      } catch {
+        return send(rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: the line is not valid JSON'));
+      }
+      const message = classify(parsed);
+      if (message.kind === 'invalid') return send(rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
+      if (message.kind !== 'request') return; // notifications and client answers need no reply
+      inFlight++;
+      void behaviour.handle(message.message).then((response) => {
+        inFlight--;
+        send(response);
+        maybeDone();
+      });
+    },
+    onOversize: (bytes) => send(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds ${options.maxLineBytes}`)),
+  });
+  stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
+  stdin.once('end', () => {
+    ended = true;
+    maybeDone();
+  });
+  return done;
+}
