@@ -10,7 +10,7 @@ import type { RateLimitOptions } from './stages/rate-limit.js';
 import { splitCommand } from './upstream/command.js';
 import type { Balance } from './upstream/http-upstreams.js';
 
-export type ProxyMode = 'http-reverse' | 'http-stdio' | 'stdio-forward';
+export type ProxyMode = 'http-reverse' | 'http-stdio' | 'stdio-forward' | 'stdio-http';
 
 export interface ProxyConfig {
   readonly mode: ProxyMode;
@@ -100,10 +100,15 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
   let mode: ProxyMode;
   let upstreamCommand: string[] = [];
   if (values.stdio === true) {
-    if (upstreamUrls.length > 0) throw new ConfigError('--stdio with --upstream (stdio → Streamable HTTP) is not built yet; use --stdio -- <command>');
-    if (trailing.length === 0) throw new ConfigError('--stdio needs the upstream command after `--`, e.g. mcp-perf proxy --stdio -- node server.js');
-    mode = 'stdio-forward';
-    upstreamCommand = trailing;
+    if (upstreamUrls.length > 0) {
+      if (trailing.length > 0) throw new ConfigError('--stdio takes --upstream URL or a command after `--`, not both');
+      if (upstreamUrls.length > 1) throw new ConfigError('--stdio --upstream takes one upstream');
+      mode = 'stdio-http';
+    } else {
+      if (trailing.length === 0) throw new ConfigError('--stdio needs --upstream URL or the upstream command after `--`, e.g. mcp-perf proxy --stdio -- node server.js');
+      mode = 'stdio-forward';
+      upstreamCommand = trailing;
+    }
   } else if (upstreamCmd !== undefined) {
     if (upstreamUrls.length > 0) throw new ConfigError('give --upstream or --upstream-cmd, not both');
     try {

@@ -6,6 +6,7 @@ import { serveUntilStopped } from '../harness/runner/service.js';
 import { PROXY_DEFAULTS, validateProxyConfig } from './config.js';
 import { startHttpProxy } from './front/http.js';
 import { runStdioForward } from './front/stdio.js';
+import { runStdioToHttp } from './front/stdio-http.js';
 import { createLogger } from './log.js';
 import { startTcpRelay } from './tcp-relay.js';
 
@@ -13,8 +14,9 @@ const d = PROXY_DEFAULTS;
 const proxyHelp = `Usage: mcp-perf proxy --upstream URL [--upstream URL…] [options]
        mcp-perf proxy --upstream-cmd "COMMAND" [options]
        mcp-perf proxy --stdio [options] -- COMMAND [ARGS…]
+       mcp-perf proxy --stdio --upstream URL [options]
 
-The MCP proxy under test, in one of three modes:
+The MCP proxy under test, in one of four modes:
 
   --upstream URL         Streamable HTTP reverse proxy. POST/GET/DELETE forwarded with their MCP headers over
                          pooled keep-alive connections; SSE streamed through chunk by chunk. Repeat --upstream
@@ -23,6 +25,7 @@ The MCP proxy under test, in one of three modes:
   --upstream-cmd "CMD"   HTTP → stdio bridge: serves a stdio MCP server over Streamable HTTP, one long-lived
                          child per session (spawned at initialize, ended on DELETE, idle expiry or shutdown).
   --stdio -- CMD ARGS…   stdio forward proxy: our stdin/stdout to one persistent child, both directions.
+  --stdio --upstream URL stdio → Streamable HTTP: a stdio client reaches an HTTP server (what mcp-remote does).
 
 The HTTP modes print one JSON ready line with their URL, serve GET /metrics (Prometheus text), and run until
 SIGTERM/SIGINT or until the pipe on their stdin closes. Answers the proxy makes itself carry a JSON-RPC error:
@@ -74,8 +77,9 @@ export const proxyCommand: Command = {
       return ExitCode.OK;
     }
     const log = createLogger(config.logLevel, io.stderr);
-    if (config.mode === 'stdio-forward') {
-      const code = await runStdioForward(config, log, { stdin: process.stdin, stdout: io.stdout });
+    if (config.mode === 'stdio-forward' || config.mode === 'stdio-http') {
+      const run = config.mode === 'stdio-forward' ? runStdioForward : runStdioToHttp;
+      const code = await run(config, log, { stdin: process.stdin, stdout: io.stdout });
       return code === 0 ? ExitCode.OK : ExitCode.ERROR;
     }
     const proxy = await startHttpProxy(config, log);

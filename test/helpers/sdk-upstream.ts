@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CreateMessageResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 export async function startSdkUpstream(): Promise<{ url: string; close(): Promise<void> }> {
@@ -23,6 +24,13 @@ export async function startSdkUpstream(): Promise<{ url: string; close(): Promis
           // A server → client notification in the middle of a call: it travels in the POST's SSE stream.
           await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `adding ${a} and ${b}` } });
           return { content: [{ type: 'text', text: String(a + b) }] };
+        });
+        mcp.registerTool('ask', { description: 'asks the client to sample', inputSchema: { question: z.string() } }, async ({ question }, extra) => {
+          const answer = await extra.sendRequest(
+            { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 10 } },
+            CreateMessageResultSchema,
+          );
+          return { content: [{ type: 'text', text: `client said: ${(answer.content as { text: string }).text}` }] };
         });
         await mcp.connect(transport);
       }
