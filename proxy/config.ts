@@ -10,7 +10,7 @@ import type { RateLimitOptions } from './stages/rate-limit.js';
 import { splitCommand } from './upstream/command.js';
 import type { Balance } from './upstream/http-upstreams.js';
 
-export type ProxyMode = 'http-reverse' | 'http-stdio' | 'stdio-forward' | 'stdio-http';
+export type ProxyMode = 'http-reverse' | 'http-stdio' | 'http-legacy' | 'stdio-forward' | 'stdio-http';
 
 export interface ProxyConfig {
   readonly mode: ProxyMode;
@@ -61,6 +61,7 @@ export const PROXY_DEFAULTS = Object.freeze({
 
 export const PROXY_OPTIONS: OptionSpec = {
   upstream: { type: 'string', multiple: true },
+  'upstream-sse': { type: 'string' },
   'upstream-cmd': { type: 'string' },
   stdio: { type: 'boolean' },
   listen: { type: 'string' },
@@ -109,6 +110,10 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
       mode = 'stdio-forward';
       upstreamCommand = trailing;
     }
+  } else if (values['upstream-sse'] !== undefined) {
+    if (upstreamUrls.length > 0 || upstreamCmd !== undefined) throw new ConfigError('give one of --upstream, --upstream-cmd, --upstream-sse');
+    upstreamUrls.push(loopbackUrlFlag('upstream-sse', values['upstream-sse']));
+    mode = 'http-legacy';
   } else if (upstreamCmd !== undefined) {
     if (upstreamUrls.length > 0) throw new ConfigError('give --upstream or --upstream-cmd, not both');
     try {
@@ -119,13 +124,13 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
     if (upstreamCommand.length === 0) throw new ConfigError('--upstream-cmd is empty');
     mode = 'http-stdio';
   } else {
-    if (upstreamUrls.length === 0) throw new ConfigError('--upstream is required (an http://127.0.0.1:PORT/... URL), or --upstream-cmd, or --stdio -- <command>');
+    if (upstreamUrls.length === 0) throw new ConfigError('--upstream is required (an http://127.0.0.1:PORT/... URL), or --upstream-cmd, --upstream-sse, or --stdio -- <command>');
     if (trailing.length > 0) throw new ConfigError('a command after `--` needs --stdio');
     mode = 'http-reverse';
   }
 
   const path = typeof values.path === 'string' ? values.path : PROXY_DEFAULTS.path;
-  if (!path.startsWith('/') || path === '/metrics') throw new ConfigError(`--path must start with / and not be /metrics, got "${path}"`);
+  if (!path.startsWith('/') || ['/metrics', '/sse', '/messages'].includes(path)) throw new ConfigError(`--path must start with / and not be /metrics, /sse or /messages, got "${path}"`);
 
   const tokens = (values['auth-token'] as string[] | undefined) ?? [];
   const secret = values['auth-hs256-secret'] as string | undefined;

@@ -13,10 +13,11 @@ import { startTcpRelay } from './tcp-relay.js';
 const d = PROXY_DEFAULTS;
 const proxyHelp = `Usage: mcp-perf proxy --upstream URL [--upstream URL…] [options]
        mcp-perf proxy --upstream-cmd "COMMAND" [options]
+       mcp-perf proxy --upstream-sse URL [options]
        mcp-perf proxy --stdio [options] -- COMMAND [ARGS…]
        mcp-perf proxy --stdio --upstream URL [options]
 
-The MCP proxy under test, in one of four modes:
+The MCP proxy under test, in one of five modes:
 
   --upstream URL         Streamable HTTP reverse proxy. POST/GET/DELETE forwarded with their MCP headers over
                          pooled keep-alive connections; SSE streamed through chunk by chunk. Repeat --upstream
@@ -24,10 +25,13 @@ The MCP proxy under test, in one of four modes:
                          --balance round-robin | least-pending (default ${d.balance}) to healthy upstreams.
   --upstream-cmd "CMD"   HTTP → stdio bridge: serves a stdio MCP server over Streamable HTTP, one long-lived
                          child per session (spawned at initialize, ended on DELETE, idle expiry or shutdown).
+  --upstream-sse URL     serves a legacy HTTP+SSE (2024-11-05) server over Streamable HTTP: one upstream SSE
+                         session per MCP session.
   --stdio -- CMD ARGS…   stdio forward proxy: our stdin/stdout to one persistent child, both directions.
   --stdio --upstream URL stdio → Streamable HTTP: a stdio client reaches an HTTP server (what mcp-remote does).
 
-The HTTP modes print one JSON ready line with their URL, serve GET /metrics (Prometheus text), and run until
+The HTTP modes also serve legacy HTTP+SSE clients at GET /sse and POST /messages?sessionId=…, each with an
+upstream session of its own. They print one JSON ready line with their URL, serve GET /metrics, and run until
 SIGTERM/SIGINT or until the pipe on their stdin closes. Answers the proxy makes itself carry a JSON-RPC error:
 unknown session 404, malformed JSON 400 (-32700), body too large 413, rate limited 429, bad token 401, bad
 Origin 403, session limit 503, upstream refused 502, upstream slower than the timeout 504.
@@ -83,7 +87,7 @@ export const proxyCommand: Command = {
       return code === 0 ? ExitCode.OK : ExitCode.ERROR;
     }
     const proxy = await startHttpProxy(config, log);
-    await serveUntilStopped(config.mode === 'http-stdio' ? 'proxy-http-stdio' : 'proxy-http', proxy, io);
+    await serveUntilStopped(`proxy-${config.mode}`, proxy, io);
     return ExitCode.OK;
   },
 };

@@ -3,7 +3,9 @@
  *
  *   observe → origin → auth → rate limit → body (limit, JSON-RPC parse) → faults → terminal
  *
- * The terminal is the reverse forwarder (Streamable HTTP upstreams) or the stdio bridge (--upstream-cmd).
+ * The terminal is the reverse forwarder (Streamable HTTP upstreams), or the channel bridge: to a stdio child per
+ * session (--upstream-cmd) or a legacy SSE session per session (--upstream-sse). Legacy HTTP+SSE clients are served
+ * at GET /sse and POST /messages through the same stages, each with an upstream channel of its own.
  * Shutdown is graceful: stop accepting, let in-flight requests finish (up to a grace period), end streams and
  * sessions, end children.
  */
@@ -23,7 +25,10 @@ import { originStage } from '../stages/origin.js';
 import { rateLimitStage } from '../stages/rate-limit.js';
 import { httpForwarder } from '../upstream/http-forward.js';
 import { UpstreamSet, type HttpUpstream } from '../upstream/http-upstreams.js';
-import { StdioBridge, type BridgeSession } from '../upstream/stdio-bridge.js';
+import { ChannelBridge, type BridgeSession } from '../upstream/channel-bridge.js';
+import type { ChannelFactory } from '../upstream/channel.js';
+import { LegacySseChannel, StreamableHttpChannel, stdioChannels } from '../upstream/channels.js';
+import { LEGACY_MESSAGES_PATH, LEGACY_SSE_PATH, LegacySseFront } from './legacy-sse.js';
 
 export interface RunningHttpProxy {
   readonly url: string;
@@ -46,14 +51,25 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
   let close: () => Promise<void>;
   let inFlight: () => number;
   let handle: (ex: Exchange) => void;
-  if (config.mode === 'http-stdio') {
-    const bridge = new StdioBridge({ command: config.upstreamCommand, poolSize: config.stdioPool, maxLineBytes: config.maxLineBytes, upstreamTimeoutMs: config.upstreamTimeoutMs, log, metrics });
+  /** How a legacy SSE client's session reaches the upstream. */
+  let legacyChannel: ChannelFactory;
+  const channelOptions = { timeoutMs: config.upstreamTimeoutMs, log };
+  if (config.mode === 'http-stdio' || config.mode === 'http-legacy') {
+    const stdio = config.mode === 'http-stdio';
+    legacyChannel = stdio
+      ? stdioChannels(config.upstreamCommand, { maxLineBytes: config.maxLineBytes, log, metrics })
+      : (events) => new LegacySseChannel(config.upstreams[0]!, channelOptions, events);
+    const bridge = new ChannelBridge({ open: legacyChannel, poolSize: config.stdioPool, upstreamTimeoutMs: config.upstreamTimeoutMs, log, metrics });
     const sessions = new SessionTable<BridgeSession>(config.maxSessions, config.sessionIdleMs, (entry, reason) => bridge.onSessionEnd(entry.binding, reason));
     bridge.attach(sessions);
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
     metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => [...sessions.values()].reduce((n, e) => n + e.binding.streams.size, 0));
-    metrics.gauge('mcp_proxy_children', 'stdio upstream processes alive (sessions and warm pool).', () => bridge.children);
-    metrics.gauge('mcp_proxy_children_warm', 'Pre-spawned stdio upstream processes waiting for a session.', () => bridge.warm);
+    if (stdio) {
+      metrics.gauge('mcp_proxy_children', 'stdio upstream processes alive (sessions and warm pool).', () => bridge.channels);
+      metrics.gauge('mcp_proxy_children_warm', 'Pre-spawned stdio upstream processes waiting for a session.', () => bridge.warm);
+    } else {
+      metrics.gauge('mcp_proxy_upstream_channels', 'Legacy SSE sessions open to the upstream.', () => bridge.channels);
+    }
     handle = compose(stages, bridge.handler());
     inFlight = () => bridge.inFlight;
     close = () => bridge.close();
@@ -70,6 +86,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     metrics.gauge('mcp_proxy_upstreams_healthy', 'Upstreams currently taking new sessions.', () => upstreams.upstreams.filter((u) => u.healthy).length);
     metrics.gauge('mcp_proxy_upstream_pending', 'Requests in flight to upstreams.', () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0));
     handle = compose(stages, httpForwarder({ upstreams, sessions, timeoutMs: config.upstreamTimeoutMs, metrics, log, streams }));
+    legacyChannel = (events) => new StreamableHttpChannel((upstreams.pick() ?? upstreams.upstreams[0]!).url, channelOptions, events);
     // Open SSE streams never "finish"; only requests waiting for an answer count as in flight.
     inFlight = () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0) - streams.open;
     close = async () => {
@@ -78,12 +95,29 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     };
   }
 
+  const legacy = new LegacySseFront(legacyChannel, config.maxSessions, log, metrics);
+  const legacyHandle = compose(stages, legacy.handler());
+  metrics.gauge('mcp_proxy_legacy_sessions', 'Legacy HTTP+SSE client sessions open.', () => legacy.size);
+  const closeModes = close;
+  close = async () => {
+    await legacy.close();
+    await closeModes();
+  };
+
   const server = http.createServer({ keepAliveTimeout: 30_000, noDelay: true }, (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path === config.path) {
       return handle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.socket.remoteAddress ?? 'unknown', body: EMPTY, message: undefined, rpcId: null });
+    }
+    if (path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH) {
+      const allowed = path === LEGACY_SSE_PATH ? 'GET' : 'POST';
+      if (req.method !== allowed) {
+        res.setHeader('Allow', allowed);
+        return replyError(res, 405, null, `method ${req.method} not allowed on ${path}`, RpcErrorCode.INVALID_REQUEST);
+      }
+      return legacyHandle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.socket.remoteAddress ?? 'unknown', body: EMPTY, message: undefined, rpcId: null });
     }
     if (path === '/metrics' && req.method === 'GET') {
       const text = metrics.render();

@@ -1,8 +1,10 @@
 /**
- * HTTP → stdio bridge: serves a stdio MCP server over Streamable HTTP. Each MCP session gets one long-lived child,
- * spawned (or taken from the warm pool) at initialize and used for every request of that session — never a child
- * per request. A session ends on DELETE, idle expiry or shutdown, and its child with it (stdin close → SIGTERM →
- * SIGKILL). A child that dies fails its session's pending requests with JSON-RPC errors and ends only that session.
+ * Serves an upstream reached through per-session channels over Streamable HTTP: the HTTP → stdio bridge (a channel
+ * is a stdio child) and the bridge to a legacy HTTP+SSE server (a channel is an SSE client session). Each MCP session
+ * gets one long-lived channel, opened (or taken from the warm pool) at initialize and used for every request of that
+ * session — never a child per request. A session ends on DELETE, idle expiry or shutdown, and its channel with it (a
+ * child: stdin close → SIGTERM → SIGKILL). A channel that dies fails its session's pending requests with JSON-RPC
+ * errors and ends only that session.
  *
  * Routing inside a session: a request's answer is matched to its POST by JSON-RPC id and returned as the POST's JSON
  * body (the child's bytes, not re-serialised). Requests and notifications the child starts (sampling, elicitation,
@@ -17,12 +19,12 @@ import { replyError } from '../exchange.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { EndReason, SessionTable } from '../sessions.js';
-import { StdioChild, type ChildExit } from './stdio-child.js';
+import type { Channel, ChannelClose, ChannelFactory } from './channel.js';
 
 export interface BridgeOptions {
-  readonly command: readonly string[];
+  readonly open: ChannelFactory;
+  /** Channels opened ahead of need, so initialize does not pay for a spawn. */
   readonly poolSize: number;
-  readonly maxLineBytes: number;
   readonly upstreamTimeoutMs: number;
   readonly log: Logger;
   readonly metrics: ProxyMetrics;
@@ -38,7 +40,7 @@ export class BridgeSession {
 
   constructor(
     readonly id: string,
-    readonly child: StdioChild,
+    readonly channel: Channel,
   ) {}
 }
 
@@ -46,11 +48,11 @@ function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n${id}` : `s${String(id)}`;
 }
 
-export class StdioBridge {
+export class ChannelBridge {
   readonly #options: BridgeOptions;
-  readonly #warm: StdioChild[] = [];
-  /** Child pid → the session it serves, to route its output. */
-  readonly #byChild = new Map<StdioChild, BridgeSession>();
+  readonly #warm: Channel[] = [];
+  /** Channel → the session it serves, to route its output. */
+  readonly #byChannel = new Map<Channel, BridgeSession>();
   #sessions!: SessionTable<BridgeSession>;
   /** Children being ended, so close() can wait for every one of them. */
   readonly #ending = new Set<Promise<unknown>>();
@@ -67,8 +69,9 @@ export class StdioBridge {
     this.#refill();
   }
 
-  get children(): number {
-    return this.#byChild.size + this.#warm.length;
+  /** Channels open: in sessions and in the warm pool. */
+  get channels(): number {
+    return this.#byChannel.size + this.#warm.length;
   }
 
   get warm(): number {
@@ -78,7 +81,7 @@ export class StdioBridge {
   /** Requests waiting for their answer, across sessions. */
   get inFlight(): number {
     let n = 0;
-    for (const s of this.#byChild.values()) n += s.pending.size;
+    for (const s of this.#byChannel.values()) n += s.pending.size;
     return n;
   }
 
@@ -88,8 +91,8 @@ export class StdioBridge {
     for (const stream of session.streams) stream.end();
     for (const ex of session.pending.values()) replyError(ex.res, 502, ex.rpcId, `session ended (${reason})`);
     session.pending.clear();
-    this.#byChild.delete(session.child);
-    const ending = session.child.close();
+    this.#byChannel.delete(session.channel);
+    const ending = session.channel.close();
     this.#ending.add(ending);
     void ending.then(() => this.#ending.delete(ending));
   }
@@ -130,10 +133,10 @@ export class StdioBridge {
       this.#options.metrics.rejected.inc({ reason: 'max_sessions' });
       return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
     }
-    const child = this.#warm.shift() ?? this.#spawn();
+    const channel = this.#warm.shift() ?? this.#open();
     setImmediate(() => this.#refill());
-    const session = new BridgeSession(randomUUID(), child);
-    this.#byChild.set(child, session);
+    const session = new BridgeSession(randomUUID(), channel);
+    this.#byChannel.set(channel, session);
     this.#sessions.add(session.id, session);
     ex.res.setHeader('Mcp-Session-Id', session.id);
     this.#post(ex, session);
@@ -143,7 +146,7 @@ export class StdioBridge {
     const message = ex.message!;
     if (message.kind !== 'request') {
       // Notifications and the client's answers to the child's requests: pass on, 202.
-      session.child.write(ex.body);
+      session.channel.send(ex.body);
       return void ex.res.writeHead(202).end();
     }
     const key = idKey(message.message.id);
@@ -164,9 +167,9 @@ export class StdioBridge {
       // The client left before its answer: tell the server to stop working on it.
       session.pending.delete(key);
       this.#options.metrics.cancelled.inc();
-      session.child.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: message.message.id, reason: 'client disconnected' } }));
+      session.channel.send(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: message.message.id, reason: 'client disconnected' } })));
     });
-    session.child.write(ex.body);
+    session.channel.send(ex.body);
   }
 
   #openStream(ex: Exchange, session: BridgeSession): void {
@@ -180,15 +183,15 @@ export class StdioBridge {
     for (const line of session.queue.splice(0)) this.#toStream(session, line);
   }
 
-  /** A line from a child: an answer goes to its POST; anything else to the session's stream. */
-  #fromChild(child: StdioChild, line: Buffer): void {
-    const session = this.#byChild.get(child);
+  /** A line from a channel: an answer goes to its POST; anything else to the session's stream. */
+  #fromChannel(channel: Channel, line: Buffer): void {
+    const session = this.#byChannel.get(channel);
     if (session === undefined) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line.toString('utf8'));
     } catch {
-      this.#options.log.warn('stdio upstream wrote a line that is not JSON; dropped', { pid: child.pid, session: session.id });
+      this.#options.log.warn('upstream wrote a message that is not JSON; dropped', { upstream: channel.label, session: session.id });
       return;
     }
     const message = classify(parsed);
@@ -214,41 +217,35 @@ export class StdioBridge {
     stream.write(`event: message\ndata: ${line.toString('utf8')}\n\n`);
   }
 
-  #onChildExit(child: StdioChild, exit: ChildExit): void {
-    const warmIndex = this.#warm.indexOf(child);
+  #onChannelClose(channel: Channel, close: ChannelClose): void {
+    const warmIndex = this.#warm.indexOf(channel);
     if (warmIndex >= 0) this.#warm.splice(warmIndex, 1);
-    if (exit.expected || this.#closed) return;
-    this.#options.log.warn('stdio upstream exited', { pid: child.pid, code: exit.code, signal: exit.signal });
+    if (close.expected || this.#closed) return;
+    this.#options.log.warn('upstream channel ended', { upstream: channel.label, reason: close.reason });
     this.#options.metrics.upstreamErrors.inc({ kind: 'child_exit' });
-    const session = this.#byChild.get(child);
+    const session = this.#byChannel.get(channel);
     if (session !== undefined) {
-      for (const ex of session.pending.values()) {
-        replyError(ex.res, 502, ex.rpcId, `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})`);
-      }
+      for (const ex of session.pending.values()) replyError(ex.res, 502, ex.rpcId, close.reason);
       session.pending.clear();
       this.#sessions.end(session.id, 'upstream-gone');
     } else if (warmIndex >= 0) {
-      // A warm child died before use: the command may be broken; do not respawn in a tight loop.
+      // A warm channel died before use: the upstream may be broken; do not reopen in a tight loop.
       this.#quickDeaths++;
       if (this.#quickDeaths <= 3) setTimeout(() => this.#refill(), 200 * this.#quickDeaths).unref();
-      else this.#options.log.error('warm pool children keep exiting; not refilling', { command: this.#options.command.join(' ') });
+      else this.#options.log.error('warm pool channels keep ending; not refilling', { reason: close.reason });
     }
   }
 
-  #spawn(): StdioChild {
-    const child: StdioChild = new StdioChild(this.#options.command, {
-      maxLineBytes: this.#options.maxLineBytes,
-      log: this.#options.log,
-      onLine: (line) => this.#fromChild(child, line),
-      onExit: (exit) => this.#onChildExit(child, exit),
+  #open(): Channel {
+    const channel: Channel = this.#options.open({
+      onLine: (line) => this.#fromChannel(channel, line),
+      onClose: (close) => this.#onChannelClose(channel, close),
     });
-    this.#options.metrics.childrenSpawned.inc();
-    this.#options.log.debug('spawned stdio upstream', { pid: child.pid });
-    return child;
+    return channel;
   }
 
   #refill(): void {
-    while (!this.#closed && this.#warm.length < this.#options.poolSize && this.#quickDeaths <= 3) this.#warm.push(this.#spawn());
+    while (!this.#closed && this.#warm.length < this.#options.poolSize && this.#quickDeaths <= 3) this.#warm.push(this.#open());
   }
 
   async close(): Promise<void> {
