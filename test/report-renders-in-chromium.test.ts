@@ -56,22 +56,24 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
       return { id: c.id, width: c.width, height: c.height, painted };
     }),
   );
-  assert.deepEqual(canvases.map((c) => c.id), ['spectrum-0', 'throughput-0']);
+  assert.deepEqual(canvases.map((c) => c.id), ['spectrum-0', 'throughput-0', 'spectrum-1', 'throughput-1']);
   for (const c of canvases) {
     assert.ok(c.width > 100 && c.height > 100, `${c.id} has a size`);
     assert.ok(c.painted > 2_000, `${c.id} is blank (${c.painted} painted pixels)`);
   }
   // One line per target in the spectrum, one bar per target in the throughput chart.
-  const datasets = await page.evaluate(() => {
-    const charts = (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string; data: unknown[] }> } } } }).Chart;
-    return {
-      spectrum: charts.getChart('spectrum-0')!.data.datasets.map((d) => [d.label, d.data.length] as const),
-      throughput: charts.getChart('throughput-0')!.data.datasets[0]!.data.length,
-    };
-  });
-  assert.deepEqual(datasets.spectrum.map(([label]) => label), ['direct', 'proxied', 'relay']);
-  for (const [label, points] of datasets.spectrum) assert.ok(points > 5, `${label} spectrum has ${points} points`);
-  assert.equal(datasets.throughput, 3);
+  for (const [index, targets] of [[0, ['direct', 'proxied', 'relay']], [1, ['direct', 'bridged']]] as const) {
+    const datasets = await page.evaluate((i) => {
+      const charts = (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string; data: unknown[] }> } } } }).Chart;
+      return {
+        spectrum: charts.getChart(`spectrum-${i}`)!.data.datasets.map((d) => [d.label, d.data.length] as const),
+        throughput: charts.getChart(`throughput-${i}`)!.data.datasets[0]!.data.length,
+      };
+    }, index);
+    assert.deepEqual(datasets.spectrum.map(([label]) => label), [...targets]);
+    for (const [label, points] of datasets.spectrum) assert.ok(points > 5, `${label} spectrum has ${points} points`);
+    assert.equal(datasets.throughput, targets.length);
+  }
 
   const summaryRows = await page.locator('h2:has-text("direct-vs-proxied") ~ table').first().locator('tr').count();
   assert.equal(summaryRows, 4, 'header + direct, proxied, relay');

@@ -29,8 +29,10 @@ test('the run completes: exit 0, or 99 when this machine misses a threshold; nev
 });
 
 test('it prints progress, the per-target summary and the baseline diff', () => {
-  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied — profile quick/m);
-  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/1\)$/m);
+  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge — profile quick/m);
+  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/2\)$/m);
+  assert.match(run.stdout, /^▶ stdio-bridge \(2\/2\)$/m);
+  assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
   assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
   assert.match(run.stdout, /^target +p50 +p90 +p99 +p99\.9 +max +throughput +errors +CPU\/req$/m);
@@ -83,6 +85,16 @@ test('report.html is written beside results.json, and re-renders identically fro
   const again = await runCli(['report', join(dir, 'results.json'), '--out', join(dir, 'again.html')]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(await readFile(join(dir, 'again.html'), 'utf8'), html);
+});
+
+test('the stdio-bridge scenario served its sessions through the bridge, one child each', () => {
+  const s = results.scenarios[1] as CompletedScenario;
+  assert.equal(s.name, 'stdio-bridge');
+  assert.equal(s.state, 'completed');
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'bridged']);
+  assert.deepEqual(s.targets.bridged!.errors, {});
+  assert.ok(s.metrics['bridged.throughput_rps']!.value > 0);
+  assert.ok(s.metrics['bridged.added.p50_us'] !== undefined);
 });
 
 test('no process the run started outlives it', () => {
