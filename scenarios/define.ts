@@ -12,6 +12,9 @@ import { parseThreshold } from '../harness/baseline/thresholds.js';
 export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
 export type ProfileName = (typeof PROFILES)[number];
 
+/** Profiles too short for their numbers to mean anything: thresholds are shown as goals there, never gating. */
+export const UNGATED_PROFILES: ReadonlySet<ProfileName> = new Set(['smoke']);
+
 /**
  * The ways to reach the mock in a comparison: straight (the HTTP mock), through our reverse proxy, through a raw
  * TCP relay, or through our HTTP → stdio bridge in front of the stdio mock (same behaviour, stdio transport).

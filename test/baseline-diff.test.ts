@@ -68,6 +68,14 @@ test('goals that fail are "miss", shown but not counted as failures', () => {
   assert.deepEqual(diff.rows[0]!.goals, ['proxied.overhead_pct.p95 < 5']);
 });
 
+test('a metric whose only goal holds shows pass, and still gates nothing', () => {
+  const now = results([scenario({ 'proxied.overhead_pct.p95': 3 }, { goals: ['proxied.overhead_pct.p95 < 5'] })]);
+  const diff = diffAgainstBaseline(now, null, 'b.json');
+  assert.equal(diff.rows[0]!.verdict, 'pass');
+  assert.equal(diff.failed, 0);
+  assert.equal(diff.missed, 0);
+});
+
 test('a baseline from another profile gives no relative verdicts, and says why', () => {
   const base = results([scenario({ 'm_us': 100 }, { profile: 'nightly' })]);
   const now = results([scenario({ 'm_us': 200 }, { thresholds: ['m_us < +10%'] })]);

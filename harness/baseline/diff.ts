@@ -41,7 +41,9 @@ function diffScenario(scenario: ScenarioResult, base: ScenarioResult | undefined
     gates.delete(metric);
     goals.delete(metric);
     let verdict = decide(m.value, baseValue, appliedGates);
-    if (verdict !== 'fail' && decide(m.value, baseValue, appliedGoals) === 'fail') verdict = 'miss';
+    const goalVerdict = decide(m.value, baseValue, appliedGoals);
+    if (verdict !== 'fail' && goalVerdict === 'fail') verdict = 'miss';
+    else if (verdict === 'info') verdict = goalVerdict; // a metric with only goals shows how they fare
     rows.push({
       scenario: scenario.name,
       metric,
