@@ -46,6 +46,24 @@ export type Classified =
   | { kind: 'response'; message: JsonRpcResponse }
   | { kind: 'invalid'; reason: string; id: JsonRpcId };
 
+export type Valid = Exclude<Classified, { kind: 'invalid' }>;
+
+/**
+ * Parses one message as text: a valid JSON-RPC message, or the error to answer it with — -32700 when it is not
+ * JSON, -32600 when it is JSON but not one JSON-RPC message (batches included: 2025-06-18 removed them).
+ */
+export function parseMessage(text: string): { message: Valid } | { error: JsonRpcErrorResponse } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { error: rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: not valid JSON') };
+  }
+  const message = classify(parsed);
+  if (message.kind !== 'invalid') return { message };
+  return { error: rpcError(message.id, RpcErrorCode.INVALID_REQUEST, `invalid request: ${Array.isArray(parsed) ? 'batches are not supported' : message.reason}`) };
+}
+
 /** Sorts a parsed value into request / notification / response, or says why it is not valid JSON-RPC. */
 export function classify(value: unknown): Classified {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

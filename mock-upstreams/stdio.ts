@@ -5,7 +5,7 @@
  */
 import { LineSplitter } from '../proxy/framing.js';
 import { McpBehaviour, type BehaviourOptions } from './behaviour.js';
-import { classify, RpcErrorCode, rpcError } from './jsonrpc.js';
+import { parseMessage, RpcErrorCode, rpcError } from './jsonrpc.js';
 
 export interface StdioMockOptions extends BehaviourOptions {
   readonly maxLineBytes: number;
@@ -34,14 +34,9 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
 
   const splitter = new LineSplitter(options.maxLineBytes, {
     onLine: (line) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line.toString('utf8'));
-      } catch {
-        return send(rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: the line is not valid JSON'));
-      }
-      const message = classify(parsed);
-      if (message.kind === 'invalid') return send(rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
+      const parsed = parseMessage(line.toString('utf8'));
+      if ('error' in parsed) return send(parsed.error);
+      const { message } = parsed;
       if (message.kind !== 'request') return; // notifications and client answers need no reply
       inFlight++;
       void behaviour.handle(message.message).then((response) => {

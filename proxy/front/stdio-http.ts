@@ -4,7 +4,7 @@
  * upstream/channels.ts for the session, SSE and GET-stream handling). Bad lines from the client are answered here;
  * when the client closes stdin the session is DELETEd upstream and we exit.
  */
-import { classify, RpcErrorCode, rpcError } from '../../mock-upstreams/jsonrpc.js';
+import { parseMessage, RpcErrorCode, rpcError } from '../../mock-upstreams/jsonrpc.js';
 import type { ProxyConfig } from '../config.js';
 import { LineSplitter } from '../framing.js';
 import type { Logger } from '../log.js';
@@ -21,14 +21,8 @@ export function runStdioToHttp(config: ProxyConfig, log: Logger, io: StdioIo): P
   const channel = new StreamableHttpChannel(config.upstreams[0]!, { timeoutMs: config.upstreamTimeoutMs, log }, { onLine: write, onClose: () => {} });
   const splitter = new LineSplitter(config.maxLineBytes, {
     onLine: (line) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line.toString('utf8'));
-      } catch {
-        return write(JSON.stringify(rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: the line is not valid JSON')));
-      }
-      const message = classify(parsed);
-      if (message.kind === 'invalid') return write(JSON.stringify(rpcError(message.id, RpcErrorCode.INVALID_REQUEST, `invalid request: ${message.reason}`)));
+      const parsed = parseMessage(line.toString('utf8'));
+      if ('error' in parsed) return write(JSON.stringify(parsed.error));
       channel.send(line);
     },
     onOversize: (bytes) => write(JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`))),

@@ -8,7 +8,7 @@
  * The proxy ends when the client closes stdin (it then ends the child: stdin close → SIGTERM → SIGKILL), or when
  * the child dies — after answering every request still pending with an error.
  */
-import { classify, RpcErrorCode, rpcError, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
+import { classify, parseMessage, RpcErrorCode, rpcError, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
 import type { ProxyConfig } from '../config.js';
 import { LineSplitter } from '../framing.js';
 import type { Logger } from '../log.js';
@@ -72,14 +72,9 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
 
     const fromClient = new LineSplitter(config.maxLineBytes, {
       onLine: (line) => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(line.toString('utf8'));
-        } catch {
-          return toClient(JSON.stringify(rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: the line is not valid JSON')));
-        }
-        const m = classify(parsed);
-        if (m.kind === 'invalid') return toClient(JSON.stringify(rpcError(m.id, RpcErrorCode.INVALID_REQUEST, `invalid request: ${m.reason}`)));
+        const parsed = parseMessage(line.toString('utf8'));
+        if ('error' in parsed) return toClient(JSON.stringify(parsed.error));
+        const m = parsed.message;
         if (m.kind === 'request') pending.add(key(m.message.id));
         if (!child.write(line) && !childFull) {
           // The server reads slower than the client writes: stop reading the client until the pipe drains.

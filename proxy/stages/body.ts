@@ -3,7 +3,7 @@
  * not a single JSON-RPC message (batches were removed in 2025-06-18) → 400 with -32600. The raw bytes are kept for
  * forwarding: the proxy never re-serialises what it passes on.
  */
-import { classify, RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
+import { parseMessage, RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import type { Stage } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -22,18 +22,13 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics): Stage {
     ex.req.on('end', () => {
       if (size > maxBodyBytes) return tooLarge();
       ex.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(ex.body.toString('utf8'));
-      } catch {
-        metrics.rejected.inc({ reason: 'parse_error' });
-        return replyError(ex.res, 400, null, 'parse error: the body is not valid JSON', RpcErrorCode.PARSE_ERROR);
+      const parsed = parseMessage(ex.body.toString('utf8'));
+      if ('error' in parsed) {
+        const { error, id } = parsed.error;
+        metrics.rejected.inc({ reason: error.code === RpcErrorCode.PARSE_ERROR ? 'parse_error' : 'invalid_request' });
+        return replyError(ex.res, 400, id, error.message, error.code);
       }
-      const message = classify(parsed);
-      if (message.kind === 'invalid') {
-        metrics.rejected.inc({ reason: 'invalid_request' });
-        return replyError(ex.res, 400, message.id, `invalid request: ${Array.isArray(parsed) ? 'batches are not supported' : message.reason}`, RpcErrorCode.INVALID_REQUEST);
-      }
+      const message = parsed.message;
       ex.message = message;
       if (message.kind === 'request') ex.rpcId = message.message.id;
       next(ex);
