@@ -4,15 +4,31 @@
  */
 import { preciseDelay } from '../harness/clock.js';
 import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
+import { drawLatency, seededRandom, stallWait, type ErrorKind, type LatencySpec, type StallSpec } from './knobs.js';
 
 /** Newest first; the first is what we answer when a client asks for a revision we do not speak. */
 export const SUPPORTED_PROTOCOL_VERSIONS = Object.freeze(['2025-11-25', '2025-06-18', '2025-03-26']);
 
 export interface BehaviourOptions {
-  /** Delay before answering tools/call, in milliseconds. @default 0 */
+  /** Delay before answering tools/call, in milliseconds (fixed). @default 0 */
   readonly latencyMs: number;
   /** Size of the text the echo tool returns, in bytes. @default 64 */
   readonly payloadBytes: number;
+  /** A latency distribution; replaces latencyMs when set. */
+  readonly latency?: LatencySpec;
+  /** Hold calls for pauseMs every everyMs. */
+  readonly stall?: StallSpec;
+  /** Fraction of tools/call that fail. @default 0 */
+  readonly errorRate?: number;
+  /** How they fail. @default 'rpc' */
+  readonly errorKind?: ErrorKind;
+  /** Seed for latency and error draws. @default 1 */
+  readonly seed?: number;
+}
+
+/** A failure the transport must act out: an HTTP 500, or a connection dropped without an answer. */
+export interface TransportFault {
+  readonly fault: Exclude<ErrorKind, 'rpc'>;
 }
 
 export const ECHO_TOOL = Object.freeze({
@@ -33,9 +49,12 @@ const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 export class McpBehaviour {
   readonly #options: BehaviourOptions;
   readonly #payloads = new Map<number, string>();
+  readonly #random: () => number;
+  readonly #started = performance.now();
 
   constructor(options: BehaviourOptions) {
     this.#options = options;
+    this.#random = seededRandom(options.seed ?? 1);
   }
 
   /** The protocol revision to answer an initialize with. */
@@ -45,8 +64,8 @@ export class McpBehaviour {
       : SUPPORTED_PROTOCOL_VERSIONS[0]!;
   }
 
-  /** Answers one request. Never throws: failures become JSON-RPC errors. */
-  async handle(request: JsonRpcRequest): Promise<JsonRpcResponse> {
+  /** Answers one request. Never throws: failures become JSON-RPC errors, or a fault for the transport to act out. */
+  async handle(request: JsonRpcRequest): Promise<JsonRpcResponse | TransportFault> {
     const { id, method, params } = request;
     switch (method) {
       case 'initialize':
@@ -70,17 +89,25 @@ export class McpBehaviour {
     }
   }
 
-  async #callTool(id: string | number, params: Record<string, unknown> | undefined): Promise<JsonRpcResponse> {
+  async #callTool(id: string | number, params: Record<string, unknown> | undefined): Promise<JsonRpcResponse | TransportFault> {
     if (params?.name !== ECHO_TOOL.name) {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
     }
     const args = (params.arguments ?? {}) as Record<string, unknown>;
-    const latencyMs = numberArg(args.latencyMs, this.#options.latencyMs);
+    const o = this.#options;
+    const drawn = o.latency === undefined ? o.latencyMs : drawLatency(o.latency, this.#random);
+    const latencyMs = numberArg(args.latencyMs, drawn) + stallWait(o.stall, performance.now() - this.#started);
     const payloadBytes = numberArg(args.payloadBytes, this.#options.payloadBytes);
     if (latencyMs < 0 || payloadBytes < 0 || payloadBytes > MAX_PAYLOAD_BYTES) {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, 'latencyMs and payloadBytes must be non-negative (payload ≤ 64 MiB)');
     }
+    const fail = (o.errorRate ?? 0) > 0 && this.#random() < o.errorRate!;
     await preciseDelay(latencyMs);
+    if (fail) {
+      const kind = o.errorKind ?? 'rpc';
+      if (kind !== 'rpc') return { fault: kind };
+      return rpcError(id, RpcErrorCode.SERVER_ERROR, 'injected error (--error-rate)');
+    }
     const text = typeof args.text === 'string' ? args.text : '';
     return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: text + this.#payload(payloadBytes) }] } };
   }

@@ -6,9 +6,12 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpBehaviour, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions } from './behaviour.js';
+import { SequencedNotifier } from './notify.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
 
 export interface HttpMockOptions extends BehaviourOptions {
+  /** Sequenced notifications per second on every open GET stream. @default 0 */
+  readonly notifyRate?: number;
   /** @default '127.0.0.1' */
   readonly host: string;
   /** 0 picks a free port. @default 0 */
@@ -34,6 +37,7 @@ export interface RunningHttpMock {
 export async function startHttpMock(options: HttpMockOptions): Promise<RunningHttpMock> {
   const behaviour = new McpBehaviour(options);
   const sessions = new Map<string, Session>();
+  const notifier = new SequencedNotifier(options.notifyRate ?? 0);
   let nextEventId = 1;
 
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
@@ -81,7 +85,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     if (message.kind === 'invalid') return sendJson(res, 400, rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
 
     if (message.kind === 'request' && message.message.method === 'initialize') {
-      const response = await behaviour.handle(message.message);
+      const response = (await behaviour.handle(message.message)) as JsonRpcResponse; // initialize never faults
       const sessionId = randomUUID();
       const protocolVersion = 'result' in response ? (response.result as { protocolVersion: string }).protocolVersion : SUPPORTED_PROTOCOL_VERSIONS[0]!;
       sessions.set(sessionId, { protocolVersion, streams: new Set() });
@@ -97,6 +101,10 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     }
     const response = await behaviour.handle(message.message);
     if (res.destroyed) return; // the client went away while we waited
+    if ('fault' in response) {
+      if (response.fault === 'drop') return void res.socket?.destroy();
+      return sendJson(res, 500, rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected HTTP 500 (--error-kind http500)'));
+    }
     if (options.response === 'sse') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
       res.end(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(response)}\n\n`);
@@ -114,7 +122,11 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     res.write(': stream open\n\n');
     session.streams.add(res);
-    res.on('close', () => session.streams.delete(res));
+    const stopNotifying = notifier.add((json) => void res.write(`id: ${nextEventId++}\nevent: message\ndata: ${json}\n\n`));
+    res.on('close', () => {
+      session.streams.delete(res);
+      stopNotifying();
+    });
   }
 
   function onDelete(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -137,6 +149,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     sessions: () => sessions.size,
     close: () =>
       new Promise<void>((resolve) => {
+        notifier.stop();
         for (const session of sessions.values()) for (const stream of session.streams) stream.end();
         sessions.clear();
         server.close(() => resolve());

@@ -5,6 +5,7 @@ import { ConfigError, ExitCode } from '../harness/errors.js';
 import { serveUntilStopped } from '../harness/runner/service.js';
 import { startHttpMock } from './http.js';
 import { serveStdioMock } from './stdio.js';
+import { parseLatency, parseStall } from './knobs.js';
 
 const help = `Usage: mcp-perf mock http [options]
        mcp-perf mock stdio [options]
@@ -16,13 +17,22 @@ A fake MCP server.
   stdio   newline-delimited JSON-RPC on stdin/stdout, as an MCP client spawns a server. No ready line (stdout is
           the MCP channel); it ends when stdin closes. Pipelined requests are answered as each completes.
 
-Tools: echo — answers after --latency-ms with a text payload of --payload-bytes
+Tools: echo — answers after the latency with a text payload of --payload-bytes
 (a call may override both with the arguments latencyMs and payloadBytes).
+Notifications: with --notify-rate N, every open stream (an HTTP GET stream; stdout for stdio, after
+notifications/initialized) gets N notifications/message per second whose data is {"seq":n,"sentAtUs":t}:
+seq counts from 1 per stream without gaps, t is the send time in µs since the epoch.
 
 Options:
   --host HOST            loopback address to bind (default 127.0.0.1)
   --port N               port, 0 for a free one (default 0)
   --latency-ms MS        delay before each tools/call answer (default 0)
+  --latency SPEC         a distribution instead: fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN:SIGMA
+  --stall PAUSE/EVERY    hold every call arriving in the last PAUSE ms of each EVERY ms (e.g. 200/2000)
+  --error-rate P         fail this fraction (0..1) of tools/call (default 0)
+  --error-kind KIND      rpc (a JSON-RPC error) | http500 | drop (connection closed; stdio: no answer)
+  --seed N               seed for latency and error draws (default 1)
+  --notify-rate N        sequenced notifications per second per open stream (default 0)
   --payload-bytes N      size of the echo payload (default 64)
   --response json|sse    http: answer POSTs with a JSON body or a one-event SSE stream (default json)
   --max-line-bytes N     stdio: longer lines are refused (default 4194304)
@@ -44,6 +54,12 @@ export const mockCommand: Command = {
         'payload-bytes': { type: 'string' },
         response: { type: 'string' },
         'max-line-bytes': { type: 'string' },
+        latency: { type: 'string' },
+        stall: { type: 'string' },
+        'error-rate': { type: 'string' },
+        'error-kind': { type: 'string' },
+        seed: { type: 'string' },
+        'notify-rate': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       true,
@@ -56,10 +72,19 @@ export const mockCommand: Command = {
     if (kind !== 'http' && kind !== 'stdio') {
       throw new ConfigError(kind === undefined ? 'name a kind: `mcp-perf mock http` or `mcp-perf mock stdio`' : `unknown kind "${kind}"; available: http, stdio`);
     }
-    const latencyMs = numberFlag('latency-ms', values['latency-ms'], 0, 0, 600_000);
-    const payloadBytes = intFlag('payload-bytes', values['payload-bytes'], 64, 0, 64 * 1024 * 1024);
+    if (values.latency !== undefined && values['latency-ms'] !== undefined) throw new ConfigError('give --latency-ms or --latency, not both');
+    const behaviour = {
+      latencyMs: numberFlag('latency-ms', values['latency-ms'], 0, 0, 600_000),
+      payloadBytes: intFlag('payload-bytes', values['payload-bytes'], 64, 0, 64 * 1024 * 1024),
+      latency: values.latency === undefined ? undefined : parseLatency(String(values.latency)),
+      stall: values.stall === undefined ? undefined : parseStall(String(values.stall)),
+      errorRate: numberFlag('error-rate', values['error-rate'], 0, 0, 1),
+      errorKind: choiceFlag('error-kind', values['error-kind'], 'rpc', ['rpc', 'http500', 'drop'] as const),
+      seed: intFlag('seed', values.seed, 1, 0, 2 ** 32 - 1),
+      notifyRate: numberFlag('notify-rate', values['notify-rate'], 0, 0, 100_000),
+    };
     if (kind === 'stdio') {
-      await serveStdioMock({ latencyMs, payloadBytes, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) }, process.stdin, io.stdout);
+      await serveStdioMock({ ...behaviour, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) }, process.stdin, io.stdout);
       return ExitCode.OK;
     }
     const port = intFlag('port', values.port, 0, 0, 65535);
@@ -67,8 +92,7 @@ export const mockCommand: Command = {
     const mock = await startHttpMock({
       host,
       port,
-      latencyMs,
-      payloadBytes,
+      ...behaviour,
       response: choiceFlag('response', values.response, 'json', ['json', 'sse'] as const),
     });
     await serveUntilStopped('mock-http', mock, io);

@@ -5,10 +5,13 @@
  */
 import { LineSplitter } from '../proxy/framing.js';
 import { McpBehaviour, type BehaviourOptions } from './behaviour.js';
+import { SequencedNotifier } from './notify.js';
 import { parseMessage, RpcErrorCode, rpcError } from './jsonrpc.js';
 
 export interface StdioMockOptions extends BehaviourOptions {
   readonly maxLineBytes: number;
+  /** Sequenced notifications per second on stdout. @default 0 */
+  readonly notifyRate?: number;
 }
 
 /** Serves until stdin ends; resolves then. */
@@ -24,6 +27,8 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
     if (batch.length === 0) queueMicrotask(flush);
     batch.push(JSON.stringify(message) + '\n');
   };
+  const notifier = new SequencedNotifier(options.notifyRate ?? 0);
+  let stopNotifying: (() => void) | undefined;
   let inFlight = 0;
   let ended = false;
   let resolveDone: () => void;
@@ -37,11 +42,20 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
       const parsed = parseMessage(line.toString('utf8'));
       if ('error' in parsed) return send(parsed.error);
       const { message } = parsed;
+      // Sequenced notifications start once the client says it is initialized, as the lifecycle requires.
+      if (message.kind === 'notification' && message.message.method === 'notifications/initialized' && stopNotifying === undefined) {
+        stopNotifying = notifier.add((json) => {
+          if (batch.length === 0) queueMicrotask(flush);
+          batch.push(json + '\n');
+        });
+      }
       if (message.kind !== 'request') return; // notifications and client answers need no reply
       inFlight++;
       void behaviour.handle(message.message).then((response) => {
         inFlight--;
-        send(response);
+        // On stdio a "dropped connection" is an answer that never comes; an "HTTP 500" is a JSON-RPC error.
+        if (!('fault' in response)) send(response);
+        else if (response.fault === 'http500') send(rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected error (--error-kind http500)'));
         maybeDone();
       });
     },
@@ -50,6 +64,7 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
   stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
   stdin.once('end', () => {
     ended = true;
+    stopNotifying?.();
     maybeDone();
   });
   return done;
