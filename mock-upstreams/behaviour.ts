@@ -24,12 +24,35 @@ export interface BehaviourOptions {
   readonly errorKind?: ErrorKind;
   /** Seed for latency and error draws. @default 1 */
   readonly seed?: number;
+  /** Progress notifications sent during each tools/call that carries a progressToken. @default 0 */
+  readonly progress?: number;
+}
+
+/**
+ * The client, as the transport lets the server reach it during a call: notifications (progress, logs) and
+ * requests (sampling, elicitation) whose answers the transport routes back by id.
+ */
+export interface Peer {
+  notify(message: object): void;
+  request(method: string, params: Record<string, unknown>): Promise<JsonRpcResponse>;
 }
 
 /** A failure the transport must act out: an HTTP 500, or a connection dropped without an answer. */
 export interface TransportFault {
   readonly fault: Exclude<ErrorKind, 'rpc'>;
 }
+
+const SAMPLE_TOOL = Object.freeze({
+  name: 'sample',
+  description: 'Asks the client for a sampling completion (sampling/createMessage) and returns its text.',
+  inputSchema: { type: 'object', properties: { prompt: { type: 'string' } } },
+});
+
+const ELICIT_TOOL = Object.freeze({
+  name: 'elicit',
+  description: 'Asks the client for input (elicitation/create) and returns its answer as JSON text.',
+  inputSchema: { type: 'object', properties: { message: { type: 'string' } } },
+});
 
 export const ECHO_TOOL = Object.freeze({
   name: 'echo',
@@ -65,7 +88,7 @@ export class McpBehaviour {
   }
 
   /** Answers one request. Never throws: failures become JSON-RPC errors, or a fault for the transport to act out. */
-  async handle(request: JsonRpcRequest): Promise<JsonRpcResponse | TransportFault> {
+  async handle(request: JsonRpcRequest, peer?: Peer): Promise<JsonRpcResponse | TransportFault> {
     const { id, method, params } = request;
     switch (method) {
       case 'initialize':
@@ -81,15 +104,16 @@ export class McpBehaviour {
       case 'ping':
         return { jsonrpc: '2.0', id, result: {} };
       case 'tools/list':
-        return { jsonrpc: '2.0', id, result: { tools: [ECHO_TOOL] } };
+        return { jsonrpc: '2.0', id, result: { tools: [ECHO_TOOL, SAMPLE_TOOL, ELICIT_TOOL] } };
       case 'tools/call':
-        return this.#callTool(id, params);
+        return this.#callTool(id, params, peer);
       default:
         return rpcError(id, RpcErrorCode.METHOD_NOT_FOUND, `method not found: ${method}`);
     }
   }
 
-  async #callTool(id: string | number, params: Record<string, unknown> | undefined): Promise<JsonRpcResponse | TransportFault> {
+  async #callTool(id: string | number, params: Record<string, unknown> | undefined, peer: Peer | undefined): Promise<JsonRpcResponse | TransportFault> {
+    if (params?.name === SAMPLE_TOOL.name || params?.name === ELICIT_TOOL.name) return this.#askClient(id, params, peer);
     if (params?.name !== ECHO_TOOL.name) {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
     }
@@ -102,7 +126,18 @@ export class McpBehaviour {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, 'latencyMs and payloadBytes must be non-negative (payload ≤ 64 MiB)');
     }
     const fail = (o.errorRate ?? 0) > 0 && this.#random() < o.errorRate!;
-    await preciseDelay(latencyMs);
+    const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const steps = o.progress ?? 0;
+    if (peer !== undefined && steps > 0 && (typeof progressToken === 'string' || typeof progressToken === 'number')) {
+      // Progress spread evenly over the call's latency: step i of n after i/(n+1) of it.
+      for (let i = 1; i <= steps; i++) {
+        await preciseDelay(latencyMs / (steps + 1));
+        peer.notify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken, progress: i, total: steps } });
+      }
+      await preciseDelay(latencyMs / (steps + 1));
+    } else {
+      await preciseDelay(latencyMs);
+    }
     if (fail) {
       const kind = o.errorKind ?? 'rpc';
       if (kind !== 'rpc') return { fault: kind };
@@ -110,6 +145,20 @@ export class McpBehaviour {
     }
     const text = typeof args.text === 'string' ? args.text : '';
     return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: text + this.#payload(payloadBytes) }] } };
+  }
+
+  /** sample / elicit: a request to the client, answered with what the client said. */
+  async #askClient(id: string | number, params: Record<string, unknown>, peer: Peer | undefined): Promise<JsonRpcResponse> {
+    if (peer === undefined) return rpcError(id, RpcErrorCode.INTERNAL_ERROR, 'this transport cannot reach the client');
+    const args = (params.arguments ?? {}) as Record<string, unknown>;
+    const answer =
+      params.name === SAMPLE_TOOL.name
+        ? await peer.request('sampling/createMessage', { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? 'hello') } }], maxTokens: 16 })
+        : await peer.request('elicitation/create', { message: String(args.message ?? 'Your name?'), requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } });
+    if ('error' in answer) return rpcError(id, RpcErrorCode.INTERNAL_ERROR, `the client refused: ${answer.error.message}`);
+    const result = answer.result as { content?: { text?: string } };
+    const text = params.name === SAMPLE_TOOL.name ? String(result.content?.text ?? '') : JSON.stringify(answer.result);
+    return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } };
   }
 
   #payload(bytes: number): string {

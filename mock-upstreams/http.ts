@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { McpBehaviour, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions } from './behaviour.js';
+import { McpBehaviour, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
 
@@ -26,6 +26,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 interface Session {
   readonly protocolVersion: string;
   readonly streams: Set<http.ServerResponse>;
+  /** Our requests to the client (sampling, elicitation) awaiting its answer, by id. */
+  readonly asked: Map<string | number, (answer: JsonRpcResponse) => void>;
 }
 
 export interface RunningHttpMock {
@@ -88,7 +90,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
       const response = (await behaviour.handle(message.message)) as JsonRpcResponse; // initialize never faults
       const sessionId = randomUUID();
       const protocolVersion = 'result' in response ? (response.result as { protocolVersion: string }).protocolVersion : SUPPORTED_PROTOCOL_VERSIONS[0]!;
-      sessions.set(sessionId, { protocolVersion, streams: new Set() });
+      sessions.set(sessionId, { protocolVersion, streams: new Set(), asked: new Map() });
       res.setHeader('Mcp-Session-Id', sessionId);
       return sendJson(res, 200, response);
     }
@@ -96,17 +98,44 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     const session = sessionOf(req, res, message.kind === 'request' ? message.message.id : null);
     if (session === undefined) return;
     if (message.kind !== 'request') {
+      if (message.kind === 'response') {
+        const waiting = session.asked.get(message.message.id ?? '');
+        session.asked.delete(message.message.id ?? '');
+        waiting?.(message.message);
+      }
       res.writeHead(202).end(); // notifications and client responses are accepted without a body
       return;
     }
-    const response = await behaviour.handle(message.message);
+    // In SSE mode the answer's stream opens now and carries whatever the call sends the client first; in JSON mode
+    // that goes out on the session's GET stream.
+    const sse = options.response === 'sse';
+    if (sse) res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    const toClient = (m: object): boolean => {
+      const target = sse ? res : (session.streams.values().next().value as http.ServerResponse | undefined);
+      if (target === undefined || target.destroyed) return false;
+      target.write(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
+      return true;
+    };
+    let asks = 0;
+    const peer: Peer = {
+      notify: (m) => void toClient(m),
+      request: (method, params) =>
+        new Promise((resolve) => {
+          const askId = `mock-${++asks}-${message.message.id}`;
+          session.asked.set(askId, resolve);
+          if (!toClient({ jsonrpc: '2.0', id: askId, method, params })) {
+            session.asked.delete(askId);
+            resolve(rpcError(askId, RpcErrorCode.SERVER_ERROR, 'no stream open to reach the client (open a GET stream, or use --response sse)'));
+          }
+        }),
+    };
+    const response = await behaviour.handle(message.message, peer);
     if (res.destroyed) return; // the client went away while we waited
     if ('fault' in response) {
-      if (response.fault === 'drop') return void res.socket?.destroy();
+      if (response.fault === 'drop' || sse) return void res.socket?.destroy(); // an open SSE stream cannot turn into a 500
       return sendJson(res, 500, rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected HTTP 500 (--error-kind http500)'));
     }
-    if (options.response === 'sse') {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    if (sse) {
       res.end(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(response)}\n\n`);
     } else {
       sendJson(res, 200, response);
@@ -134,6 +163,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     if (session === undefined) return;
     sessions.delete(String(req.headers['mcp-session-id']));
     for (const stream of session.streams) stream.end();
+    for (const [id, resolve] of session.asked) resolve(rpcError(id, RpcErrorCode.SERVER_ERROR, 'session ended'));
     res.writeHead(200).end();
   }
 

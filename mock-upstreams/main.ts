@@ -5,10 +5,12 @@ import { ConfigError, ExitCode } from '../harness/errors.js';
 import { serveUntilStopped } from '../harness/runner/service.js';
 import { startHttpMock } from './http.js';
 import { serveStdioMock } from './stdio.js';
+import { startLegacySseMock } from './legacy-sse.js';
 import { parseLatency, parseStall } from './knobs.js';
 
 const help = `Usage: mcp-perf mock http [options]
        mcp-perf mock stdio [options]
+       mcp-perf mock sse [options]
 
 A fake MCP server.
   http    Streamable HTTP (revisions 2025-11-25 and 2025-06-18) at /mcp. It prints one JSON ready line, e.g.
@@ -16,9 +18,14 @@ A fake MCP server.
           SIGTERM/SIGINT or until the pipe on its stdin closes.
   stdio   newline-delimited JSON-RPC on stdin/stdout, as an MCP client spawns a server. No ready line (stdout is
           the MCP channel); it ends when stdin closes. Pipelined requests are answered as each completes.
+  sse     legacy HTTP+SSE (2024-11-05): GET /sse, then POST /messages?sessionId=…; ready line like http.
 
 Tools: echo — answers after the latency with a text payload of --payload-bytes
-(a call may override both with the arguments latencyMs and payloadBytes).
+(a call may override both with the arguments latencyMs and payloadBytes);
+sample — asks the client for a completion (sampling/createMessage) and returns its text;
+elicit — asks the client for input (elicitation/create) and returns its answer.
+Over HTTP, what a call sends the client travels on the POST's stream with --response sse, else on the
+session's GET stream.
 Notifications: with --notify-rate N, every open stream (an HTTP GET stream; stdout for stdio, after
 notifications/initialized) gets N notifications/message per second whose data is {"seq":n,"sentAtUs":t}:
 seq counts from 1 per stream without gaps, t is the send time in µs since the epoch.
@@ -33,6 +40,7 @@ Options:
   --error-kind KIND      rpc (a JSON-RPC error) | http500 | drop (connection closed; stdio: no answer)
   --seed N               seed for latency and error draws (default 1)
   --notify-rate N        sequenced notifications per second per open stream (default 0)
+  --progress N           send N notifications/progress during each call that has a progressToken (default 0)
   --payload-bytes N      size of the echo payload (default 64)
   --response json|sse    http: answer POSTs with a JSON body or a one-event SSE stream (default json)
   --max-line-bytes N     stdio: longer lines are refused (default 4194304)
@@ -60,6 +68,7 @@ export const mockCommand: Command = {
         'error-kind': { type: 'string' },
         seed: { type: 'string' },
         'notify-rate': { type: 'string' },
+        progress: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       true,
@@ -69,8 +78,8 @@ export const mockCommand: Command = {
       return ExitCode.OK;
     }
     const kind = positionals[0];
-    if (kind !== 'http' && kind !== 'stdio') {
-      throw new ConfigError(kind === undefined ? 'name a kind: `mcp-perf mock http` or `mcp-perf mock stdio`' : `unknown kind "${kind}"; available: http, stdio`);
+    if (kind !== 'http' && kind !== 'stdio' && kind !== 'sse') {
+      throw new ConfigError(kind === undefined ? 'name a kind: `mcp-perf mock http`, `stdio` or `sse`' : `unknown kind "${kind}"; available: http, stdio, sse`);
     }
     if (values.latency !== undefined && values['latency-ms'] !== undefined) throw new ConfigError('give --latency-ms or --latency, not both');
     const behaviour = {
@@ -82,6 +91,7 @@ export const mockCommand: Command = {
       errorKind: choiceFlag('error-kind', values['error-kind'], 'rpc', ['rpc', 'http500', 'drop'] as const),
       seed: intFlag('seed', values.seed, 1, 0, 2 ** 32 - 1),
       notifyRate: numberFlag('notify-rate', values['notify-rate'], 0, 0, 100_000),
+      progress: intFlag('progress', values.progress, 0, 0, 10_000),
     };
     if (kind === 'stdio') {
       await serveStdioMock({ ...behaviour, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) }, process.stdin, io.stdout);
@@ -89,6 +99,11 @@ export const mockCommand: Command = {
     }
     const port = intFlag('port', values.port, 0, 0, 65535);
     const { host } = listenFlag('host', `${values.host ?? '127.0.0.1'}:${port}`, '127.0.0.1:0');
+    if (kind === 'sse') {
+      const legacy = await startLegacySseMock({ host, port, ...behaviour });
+      await serveUntilStopped('mock-sse', legacy, io);
+      return ExitCode.OK;
+    }
     const mock = await startHttpMock({
       host,
       port,

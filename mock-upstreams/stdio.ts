@@ -4,9 +4,9 @@
  * concurrently. Answers written in one turn of the event loop go out in one write. Bad lines get the spec's errors.
  */
 import { LineSplitter } from '../proxy/framing.js';
-import { McpBehaviour, type BehaviourOptions } from './behaviour.js';
+import { McpBehaviour, type BehaviourOptions, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
-import { parseMessage, RpcErrorCode, rpcError } from './jsonrpc.js';
+import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from './jsonrpc.js';
 
 export interface StdioMockOptions extends BehaviourOptions {
   readonly maxLineBytes: number;
@@ -26,6 +26,18 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
   const send = (message: object): void => {
     if (batch.length === 0) queueMicrotask(flush);
     batch.push(JSON.stringify(message) + '\n');
+  };
+  // What a call may send the client: notifications, and requests whose answers come back as lines.
+  const asked = new Map<string | number, (answer: JsonRpcResponse) => void>();
+  let nextAskId = 1;
+  const peer: Peer = {
+    notify: (m) => send(m),
+    request: (method, params) =>
+      new Promise((resolve) => {
+        const id = `mock-${nextAskId++}`;
+        asked.set(id, resolve);
+        send({ jsonrpc: '2.0', id, method, params });
+      }),
   };
   const notifier = new SequencedNotifier(options.notifyRate ?? 0);
   let stopNotifying: (() => void) | undefined;
@@ -49,9 +61,15 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
           batch.push(json + '\n');
         });
       }
-      if (message.kind !== 'request') return; // notifications and client answers need no reply
+      if (message.kind === 'response') {
+        // The client's answer to a request of ours (sampling, elicitation).
+        const waiting = asked.get(message.message.id ?? '');
+        asked.delete(message.message.id ?? '');
+        return waiting?.(message.message);
+      }
+      if (message.kind !== 'request') return; // notifications need no reply
       inFlight++;
-      void behaviour.handle(message.message).then((response) => {
+      void behaviour.handle(message.message, peer).then((response) => {
         inFlight--;
         // On stdio a "dropped connection" is an answer that never comes; an "HTTP 500" is a JSON-RPC error.
         if (!('fault' in response)) send(response);
@@ -65,6 +83,9 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
   stdin.once('end', () => {
     ended = true;
     stopNotifying?.();
+    // The client is gone: questions to it will not be answered.
+    for (const [id, resolve] of asked) resolve(rpcError(id, RpcErrorCode.SERVER_ERROR, 'the client closed stdin'));
+    asked.clear();
     maybeDone();
   });
   return done;

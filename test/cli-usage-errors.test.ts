@@ -58,7 +58,7 @@ test('bad flags name the flag and say why', async () => {
   usageError(await runCli(['mock', 'http', '--latency-ms=-1']), /--latency-ms must be a number from 0/);
   usageError(await runCli(['mock', 'http', '--latency-ms', '-1']), /Option '--latency-ms' argument is ambiguous \(see `mcp-perf mock --help`\)/);
   usageError(await runCli(['mock', 'http', '--response', 'xml']), /--response must be one of json, sse/);
-  usageError(await runCli(['mock', 'ftp']), /unknown kind "ftp"; available: http, stdio/);
+  usageError(await runCli(['mock', 'ftp']), /unknown kind "ftp"; available: http, stdio, sse/);
   usageError(await runCli(['proxy']), /--upstream is required/);
   usageError(await runCli(['proxy', '--upstream', 'not a url']), /--upstream is not a valid URL/);
   usageError(await runCli(['relay', '--upstream', 'http://127.0.0.1:1/mcp', '--listen', '127.0.0.1:99999']), /port 99999 is out of range/);

@@ -50,7 +50,7 @@ for (const mode of ['json', 'sse'] as const) {
     try {
       assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name), ['echo']);
+      assert.deepEqual(tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
       const result = await client.callTool({ name: 'echo', arguments: { text: 'hi:', payloadBytes: 10 } });
       assert.deepEqual(result.content, [{ type: 'text', text: 'hi:xxxxxxxxxx' }]);
       await client.ping();

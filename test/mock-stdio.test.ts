@@ -11,7 +11,7 @@ test('the SDK stdio client initializes, lists tools and calls echo; the mock end
   const client = new Client({ name: 'stdio-mock-test', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mock', 'stdio', '--payload-bytes', '4'], env: { ...(process.env as Record<string, string>), MCP_PERF_TEST_TAG: tag } }));
   assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
-  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo']);
+  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
   assert.deepEqual((await client.callTool({ name: 'echo', arguments: { text: '>' } })).content, [{ type: 'text', text: '>xxxx' }]);
   await client.close();
   assert.deepEqual(await waitForNoProcesses(tag), []);

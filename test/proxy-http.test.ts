@@ -36,7 +36,7 @@ test('the SDK client works through the proxy: initialize, tools/list, tools/call
   await client.connect(transport);
   assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
   assert.ok(transport.sessionId, 'Mcp-Session-Id came back through the proxy');
-  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo']);
+  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
   const result = await client.callTool({ name: 'echo', arguments: { text: 'via-proxy', payloadBytes: 0 } });
   assert.deepEqual(result.content, [{ type: 'text', text: 'via-proxy' }]);
   await client.ping();

@@ -44,7 +44,7 @@ test('a legacy SSE client reaches a Streamable HTTP upstream through the proxy',
   const { client: c } = client();
   await c.connect(new SSEClientTransport(sseUrl(proxy.url)));
   assert.equal(c.getServerVersion()?.name, 'mcp-perf-mock');
-  assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['echo']);
+  assert.deepEqual((await c.listTools()).tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
   assert.deepEqual((await c.callTool({ name: 'echo', arguments: { text: 'old', payloadBytes: 0 } })).content, [{ type: 'text', text: 'old' }]);
   await c.close();
 });

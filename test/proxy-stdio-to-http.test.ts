@@ -40,7 +40,7 @@ test('to our HTTP mock: initialize, tools/list, tools/call; the proxy exits when
   const { client, transport } = through(mock.url);
   await client.connect(transport);
   assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
-  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo']);
+  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: String(i), payloadBytes: 0 } })));
   results.forEach((r, i) => assert.deepEqual(r.content, [{ type: 'text', text: String(i) }]));
   await client.close();

@@ -1,11 +1,2 @@
-/** A seeded PRNG (mulberry32): property tests that fail the same way every time they fail. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded draws for property tests: the mock's own generator, so both fail the same way every time. */
+export { seededRandom as seeded } from '../../mock-upstreams/knobs.js';
