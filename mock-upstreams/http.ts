@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpBehaviour, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
+import { listenOn } from '../harness/runner/service.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
 
 export interface HttpMockOptions extends BehaviourOptions {
@@ -167,15 +167,10 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     res.writeHead(200).end();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = await listenOn(server, options.host, options.port);
 
   return {
-    url: `http://${host}:${address.port}${MCP_PATH}`,
+    url: `${origin}${MCP_PATH}`,
     sessions: () => sessions.size,
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpBehaviour, type Peer } from './behaviour.js';
 import type { HttpMockOptions } from './http.js';
 import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from './jsonrpc.js';
 import { SequencedNotifier } from './notify.js';
+import { listenOn } from '../harness/runner/service.js';
 
 interface LegacySession {
   readonly stream: http.ServerResponse;
@@ -94,14 +94,9 @@ export async function startLegacySseMock(options: Omit<HttpMockOptions, 'respons
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = await listenOn(server, options.host, options.port);
   return {
-    url: `http://${host}:${address.port}/sse`,
+    url: `${origin}/sse`,
     close: () =>
       new Promise<void>((resolve) => {
         notifier.stop();

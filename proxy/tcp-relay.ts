@@ -3,7 +3,7 @@
  * so the proxy's cost is read against it as well as against a direct connection.
  */
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../harness/runner/service.js';
 
 export interface TcpRelayOptions {
   readonly host: string;
@@ -36,14 +36,9 @@ export async function startTcpRelay(options: TcpRelayOptions): Promise<RunningRe
     upstream.on('close', () => client.destroy());
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = await listenOn(server, options.host, options.port);
   return {
-    url: `http://${host}:${address.port}${options.upstream.pathname}`,
+    url: `${origin}${options.upstream.pathname}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,6 +4,7 @@
  * closes — so even a runner killed with SIGKILL leaves nothing behind.
  */
 import { fstatSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
 
 export interface ReadyLine {
   readonly event: 'ready';
@@ -24,6 +25,16 @@ export function parseReadyLine(line: string): ReadyLine | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Listens on host:port (0 picks a free port) and returns the http:// origin to reach it (IPv6 in brackets). */
+export async function listenOn(server: Server, host: string, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
 export interface Service {

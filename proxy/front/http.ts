@@ -10,8 +10,8 @@
  * sessions, end children.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
+import { listenOn } from '../../harness/runner/service.js';
 import type { ProxyConfig } from '../config.js';
 import { compose, replyError, type Exchange, type Stage } from '../exchange.js';
 import type { Logger } from '../log.js';
@@ -127,16 +127,11 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     replyError(res, 404, null, `no MCP endpoint at ${path}; use ${config.path}`, RpcErrorCode.INVALID_REQUEST);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  log.info('proxy listening', { mode: config.mode, url: `http://${host}:${address.port}${config.path}` });
+  const origin = await listenOn(server, config.listen.host, config.listen.port);
+  log.info('proxy listening', { mode: config.mode, url: `${origin}${config.path}` });
 
   return {
-    url: `http://${host}:${address.port}${config.path}`,
+    url: `${origin}${config.path}`,
     metrics,
     async close() {
       log.info('proxy shutting down', { inFlight: inFlight() });
