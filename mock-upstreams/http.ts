@@ -23,9 +23,34 @@ export interface HttpMockOptions extends BehaviourOptions {
 export const MCP_PATH = '/mcp';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A GET stream of a session, kept across reconnects: its event ids are `<stream>:<n>`, the last events sent are kept,
+ * and a client that comes back with Last-Event-ID gets what followed replayed, then the same stream continues (its
+ * notification sequence included).
+ */
+interface StreamRecord {
+  readonly id: number;
+  next: number;
+  readonly history: Array<{ n: number; data: string }>;
+  readonly notify: { seq: number };
+  res: http.ServerResponse | undefined;
+}
+
+const REPLAY_EVENTS = 1_000;
+const KEPT_STREAMS = 8;
+
+function writeEvent(stream: StreamRecord, data: string): void {
+  const n = ++stream.next;
+  stream.history.push({ n, data });
+  if (stream.history.length > REPLAY_EVENTS) stream.history.shift();
+  stream.res?.write(`id: ${stream.id}:${n}\nevent: message\ndata: ${data}\n\n`);
+}
+
 interface Session {
   readonly protocolVersion: string;
   readonly streams: Set<http.ServerResponse>;
+  /** GET streams by number, open or waiting to be resumed (the last KEPT_STREAMS). */
+  readonly records: Map<number, StreamRecord>;
   /** Our requests to the client (sampling, elicitation) awaiting its answer, by id. */
   readonly asked: Map<string | number, (answer: JsonRpcResponse) => void>;
 }
@@ -90,7 +115,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
       const response = (await behaviour.handle(message.message)) as JsonRpcResponse; // initialize never faults
       const sessionId = randomUUID();
       const protocolVersion = 'result' in response ? (response.result as { protocolVersion: string }).protocolVersion : SUPPORTED_PROTOCOL_VERSIONS[0]!;
-      sessions.set(sessionId, { protocolVersion, streams: new Set(), asked: new Map() });
+      sessions.set(sessionId, { protocolVersion, streams: new Set(), records: new Map(), asked: new Map() });
       res.setHeader('Mcp-Session-Id', sessionId);
       return sendJson(res, 200, response);
     }
@@ -111,9 +136,14 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     const sse = options.response === 'sse';
     if (sse) res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     const toClient = (m: object): boolean => {
-      const target = sse ? res : (session.streams.values().next().value as http.ServerResponse | undefined);
-      if (target === undefined || target.destroyed) return false;
-      target.write(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
+      if (sse) {
+        if (res.destroyed) return false;
+        res.write(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
+        return true;
+      }
+      const record = [...session.records.values()].find((r) => r.res !== undefined && !r.res.destroyed);
+      if (record === undefined) return false;
+      writeEvent(record, JSON.stringify(m));
       return true;
     };
     let asks = 0;
@@ -151,9 +181,23 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     res.write(': stream open\n\n');
     session.streams.add(res);
-    const stopNotifying = notifier.add((json) => void res.write(`id: ${nextEventId++}\nevent: message\ndata: ${json}\n\n`));
+    // Resume the stream Last-Event-ID names, replaying what followed it; otherwise start a new one.
+    const [streamId, after] = String(req.headers['last-event-id'] ?? '').split(':').map(Number);
+    let record = streamId !== undefined && after !== undefined ? session.records.get(streamId) : undefined;
+    if (record !== undefined) {
+      record.res?.end();
+      record.res = res;
+      for (const e of record.history) if (e.n > after!) res.write(`id: ${record.id}:${e.n}\nevent: message\ndata: ${e.data}\n\n`);
+    } else {
+      record = { id: session.records.size === 0 ? 1 : Math.max(...session.records.keys()) + 1, next: 0, history: [], notify: { seq: 0 }, res };
+      session.records.set(record.id, record);
+      if (session.records.size > KEPT_STREAMS) session.records.delete(Math.min(...session.records.keys()));
+    }
+    const current = record;
+    const stopNotifying = notifier.add((json) => writeEvent(current, json), current.notify);
     res.on('close', () => {
       session.streams.delete(res);
+      if (current.res === res) current.res = undefined;
       stopNotifying();
     });
   }

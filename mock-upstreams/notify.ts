@@ -22,9 +22,12 @@ export class SequencedNotifier {
     this.#rate = ratePerSec;
   }
 
-  /** Starts sending to `sink`; returns the function that stops it. */
-  add(sink: Sink): () => void {
-    this.#sinks.set(sink, { seq: 0 });
+  /**
+   * Starts sending to `sink`; returns the function that stops it. `state` carries the sequence number, so a stream
+   * resumed after a reconnect continues where it left off.
+   */
+  add(sink: Sink, state: { seq: number } = { seq: 0 }): () => void {
+    this.#sinks.set(sink, state);
     if (this.#timer === undefined && this.#rate > 0) this.#startTimer();
     return () => {
       this.#sinks.delete(sink);

@@ -126,3 +126,34 @@ test('--notify-rate on stdio: notifications start after initialized, gap-free', 
   assert.ok(seqs.length > 60 && seqs.length < 140, `${seqs.length} in 1 s`);
   seqs.forEach((s, i) => assert.equal(s, i + 1));
 });
+
+test('a GET stream resumed with Last-Event-ID replays what it missed and continues the same sequence', async () => {
+  const { mock } = await mockSource(['--notify-rate', '200'], 0);
+  const init = await fetch(mock.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) });
+  const session = init.headers.get('mcp-session-id')!;
+  const events: Array<{ id: string; seq: number }> = [];
+  async function readUntil(extra: Record<string, string>, count: number): Promise<void> {
+    const controller = new AbortController();
+    const res = await fetch(mock.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session, ...extra }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    const target = events.length + count;
+    while (events.length < target) {
+      text += Buffer.from((await reader.read()).value!).toString();
+      let cut: number;
+      while ((cut = text.indexOf('\n\n')) >= 0 && events.length < target) {
+        const lines = text.slice(0, cut).split('\n');
+        text = text.slice(cut + 2);
+        const id = lines.find((l) => l.startsWith('id: '))?.slice(4);
+        const data = lines.find((l) => l.startsWith('data: '));
+        if (id && data) events.push({ id, seq: (JSON.parse(data.slice(6)) as { params: { data: { seq: number } } }).params.data.seq });
+      }
+    }
+    controller.abort(); // drop the connection mid-stream, as a network would
+  }
+  await readUntil({}, 20);
+  await new Promise((r) => setTimeout(r, 300)); // disconnected for a while
+  await readUntil({ 'last-event-id': events.at(-1)!.id }, 20);
+  assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1), 'gap-free and duplicate-free across the reconnect');
+  assert.ok(events.every((e) => e.id.startsWith('1:')), 'the same stream continued');
+});
