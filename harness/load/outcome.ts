@@ -1,6 +1,11 @@
 /** What a load run reports: what was asked, what the generator achieved, latency, and failures counted by kind. */
 import type { Histogram } from '../measure/histogram.js';
-import type { CallErrorKind, CallOutcome, McpHttpSession } from './mcp-session.js';
+import type { CallErrorKind, CallOutcome } from './mcp-session.js';
+
+/** What a load model needs of a session, whatever its transport. */
+export interface CallableSession {
+  call(id: number, body: string): Promise<CallOutcome>;
+}
 
 export interface LoadOutcome {
   readonly model: 'open' | 'closed';
@@ -35,13 +40,13 @@ const MAX_ERROR_SAMPLES = 5;
 
 /** Round-robins calls over a set of open sessions with ids unique across the generator's lifetime. */
 export class CallSource {
-  readonly #sessions: readonly McpHttpSession[];
+  readonly #sessions: readonly CallableSession[];
   readonly #prefix: string;
   readonly #suffix: string;
   #next = 0;
   static #id = 1;
 
-  constructor(sessions: readonly McpHttpSession[], toolArguments: Record<string, unknown>) {
+  constructor(sessions: readonly CallableSession[], toolArguments: Record<string, unknown>) {
     if (sessions.length === 0) throw new Error('CallSource needs at least one session');
     this.#sessions = sessions;
     // Built once: each call only splices its id in.
