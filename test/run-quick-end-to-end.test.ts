@@ -29,9 +29,10 @@ test('the run completes: exit 0, or 99 when this machine misses a threshold; nev
 });
 
 test('it prints progress, the per-target summary and the baseline diff', () => {
-  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge — profile quick/m);
-  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/2\)$/m);
-  assert.match(run.stdout, /^▶ stdio-bridge \(2\/2\)$/m);
+  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge, sse-fanout — profile quick/m);
+  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/3\)$/m);
+  assert.match(run.stdout, /^▶ stdio-bridge \(2\/3\)$/m);
+  assert.match(run.stdout, /^▶ sse-fanout \(3\/3\)$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
   assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
@@ -95,6 +96,16 @@ test('the stdio-bridge scenario served its sessions through the bridge, one chil
   assert.deepEqual(s.targets.bridged!.errors, {});
   assert.ok(s.metrics['bridged.throughput_rps']!.value > 0);
   assert.ok(s.metrics['bridged.added.p50_us'] !== undefined);
+});
+
+test('sse-fanout: 500 streams, every sequenced notification delivered once and in order', () => {
+  const s = results.scenarios[2] as CompletedScenario;
+  assert.equal(s.name, 'sse-fanout');
+  assert.equal(s.state, 'completed');
+  for (const key of ['fanout.lost', 'fanout.duplicated', 'fanout.reordered', 'fanout.streams_dropped']) assert.equal(s.metrics[key]!.value, 0, key);
+  assert.ok(s.metrics['fanout.events_per_sec']!.value > 0);
+  assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 1_000, 'delivery latencies were recorded');
+  assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
 });
 
 test('no process the run started outlives it', () => {

@@ -17,6 +17,8 @@ export function formatValue(value: number | null, unit: Unit): string {
       return `${dec(3).format(value)}×`;
     case 'count':
       return int.format(value);
+    case 'bytes':
+      return `${dec(1).format(value / 2 ** 20)} MiB`;
   }
 }
 

@@ -3,7 +3,7 @@
  * target, warms every target up, then runs interleaved trials (A B C A B C …) so machine drift hits all targets
  * alike — first open-model latency trials, then closed-model throughput trials with the mock's latency at zero.
  */
-import { UNGATED_PROFILES, type ComparisonProfile, type ComparisonScenario, type ProfileName, type TargetName } from '../../scenarios/define.js';
+import { type ComparisonProfile, type ComparisonScenario, type ProfileName, type TargetName } from '../../scenarios/define.js';
 import { runClosedModel } from '../load/closed-model.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { runOpenModel } from '../load/open-model.js';
@@ -155,14 +155,13 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
       kind: scenario.kind,
       profile: run.profileName,
       settings: { ...profile, mock: scenario.mock, targets: scenario.targets, sessions: scenario.sessions, throughputConcurrency: scenario.throughputConcurrency, maxInFlight: scenario.maxInFlight },
-      // In a profile too short to mean anything, every threshold is shown but none gates.
-      thresholds: UNGATED_PROFILES.has(run.profileName) ? [] : scenario.thresholds,
-      goals: UNGATED_PROFILES.has(run.profileName) ? [...scenario.thresholds, ...scenario.goals] : scenario.goals,
+      thresholds: scenario.thresholds,
+      goals: scenario.goals,
       state: 'completed',
       metrics: comparisonMetrics(seats, targets, trials),
       targets,
       trials,
-      warnings: UNGATED_PROFILES.has(run.profileName) ? [`the ${run.profileName} profile checks the pipeline; its numbers mean nothing, so its thresholds are shown as goals`, ...warnings] : [...warnings],
+      warnings: [...warnings],
     };
   } finally {
     for (const seat of seats) {

@@ -1,0 +1,142 @@
+/**
+ * Runs a fan-out scenario: the mock sends sequenced notifications on every GET stream; N sessions each hold one
+ * stream through the proxy. After a warm-up, deliveries are counted for the profile's duration: delivery latency
+ * (send time → receipt) in µs, events/s against what was sent, loss, duplicates, reordering, dropped streams, and
+ * the proxy's RSS and CPU from /proc.
+ */
+import type { FanoutScenario, ProfileName } from '../../scenarios/define.js';
+import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
+import { ownCpuMicros } from '../load/outcome.js';
+import { FanoutReceiver } from '../load/sse-streams.js';
+import { processCpuMicros, processRssBytes } from '../measure/cpu.js';
+import { createLatencyHistogram, encodeHistogram, summarise } from '../measure/histogram.js';
+import type { CompletedScenario, Metric } from '../results/schema.js';
+import type { ProcessGroup } from './children.js';
+import type { EventSink } from './events.js';
+
+export interface FanoutRun {
+  readonly scenario: FanoutScenario;
+  readonly profileName: ProfileName;
+  readonly group: ProcessGroup;
+  readonly signal: AbortSignal;
+  readonly emit: EventSink;
+}
+
+const OPEN_BATCH = 50;
+
+export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
+  const { scenario, group, signal, emit } = run;
+  const p = scenario.profiles[run.profileName];
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  const mock = await group.start('mock', ['mock', 'http', '--notify-rate', String(p.notifyRate)]);
+  const proxy = await group.start('proxy', ['proxy', '--upstream', mock.url, '--max-sessions', String(p.streams * 2)]);
+  emit({ type: 'processes-ready', scenario: scenario.name, processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+
+  const url = new URL(proxy.url);
+  const target: SessionTarget = { url, pool: createTargetPool(url, p.streams + 32), requestTimeoutMs: 10_000 };
+  const receiver = new FanoutReceiver();
+  const sessions: McpHttpSession[] = [];
+  try {
+    emit({ type: 'trial-start', scenario: scenario.name, phase: 'warmup', trial: 0, trials: 1, target: 'proxied', elapsedMs: elapsed() });
+    const rssIdle = processRssBytes(proxy.pid) ?? 0;
+    for (let i = 0; i < p.streams && !signal.aborted; i += OPEN_BATCH) {
+      const batch = await Promise.all(Array.from({ length: Math.min(OPEN_BATCH, p.streams - i) }, () => McpHttpSession.open(target)));
+      sessions.push(...batch);
+      await Promise.all(batch.map((s) => receiver.open(target, s)));
+    }
+    await sleep(p.warmupMs, signal);
+    emit({ type: 'trial-end', scenario: scenario.name, phase: 'warmup', trial: 0, trials: 1, target: 'proxied', elapsedMs: elapsed(), askedRate: p.streams * p.notifyRate, achievedRate: 0, errors: 0 });
+
+    emit({ type: 'trial-start', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxied', elapsedMs: elapsed() });
+    const cpu0 = processCpuMicros(proxy.pid);
+    const gen0 = ownCpuMicros();
+    const t0 = performance.now();
+    receiver.startCounting();
+    await sleep(p.durationMs, signal);
+    receiver.stopCounting();
+    const durationMs = performance.now() - t0;
+    const cpu1 = processCpuMicros(proxy.pid);
+    const generatorCpuPct = ((ownCpuMicros() - gen0) / (durationMs * 1000)) * 100;
+    const rss = processRssBytes(proxy.pid) ?? 0;
+    const t = receiver.tally;
+    const lost = t.lost();
+    const asked = p.streams * p.notifyRate;
+    const rate = (t.received * 1000) / durationMs;
+    const proxyCpuUs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null;
+    emit({ type: 'trial-end', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxied', elapsedMs: elapsed(), askedRate: asked, achievedRate: rate, errors: lost + t.duplicated + t.reordered + t.dropped });
+
+    const summary = summarise(t.histogram);
+    const m: Record<string, Metric> = {};
+    for (const key of ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max'] as const) m[`fanout.delivery.${key}_us`] = { value: summary[`${key}_us`], unit: 'us', better: 'lower' };
+    m['fanout.events_per_sec'] = { value: round(rate), unit: 'rps', better: 'higher' };
+    m['fanout.delivered_ratio'] = { value: Math.round((rate / asked) * 1000) / 1000, unit: 'ratio', better: 'higher' };
+    m['fanout.lost'] = { value: lost, unit: 'count', better: 'lower' };
+    m['fanout.duplicated'] = { value: t.duplicated, unit: 'count', better: 'lower' };
+    m['fanout.reordered'] = { value: t.reordered, unit: 'count', better: 'lower' };
+    m['fanout.streams_dropped'] = { value: t.dropped, unit: 'count', better: 'lower' };
+    m['fanout.proxy_rss_bytes'] = { value: rss, unit: 'bytes', better: 'lower' };
+    m['fanout.proxy_rss_per_stream_bytes'] = { value: Math.round(Math.max(0, rss - rssIdle) / p.streams), unit: 'bytes', better: 'lower' };
+    if (proxyCpuUs !== null) m['fanout.proxy_cpu_pct'] = { value: Math.round((proxyCpuUs / (durationMs * 1000)) * 1000) / 10, unit: 'pct', better: 'lower' };
+
+    const warnings: string[] = [];
+    if (rate < asked * 0.95) warnings.push(`delivered ${Math.round(rate)} events/s of the ${asked} sent: the proxy or the receiver fell behind`);
+    if (generatorCpuPct > 90) warnings.push(`the receiver used ${Math.round(generatorCpuPct)}% CPU: delivery latency includes its own queueing`);
+    const empty = createLatencyHistogram();
+    return {
+      name: scenario.name,
+      description: scenario.description,
+      kind: scenario.kind,
+      profile: run.profileName,
+      settings: { ...p },
+      thresholds: scenario.thresholds,
+      goals: scenario.goals,
+      state: 'completed',
+      metrics: m,
+      targets: {
+        proxied: {
+          url: proxy.url,
+          latency: { histogram: encodeHistogram(t.histogram), summary },
+          serviceTime: { histogram: encodeHistogram(empty), summary: summarise(empty) },
+          throughputRps: round(rate),
+          errors: { lost, duplicated: t.duplicated, reordered: t.reordered, streams_dropped: t.dropped },
+          errorSamples: [],
+          cpuUsPerRequest: { open: proxyCpuUs === null || t.received === 0 ? null : Math.round((proxyCpuUs / t.received) * 100) / 100, closed: null },
+        },
+      },
+      trials: [
+        {
+          phase: 'latency',
+          trial: 1,
+          target: 'proxied',
+          asked: { rate: asked, durationMs: p.durationMs },
+          achieved: { rate: round(rate), sent: 0, completed: t.received, ok: t.received, lateSends: 0, dropped: 0, maxSendLagUs: 0, durationMs: round(durationMs) },
+          p50_us: summary.p50_us,
+          p99_us: summary.p99_us,
+          errors: lost + t.duplicated + t.reordered + t.dropped,
+          generatorCpuPct: Math.round(generatorCpuPct * 10) / 10,
+          targetCpuUs: proxyCpuUs === null ? null : Math.round(proxyCpuUs),
+        },
+      ],
+      warnings,
+    };
+  } finally {
+    receiver.close();
+    await Promise.all(sessions.map((s) => s.close()));
+    await target.pool.destroy();
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
