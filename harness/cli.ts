@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 'render report.html from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },
   mock: { summary: 'run a fake MCP server (Streamable HTTP or stdio) with latency and payload knobs', load: async () => (await import('../mock-upstreams/main.js')).mockCommand },
   proxy: { summary: 'run the MCP proxy under test (HTTP reverse proxy, HTTP → stdio bridge, stdio forward)', load: async () => (await import('../proxy/main.js')).proxyCommand },
+  'proxy-bench': { summary: "micro-benchmark the proxy's stages (auth, rate limit, sessions, parsing, framing)", load: async () => (await import('../proxy/main.js')).proxyBenchCommand },
   relay: { summary: 'run a raw TCP relay (the floor any proxy can reach)', load: async () => (await import('../proxy/main.js')).relayCommand },
 };
 

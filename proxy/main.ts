@@ -1,6 +1,6 @@
 /** `mcp-perf proxy` and `mcp-perf relay`: the systems under test, each as its own process. */
 import type { Command } from '../harness/command.js';
-import { listenFlag, loopbackUrlFlag, parseFlags } from '../harness/config/flags.js';
+import { intFlag, listenFlag, loopbackUrlFlag, parseFlags } from '../harness/config/flags.js';
 import { ExitCode, type ExitCodeValue } from '../harness/errors.js';
 import { serveUntilStopped } from '../harness/runner/service.js';
 import { PROXY_DEFAULTS, validateProxyConfig } from './config.js';
@@ -88,6 +88,34 @@ export const proxyCommand: Command = {
     }
     const proxy = await startHttpProxy(config, log);
     await serveUntilStopped(`proxy-${config.mode}`, proxy, io);
+    return ExitCode.OK;
+  },
+};
+
+const benchHelp = `Usage: mcp-perf proxy-bench [--ms N]
+
+Micro-benchmarks of the proxy's stages in this process: the bearer-token check, HS256 JWT verification, the
+rate-limit bucket, the session-table lookup (10,000 sessions), JSON-RPC parsing and stdio line framing. Each is
+timed in batches for --ms milliseconds (default 500) after a warm-up; prints one JSON line of per-operation
+percentiles in nanoseconds. The components scenario runs it.
+
+Options:
+  --ms N       how long to time each component (default 500)
+  -h, --help   this text
+`;
+
+export const proxyBenchCommand: Command = {
+  name: 'proxy-bench',
+  summary: "micro-benchmark the proxy's stages (auth, rate limit, sessions, parsing, framing)",
+  help: benchHelp,
+  async run(argv, io) {
+    const { values } = parseFlags('proxy-bench', argv, { ms: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout.write(benchHelp);
+      return ExitCode.OK;
+    }
+    const { benchmarkComponents } = await import('./bench.js');
+    io.stdout.write(JSON.stringify({ event: 'components', results: await benchmarkComponents(intFlag('ms', values.ms, 500, 10, 600_000)) }) + '\n');
     return ExitCode.OK;
   },
 };

@@ -5,7 +5,7 @@
  */
 
 export interface ReportData {
-  readonly scenarios: ReadonlyArray<{
+  readonly scenarios: ReadonlyArray<null | {
     readonly name: string;
     readonly targets: ReadonlyArray<{
       readonly name: string;
@@ -30,6 +30,7 @@ export const CHART_SCRIPT = String.raw`
     return (Math.round(p * 1000) / 1000) + '%';
   }
   data.scenarios.forEach(function (s, i) {
+    if (!s) return; // a failed scenario
     var spectrum = document.getElementById('spectrum-' + i);
     if (spectrum) {
       new Chart(spectrum, {

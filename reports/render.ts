@@ -26,9 +26,9 @@ export async function writeReport(results: ResultsFile, path: string): Promise<s
 }
 
 export function renderReport(results: ResultsFile): string {
-  const completed = results.scenarios.filter((s): s is CompletedScenario => s.state === 'completed');
   const data: ReportData = {
-    scenarios: completed.map((s) => ({
+    // Entry i belongs to the i-th scenario section (canvas ids carry i); a failed scenario has no entry to draw.
+    scenarios: results.scenarios.map((s) => s.state !== 'completed' ? null : ({
       name: s.name,
       targets: Object.entries(s.targets).map(([name, t]) => ({
         name,
@@ -94,6 +94,15 @@ ${[
 }
 
 function scenarioSection(s: CompletedScenario, index: number): string {
+  if (Object.keys(s.targets).length === 0) {
+    // Metrics only (micro-benchmarks): a table, no charts.
+    return `<h2>${esc(s.name)}</h2>
+<p>${esc(s.description)}</p>
+${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
+<table><tr><th>metric</th><th>value</th></tr>
+${Object.entries(s.metrics).map(([k, m]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(m.value, m.unit))}</td></tr>`).join('\n')}
+</table>`;
+  }
   const us = (v: number): string => esc(formatValue(v, 'us'));
   const rows = Object.entries(s.targets)
     .map(([name, t]) => {

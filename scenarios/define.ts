@@ -81,7 +81,18 @@ export interface FanoutScenario {
   readonly goals: readonly string[];
 }
 
-export type Scenario = ComparisonScenario | FanoutScenario;
+/** Micro-benchmarks of the proxy's stages, run in a proxy process (`mcp-perf proxy-bench`). */
+export interface ComponentsScenario {
+  readonly kind: 'components';
+  readonly name: string;
+  readonly description: string;
+  /** Milliseconds each component is timed for. */
+  readonly profiles: Readonly<Record<ProfileName, { readonly msEach: number }>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+}
+
+export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);

@@ -1,9 +1,10 @@
 /** Every scenario mcp-perf knows, by name, in the order a full run takes them. */
 import type { Scenario } from './define.js';
 import directVsProxied from './direct-vs-proxied.js';
+import components from './components.js';
 import sseFanout from './sse-fanout.js';
 import stdioBridge from './stdio-bridge.js';
 
-export { defineScenario, PROFILES, type ProfileName, type Scenario, type ComparisonScenario, type ComparisonProfile, type FanoutScenario, type FanoutProfile, type TargetName } from './define.js';
+export { defineScenario, PROFILES, type ProfileName, type Scenario, type ComparisonScenario, type ComparisonProfile, type FanoutScenario, type FanoutProfile, type ComponentsScenario, type TargetName } from './define.js';
 
-export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([directVsProxied, stdioBridge, sseFanout].map((s) => [s.name, s]));
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([directVsProxied, stdioBridge, sseFanout, components].map((s) => [s.name, s]));

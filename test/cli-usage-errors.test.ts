@@ -29,6 +29,7 @@ test('every command has --help that exits 0 and names its options', async () => 
     ['mock', '--latency-ms'],
     ['proxy', '--upstream-timeout-ms'],
     ['relay', '--listen'],
+    ['proxy-bench', '--ms'],
   ] as const) {
     const r = await runCli([command, '--help']);
     assert.equal(r.code, 0, command);

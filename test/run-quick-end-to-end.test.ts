@@ -29,10 +29,11 @@ test('the run completes: exit 0, or 99 when this machine misses a threshold; nev
 });
 
 test('it prints progress, the per-target summary and the baseline diff', () => {
-  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge, sse-fanout — profile quick/m);
-  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/3\)$/m);
-  assert.match(run.stdout, /^▶ stdio-bridge \(2\/3\)$/m);
-  assert.match(run.stdout, /^▶ sse-fanout \(3\/3\)$/m);
+  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge, sse-fanout, components — profile quick/m);
+  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/4\)$/m);
+  assert.match(run.stdout, /^▶ stdio-bridge \(2\/4\)$/m);
+  assert.match(run.stdout, /^▶ sse-fanout \(3\/4\)$/m);
+  assert.match(run.stdout, /^▶ components \(4\/4\)$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
   assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
@@ -106,6 +107,18 @@ test('sse-fanout: 500 streams, every sequenced notification delivered once and i
   assert.ok(s.metrics['fanout.events_per_sec']!.value > 0);
   assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 1_000, 'delivery latencies were recorded');
   assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
+});
+
+test('components: every stage was benchmarked in a proxy process', () => {
+  const s = results.scenarios[3] as CompletedScenario;
+  assert.equal(s.name, 'components');
+  assert.equal(s.state, 'completed');
+  for (const c of ['auth_hs256', 'auth_token', 'rate_limit', 'session_lookup', 'jsonrpc_parse', 'framing']) {
+    assert.ok(s.metrics[`components.${c}.p50_ns`]!.value > 0, c);
+    assert.ok(s.metrics[`components.${c}.p99_ns`]!.value >= s.metrics[`components.${c}.p50_ns`]!.value, c);
+    assert.ok(s.metrics[`components.${c}.ops_per_sec`]!.value > 0, c);
+  }
+  assert.match(run.stdout, /components\.rate_limit\.p99_ns .*components\.rate_limit\.p99_ns < 100000/);
 });
 
 test('no process the run started outlives it', () => {

@@ -9,6 +9,8 @@ export function formatValue(value: number | null, unit: Unit): string {
   switch (unit) {
     case 'us':
       return `${int.format(value)} µs`;
+    case 'ns':
+      return value >= 100_000 ? `${dec(1).format(value / 1000)} µs` : `${int.format(value)} ns`;
     case 'rps':
       return `${int.format(value)}/s`;
     case 'pct':

@@ -12,6 +12,11 @@ export function renderSummary(results: ResultsFile): string {
       continue;
     }
     out.push(`\n${s.name} (${s.profile}): ${s.description}\n`);
+    if (Object.keys(s.targets).length === 0) {
+      out.push(table(['metric', 'value'], Object.entries(s.metrics).map(([k, m]) => [k, formatValue(m.value, m.unit)])));
+      for (const w of s.warnings) out.push(`⚠ ${w}\n`);
+      continue;
+    }
     const us = (v: number): string => formatValue(v, 'us');
     out.push(
       table(

@@ -8,7 +8,7 @@ import type { LatencySummary } from '../measure/histogram.js';
 export const RESULTS_SCHEMA = 'mcp-perf/results';
 export const SCHEMA_VERSION = 1;
 
-export type Unit = 'us' | 'pct' | 'rps' | 'count' | 'ratio' | 'bytes';
+export type Unit = 'us' | 'ns' | 'pct' | 'rps' | 'count' | 'ratio' | 'bytes';
 
 /** One number a scenario produced; `better` tells the diff which way is good. */
 export interface Metric {

@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import type { ProcessGroup } from './children.js';
 import { runComparison } from './comparison.js';
 import { runFanout } from './fanout.js';
+import { runComponents } from './components.js';
 import type { EventSink } from './events.js';
 
 export interface RunOptions {
@@ -36,7 +37,9 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
       const result =
         scenario.kind === 'fanout'
           ? await runFanout({ scenario, profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit })
-          : await runComparison({
+          : scenario.kind === 'components'
+            ? await runComponents({ scenario, profileName: options.profile, signal: options.signal, emit: options.emit })
+            : await runComparison({
               scenario,
               profileName: options.profile,
               profile: scenario.profiles[options.profile],
@@ -98,6 +101,7 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
 
 /** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */
 export function estimateMs(scenario: Scenario, profile: ProfileName): number {
+  if (scenario.kind === 'components') return scenario.profiles[profile].msEach * 1.2 * 6 + 2_000;
   if (scenario.kind === 'fanout') {
     const f = scenario.profiles[profile];
     return f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150 + 3_000;

@@ -23,7 +23,8 @@ export interface AuthOptions {
 
 const REALM = 'mcp-perf';
 
-export function authStage(options: AuthOptions, metrics: ProxyMetrics): Stage {
+/** The token check alone: resolves to the client's identity, or undefined when the token is not accepted. */
+export function createVerifier(options: AuthOptions): (token: string) => Promise<string | undefined> {
   const digests = options.tokens.map(digest);
   const secret = options.hs256Secret === undefined ? undefined : new TextEncoder().encode(options.hs256Secret);
   const keySet: JWTVerifyGetKey | undefined = options.jwks === undefined ? undefined : createLocalJWKSet(options.jwks);
@@ -57,7 +58,11 @@ export function authStage(options: AuthOptions, metrics: ProxyMetrics): Stage {
     }
     return undefined;
   }
+  return verify;
+}
 
+export function authStage(options: AuthOptions, metrics: ProxyMetrics): Stage {
+  const verify = createVerifier(options);
   return (next) => (ex) => {
     const header = ex.req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
