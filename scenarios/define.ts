@@ -7,7 +7,7 @@ import { parseThreshold } from '../harness/baseline/thresholds.js';
 /**
  * smoke: seconds; checks the pipeline end to end, its numbers mean nothing (the tests use it).
  * quick: under a minute; the default, and what the committed baseline holds.
- * nightly: ~14 minutes; release: ~48 minutes, for sign-off.
+ * nightly: ~17 minutes; release: ~56 minutes, for sign-off.
  */
 export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
 export type ProfileName = (typeof PROFILES)[number];
@@ -92,7 +92,28 @@ export interface ComponentsScenario {
   readonly goals: readonly string[];
 }
 
-export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario;
+export interface StdioHammerProfile {
+  /** Outstanding pipelined requests on the forward proxy, one step each. */
+  readonly windows: readonly number[];
+  /** Closed-model clients on the bridge, one step each. */
+  readonly concurrency: readonly number[];
+  /** MCP sessions (so stdio children) the bridge load is spread over. */
+  readonly sessions: number;
+  readonly warmupMs: number;
+  readonly stepMs: number;
+}
+
+/** Pipelined stdio load at rising steps on the forward proxy and the HTTP → stdio bridge. */
+export interface StdioHammerScenario {
+  readonly kind: 'stdio-hammer';
+  readonly name: string;
+  readonly description: string;
+  readonly profiles: Readonly<Record<ProfileName, StdioHammerProfile>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+}
+
+export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);
@@ -101,7 +122,8 @@ export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
     const profile = scenario.profiles[p];
     if (profile === undefined) throw new Error(`scenario ${scenario.name} has no "${p}" profile`);
     for (const [key, value] of Object.entries(profile)) {
-      if (!(typeof value === 'number' && value > 0)) throw new Error(`scenario ${scenario.name}, profile ${p}: ${key} must be > 0`);
+      const ok = Array.isArray(value) ? value.length > 0 && value.every((v) => typeof v === 'number' && v > 0) : typeof value === 'number' && value > 0;
+      if (!ok) throw new Error(`scenario ${scenario.name}, profile ${p}: ${key} must be > 0`);
     }
   }
   if (scenario.kind === 'comparison' && scenario.targets.length === 0) throw new Error(`scenario ${scenario.name} has no targets`);

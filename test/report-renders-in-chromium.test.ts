@@ -56,13 +56,13 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
       return { id: c.id, width: c.width, height: c.height, painted };
     }),
   );
-  assert.deepEqual(canvases.map((c) => c.id), ['spectrum-0', 'throughput-0', 'spectrum-1', 'throughput-1', 'spectrum-2', 'throughput-2']);
+  assert.deepEqual(canvases.map((c) => c.id), ['spectrum-0', 'throughput-0', 'spectrum-1', 'throughput-1', 'spectrum-2', 'throughput-2', 'spectrum-3', 'throughput-3']);
   for (const c of canvases) {
     assert.ok(c.width > 100 && c.height > 100, `${c.id} has a size`);
     assert.ok(c.painted > 2_000, `${c.id} is blank (${c.painted} painted pixels)`);
   }
   // One line per target in the spectrum, one bar per target in the throughput chart.
-  for (const [index, targets] of [[0, ['direct', 'proxied', 'relay']], [1, ['direct', 'bridged']], [2, ['proxied']]] as const) {
+  for (const [index, targets] of [[0, ['direct', 'proxied', 'relay']], [1, ['direct', 'bridged']], [2, ['forward-w1', 'forward-w16', 'bridge-c4']], [3, ['proxied']]] as const) {
     const datasets = await page.evaluate((i) => {
       const charts = (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string; data: unknown[] }> } } } }).Chart;
       return {

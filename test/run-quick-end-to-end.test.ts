@@ -29,11 +29,12 @@ test('the run completes: exit 0, or 99 when this machine misses a threshold; nev
 });
 
 test('it prints progress, the per-target summary and the baseline diff', () => {
-  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge, sse-fanout, components — profile quick/m);
-  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/4\)$/m);
-  assert.match(run.stdout, /^▶ stdio-bridge \(2\/4\)$/m);
-  assert.match(run.stdout, /^▶ sse-fanout \(3\/4\)$/m);
-  assert.match(run.stdout, /^▶ components \(4\/4\)$/m);
+  assert.match(run.stdout, /^mcp-perf run: direct-vs-proxied, stdio-bridge, stdio-hammer, sse-fanout, components — profile quick/m);
+  assert.match(run.stdout, /^▶ direct-vs-proxied \(1\/5\)$/m);
+  assert.match(run.stdout, /^▶ stdio-bridge \(2\/5\)$/m);
+  assert.match(run.stdout, /^▶ stdio-hammer \(3\/5\)$/m);
+  assert.match(run.stdout, /^▶ sse-fanout \(4\/5\)$/m);
+  assert.match(run.stdout, /^▶ components \(5\/5\)$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
   assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
@@ -100,7 +101,7 @@ test('the stdio-bridge scenario served its sessions through the bridge, one chil
 });
 
 test('sse-fanout: 500 streams, every sequenced notification delivered once and in order', () => {
-  const s = results.scenarios[2] as CompletedScenario;
+  const s = results.scenarios[3] as CompletedScenario;
   assert.equal(s.name, 'sse-fanout');
   assert.equal(s.state, 'completed');
   for (const key of ['fanout.lost', 'fanout.duplicated', 'fanout.reordered', 'fanout.streams_dropped']) assert.equal(s.metrics[key]!.value, 0, key);
@@ -109,8 +110,19 @@ test('sse-fanout: 500 streams, every sequenced notification delivered once and i
   assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
 });
 
+test('stdio-hammer: every step measured, and the bridge spawned one child per session', () => {
+  const s = results.scenarios[2] as CompletedScenario;
+  assert.equal(s.name, 'stdio-hammer');
+  assert.equal(s.state, 'completed');
+  assert.deepEqual(Object.keys(s.targets), ['forward-w1', 'forward-w8', 'forward-w64', 'forward-w256', 'bridge-c4', 'bridge-c16', 'bridge-c64']);
+  assert.equal(s.metrics['bridge.sessions']!.value, 16);
+  assert.equal(s.metrics['bridge.children_spawned']!.value, 16, 'never a child per request');
+  assert.equal(s.metrics['forward.errors']!.value, 0);
+  assert.equal(s.metrics['bridge.errors']!.value, 0);
+});
+
 test('components: every stage was benchmarked in a proxy process', () => {
-  const s = results.scenarios[3] as CompletedScenario;
+  const s = results.scenarios[4] as CompletedScenario;
   assert.equal(s.name, 'components');
   assert.equal(s.state, 'completed');
   for (const c of ['auth_hs256', 'auth_token', 'rate_limit', 'session_lookup', 'jsonrpc_parse', 'framing']) {

@@ -12,6 +12,7 @@ import type { ProcessGroup } from './children.js';
 import { runComparison } from './comparison.js';
 import { runFanout } from './fanout.js';
 import { runComponents } from './components.js';
+import { runStdioHammer } from './stdio-hammer.js';
 import type { EventSink } from './events.js';
 
 export interface RunOptions {
@@ -39,7 +40,9 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
           ? await runFanout({ scenario, profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit })
           : scenario.kind === 'components'
             ? await runComponents({ scenario, profileName: options.profile, signal: options.signal, emit: options.emit })
-            : await runComparison({
+            : scenario.kind === 'stdio-hammer'
+              ? await runStdioHammer({ scenario, profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit })
+              : await runComparison({
               scenario,
               profileName: options.profile,
               profile: scenario.profiles[options.profile],
@@ -102,6 +105,10 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
 /** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */
 export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   if (scenario.kind === 'components') return scenario.profiles[profile].msEach * 1.2 * 6 + 2_000;
+  if (scenario.kind === 'stdio-hammer') {
+    const h = scenario.profiles[profile];
+    return h.windows.length * (h.warmupMs + h.stepMs + 600) + h.warmupMs + h.concurrency.length * h.stepMs + h.sessions * 60 + 2_000;
+  }
   if (scenario.kind === 'fanout') {
     const f = scenario.profiles[profile];
     return f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150 + 3_000;

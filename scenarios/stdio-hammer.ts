@@ -1,0 +1,27 @@
+/**
+ * How hard can stdio be pushed through the proxy? Pipelined tools/call at rising windows through the stdio forward
+ * proxy (the seeds hammer stdio at 500 QPS; our bar is 20,000 messages/s), and rising concurrency through the HTTP →
+ * stdio bridge — whose own counters must show one child per session, never one per request (the regression that
+ * sank a peer's refactor: a child spawned per request).
+ */
+import { defineScenario } from './define.js';
+
+export default defineScenario({
+  kind: 'stdio-hammer',
+  name: 'stdio-hammer',
+  description: 'Pipelined stdio load at rising steps: the forward proxy (messages/s and p99 per window, highest sustainable rate) and the HTTP → stdio bridge (children == sessions).',
+  profiles: {
+    smoke: { windows: [1, 16], concurrency: [4], sessions: 4, warmupMs: 200, stepMs: 400 },
+    quick: { windows: [1, 8, 64, 256], concurrency: [4, 16, 64], sessions: 16, warmupMs: 500, stepMs: 1_500 },
+    nightly: { windows: [1, 4, 16, 64, 256, 1024], concurrency: [4, 16, 64, 256], sessions: 64, warmupMs: 2_000, stepMs: 10_000 },
+    release: { windows: [1, 4, 16, 64, 256, 1024], concurrency: [4, 16, 64, 256, 512], sessions: 128, warmupMs: 5_000, stepMs: 30_000 },
+  },
+  thresholds: [
+    'forward.errors < 1',
+    'bridge.errors < 1',
+    'bridge.children_per_session <= 1',
+    'forward.max_sustainable_rate >= 20000',
+    'forward.max_sustainable_rate > -30%',
+  ],
+  goals: [],
+});
