@@ -91,6 +91,21 @@ export function sleepUntil(deadlineNs: bigint): Promise<void> {
   return thread.sleepUntil(deadlineNs);
 }
 
+/** A coarse wait (a trial's length) that an abort ends early. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
 /** A delay of `ms` milliseconds measured on the monotonic clock. */
 export function preciseDelay(ms: number): Promise<void> {
   if (ms <= 0) return Promise.resolve();

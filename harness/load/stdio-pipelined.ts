@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { LineSplitter } from '../../proxy/framing.js';
-import { monotonicNs } from '../clock.js';
+import { abortableSleep, monotonicNs } from '../clock.js';
 import { createLatencyHistogram, recordMicros } from '../measure/histogram.js';
 import { ErrorTally, ownCpuMicros, type LoadOutcome } from './outcome.js';
 
@@ -83,11 +83,11 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
     await Promise.race([initialized, exited.then((code) => Promise.reject(new Error(`${options.command.join(' ')} exited (code ${code}) before initialize was answered`)))]);
     proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
     send(options.window);
-    await sleep(options.warmupMs, options.signal);
+    await abortableSleep(options.warmupMs, options.signal);
     counting = true;
     const cpuBefore = ownCpuMicros();
     const start = monotonicNs();
-    await sleep(options.durationMs, options.signal);
+    await abortableSleep(options.durationMs, options.signal);
     stopping = true;
     const durationMs = Number(monotonicNs() - start) / 1e6;
     counting = false;
@@ -108,14 +108,4 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
     await exited;
     clearTimeout(killer);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -27,3 +27,12 @@ export type RunEvent =
   | { readonly type: 'scenario-end'; readonly scenario: string; readonly state: 'completed' | 'failed'; readonly elapsedMs: number; readonly error?: string };
 
 export type EventSink = (event: RunEvent) => void;
+
+/** What every scenario runner is given. */
+export interface ScenarioRun<S> {
+  readonly scenario: S;
+  readonly profileName: import('../../scenarios/define.js').ProfileName;
+  readonly group: import('./children.js').ProcessGroup;
+  readonly signal: AbortSignal;
+  readonly emit: EventSink;
+}

@@ -4,23 +4,17 @@
  * (send time → receipt) in µs, events/s against what was sent, loss, duplicates, reordering, dropped streams, and
  * the proxy's RSS and CPU from /proc.
  */
-import type { FanoutScenario, ProfileName } from '../../scenarios/define.js';
+import type { FanoutScenario } from '../../scenarios/define.js';
+import { abortableSleep } from '../clock.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { ownCpuMicros } from '../load/outcome.js';
 import { FanoutReceiver } from '../load/sse-streams.js';
 import { processCpuMicros, processRssBytes } from '../measure/cpu.js';
 import { createLatencyHistogram, encodeHistogram, summarise } from '../measure/histogram.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
-import type { ProcessGroup } from './children.js';
-import type { EventSink } from './events.js';
+import type { ScenarioRun } from './events.js';
 
-export interface FanoutRun {
-  readonly scenario: FanoutScenario;
-  readonly profileName: ProfileName;
-  readonly group: ProcessGroup;
-  readonly signal: AbortSignal;
-  readonly emit: EventSink;
-}
+export type FanoutRun = ScenarioRun<FanoutScenario>;
 
 const OPEN_BATCH = 50;
 
@@ -45,7 +39,7 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
       sessions.push(...batch);
       await Promise.all(batch.map((s) => receiver.open(target, s)));
     }
-    await sleep(p.warmupMs, signal);
+    await abortableSleep(p.warmupMs, signal);
     emit({ type: 'trial-end', scenario: scenario.name, phase: 'warmup', trial: 0, trials: 1, target: 'proxied', elapsedMs: elapsed(), askedRate: p.streams * p.notifyRate, achievedRate: 0, errors: 0 });
 
     emit({ type: 'trial-start', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxied', elapsedMs: elapsed() });
@@ -53,7 +47,7 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
     const gen0 = ownCpuMicros();
     const t0 = performance.now();
     receiver.startCounting();
-    await sleep(p.durationMs, signal);
+    await abortableSleep(p.durationMs, signal);
     receiver.stopCounting();
     const durationMs = performance.now() - t0;
     const cpu1 = processCpuMicros(proxy.pid);
@@ -129,14 +123,4 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

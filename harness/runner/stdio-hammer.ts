@@ -6,23 +6,17 @@
  * closed-model concurrency across its sessions; its /metrics must show one child spawned per session, never one per
  * request.
  */
-import type { ProfileName, StdioHammerScenario } from '../../scenarios/define.js';
+import type { StdioHammerScenario } from '../../scenarios/define.js';
 import { runClosedModel } from '../load/closed-model.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
 import { runStdioPipelined } from '../load/stdio-pipelined.js';
 import { createLatencyHistogram, encodeHistogram, summarise } from '../measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
-import { CLI_BIN, type ProcessGroup } from './children.js';
-import type { EventSink } from './events.js';
+import { CLI_BIN } from './children.js';
+import type { ScenarioRun } from './events.js';
 
-export interface StdioHammerRun {
-  readonly scenario: StdioHammerScenario;
-  readonly profileName: ProfileName;
-  readonly group: ProcessGroup;
-  readonly signal: AbortSignal;
-  readonly emit: EventSink;
-}
+export type StdioHammerRun = ScenarioRun<StdioHammerScenario>;
 
 /** p99 this many times the first step's marks the knee. */
 const KNEE_FACTOR = 4;
