@@ -1,6 +1,7 @@
 /** The three kinds of upstream channel. See channel.ts for the contract. */
 import { createParser } from 'eventsource-parser';
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { errors as undiciErrors, type Dispatcher, type Pool } from 'undici';
+import { upstreamPool } from './http-upstreams.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -71,7 +72,7 @@ export class StreamableHttpChannel implements Channel {
     this.#url = url;
     this.#options = options;
     this.#events = events;
-    this.#pool = new Pool(url.origin, { connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: 0 });
+    this.#pool = upstreamPool(url.origin, options.timeoutMs);
   }
 
   send(line: Buffer): void {
@@ -196,7 +197,7 @@ export class LegacySseChannel implements Channel {
     this.#sseUrl = sseUrl;
     this.#options = options;
     this.#events = events;
-    this.#pool = new Pool(sseUrl.origin, { connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: 0 });
+    this.#pool = upstreamPool(sseUrl.origin, options.timeoutMs);
     let found: (url: URL) => void;
     let failed: (err: Error) => void;
     this.#endpoint = new Promise<URL>((resolve, reject) => {

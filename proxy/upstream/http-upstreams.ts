@@ -9,6 +9,15 @@ import type { Logger } from '../log.js';
 
 export type Balance = 'round-robin' | 'least-pending';
 
+/**
+ * The connection pool for one upstream origin, the same for every upstream the proxy talks to: one connection per
+ * concurrent request or open stream, idle ones kept alive; the timeout bounds the wait for response headers only,
+ * since an SSE stream may stay quiet for a long time (a client disconnect ends it instead).
+ */
+export function upstreamPool(origin: string, headersTimeoutMs: number): Pool {
+  return new Pool(origin, { connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
+}
+
 export class HttpUpstream {
   readonly pool: Pool;
   pending = 0;
@@ -19,13 +28,7 @@ export class HttpUpstream {
     readonly index: number,
     timeoutMs: number,
   ) {
-    this.pool = new Pool(url.origin, {
-      connections: null, // one per concurrent request or open stream; idle ones are kept alive
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: timeoutMs,
-      bodyTimeout: 0, // an SSE stream may be quiet for a long time; a client disconnect ends it instead
-    });
+    this.pool = upstreamPool(url.origin, timeoutMs);
   }
 }
 
