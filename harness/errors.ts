@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'MCP_PERF_CHILD_START'
   | 'MCP_PERF_CHILD_EXIT'
   | 'MCP_PERF_INTERRUPTED'
-  | 'MCP_PERF_TIMEOUT';
+  | 'MCP_PERF_TIMEOUT'
+  /** The system under test answered a set-up or probe request in a way the scenario cannot go on from. */
+  | 'MCP_PERF_TARGET';
 
 export class McpPerfError extends Error {
   readonly code: ErrorCode;

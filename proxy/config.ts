@@ -32,6 +32,8 @@ export interface ProxyConfig {
   readonly allowedOrigins: readonly string[];
   readonly faults: FaultOptions;
   readonly logLevel: LogLevel;
+  /** Serve GET /debug/memory (forces a GC, answers process.memoryUsage()) for the memory scenarios. */
+  readonly debugMemory: boolean;
 }
 
 export const PROXY_DEFAULTS = Object.freeze({
@@ -84,6 +86,7 @@ export const PROXY_OPTIONS: OptionSpec = {
   'inject-latency-ms': { type: 'string' },
   'inject-error-rate': { type: 'string' },
   'log-level': { type: 'string' },
+  'debug-memory': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -130,7 +133,7 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
   }
 
   const path = typeof values.path === 'string' ? values.path : PROXY_DEFAULTS.path;
-  if (!path.startsWith('/') || ['/metrics', '/sse', '/messages'].includes(path)) throw new ConfigError(`--path must start with / and not be /metrics, /sse or /messages, got "${path}"`);
+  if (!path.startsWith('/') || ['/metrics', '/sse', '/messages', '/debug/memory'].includes(path)) throw new ConfigError(`--path must start with / and not be /metrics, /sse, /messages or /debug/memory, got "${path}"`);
 
   const tokens = (values['auth-token'] as string[] | undefined) ?? [];
   const secret = values['auth-hs256-secret'] as string | undefined;
@@ -180,6 +183,7 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
         errorRate: numberFlag('inject-error-rate', values['inject-error-rate'], 0, 0, 1),
       },
       logLevel: choiceFlag('log-level', values['log-level'], PROXY_DEFAULTS.logLevel, LOG_LEVELS),
+      debugMemory: values['debug-memory'] === true,
     }),
   };
 }

@@ -56,6 +56,8 @@ Options:
   --inject-latency-ms MS      chaos: delay every POST by MS before forwarding
   --inject-error-rate P       chaos: answer this fraction (0..1) of POSTs with an injected 503
   --log-level LEVEL           error | warn | info | debug, JSON lines on stderr (default ${d.logLevel})
+  --debug-memory              serve GET /debug/memory: forces a full GC, then answers process.memoryUsage()
+                              as JSON (the memory scenarios use it; off by default, a GC pauses the proxy)
   -h, --help                  this text
 `;
 

@@ -113,7 +113,28 @@ export interface StdioHammerScenario {
   readonly goals: readonly string[];
 }
 
-export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario;
+export interface MemoryProfile {
+  /** Session counts to sample the proxy's memory at, rising; 0 is always sampled first. */
+  readonly steps: readonly number[];
+  /** Pause after opening or closing sessions before each sample, ms; a full GC is forced in the proxy then. */
+  readonly settleMs: number;
+}
+
+/**
+ * Memory per session: the proxy's RSS (after a forced GC) at rising session counts, idle sessions and then sessions
+ * holding one GET stream each; bytes per session = the fitted slope. Then every session is closed and the memory that
+ * comes back is measured.
+ */
+export interface MemoryScenario {
+  readonly kind: 'memory';
+  readonly name: string;
+  readonly description: string;
+  readonly profiles: Readonly<Record<ProfileName, MemoryProfile>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+}
+
+export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario | MemoryScenario;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);

@@ -5,7 +5,8 @@ import components from './components.js';
 import sseFanout from './sse-fanout.js';
 import stdioBridge from './stdio-bridge.js';
 import stdioHammer from './stdio-hammer.js';
+import memoryPerSession from './memory-per-session.js';
 
-export { defineScenario, PROFILES, type ProfileName, type Scenario, type ComparisonScenario, type ComparisonProfile, type FanoutScenario, type FanoutProfile, type ComponentsScenario, type StdioHammerScenario, type TargetName } from './define.js';
+export { defineScenario, PROFILES, type ProfileName, type Scenario, type ComparisonScenario, type ComparisonProfile, type FanoutScenario, type FanoutProfile, type ComponentsScenario, type StdioHammerScenario, type MemoryScenario, type TargetName } from './define.js';
 
-export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([directVsProxied, stdioBridge, stdioHammer, sseFanout, components].map((s) => [s.name, s]));
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([directVsProxied, stdioBridge, stdioHammer, sseFanout, memoryPerSession, components].map((s) => [s.name, s]));

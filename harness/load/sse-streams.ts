@@ -115,6 +115,6 @@ export class FanoutReceiver {
 
   close(): void {
     this.#closing = true;
-    for (const c of this.#controllers) c.abort(new Error('fan-out run over'));
+    for (const c of this.#controllers.splice(0)) c.abort(new Error('fan-out run over'));
   }
 }

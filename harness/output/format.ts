@@ -9,6 +9,10 @@ export function formatValue(value: number | null, unit: Unit): string {
   switch (unit) {
     case 'us':
       return `${int.format(value)} µs`;
+    case 'ms':
+      return `${dec(1).format(value)} ms`;
+    case 's':
+      return `${dec(1).format(value)} s`;
     case 'ns':
       return value >= 100_000 ? `${dec(1).format(value / 1000)} µs` : `${int.format(value)} ns`;
     case 'rps':
@@ -20,7 +24,8 @@ export function formatValue(value: number | null, unit: Unit): string {
     case 'count':
       return int.format(value);
     case 'bytes':
-      return `${dec(1).format(value / 2 ** 20)} MiB`;
+      if (Math.abs(value) < 1024) return `${int.format(value)} B`;
+      return Math.abs(value) < 2 ** 20 ? `${dec(1).format(value / 1024)} KiB` : `${dec(1).format(value / 2 ** 20)} MiB`;
   }
 }
 

@@ -40,6 +40,12 @@ export function createProgress(stream: NodeJS.WritableStream, live: boolean, exp
         if (!live) say(`  ${phaseLabel(event).padEnd(16)} ${event.target.padEnd(8)} ${rate}${event.errors > 0 ? `, ${event.errors} errors` : ''}  [${elapsed()}]`);
         break;
       }
+      case 'step':
+        status = `  ${event.scenario}  ${event.label}`;
+        lastRate = '';
+        if (live) draw();
+        else say(`  ${event.label}  [${elapsed()}]`);
+        break;
       case 'scenario-end':
         status = '';
         lastRate = '';

@@ -72,6 +72,14 @@ export function validateResults(value: unknown): string | undefined {
         return `${where} (${s.name}) target "${name}": the latency histogram does not decode`;
       }
     }
+    if (s.series !== undefined) {
+      if (!isObject(s.series)) return `${where} (${s.name}) "series" is not an object`;
+      for (const [name, series] of Object.entries(s.series)) {
+        const lines = isObject(series) ? series.lines : undefined;
+        const ok = Array.isArray(lines) && lines.every((l) => isObject(l) && Array.isArray(l.points) && l.points.every((pt) => Array.isArray(pt) && pt.length === 2 && pt.every(Number.isFinite)));
+        if (!ok) return `${where} (${s.name}) series "${name}" is not {title, x, y, lines: [{label, points: [[x, y], …]}]}`;
+      }
+    }
   }
   return undefined;
 }

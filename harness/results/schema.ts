@@ -8,7 +8,7 @@ import type { LatencySummary } from '../measure/histogram.js';
 export const RESULTS_SCHEMA = 'mcp-perf/results';
 export const SCHEMA_VERSION = 1;
 
-export type Unit = 'us' | 'ns' | 'pct' | 'rps' | 'count' | 'ratio' | 'bytes';
+export type Unit = 'us' | 'ns' | 'ms' | 's' | 'pct' | 'rps' | 'count' | 'ratio' | 'bytes';
 
 /** One number a scenario produced; `better` tells the diff which way is good. */
 export interface Metric {
@@ -73,6 +73,18 @@ export interface CompletedScenario extends ScenarioBase {
   readonly trials: readonly TrialRecord[];
   /** Warnings about the measurement itself (e.g. a saturated generator): numbers after one are suspect. */
   readonly warnings: readonly string[];
+  /** Curves the report draws for this scenario (RSS against sessions, figures over time), by name. */
+  readonly series?: Readonly<Record<string, Series>>;
+}
+
+/** One chart's data: lines of (x, y) points, optionally with a fitted straight line drawn over them. */
+export interface Series {
+  readonly title: string;
+  readonly x: { readonly label: string; readonly unit: Unit };
+  readonly y: { readonly label: string; readonly unit: Unit };
+  readonly lines: ReadonlyArray<{ readonly label: string; readonly points: ReadonlyArray<readonly [number, number]> }>;
+  /** y = intercept + slope·x over the points it was fitted to. */
+  readonly fit?: { readonly label: string; readonly slope: number; readonly intercept: number };
 }
 
 export interface FailedScenario extends ScenarioBase {

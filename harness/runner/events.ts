@@ -24,6 +24,8 @@ export type RunEvent =
       readonly achievedRate: number;
       readonly errors: number;
     }
+  /** A step of a scenario that is not a load trial (opening sessions, a memory sample, a fault switched on). */
+  | { readonly type: 'step'; readonly scenario: string; readonly label: string; readonly elapsedMs: number }
   | { readonly type: 'scenario-end'; readonly scenario: string; readonly state: 'completed' | 'failed'; readonly elapsedMs: number; readonly error?: string };
 
 export type EventSink = (event: RunEvent) => void;

@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { UNGATED_PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { captureEnvironment } from '../measure/environment.js';
-import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile, type ScenarioResult } from '../results/schema.js';
+import { RESULTS_SCHEMA, SCHEMA_VERSION, type CompletedScenario, type ResultsFile, type ScenarioResult } from '../results/schema.js';
 import { VERSION } from '../version.js';
 import type { ProcessGroup } from './children.js';
 import { runComparison } from './comparison.js';
 import { runFanout } from './fanout.js';
 import { runComponents } from './components.js';
 import { runStdioHammer } from './stdio-hammer.js';
+import { runMemory } from './memory.js';
 import type { EventSink } from './events.js';
 
 export interface RunOptions {
@@ -35,21 +36,7 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
     const t0 = performance.now();
     const scenarioStartedAt = new Date().toISOString();
     try {
-      const result =
-        scenario.kind === 'fanout'
-          ? await runFanout({ scenario, profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit })
-          : scenario.kind === 'components'
-            ? await runComponents({ scenario, profileName: options.profile, signal: options.signal, emit: options.emit })
-            : scenario.kind === 'stdio-hammer'
-              ? await runStdioHammer({ scenario, profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit })
-              : await runComparison({
-              scenario,
-              profileName: options.profile,
-              profile: scenario.profiles[options.profile],
-              group: options.group,
-              signal: options.signal,
-              emit: options.emit,
-            });
+      const result = await runScenario(scenario, options);
       if (options.signal.aborted) break; // a partial measurement is not a result
       // In a profile too short to mean anything, every threshold is shown but none gates.
       const ungated = UNGATED_PROFILES.has(options.profile)
@@ -102,12 +89,33 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   };
 }
 
+function runScenario(scenario: Scenario, options: RunOptions): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
+  const run = { profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit };
+  switch (scenario.kind) {
+    case 'comparison':
+      return runComparison({ ...run, scenario, profile: scenario.profiles[options.profile] });
+    case 'fanout':
+      return runFanout({ ...run, scenario });
+    case 'components':
+      return runComponents({ ...run, scenario });
+    case 'stdio-hammer':
+      return runStdioHammer({ ...run, scenario });
+    case 'memory':
+      return runMemory({ ...run, scenario });
+  }
+}
+
 /** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */
 export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   if (scenario.kind === 'components') return scenario.profiles[profile].msEach * 1.2 * 6 + 2_000;
   if (scenario.kind === 'stdio-hammer') {
     const h = scenario.profiles[profile];
     return h.windows.length * (h.warmupMs + h.stepMs + 600) + h.warmupMs + h.concurrency.length * h.stepMs + h.sessions * 60 + 2_000;
+  }
+  if (scenario.kind === 'memory') {
+    const m = scenario.profiles[profile];
+    const opened = m.steps.reduce((a, b) => Math.max(a, b), 0);
+    return 2 * ((m.steps.length + 2) * (m.settleMs + 100) + opened * 4) + 2_000;
   }
   if (scenario.kind === 'fanout') {
     const f = scenario.profiles[profile];

@@ -10,6 +10,8 @@
  * sessions, end children.
  */
 import http from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import { listenOn } from '../../harness/runner/service.js';
 import type { ProxyConfig } from '../config.js';
@@ -119,6 +121,11 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       }
       return legacyHandle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.socket.remoteAddress ?? 'unknown', body: EMPTY, message: undefined, rpcId: null });
     }
+    if (path === '/debug/memory' && req.method === 'GET' && config.debugMemory) {
+      const text = JSON.stringify(memoryAfterGc());
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      return void res.end(text);
+    }
     if (path === '/metrics' && req.method === 'GET') {
       const text = metrics.render();
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Length': Buffer.byteLength(text) });
@@ -146,4 +153,19 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       await closed;
     },
   };
+}
+
+let forceGc: (() => void) | undefined;
+
+/**
+ * A full, synchronous GC, then the process's memory. Node exposes gc() only under --expose-gc; the flag can be set at
+ * run time, and a fresh context then sees the global (V8 installs it when a context is created).
+ */
+function memoryAfterGc(): NodeJS.MemoryUsage {
+  if (forceGc === undefined) {
+    setFlagsFromString('--expose-gc');
+    forceGc = runInNewContext('gc') as () => void;
+  }
+  forceGc();
+  return process.memoryUsage();
 }

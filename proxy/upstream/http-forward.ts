@@ -9,7 +9,7 @@
  * table; a request naming a session the table does not know is answered 404 here.
  */
 import type http from 'node:http';
-import { errors as undiciErrors, type Dispatcher } from 'undici';
+import { errors as undiciErrors, type Client, type Dispatcher } from 'undici';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
 import { replyError } from '../exchange.js';
@@ -61,9 +61,11 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     }
     upstream.pending++;
     const search = ex.req.url?.includes('?') ? ex.req.url.slice(ex.req.url.indexOf('?')) : '';
-    upstream.pool.dispatch(
+    // A GET opens a stream that may stay open for hours: it gets a connection of its own, ended with it.
+    const own = ex.req.method === 'GET' ? upstream.streamClient() : undefined;
+    (own ?? upstream.pool).dispatch(
       { path: upstream.url.pathname + search, method: ex.req.method as 'GET', headers: endToEnd(ex.req.headers), body: ex.body.length > 0 ? ex.body : null },
-      new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined),
+      new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined, own),
     );
   };
 }
@@ -82,6 +84,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly upstream: HttpUpstream,
     private readonly ctx: ForwardContext,
     private readonly sessionId: string | undefined,
+    private readonly ownClient: Client | undefined,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -141,6 +144,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     this.upstream.pending--;
+    if (this.ownClient !== undefined) this.upstream.releaseStreamClient(this.ownClient);
   }
 
   readonly #onClientClose = (): void => {

@@ -1,0 +1,32 @@
+/**
+ * How much memory does the proxy hold per session, and does it give it back? Sessions are opened in steps, idle and
+ * then with one GET stream each; the proxy's RSS is sampled after a forced GC; bytes per session is the slope of the
+ * fitted line. The seeds' targets: under 10 KB per session (a goal) and under 100 KB in the looser plan (a gate);
+ * closing every session must release at least half of the peak's growth (the seeds' cleanup test).
+ */
+import { defineScenario } from './define.js';
+
+export default defineScenario({
+  kind: 'memory',
+  name: 'memory-per-session',
+  description: "The proxy's RSS (after a forced GC) against open sessions, idle and with one GET stream each: bytes per session from a fitted line, and memory released when every session closes.",
+  profiles: {
+    smoke: { steps: [20, 40, 60, 80], settleMs: 100 },
+    quick: { steps: [250, 500, 1_000, 2_000], settleMs: 300 },
+    nightly: { steps: [500, 1_000, 2_000, 4_000, 6_000], settleMs: 1_000 },
+    release: { steps: [1_000, 2_000, 4_000, 7_000, 10_000], settleMs: 2_000 },
+  },
+  thresholds: [
+    'memory.idle.points >= 4',
+    'memory.stream.points >= 4',
+    'memory.idle.rss_per_session_bytes < 102400',
+    'memory.stream.rss_per_session_bytes < 102400',
+    // Closing every session gives back at least half the heap they took (the seeds' cleanup test), and a second
+    // wave reuses the first one's memory instead of growing RSS again.
+    'memory.idle.released_ratio >= 0.5',
+    'memory.stream.released_ratio >= 0.5',
+    'memory.idle.rss_regrowth_ratio < 0.5',
+    'memory.stream.rss_regrowth_ratio < 0.5',
+  ],
+  goals: ['memory.idle.rss_per_session_bytes < 10240', 'memory.stream.rss_per_session_bytes < 10240'],
+});
