@@ -14,6 +14,8 @@ export interface ReportData {
       readonly trialRates: readonly number[];
       readonly trialP50: readonly number[];
     }>;
+    /** Curves over sessions, time or steps (see Series in the results schema), drawn in order. */
+    readonly series: ReadonlyArray<import('../harness/results/schema.js').Series>;
   }>;
 }
 
@@ -29,8 +31,49 @@ export const CHART_SCRIPT = String.raw`
     var p = 100 - 100 / x;
     return (Math.round(p * 1000) / 1000) + '%';
   }
+  var units = {
+    bytes: function (v) { return Math.abs(v) >= 1048576 ? (v / 1048576).toFixed(1) + ' MiB' : Math.abs(v) >= 1024 ? (v / 1024).toFixed(1) + ' KiB' : v + ' B'; },
+    us: function (v) { return v + ' µs'; }, ms: function (v) { return v + ' ms'; }, s: function (v) { return v + ' s'; },
+    pct: function (v) { return v + '%'; }, rps: function (v) { return v + '/s'; }
+  };
+  function tick(unit) { return units[unit] || function (v) { return v; }; }
   data.scenarios.forEach(function (s, i) {
     if (!s) return; // a failed scenario
+    s.series.forEach(function (series, k) {
+      var canvas = document.getElementById('series-' + i + '-' + k);
+      if (!canvas) return;
+      var datasets = series.lines.map(function (line, n) {
+        return {
+          label: line.label,
+          data: line.points.map(function (p) { return { x: p[0], y: p[1] }; }),
+          borderColor: palette[n % palette.length],
+          backgroundColor: palette[n % palette.length],
+          showLine: line.points.length > 1,
+          pointRadius: line.points.length > 60 ? 0 : 3,
+          borderWidth: 2
+        };
+      });
+      if (series.fit) {
+        var xs = series.lines[0].points.map(function (p) { return p[0]; });
+        var lo = Math.min.apply(null, xs), hi = Math.max.apply(null, xs);
+        datasets.push({
+          label: series.fit.label,
+          data: [lo, hi].map(function (x) { return { x: x, y: series.fit.intercept + series.fit.slope * x }; }),
+          borderColor: '#6e7781', borderDash: [6, 4], pointRadius: 0, showLine: true, borderWidth: 1.5
+        });
+      }
+      new Chart(canvas, {
+        type: 'scatter',
+        data: { datasets: datasets },
+        options: {
+          plugins: { title: { display: true, text: s.name + ': ' + series.title } },
+          scales: {
+            x: { type: 'linear', title: { display: true, text: series.x.label }, ticks: { callback: tick(series.x.unit) } },
+            y: { beginAtZero: series.y.unit !== 'bytes', title: { display: true, text: series.y.label }, ticks: { callback: tick(series.y.unit) } }
+          }
+        }
+      });
+    });
     var spectrum = document.getElementById('spectrum-' + i);
     if (spectrum) {
       new Chart(spectrum, {

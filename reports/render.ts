@@ -37,6 +37,7 @@ export function renderReport(results: ResultsFile): string {
         trialRates: s.trials.filter((tr) => tr.phase === 'throughput' && tr.target === name).map((tr) => tr.achieved.rate),
         trialP50: s.trials.filter((tr) => tr.phase === 'latency' && tr.target === name).map((tr) => tr.p50_us),
       })),
+      series: Object.values(s.series ?? {}),
     })),
   };
   const diff = results.baseline;
@@ -62,7 +63,7 @@ export function renderReport(results: ResultsFile): string {
   .miss { color: #9a6700; } .pass { color: #1a7f37; } .fail { color: #cf222e; font-weight: 600; } .muted { color: #656d76; }
   .verdict { display: inline-block; padding: .2rem .6rem; border-radius: 1rem; background: #f6f8fa; }
   .warn { background: #fff8c5; border: 1px solid #d4a72c; padding: .5rem .8rem; border-radius: 6px; }
-  .charts { display: grid; grid-template-columns: 2fr 1fr; gap: 1rem; } .chart { position: relative; height: 340px; }
+  .charts { display: grid; grid-template-columns: 2fr 1fr; gap: 1rem; } .series { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin-top: 1rem; } .chart { position: relative; height: 340px; }
 </style>
 </head>
 <body>
@@ -95,13 +96,12 @@ ${[
 
 function scenarioSection(s: CompletedScenario, index: number): string {
   if (Object.keys(s.targets).length === 0) {
-    // Metrics only (micro-benchmarks): a table, no charts.
+    // Metrics (and curves, when the scenario has them), no per-target latency.
     return `<h2>${esc(s.name)}</h2>
 <p>${esc(s.description)}</p>
 ${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
-<table><tr><th>metric</th><th>value</th></tr>
-${Object.entries(s.metrics).map(([k, m]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(m.value, m.unit))}</td></tr>`).join('\n')}
-</table>`;
+${metricsTable(s)}
+${seriesCharts(s, index)}`;
   }
   const us = (v: number): string => esc(formatValue(v, 'us'));
   const rows = Object.entries(s.targets)
@@ -128,10 +128,25 @@ ${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
 ${rows}
 </table>
 ${added.length > 0 ? `<table><tr><th>added vs ${esc(Object.keys(s.targets)[0] ?? '')}</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>throughput ratio</th></tr>\n${addedRows}\n</table>` : ''}
+${s.kind !== 'comparison' ? metricsTable(s) : ''}
 <div class="charts">
   <div class="chart"><canvas id="spectrum-${index}" aria-label="latency percentile spectrum"></canvas></div>
   <div class="chart"><canvas id="throughput-${index}" aria-label="throughput per target"></canvas></div>
-</div>`;
+</div>
+${seriesCharts(s, index)}`;
+}
+
+function metricsTable(s: CompletedScenario): string {
+  return `<table class="metrics"><tr><th>metric</th><th>value</th></tr>
+${Object.entries(s.metrics).map(([k, m]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(m.value, m.unit))}</td></tr>`).join('\n')}
+</table>`;
+}
+
+/** One canvas per series, in the order the chart data lists them. */
+function seriesCharts(s: CompletedScenario, index: number): string {
+  const series = Object.values(s.series ?? {});
+  if (series.length === 0) return '';
+  return `<div class="series">\n${series.map((x, k) => `  <div class="chart"><canvas id="series-${index}-${k}" aria-label="${esc(x.title)}"></canvas></div>`).join('\n')}\n</div>`;
 }
 
 function diffSection(results: ResultsFile): string {

@@ -134,7 +134,59 @@ export interface MemoryScenario {
   readonly goals: readonly string[];
 }
 
-export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario | MemoryScenario;
+export interface ConcurrencyProfile {
+  /** Clients holding a session and a connection of their own, all at once. */
+  readonly clients: number;
+  /** tools/call requests each client makes in its session, after initialize and tools/list, before DELETE. */
+  readonly callsPerClient: number;
+}
+
+/**
+ * Many simultaneous clients through the proxy: every client opens its own connection and session, waits until all the
+ * others have too (so the proxy really holds them all at once), then does a session's worth of calls and ends it.
+ */
+export interface ConcurrencyScenario {
+  readonly kind: 'concurrency';
+  readonly name: string;
+  readonly description: string;
+  /** The mock's answer latency, ms: a client's calls take at least this long each. */
+  readonly mockLatencyMs: number;
+  readonly profiles: Readonly<Record<ProfileName, ConcurrencyProfile>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+}
+
+export interface SoakProfile {
+  /** Open-model arrival rate, requests/s, for the whole run. */
+  readonly rate: number;
+  /** Sessions the load is spread over. */
+  readonly sessions: number;
+  /** Sessions replaced per second (one closed, one opened), so session set-up and clean-up run all along. */
+  readonly churnPerSec: number;
+  /** Load before sampling counts (the fitted trend starts after it). */
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** How often the proxy's memory (after a forced GC), descriptors and children are sampled. */
+  readonly sampleEveryMs: number;
+}
+
+/**
+ * Steady load for a long time, with the proxy's memory, open descriptors and children sampled along the way; a trend
+ * beyond noise (the fitted slope's 95% interval above a floor) fails the run.
+ */
+export interface SoakScenario {
+  readonly kind: 'soak';
+  readonly name: string;
+  readonly description: string;
+  /** Where the proxy forwards: the HTTP mock (reverse proxy) or a stdio mock child per session (the bridge). */
+  readonly upstream: 'http' | 'stdio';
+  readonly mockLatencyMs: number;
+  readonly profiles: Readonly<Record<ProfileName, SoakProfile>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+}
+
+export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario | MemoryScenario | ConcurrencyScenario | SoakScenario;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);

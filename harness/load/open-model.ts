@@ -17,6 +17,8 @@ export interface OpenModelOptions {
   readonly source: CallSource;
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
+  /** Told of every completed request: its intended send time (the clock's ns) and latency in µs, null if it failed. */
+  readonly onComplete?: (intendedNs: bigint, latencyUs: number | null) => void;
 }
 
 export async function runOpenModel(options: OpenModelOptions): Promise<LoadOutcome> {
@@ -58,9 +60,12 @@ export async function runOpenModel(options: OpenModelOptions): Promise<LoadOutco
         completed++;
         if (outcome.ok) {
           ok++;
-          recordMicros(histogram, Number(clock() - intended) / 1000);
+          const us = Number(clock() - intended) / 1000;
+          recordMicros(histogram, us);
+          options.onComplete?.(intended, us);
         } else {
           errors.add(outcome);
+          options.onComplete?.(intended, null);
         }
         pending.delete(p);
       });

@@ -69,3 +69,17 @@ export function processRssBytes(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Open file descriptors of a process (sockets, pipes, files), from /proc/<pid>/fd, or undefined. */
+export function processFdCount(pid: number): number | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live descendants of a process (its stdio children and theirs). */
+export function processDescendantCount(pid: number): number {
+  return processTree(pid).length - 1;
+}

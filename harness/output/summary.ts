@@ -50,6 +50,8 @@ export function renderSummary(results: ResultsFile): string {
         ),
       );
     }
+    // Scenarios other than comparisons carry figures of their own beyond per-target latency.
+    if (s.kind !== 'comparison') out.push(table(['metric', 'value'], Object.entries(s.metrics).map(([k, m]) => [k, formatValue(m.value, m.unit)])));
     for (const w of s.warnings) out.push(`⚠ ${w}\n`);
   }
   return out.join('');

@@ -7,10 +7,9 @@
  */
 import type { MemoryScenario } from '../../scenarios/define.js';
 import { abortableSleep } from '../clock.js';
-import { McpPerfError } from '../errors.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { FanoutReceiver } from '../load/sse-streams.js';
-import { processRssBytes } from '../measure/cpu.js';
+import { proxyMemoryAfterGc } from '../measure/scrape.js';
 import { fitLine } from '../measure/fit.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
@@ -134,12 +133,9 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
   };
 }
 
-/** A full GC in the proxy, then its RSS from /proc and its V8 heap from the answer. */
 async function sample(proxy: Child, sessions: number): Promise<Sample> {
-  const res = await fetch(new URL('/debug/memory', proxy.url));
-  if (!res.ok) throw new McpPerfError('MCP_PERF_TARGET', `the proxy's /debug/memory answered HTTP ${res.status}; it needs --debug-memory`);
-  const usage = (await res.json()) as { heapUsed: number; rss: number };
-  return { sessions, rss: processRssBytes(proxy.pid) ?? usage.rss, heapUsed: usage.heapUsed };
+  const { rss, heapUsed } = await proxyMemoryAfterGc(proxy.url, proxy.pid);
+  return { sessions, rss, heapUsed };
 }
 
 /** Opens sessions (each with its GET stream when a receiver is given) until there are `count`. */

@@ -14,6 +14,8 @@ import { runFanout } from './fanout.js';
 import { runComponents } from './components.js';
 import { runStdioHammer } from './stdio-hammer.js';
 import { runMemory } from './memory.js';
+import { runConcurrency } from './concurrency.js';
+import { runSoak } from './soak.js';
 import type { EventSink } from './events.js';
 
 export interface RunOptions {
@@ -102,6 +104,10 @@ function runScenario(scenario: Scenario, options: RunOptions): Promise<Omit<Comp
       return runStdioHammer({ ...run, scenario });
     case 'memory':
       return runMemory({ ...run, scenario });
+    case 'concurrency':
+      return runConcurrency({ ...run, scenario });
+    case 'soak':
+      return runSoak({ ...run, scenario });
   }
 }
 
@@ -111,6 +117,14 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   if (scenario.kind === 'stdio-hammer') {
     const h = scenario.profiles[profile];
     return h.windows.length * (h.warmupMs + h.stepMs + 600) + h.warmupMs + h.concurrency.length * h.stepMs + h.sessions * 60 + 2_000;
+  }
+  if (scenario.kind === 'soak') {
+    const k = scenario.profiles[profile];
+    return k.warmupMs + k.durationMs + k.sessions * 100 + 3_000;
+  }
+  if (scenario.kind === 'concurrency') {
+    const c = scenario.profiles[profile];
+    return c.clients * 2 + (c.clients * (c.callsPerClient + 2)) / 4 + 3_000;
   }
   if (scenario.kind === 'memory') {
     const m = scenario.profiles[profile];
