@@ -26,7 +26,12 @@ export interface BehaviourOptions {
   readonly seed?: number;
   /** Progress notifications sent during each tools/call that carries a progressToken. @default 0 */
   readonly progress?: number;
+  /** serverInfo.name in the initialize answer, so a client behind a proxy can tell upstreams apart. @default 'mcp-perf-mock' */
+  readonly name?: string;
 }
+
+/** The knobs a running mock may have changed (`mcp-perf mock http --control`, POST /control): faults switched on and off. */
+export type LiveKnobs = Partial<Pick<BehaviourOptions, 'latencyMs' | 'errorRate' | 'errorKind'>>;
 
 /**
  * The client, as the transport lets the server reach it during a call: notifications (progress, logs) and
@@ -70,7 +75,7 @@ export const ECHO_TOOL = Object.freeze({
 const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 export class McpBehaviour {
-  readonly #options: BehaviourOptions;
+  #options: BehaviourOptions;
   readonly #payloads = new Map<number, string>();
   readonly #random: () => number;
   readonly #started = performance.now();
@@ -78,6 +83,11 @@ export class McpBehaviour {
   constructor(options: BehaviourOptions) {
     this.#options = options;
     this.#random = seededRandom(options.seed ?? 1);
+  }
+
+  /** Changes knobs for calls from now on (calls already waiting keep theirs); a fixed latency replaces a distribution. */
+  reconfigure(knobs: LiveKnobs): void {
+    this.#options = { ...this.#options, ...knobs, ...(knobs.latencyMs !== undefined ? { latency: undefined } : {}) };
   }
 
   /** The protocol revision to answer an initialize with. */
@@ -98,7 +108,7 @@ export class McpBehaviour {
           result: {
             protocolVersion: this.negotiate(params?.protocolVersion),
             capabilities: { tools: { listChanged: false } },
-            serverInfo: { name: 'mcp-perf-mock', version: '0.1.0' },
+            serverInfo: { name: this.#options.name ?? 'mcp-perf-mock', version: '0.1.0' },
           },
         };
       case 'ping':

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { McpBehaviour, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions, type Peer } from './behaviour.js';
+import { McpBehaviour, type LiveKnobs, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
 import { listenOn } from '../harness/runner/service.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
@@ -18,9 +18,12 @@ export interface HttpMockOptions extends BehaviourOptions {
   readonly port: number;
   /** How tools/call answers travel back: a JSON body or a one-event SSE stream. @default 'json' */
   readonly response: 'json' | 'sse';
+  /** Serve POST /control: JSON {latencyMs?, errorRate?, errorKind?} changes those knobs while running. @default false */
+  readonly control?: boolean;
 }
 
 export const MCP_PATH = '/mcp';
+export const CONTROL_PATH = '/control';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -69,6 +72,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
 
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === CONTROL_PATH && options.control === true && req.method === 'POST') return void readBody(req, res, async (body) => onControl(res, body));
     if (path !== MCP_PATH) return sendJson(res, 404, rpcError(null, RpcErrorCode.INVALID_REQUEST, `no MCP endpoint at ${path}; use ${MCP_PATH}`));
 
     const version = req.headers['mcp-protocol-version'];
@@ -88,6 +92,19 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
         return sendJson(res, 405, rpcError(null, RpcErrorCode.INVALID_REQUEST, `method ${req.method} not allowed`));
     }
   });
+
+  function onControl(res: http.ServerResponse, body: Buffer): void {
+    let knobs: LiveKnobs;
+    try {
+      knobs = parseLiveKnobs(JSON.parse(body.toString('utf8')));
+    } catch (err) {
+      const text = JSON.stringify({ error: (err as Error).message });
+      res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      return void res.end(text);
+    }
+    behaviour.reconfigure(knobs);
+    res.writeHead(204).end();
+  }
 
   /** Resolves the session a request names; answers 400/404 itself and returns undefined when there is none. */
   function sessionOf(req: http.IncomingMessage, res: http.ServerResponse, id: JsonRpcId): Session | undefined {
@@ -253,4 +270,17 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, onBody: (
       sendJson(res, 500, rpcError(null, RpcErrorCode.INTERNAL_ERROR, `mock failure: ${String(err)}`));
     });
   });
+}
+
+/** Validates a POST /control body: only the live knobs, each in its range; anything else is an error. */
+export function parseLiveKnobs(value: unknown): LiveKnobs {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('the body must be a JSON object');
+  const out: { -readonly [K in keyof LiveKnobs]: LiveKnobs[K] } = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'latencyMs' && typeof v === 'number' && v >= 0 && v <= 600_000) out.latencyMs = v;
+    else if (key === 'errorRate' && typeof v === 'number' && v >= 0 && v <= 1) out.errorRate = v;
+    else if (key === 'errorKind' && (v === 'rpc' || v === 'http500' || v === 'drop')) out.errorKind = v;
+    else throw new Error(`unknown or out-of-range knob "${key}": ${JSON.stringify(v)} (latencyMs 0..600000, errorRate 0..1, errorKind rpc|http500|drop)`);
+  }
+  return out;
 }

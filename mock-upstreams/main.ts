@@ -44,6 +44,9 @@ Options:
   --payload-bytes N      size of the echo payload (default 64)
   --response json|sse    http: answer POSTs with a JSON body or a one-event SSE stream (default json)
   --max-line-bytes N     stdio: longer lines are refused (default 4194304)
+  --name NAME            serverInfo.name in the initialize answer (default mcp-perf-mock), to tell mocks apart
+  --control              http: serve POST /control, whose JSON body {"latencyMs":N,"errorRate":P,"errorKind":K}
+                         changes those knobs while the mock runs (faults on and off mid-run; loopback only)
   -h, --help             this text
 `;
 
@@ -69,6 +72,8 @@ export const mockCommand: Command = {
         seed: { type: 'string' },
         'notify-rate': { type: 'string' },
         progress: { type: 'string' },
+        name: { type: 'string' },
+        control: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       true,
@@ -92,7 +97,9 @@ export const mockCommand: Command = {
       seed: intFlag('seed', values.seed, 1, 0, 2 ** 32 - 1),
       notifyRate: numberFlag('notify-rate', values['notify-rate'], 0, 0, 100_000),
       progress: intFlag('progress', values.progress, 0, 0, 10_000),
+      name: values.name === undefined ? undefined : nameFlag(String(values.name)),
     };
+    if (values.control === true && kind !== 'http') throw new ConfigError('--control is served by `mcp-perf mock http` only');
     if (kind === 'stdio') {
       await serveStdioMock({ ...behaviour, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) }, process.stdin, io.stdout);
       return ExitCode.OK;
@@ -109,8 +116,14 @@ export const mockCommand: Command = {
       port,
       ...behaviour,
       response: choiceFlag('response', values.response, 'json', ['json', 'sse'] as const),
+      control: values.control === true,
     });
     await serveUntilStopped('mock-http', mock, io);
     return ExitCode.OK;
   },
 };
+
+function nameFlag(name: string): string {
+  if (!/^[\w.@-]{1,64}$/.test(name)) throw new ConfigError(`--name must be 1–64 letters, digits, ".", "@", "-" or "_", got "${name}"`);
+  return name;
+}

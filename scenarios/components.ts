@@ -13,7 +13,7 @@ export default defineScenario({
     smoke: { msEach: 50 },
     quick: { msEach: 300 },
     nightly: { msEach: 3_000 },
-    release: { msEach: 10_000 },
+    release: { msEach: 3_000 },
   },
   thresholds: [
     'components.auth_hs256.p99_ns < 5000000',

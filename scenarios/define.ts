@@ -6,8 +6,8 @@ import { parseThreshold } from '../harness/baseline/thresholds.js';
 
 /**
  * smoke: seconds; checks the pipeline end to end, its numbers mean nothing (the tests use it).
- * quick: under a minute; the default, and what the committed baseline holds.
- * nightly: ~17 minutes; release: ~56 minutes, for sign-off.
+ * quick: under 3 minutes for every scenario; the default, and what the committed baseline holds.
+ * nightly: ~16 minutes; release: ~48 minutes (30 of them the soak), for sign-off.
  */
 export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
 export type ProfileName = (typeof PROFILES)[number];
@@ -186,7 +186,42 @@ export interface SoakScenario {
   readonly goals: readonly string[];
 }
 
-export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario | MemoryScenario | ConcurrencyScenario | SoakScenario;
+export interface StressProfile {
+  /** Sessions, spread by the proxy over two upstreams: A stays healthy, B gets the faults. */
+  readonly sessions: number;
+  /** Closed-model probe that finds the sustainable rate the overload doubles, ms. */
+  readonly probeMs: number;
+  /** Open-model load at twice the sustainable rate, ms. */
+  readonly overloadMs: number;
+  /** Steady open-model rate around the overload and through every fault, requests/s (all sessions together). */
+  readonly rate: number;
+  /** Steady load before each fault (the reference), during it, and after it clears (recovery is measured there), ms. */
+  readonly beforeMs: number;
+  readonly faultMs: number;
+  readonly afterMs: number;
+}
+
+export type FaultKind = 'stall' | 'error' | 'die';
+
+/**
+ * Overload and upstream faults: twice the sustainable rate, then upstream B stalls, fails calls, or is killed and
+ * restarted, while sessions on upstream A carry on. Measures error behaviour, time to recover once the fault clears,
+ * and whether sessions on the healthy upstream noticed anything.
+ */
+export interface StressScenario {
+  readonly kind: 'stress';
+  readonly name: string;
+  readonly description: string;
+  readonly mockLatencyMs: number;
+  /** The proxy's --upstream-timeout-ms: how long a stalled upstream holds a request before a 504. */
+  readonly upstreamTimeoutMs: number;
+  readonly faults: readonly FaultKind[];
+  readonly profiles: Readonly<Record<ProfileName, StressProfile>>;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+}
+
+export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario | MemoryScenario | ConcurrencyScenario | SoakScenario | StressScenario;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);
@@ -199,6 +234,7 @@ export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
       if (!ok) throw new Error(`scenario ${scenario.name}, profile ${p}: ${key} must be > 0`);
     }
   }
+  if (scenario.kind === 'stress' && scenario.faults.length === 0) throw new Error(`scenario ${scenario.name} has no faults`);
   if (scenario.kind === 'comparison' && scenario.targets.length === 0) throw new Error(`scenario ${scenario.name} has no targets`);
   return Object.freeze(scenario);
 }

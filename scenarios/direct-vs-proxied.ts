@@ -20,8 +20,8 @@ export default defineScenario({
   profiles: {
     smoke: { warmupMs: 300, trials: 1, latencyTrialMs: 500, throughputTrialMs: 400, rate: 200 },
     quick: { warmupMs: 1_500, trials: 3, latencyTrialMs: 2_500, throughputTrialMs: 2_000, rate: 1_000 },
-    nightly: { warmupMs: 5_000, trials: 10, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 1_000 },
-    release: { warmupMs: 10_000, trials: 20, latencyTrialMs: 15_000, throughputTrialMs: 10_000, rate: 1_000 },
+    nightly: { warmupMs: 5_000, trials: 6, latencyTrialMs: 8_000, throughputTrialMs: 4_000, rate: 1_000 },
+    release: { warmupMs: 10_000, trials: 6, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 1_000 },
   },
   // Gates. Tails (p99 and up) are left out on purpose: on a 2-vCPU VM a single 10-20 ms scheduler stall lands in
   // whichever trial is running, so a quick run's p99 moves by ±40% between identical builds. p50/p90 and

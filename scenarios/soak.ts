@@ -14,8 +14,8 @@ export default defineScenario({
   mockLatencyMs: 2,
   profiles: {
     smoke: { rate: 100, sessions: 4, churnPerSec: 2, warmupMs: 500, durationMs: 2_500, sampleEveryMs: 500 },
-    quick: { rate: 400, sessions: 8, churnPerSec: 1, warmupMs: 5_000, durationMs: 20_000, sampleEveryMs: 1_000 },
-    nightly: { rate: 1_000, sessions: 16, churnPerSec: 1, warmupMs: 10_000, durationMs: 240_000, sampleEveryMs: 5_000 },
+    quick: { rate: 400, sessions: 8, churnPerSec: 1, warmupMs: 4_000, durationMs: 14_000, sampleEveryMs: 1_000 },
+    nightly: { rate: 1_000, sessions: 16, churnPerSec: 1, warmupMs: 10_000, durationMs: 150_000, sampleEveryMs: 5_000 },
     release: { rate: 1_000, sessions: 32, churnPerSec: 1, warmupMs: 30_000, durationMs: 1_800_000, sampleEveryMs: 15_000 },
   },
   thresholds: ['soak.leak_suspected < 1', 'soak.children_left < 1', 'soak.fd_growth < 16', 'soak.errors < 1', 'soak.latency.p50_us < +50%'],

@@ -14,7 +14,7 @@ export default defineScenario({
     smoke: { streams: 50, notifyRate: 10, warmupMs: 300, durationMs: 1_000 },
     quick: { streams: 500, notifyRate: 10, warmupMs: 1_000, durationMs: 5_000 },
     nightly: { streams: 5_000, notifyRate: 5, warmupMs: 5_000, durationMs: 60_000 },
-    release: { streams: 10_000, notifyRate: 5, warmupMs: 10_000, durationMs: 300_000 },
+    release: { streams: 10_000, notifyRate: 5, warmupMs: 10_000, durationMs: 120_000 },
   },
   thresholds: [
     'fanout.lost < 1',

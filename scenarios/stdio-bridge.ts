@@ -18,8 +18,8 @@ export default defineScenario({
   profiles: {
     smoke: { warmupMs: 300, trials: 1, latencyTrialMs: 500, throughputTrialMs: 400, rate: 200 },
     quick: { warmupMs: 1_000, trials: 2, latencyTrialMs: 2_000, throughputTrialMs: 2_000, rate: 500 },
-    nightly: { warmupMs: 5_000, trials: 10, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 500 },
-    release: { warmupMs: 10_000, trials: 20, latencyTrialMs: 15_000, throughputTrialMs: 10_000, rate: 500 },
+    nightly: { warmupMs: 5_000, trials: 6, latencyTrialMs: 8_000, throughputTrialMs: 4_000, rate: 500 },
+    release: { warmupMs: 10_000, trials: 6, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 500 },
   },
   thresholds: ['bridged.errors < 1', 'direct.errors < 1', 'bridged.throughput_rps >= 5000', 'bridged.latency.p50_us < +10%', 'bridged.throughput_rps > -25%'],
   goals: [],

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
+import { readResults } from '../harness/results/io.js';
 import { runCli } from './helpers/cli.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,7 +57,15 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
       return { id: c.id, width: c.width, height: c.height, painted };
     }),
   );
-  assert.deepEqual(canvases.map((c) => c.id), ['spectrum-0', 'throughput-0', 'spectrum-1', 'throughput-1', 'spectrum-2', 'throughput-2', 'spectrum-3', 'throughput-3']);
+  // Per scenario: the spectrum and throughput charts when it has targets, then one chart per series, in order.
+  const results = await readResults(join(dir, 'results.json'));
+  const expected = results.scenarios.flatMap((sc, i) => {
+    if (sc.state !== 'completed') return [];
+    const perTarget = Object.keys(sc.targets).length > 0 ? [`spectrum-${i}`, `throughput-${i}`] : [];
+    return [...perTarget, ...Object.keys(sc.series ?? {}).map((_, k) => `series-${i}-${k}`)];
+  });
+  assert.ok(expected.some((id) => id.startsWith('series-')), 'the smoke run has series to draw');
+  assert.deepEqual(canvases.map((c) => c.id), expected);
   for (const c of canvases) {
     assert.ok(c.width > 100 && c.height > 100, `${c.id} has a size`);
     assert.ok(c.painted > 2_000, `${c.id} is blank (${c.painted} painted pixels)`);
@@ -74,6 +83,14 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
     for (const [label, points] of datasets.spectrum) assert.ok(points > 5, `${label} spectrum has ${points} points`);
     assert.equal(datasets.throughput, targets.length);
   }
+  // Memory against sessions: RSS, heap, after-close and second-wave points, plus the fitted line.
+  const memoryIndex = results.scenarios.findIndex((sc) => sc.name === 'memory-per-session');
+  const memoryLabels = await page.evaluate((i) => {
+    const charts = (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string }> } } } }).Chart;
+    return charts.getChart(`series-${i}-0`)!.data.datasets.map((d) => d.label);
+  }, memoryIndex);
+  assert.equal(memoryLabels.length, 5);
+  assert.match(memoryLabels[4]!, /^fit: -?\d+ bytes\/session$/);
 
   const summaryRows = await page.locator('h2:has-text("direct-vs-proxied") ~ table').first().locator('tr').count();
   assert.equal(summaryRows, 4, 'header + direct, proxied, relay');

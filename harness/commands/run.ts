@@ -21,7 +21,7 @@ run against the baseline, printing metric / baseline / now / delta / verdict.
 Scenarios: ${[...SCENARIOS.keys()].join(', ')}
 
 Options:
-  -p, --profile NAME     ${PROFILES.join(' | ')} (default ${RUN_DEFAULTS.profile}; quick takes under a minute)
+  -p, --profile NAME     ${PROFILES.join(' | ')} (default ${RUN_DEFAULTS.profile}; quick takes under 3 minutes)
   -o, --out DIR          where to write results.json and report.html (default ${RUN_DEFAULTS.outRoot}/<timestamp>)
       --json             print the results JSON on stdout; progress and tables go to stderr
       --baseline FILE    the baseline to diff against (default baseline/measurements.json of this package)

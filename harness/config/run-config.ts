@@ -22,7 +22,7 @@ export interface RunConfig {
 }
 
 export const RUN_DEFAULTS = Object.freeze({
-  /** @default 'quick' — a first run should take under a minute. */
+  /** @default 'quick' — a first run of every scenario takes under 3 minutes. */
   profile: 'quick' as ProfileName,
   /** @default reports/<timestamp> under the current directory */
   outRoot: 'reports',

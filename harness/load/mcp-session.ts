@@ -26,10 +26,13 @@ export class McpHttpSession {
   readonly #target: SessionTarget;
   readonly #headers: Record<string, string>;
   readonly sessionId: string;
+  /** serverInfo.name from the initialize answer: which upstream a proxy bound this session to, when mocks are named. */
+  readonly serverName: string;
 
-  private constructor(target: SessionTarget, sessionId: string, protocolVersion: string) {
+  private constructor(target: SessionTarget, sessionId: string, protocolVersion: string, serverName: string) {
     this.#target = target;
     this.sessionId = sessionId;
+    this.serverName = serverName;
     this.#headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -60,9 +63,10 @@ export class McpHttpSession {
       throw new Error(`initialize at ${target.url.href} answered HTTP ${res.statusCode} without a session id: ${text.slice(0, 200)}`);
     }
     const answer = findResponse(text, String(res.headers['content-type'] ?? ''), 0);
-    const version = (answer as { result?: { protocolVersion?: unknown } } | undefined)?.result?.protocolVersion;
+    const result = (answer as { result?: { protocolVersion?: unknown; serverInfo?: { name?: unknown } } } | undefined)?.result;
+    const version = result?.protocolVersion;
     if (typeof version !== 'string') throw new Error(`initialize at ${target.url.href} returned no protocolVersion: ${text.slice(0, 200)}`);
-    const session = new McpHttpSession(target, sessionId, version);
+    const session = new McpHttpSession(target, sessionId, version, String(result?.serverInfo?.name ?? ''));
     const ack = await target.pool.request({
       path: target.url.pathname,
       method: 'POST',
@@ -187,5 +191,57 @@ function parseObject(text: string): object | undefined {
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A session that behaves as an MCP client must when its server forgets it: on HTTP 404 it opens a new session
+ * (spec: "the client MUST start a new session") and uses it from then on. The call that saw the 404 still fails —
+ * failures are data — and calls made while the new session opens fail fast as `connect` errors.
+ */
+export class RenewingSession {
+  #session: McpHttpSession | undefined;
+  #renewing: Promise<void> | undefined;
+  #closed = false;
+  renewals = 0;
+
+  constructor(
+    private readonly target: SessionTarget,
+    session: McpHttpSession,
+  ) {
+    this.#session = session;
+  }
+
+  get current(): McpHttpSession | undefined {
+    return this.#session;
+  }
+
+  async call(id: number, body: string): Promise<CallOutcome> {
+    const session = this.#session;
+    if (session === undefined) return fail('connect', 'session being renewed');
+    const outcome = await session.call(id, body);
+    if (!outcome.ok && outcome.kind === 'http_status' && outcome.detail === 'HTTP 404' && this.#session === session) this.#renew();
+    return outcome;
+  }
+
+  #renew(): void {
+    this.#session = undefined;
+    this.#renewing ??= (async () => {
+      // Retry until a session opens; the server may still be coming back.
+      while (this.#session === undefined && !this.#closed) {
+        try {
+          this.#session = await McpHttpSession.open(this.target);
+          this.renewals++;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    })().finally(() => (this.#renewing = undefined));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#renewing;
+    await this.#session?.close();
   }
 }

@@ -10,7 +10,7 @@ export function formatValue(value: number | null, unit: Unit): string {
     case 'us':
       return `${int.format(value)} µs`;
     case 'ms':
-      return `${dec(1).format(value)} ms`;
+      return `${int.format(value)} ms`;
     case 's':
       return `${dec(1).format(value)} s`;
     case 'ns':

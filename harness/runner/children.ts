@@ -95,6 +95,15 @@ export class ProcessGroup {
     for (const entry of entries) await this.#stop(entry);
   }
 
+  /** Kills one child at once (SIGKILL: an upstream that dies, for fault scenarios) and waits until it is gone. */
+  async kill(child: Child): Promise<void> {
+    const index = this.#entries.findIndex((e) => e.child === child);
+    if (index === -1) return;
+    const [entry] = this.#entries.splice(index, 1);
+    entry!.process.kill('SIGKILL');
+    await child.exited;
+  }
+
   /** Last resort on a second Ctrl-C: SIGKILL everything now, synchronously. */
   killAllNow(): void {
     for (const entry of this.#entries) entry.process.kill('SIGKILL');

@@ -92,6 +92,7 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
       'concurrency.session_success_ratio': { value: round3(clientsOk / p.clients), unit: 'ratio', better: 'higher' },
       'concurrency.call_success_ratio': { value: round3(callsDone > 0 ? callsOk / callsDone : 0), unit: 'ratio', better: 'higher' },
       'concurrency.initialize_failures': { value: p.clients - opened, unit: 'count', better: 'lower' },
+      'concurrency.calls': { value: callsDone, unit: 'count', better: 'none' },
       'concurrency.call_errors': { value: callsDone - callsOk, unit: 'count', better: 'lower' },
       'concurrency.calls_per_sec': { value: Math.round((callsDone * 1000) / callMs), unit: 'rps', better: 'higher' },
       'concurrency.sessions_per_sec': { value: Math.round((opened * 1000) / openMs), unit: 'rps', better: 'higher' },

@@ -16,6 +16,7 @@ import { runStdioHammer } from './stdio-hammer.js';
 import { runMemory } from './memory.js';
 import { runConcurrency } from './concurrency.js';
 import { runSoak } from './soak.js';
+import { runStress } from './stress.js';
 import type { EventSink } from './events.js';
 
 export interface RunOptions {
@@ -108,6 +109,8 @@ function runScenario(scenario: Scenario, options: RunOptions): Promise<Omit<Comp
       return runConcurrency({ ...run, scenario });
     case 'soak':
       return runSoak({ ...run, scenario });
+    case 'stress':
+      return runStress({ ...run, scenario });
   }
 }
 
@@ -118,18 +121,22 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
     const h = scenario.profiles[profile];
     return h.windows.length * (h.warmupMs + h.stepMs + 600) + h.warmupMs + h.concurrency.length * h.stepMs + h.sessions * 60 + 2_000;
   }
+  if (scenario.kind === 'stress') {
+    const t = scenario.profiles[profile];
+    return t.probeMs + 2 * t.beforeMs + t.overloadMs + t.afterMs + scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) + t.sessions * 20 + 4_000;
+  }
   if (scenario.kind === 'soak') {
     const k = scenario.profiles[profile];
     return k.warmupMs + k.durationMs + k.sessions * 100 + 3_000;
   }
   if (scenario.kind === 'concurrency') {
     const c = scenario.profiles[profile];
-    return c.clients * 2 + (c.clients * (c.callsPerClient + 2)) / 4 + 3_000;
+    return c.clients + (c.clients * (c.callsPerClient + 2)) / 8 + 1_000;
   }
   if (scenario.kind === 'memory') {
     const m = scenario.profiles[profile];
     const opened = m.steps.reduce((a, b) => Math.max(a, b), 0);
-    return 2 * ((m.steps.length + 2) * (m.settleMs + 100) + opened * 4) + 2_000;
+    return 2 * ((m.steps.length + 5) * (m.settleMs + 100) + opened * 2) + 2_000;
   }
   if (scenario.kind === 'fanout') {
     const f = scenario.profiles[profile];

@@ -173,7 +173,8 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
       'soak.heap_growth_pct': { value: round1(((heapFit.slope * runMin) / heapStart) * 100), unit: 'pct', better: 'lower' },
       'soak.rss_growth_pct': { value: round1(((rssFit.slope * runMin) / rssStart) * 100), unit: 'pct', better: 'lower' },
       'soak.leak_suspected': { value: leak ? 1 : 0, unit: 'count', better: 'lower' },
-      'soak.fd_growth': { value: Math.round(fdFit.slope * runMin), unit: 'count', better: 'lower' },
+      // Descriptors come and go with churn: only growth the trend's 95% interval is sure of counts.
+      'soak.fd_growth': { value: Math.max(0, Math.round((fdFit.slope - tQuantile975(fdFit.n - 2) * fdFit.slopeStdErr) * runMin)), unit: 'count', better: 'lower' },
       'soak.children_max': { value: Math.max(...samples.map((x) => x.children)), unit: 'count', better: 'none' },
       'soak.children_left': { value: childrenLeft, unit: 'count', better: 'lower' },
       'soak.samples': { value: later.length, unit: 'count', better: 'none' },
