@@ -8,6 +8,8 @@ import { ExitCode, McpPerfError, type ExitCodeValue } from './errors.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'run scenarios, diff against the baseline, write results.json and report.html', load: async () => (await import('./commands/run.js')).runCommand },
+  compare: { summary: 'compare head with base (git refs or results): Mann–Whitney, Holm–Bonferroni, noise floor', load: async () => (await import('./commands/compare.js')).compareCommand },
+  'compare-trust': { summary: 'prove compare on this machine: A/A flags nothing, an injected +10% latency is caught', load: async () => (await import('./commands/compare-trust.js')).compareTrustCommand },
   report: { summary: 'render report.html from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },
   mock: { summary: 'run a fake MCP server (Streamable HTTP or stdio) with latency and payload knobs', load: async () => (await import('../mock-upstreams/main.js')).mockCommand },
   proxy: { summary: 'run the MCP proxy under test (HTTP reverse proxy, HTTP → stdio bridge, stdio forward)', load: async () => (await import('../proxy/main.js')).proxyCommand },
@@ -27,7 +29,8 @@ function usage(): string {
     '',
     'Run `mcp-perf <command> --help` for a command\'s options.',
     '',
-    'Exit codes: 0 ok, 1 unexpected error, 2 usage or input error, 99 thresholds failed, 130 interrupted.',
+    'Exit codes: 0 ok, 1 unexpected error, 2 usage or input error, 98 compare found a regression,',
+    '99 thresholds failed, 130 interrupted.',
     '',
   ].join('\n');
 }

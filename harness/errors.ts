@@ -9,6 +9,8 @@ export const ExitCode = Object.freeze({
   ERROR: 1,
   /** Bad flags, a bad scenario name, a bad file given on the command line. */
   USAGE: 2,
+  /** `mcp-perf compare`: at least one metric regressed, head against base. */
+  REGRESSED: 98,
   /** The run completed but at least one threshold failed (k6 uses 99 too). */
   THRESHOLDS_FAILED: 99,
   /** Ctrl-C / SIGTERM: the run was interrupted and cleaned up. */
@@ -27,7 +29,9 @@ export type ErrorCode =
   | 'MCP_PERF_INTERRUPTED'
   | 'MCP_PERF_TIMEOUT'
   /** The system under test answered a set-up or probe request in a way the scenario cannot go on from. */
-  | 'MCP_PERF_TARGET';
+  | 'MCP_PERF_TARGET'
+  /** git, npm or a side's build failed while `mcp-perf compare` prepared base or head. */
+  | 'MCP_PERF_COMPARE_SETUP';
 
 export class McpPerfError extends Error {
   readonly code: ErrorCode;

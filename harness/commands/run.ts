@@ -28,6 +28,8 @@ Options:
       --update-baseline  write this run as the new baseline (relative thresholds then compare it with itself)
       --no-report        skip report.html
       --timeout-s N      abort the run after N seconds (default: twice the expected length plus a minute)
+      --proxy-args=ARGS  extra flags for every proxy the run starts, e.g. --proxy-args="--inject-latency-ms 0.5"
+                         (with "=": experiments, such as a known regression a comparison must catch)
   -h, --help             this text
 
 Exit codes: 0 all thresholds passed; 99 a threshold failed or a scenario failed; 2 bad flags or a bad
@@ -52,7 +54,7 @@ export const runCommand: Command = {
     const expectedMs = config.scenarios.reduce((sum, s) => sum + estimateMs(s, config.profile), 0);
     const timeoutMs = config.timeoutMs > 0 ? config.timeoutMs : expectedMs * 2 + 60_000;
     const progress = createProgress(info, Boolean((info as { isTTY?: boolean }).isTTY) && !io.env.CI, expectedMs);
-    const group = new ProcessGroup();
+    const group = new ProcessGroup({ proxyArgs: config.proxyArgs });
     const controller = new AbortController();
 
     let signals = 0;

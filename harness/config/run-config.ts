@@ -18,6 +18,8 @@ export interface RunConfig {
   readonly report: boolean;
   /** Hard limit for the whole run; 0 means derive it from the scenarios' expected length. */
   readonly timeoutMs: number;
+  /** Extra flags for every `mcp-perf proxy` the run starts (experiments: an injected latency, a different limit). */
+  readonly proxyArgs: readonly string[];
   readonly help: boolean;
 }
 
@@ -42,6 +44,7 @@ export const RUN_OPTIONS: OptionSpec = {
   'update-baseline': { type: 'boolean' },
   'no-report': { type: 'boolean' },
   'timeout-s': { type: 'string' },
+  'proxy-args': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -65,6 +68,15 @@ export function validateRunConfig(argv: readonly string[], cwd: string, now: Dat
     updateBaseline: values['update-baseline'] === true,
     report: values['no-report'] !== true,
     timeoutMs: intFlag('timeout-s', values['timeout-s'], RUN_DEFAULTS.timeoutMs, 1, 24 * 3600) * 1000,
+    proxyArgs: proxyArgsFlag(values['proxy-args']),
     help: values.help === true,
   });
+}
+
+/** `--proxy-args="--inject-latency-ms 0.5"`: flags only, split on whitespace (no quoting: no value needs a space). */
+function proxyArgsFlag(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  const args = String(value).trim().split(/\s+/).filter(Boolean);
+  if (args.length === 0 || !args[0]!.startsWith('--')) throw new ConfigError(`--proxy-args takes proxy flags, e.g. --proxy-args="--inject-latency-ms 0.5"; got "${String(value)}"`);
+  return args;
 }

@@ -32,9 +32,16 @@ interface Entry {
 
 export class ProcessGroup {
   readonly #entries: Entry[] = [];
+  readonly #proxyArgs: readonly string[];
+
+  /** `proxyArgs` are appended to every `mcp-perf proxy` started (mcp-perf run --proxy-args). */
+  constructor(options: { readonly proxyArgs?: readonly string[] } = {}) {
+    this.#proxyArgs = options.proxyArgs ?? [];
+  }
 
   /** Starts `mcp-perf <args>` and waits for its ready line. */
-  async start(name: string, args: readonly string[]): Promise<Child> {
+  async start(name: string, commandArgs: readonly string[]): Promise<Child> {
+    const args = commandArgs[0] === 'proxy' && this.#proxyArgs.length > 0 ? [...commandArgs, ...this.#proxyArgs] : commandArgs;
     const proc = execa(process.execPath, [CLI_BIN, ...args], {
       stdin: 'pipe',
       stdout: 'pipe',
