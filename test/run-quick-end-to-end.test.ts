@@ -118,6 +118,8 @@ test('stdio-hammer: every step measured, and the bridge spawned one child per se
   assert.equal(s.metrics['bridge.children_spawned']!.value, 16, 'never a child per request');
   assert.equal(s.metrics['forward.errors']!.value, 0);
   assert.equal(s.metrics['bridge.errors']!.value, 0);
+  // p99 against rate, one point per step, for the report's knee chart.
+  assert.deepEqual(s.series!.p99_by_step!.lines.map((l) => l.points.length), [4, 3]);
 });
 
 test('components: every stage was benchmarked in a proxy process', () => {

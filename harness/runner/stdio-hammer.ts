@@ -91,6 +91,7 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
   const target: SessionTarget = { url, pool: createTargetPool(url, Math.max(...p.concurrency) + 8), requestTimeoutMs: 10_000 };
   const sessions: McpHttpSession[] = [];
   let bridgeErrors = 0;
+  const bridgeSteps: Array<{ rate: number; p99: number }> = [];
   try {
     for (let i = 0; i < p.sessions; i++) sessions.push(await McpHttpSession.open(target));
     const source = new CallSource(sessions, {});
@@ -104,6 +105,7 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
       bridgeErrors += o.achieved.completed - o.achieved.ok;
       metrics[`bridge.c${concurrency}.rate`] = { value: Math.round(o.achieved.rate), unit: 'rps', better: 'higher' };
       metrics[`bridge.c${concurrency}.p99_us`] = { value: summarise(o.histogram).p99_us, unit: 'us', better: 'lower' };
+      bridgeSteps.push({ rate: o.achieved.rate, p99: summarise(o.histogram).p99_us });
       emit({ type: 'trial-end', scenario: scenario.name, phase: 'throughput', trial: step, trials: stepCount, target: name, elapsedMs: elapsed(), askedRate: null, achievedRate: o.achieved.rate, errors: o.achieved.completed - o.achieved.ok });
     }
     // The proof: the bridge's own counters.
@@ -133,5 +135,16 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
     targets,
     trials,
     warnings: [],
+    series: {
+      p99_by_step: {
+        title: 'p99 against the rate each step achieved (the knee is where the forward proxy stops being sustainable)',
+        x: { label: 'messages or calls / s', unit: 'rps' },
+        y: { label: 'p99 (µs)', unit: 'us' },
+        lines: [
+          { label: 'stdio forward (windows ' + p.windows.join(', ') + ')', points: forward.map((f) => [Math.round(f.rate), f.p99]) },
+          { label: 'HTTP → stdio bridge (concurrency ' + p.concurrency.join(', ') + ')', points: bridgeSteps.map((b) => [Math.round(b.rate), b.p99]) },
+        ],
+      },
+    },
   };
 }
