@@ -7,7 +7,7 @@ import { parseThreshold } from '../harness/baseline/thresholds.js';
 /**
  * smoke: seconds; checks the pipeline end to end, its numbers mean nothing (the tests use it).
  * quick: under 3 minutes for every scenario; the default, and what the committed baseline holds.
- * nightly: ~16 minutes; release: ~48 minutes (30 of them the soak), for sign-off.
+ * nightly: ~16 minutes; release: ~50 minutes (30 of them the soak), for sign-off.
  */
 export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
 export type ProfileName = (typeof PROFILES)[number];

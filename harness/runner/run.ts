@@ -123,7 +123,7 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   }
   if (scenario.kind === 'stress') {
     const t = scenario.profiles[profile];
-    return t.probeMs + 2 * t.beforeMs + t.overloadMs + t.afterMs + scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) + t.sessions * 20 + 4_000;
+    return 1.5 * t.probeMs + 2 * t.beforeMs + t.overloadMs + t.afterMs + scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) + t.sessions * 20 + 4_000;
   }
   if (scenario.kind === 'soak') {
     const k = scenario.profiles[profile];

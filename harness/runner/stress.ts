@@ -96,7 +96,9 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
 
     // 1. Overload.
     step('probing the sustainable rate (closed model)');
-    // Enough clients that the proxy, not the clients' round trips, is the limit.
+    // Enough clients that the proxy, not the clients' round trips, is the limit; a first, uncounted half-length probe
+    // opens the connections and warms the code, so the counted one measures the steady state.
+    await runClosedModel({ concurrency: PROBE_CONCURRENCY, durationMs: p.probeMs / 2, source: all, signal });
     const probe = await runClosedModel({ concurrency: PROBE_CONCURRENCY, durationMs: p.probeMs, source: all, signal });
     const sustainable = Math.round(probe.achieved.rate);
     step(`reference: ${p.rate} req/s`);
