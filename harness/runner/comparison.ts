@@ -13,6 +13,7 @@ import { encodeHistogram, mergeHistograms, summarise, type Histogram, type Laten
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
+import { roundTo } from './result.js';
 
 export interface ComparisonRun {
   readonly scenario: ComparisonScenario;
@@ -140,7 +141,7 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
         url: seat.target.url.href,
         latency: { histogram: encodeHistogram(latency), summary: summarise(latency) },
         serviceTime: { histogram: encodeHistogram(service), summary: summarise(service) },
-        throughputRps: round(median(seat.rates), 1),
+        throughputRps: roundTo(median(seat.rates), 1),
         errors: seat.errors,
         errorSamples: seat.errorSamples,
         cpuUsPerRequest: { open: perRequest(seat.cpu.open), closed: perRequest(seat.cpu.closed) },
@@ -173,7 +174,7 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
 
 function record(phase: 'latency' | 'throughput', trial: number, seat: Seat, o: LoadOutcome, targetCpuUs: number | null, warnings: Set<string>): TrialRecord {
   const summary = summarise(o.histogram);
-  const generatorCpuPct = round((o.generatorCpuUs / (o.achieved.durationMs * 1000)) * 100, 1);
+  const generatorCpuPct = roundTo((o.generatorCpuUs / (o.achieved.durationMs * 1000)) * 100, 1);
   if (o.model === 'open' && o.achieved.lateSends > o.achieved.sent * LATE_SEND_WARN_FRACTION) {
     warnings.add(`load generator sent more than ${LATE_SEND_WARN_FRACTION * 100}% of requests late in ${seat.name} latency trial ${trial} (worst ${o.achieved.maxSendLagUs} µs): its tail includes the generator's own stall`);
   }
@@ -186,7 +187,7 @@ function record(phase: 'latency' | 'throughput', trial: number, seat: Seat, o: L
     trial,
     target: seat.name,
     asked: o.asked,
-    achieved: { ...o.achieved, rate: round(o.achieved.rate, 1), durationMs: round(o.achieved.durationMs, 1) },
+    achieved: { ...o.achieved, rate: roundTo(o.achieved.rate, 1), durationMs: roundTo(o.achieved.durationMs, 1) },
     p50_us: summary.p50_us,
     p99_us: summary.p99_us,
     errors: o.achieved.completed - o.achieved.ok,
@@ -227,28 +228,28 @@ function comparisonMetrics(seats: readonly Seat[], targets: Record<string, Targe
     for (const p of PERCENTILE_KEYS) {
       const added = s[`${p}_us`] - ref.latency.summary[`${p}_us`];
       m[`${seat.name}.added.${p}_us`] = { value: added, unit: 'us', better: 'lower' };
-      m[`${seat.name}.overhead_pct.${p}`] = { value: round((added / Math.max(1, ref.latency.summary[`${p}_us`])) * 100, 2), unit: 'pct', better: 'lower' };
+      m[`${seat.name}.overhead_pct.${p}`] = { value: roundTo((added / Math.max(1, ref.latency.summary[`${p}_us`])) * 100, 2), unit: 'pct', better: 'lower' };
     }
-    m[`${seat.name}.throughput_ratio`] = { value: round(t.throughputRps / Math.max(1e-9, ref.throughputRps), 3), unit: 'ratio', better: 'higher' };
+    m[`${seat.name}.throughput_ratio`] = { value: roundTo(t.throughputRps / Math.max(1e-9, ref.throughputRps), 3), unit: 'ratio', better: 'higher' };
   }
   const proxied = targets.proxied;
   const relay = targets.relay;
   if (proxied !== undefined && relay !== undefined) {
-    m['proxied.throughput_vs_relay'] = { value: round(proxied.throughputRps / Math.max(1e-9, relay.throughputRps), 3), unit: 'ratio', better: 'higher' };
+    m['proxied.throughput_vs_relay'] = { value: roundTo(proxied.throughputRps / Math.max(1e-9, relay.throughputRps), 3), unit: 'ratio', better: 'higher' };
     for (const p of ['p50', 'p99'] as const) {
       m[`proxied.added_vs_relay.${p}_us`] = us(proxied.latency.summary[`${p}_us`] - relay.latency.summary[`${p}_us`]);
     }
   }
   const latencyTrials = trials.filter((t) => t.phase === 'latency');
   const sent = latencyTrials.reduce((a, t) => a + t.achieved.sent, 0);
-  m['load.achieved_rate'] = { value: round(median(latencyTrials.map((t) => t.achieved.rate)), 1), unit: 'rps', better: 'none' };
-  m['load.late_send_pct'] = { value: round((latencyTrials.reduce((a, t) => a + t.achieved.lateSends, 0) / Math.max(1, sent)) * 100, 2), unit: 'pct', better: 'lower' };
+  m['load.achieved_rate'] = { value: roundTo(median(latencyTrials.map((t) => t.achieved.rate)), 1), unit: 'rps', better: 'none' };
+  m['load.late_send_pct'] = { value: roundTo((latencyTrials.reduce((a, t) => a + t.achieved.lateSends, 0) / Math.max(1, sent)) * 100, 2), unit: 'pct', better: 'lower' };
   m['load.dropped'] = { value: latencyTrials.reduce((a, t) => a + t.achieved.dropped, 0), unit: 'count', better: 'lower' };
   return m;
 }
 
 function perRequest(cpu: { us: number; requests: number }): number | null {
-  return cpu.requests > 0 ? round(cpu.us / cpu.requests, 2) : null;
+  return cpu.requests > 0 ? roundTo(cpu.us / cpu.requests, 2) : null;
 }
 
 export function median(values: readonly number[]): number {
@@ -258,7 +259,3 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}

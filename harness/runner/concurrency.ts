@@ -12,6 +12,7 @@ import { createLatencyHistogram, encodeHistogram, recordMicros, summarise } from
 import { scrapeGauge } from '../measure/scrape.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
+import { completedScenario, roundTo } from './result.js';
 
 export type ConcurrencyRun = ScenarioRun<ConcurrencyScenario>;
 
@@ -89,14 +90,14 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
     const opened = p.clients - openErrors.length;
     const m: Record<string, Metric> = {
       'concurrency.clients': { value: p.clients, unit: 'count', better: 'none' },
-      'concurrency.session_success_ratio': { value: round3(clientsOk / p.clients), unit: 'ratio', better: 'higher' },
-      'concurrency.call_success_ratio': { value: round3(callsDone > 0 ? callsOk / callsDone : 0), unit: 'ratio', better: 'higher' },
+      'concurrency.session_success_ratio': { value: roundTo(clientsOk / p.clients, 3), unit: 'ratio', better: 'higher' },
+      'concurrency.call_success_ratio': { value: roundTo(callsDone > 0 ? callsOk / callsDone : 0, 3), unit: 'ratio', better: 'higher' },
       'concurrency.initialize_failures': { value: p.clients - opened, unit: 'count', better: 'lower' },
       'concurrency.calls': { value: callsDone, unit: 'count', better: 'none' },
       'concurrency.call_errors': { value: callsDone - callsOk, unit: 'count', better: 'lower' },
       'concurrency.calls_per_sec': { value: Math.round((callsDone * 1000) / callMs), unit: 'rps', better: 'higher' },
       'concurrency.sessions_per_sec': { value: Math.round((opened * 1000) / openMs), unit: 'rps', better: 'higher' },
-      'concurrency.held_ratio': { value: round3(heldSessions / p.clients), unit: 'ratio', better: 'higher' },
+      'concurrency.held_ratio': { value: roundTo(heldSessions / p.clients, 3), unit: 'ratio', better: 'higher' },
       'concurrency.proxy_fds_at_peak': { value: fds, unit: 'count', better: 'none' },
       'concurrency.proxy_rss_at_peak_bytes': { value: rss, unit: 'bytes', better: 'lower' },
       'concurrency.call.p50_us': { value: summary.p50_us, unit: 'us', better: 'lower' },
@@ -107,15 +108,7 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
     const warnings: string[] = [];
     if (openErrors.length > 0) warnings.push(`${openErrors.length} of ${p.clients} clients could not open a session; first: ${openErrors[0]}`);
     if (generatorCpuPct > 90) warnings.push(`the generator used ${Math.round(generatorCpuPct)}% CPU while the clients called: calls/s is a floor`);
-    return {
-      name: scenario.name,
-      description: scenario.description,
-      kind: scenario.kind,
-      profile: run.profileName,
-      settings: { ...p, mockLatencyMs: scenario.mockLatencyMs },
-      thresholds: scenario.thresholds,
-      goals: scenario.goals,
-      state: 'completed',
+    return completedScenario(scenario, run.profileName, { ...p, mockLatencyMs: scenario.mockLatencyMs }, {
       metrics: m,
       targets: {
         proxied: {
@@ -131,7 +124,7 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
       },
       trials: [],
       warnings,
-    };
+    });
   } finally {
     await Promise.all(sessions.map((s) => s?.close()));
     await Promise.all(targets.map((t) => t.pool.destroy()));
@@ -145,6 +138,3 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
   }
 }
 
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}

@@ -13,6 +13,7 @@ import { proxyMemoryAfterGc } from '../measure/scrape.js';
 import { fitLine } from '../measure/fit.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
+import { completedScenario, roundTo } from './result.js';
 import type { Child } from './children.js';
 
 export type MemoryRun = ScenarioRun<MemoryScenario>;
@@ -88,16 +89,16 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
       const m = `memory.${mode}`;
       metrics[`${m}.rss_per_session_bytes`] = { value: Math.round(fit.slope), unit: 'bytes', better: 'lower' };
       metrics[`${m}.heap_per_session_bytes`] = { value: Math.round(heapFit.slope), unit: 'bytes', better: 'lower' };
-      metrics[`${m}.fit_r2`] = { value: round3(fit.r2), unit: 'ratio', better: 'none' };
+      metrics[`${m}.fit_r2`] = { value: roundTo(fit.r2, 3), unit: 'ratio', better: 'none' };
       metrics[`${m}.points`] = { value: points.length, unit: 'count', better: 'none' };
       metrics[`${m}.rss_peak_bytes`] = { value: Math.max(top.rss, again.rss), unit: 'bytes', better: 'lower' };
       metrics[`${m}.rss_after_close_bytes`] = { value: afterAgain.rss, unit: 'bytes', better: 'lower' };
       const heapTaken = again.heapUsed - after.heapUsed;
-      metrics[`${m}.released_ratio`] = { value: round3(heapTaken > 0 ? (again.heapUsed - afterAgain.heapUsed) / heapTaken : 1), unit: 'ratio', better: 'higher' };
+      metrics[`${m}.released_ratio`] = { value: roundTo(heapTaken > 0 ? (again.heapUsed - afterAgain.heapUsed) / heapTaken : 1, 3), unit: 'ratio', better: 'higher' };
       const firstGrowth = top.rss - base.rss;
-      metrics[`${m}.rss_regrowth_ratio`] = { value: round3(firstGrowth > 0 ? Math.max(0, again.rss - Math.max(top.rss, after.rss)) / firstGrowth : 0), unit: 'ratio', better: 'lower' };
+      metrics[`${m}.rss_regrowth_ratio`] = { value: roundTo(firstGrowth > 0 ? Math.max(0, again.rss - Math.max(top.rss, after.rss)) / firstGrowth : 0, 3), unit: 'ratio', better: 'lower' };
       metrics[`${m}.heap_retained_per_session_bytes`] = { value: Math.round((afterAgain.heapUsed - after.heapUsed) / peak), unit: 'bytes', better: 'lower' };
-      if (fit.r2 < 0.9) warnings.push(`${mode} sessions: RSS is not linear in the session count (r² ${round3(fit.r2)}): bytes per session is a rough figure`);
+      if (fit.r2 < 0.9) warnings.push(`${mode} sessions: RSS is not linear in the session count (r² ${roundTo(fit.r2, 3)}): bytes per session is a rough figure`);
       series[`${mode}_rss`] = {
         title: `proxy memory against ${mode === 'idle' ? 'idle sessions' : 'sessions with one GET stream each'} (after a forced GC)`,
         x: { label: 'sessions', unit: 'count' },
@@ -116,21 +117,13 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
     }
   }
 
-  return {
-    name: scenario.name,
-    description: scenario.description,
-    kind: scenario.kind,
-    profile: run.profileName,
-    settings: { ...p },
-    thresholds: scenario.thresholds,
-    goals: scenario.goals,
-    state: 'completed',
+  return completedScenario(scenario, run.profileName, { ...p }, {
     metrics,
     targets: {},
     trials: [],
     warnings,
     series,
-  };
+  });
 }
 
 async function sample(proxy: Child, sessions: number): Promise<Sample> {
@@ -153,6 +146,3 @@ async function closeAll(sessions: McpHttpSession[], receiver: FanoutReceiver): P
   for (let i = 0; i < all.length; i += OPEN_BATCH) await Promise.all(all.slice(i, i + OPEN_BATCH).map((s) => s.close()));
 }
 
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}

@@ -19,6 +19,7 @@ import { encodeHistogram, summarise, createLatencyHistogram, recordMicros, type 
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import { CLI_BIN, type Child } from './children.js';
 import type { ScenarioRun } from './events.js';
+import { completedScenario, roundTo } from './result.js';
 
 export type SoakRun = ScenarioRun<SoakScenario>;
 
@@ -170,8 +171,8 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
       'soak.sessions_churned': { value: churned, unit: 'count', better: 'none' },
       'soak.heap_slope_bytes_per_min': { value: Math.round(heapFit.slope), unit: 'bytes', better: 'lower' },
       'soak.rss_slope_bytes_per_min': { value: Math.round(rssFit.slope), unit: 'bytes', better: 'lower' },
-      'soak.heap_growth_pct': { value: round1(((heapFit.slope * runMin) / heapStart) * 100), unit: 'pct', better: 'lower' },
-      'soak.rss_growth_pct': { value: round1(((rssFit.slope * runMin) / rssStart) * 100), unit: 'pct', better: 'lower' },
+      'soak.heap_growth_pct': { value: roundTo(((heapFit.slope * runMin) / heapStart) * 100, 1), unit: 'pct', better: 'lower' },
+      'soak.rss_growth_pct': { value: roundTo(((rssFit.slope * runMin) / rssStart) * 100, 1), unit: 'pct', better: 'lower' },
       'soak.leak_suspected': { value: leak ? 1 : 0, unit: 'count', better: 'lower' },
       // Descriptors come and go with churn: only growth the trend's 95% interval is sure of counts.
       'soak.fd_growth': { value: Math.max(0, Math.round((fdFit.slope - tQuantile975(fdFit.n - 2) * fdFit.slopeStdErr) * runMin)), unit: 'count', better: 'lower' },
@@ -180,7 +181,7 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
       'soak.samples': { value: later.length, unit: 'count', better: 'none' },
     };
 
-    const secs = (x: Sample): number => round1(x.s);
+    const secs = (x: Sample): number => roundTo(x.s, 1);
     const perWindow = [...windows.entries()].sort(([a], [b]) => a - b).map(([k, w]) => ({ s: ((k + 0.5) * p.sampleEveryMs) / 1000, w }));
     const series: Record<string, Series> = {
       memory: {
@@ -207,8 +208,8 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
         x: { label: 'seconds', unit: 's' },
         y: { label: 'µs', unit: 'us' },
         lines: [
-          { label: 'p50', points: perWindow.map(({ s, w }) => [round1(s), summarise(w.histogram).p50_us]) },
-          { label: 'p99', points: perWindow.map(({ s, w }) => [round1(s), summarise(w.histogram).p99_us]) },
+          { label: 'p50', points: perWindow.map(({ s, w }) => [roundTo(s, 1), summarise(w.histogram).p50_us]) },
+          { label: 'p99', points: perWindow.map(({ s, w }) => [roundTo(s, 1), summarise(w.histogram).p99_us]) },
         ],
       },
     };
@@ -216,15 +217,7 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
     const warnings: string[] = [];
     if (leak) warnings.push(`memory grows beyond noise: heap ${Math.round(heapFit.slope)} bytes/min, RSS ${Math.round(rssFit.slope)} bytes/min`);
     if (outcome.achieved.lateSends > outcome.achieved.sent * 0.01) warnings.push(`${outcome.achieved.lateSends} sends left more than 1 ms late: the generator fell behind`);
-    return {
-      name: scenario.name,
-      description: scenario.description,
-      kind: scenario.kind,
-      profile: run.profileName,
-      settings: { ...p, upstream: scenario.upstream, mockLatencyMs: scenario.mockLatencyMs },
-      thresholds: scenario.thresholds,
-      goals: scenario.goals,
-      state: 'completed',
+    return completedScenario(scenario, run.profileName, { ...p, upstream: scenario.upstream, mockLatencyMs: scenario.mockLatencyMs }, {
       metrics: m,
       targets: {
         proxied: {
@@ -240,7 +233,7 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
       trials: [],
       warnings,
       series,
-    };
+    });
   } finally {
     await Promise.all(retiring);
     await Promise.all(sessions.map((s) => s.close()));
@@ -253,6 +246,3 @@ async function sample(proxy: Child, s: number): Promise<Sample> {
   return { s, rss, heap: heapUsed, fds: processFdCount(proxy.pid) ?? 0, children: processDescendantCount(proxy.pid) };
 }
 
-function round1(value: number): number {
-  return Math.round(value * 10) / 10;
-}

@@ -14,6 +14,7 @@ import { runStdioPipelined } from '../load/stdio-pipelined.js';
 import { createLatencyHistogram, encodeHistogram, summarise } from '../measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN } from './children.js';
+import { scrapeGauge } from '../measure/scrape.js';
 import type { ScenarioRun } from './events.js';
 
 export type StdioHammerRun = ScenarioRun<StdioHammerScenario>;
@@ -109,10 +110,8 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
       emit({ type: 'trial-end', scenario: scenario.name, phase: 'throughput', trial: step, trials: stepCount, target: name, elapsedMs: elapsed(), askedRate: null, achievedRate: o.achieved.rate, errors: o.achieved.completed - o.achieved.ok });
     }
     // The proof: the bridge's own counters.
-    const text = await (await fetch(new URL('/metrics', url))).text();
-    const read = (n: string): number => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').find((l) => l.startsWith(`${n} `)) ?? '')?.[2] ?? NaN);
-    const spawned = read('mcp_proxy_children_spawned_total');
-    const open = read('mcp_proxy_active_sessions');
+    const spawned = (await scrapeGauge(bridge.url, 'mcp_proxy_children_spawned_total')) ?? NaN;
+    const open = (await scrapeGauge(bridge.url, 'mcp_proxy_active_sessions')) ?? NaN;
     metrics['bridge.sessions'] = { value: open, unit: 'count', better: 'none' };
     metrics['bridge.children_spawned'] = { value: spawned, unit: 'count', better: 'none' };
     metrics['bridge.children_per_session'] = { value: open > 0 ? Math.round((spawned / open) * 1000) / 1000 : 0, unit: 'ratio', better: 'lower' };

@@ -26,6 +26,7 @@ import { createLatencyHistogram, encodeHistogram, recordMicros, summarise, type 
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { Child } from './children.js';
 import type { ScenarioRun } from './events.js';
+import { completedScenario, roundTo } from './result.js';
 
 export type StressRun = ScenarioRun<StressScenario>;
 
@@ -167,7 +168,7 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
       const k = `faults.${fault}`;
       Object.assign(metrics, {
         [`${k}.unaffected_errors`]: { value: errorCount(outA), unit: 'count', better: 'lower' },
-        [`${k}.unaffected_p50_ratio`]: { value: round3(aBefore > 0 ? summarise(aDuring.histogram).p50_us / aBefore : 1), unit: 'ratio', better: 'lower' },
+        [`${k}.unaffected_p50_ratio`]: { value: roundTo(aBefore > 0 ? summarise(aDuring.histogram).p50_us / aBefore : 1, 3), unit: 'ratio', better: 'lower' },
         [`${k}.affected_errors`]: { value: bDuring.errors, unit: 'count', better: 'none' },
         [`${k}.affected_calls`]: { value: bDuring.count, unit: 'count', better: 'none' },
         [`${k}.recovery_ms`]: { value: Math.round(last === undefined ? 0 : Math.max(0, last - clearedAt)), unit: 'ms', better: 'lower' },
@@ -175,7 +176,7 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
       } satisfies Record<string, Metric>);
       for (const [kind, n] of Object.entries(outB.errors)) metrics[`${k}.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'none' };
       series[`fault_${fault}`] = {
-        title: `fault "${fault}" on upstream b (on at ${round1(faultAt / 1000)} s, cleared at ${round1(clearedAt / 1000)} s): p99 and errors per ${BIN_MS} ms`,
+        title: `fault "${fault}" on upstream b (on at ${roundTo(faultAt / 1000, 1)} s, cleared at ${roundTo(clearedAt / 1000, 1)} s): p99 and errors per ${BIN_MS} ms`,
         x: { label: 'seconds', unit: 's' },
         y: { label: 'p99 (µs) · errors', unit: 'count' },
         lines: [
@@ -188,15 +189,7 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
     metrics['stress.renewed_sessions'] = { value: sessions.reduce((n, s) => n + s.renewals, 0), unit: 'count', better: 'none' };
 
     const summary = summarise(overall);
-    return {
-      name: scenario.name,
-      description: scenario.description,
-      kind: scenario.kind,
-      profile: run.profileName,
-      settings: { ...p, faults: scenario.faults, upstreamTimeoutMs: scenario.upstreamTimeoutMs, mockLatencyMs: scenario.mockLatencyMs, sessionsOnA: onA.length, sessionsOnB: onB.length },
-      thresholds: scenario.thresholds,
-      goals: scenario.goals,
-      state: 'completed',
+    return completedScenario(scenario, run.profileName, { ...p, faults: scenario.faults, upstreamTimeoutMs: scenario.upstreamTimeoutMs, mockLatencyMs: scenario.mockLatencyMs, sessionsOnA: onA.length, sessionsOnB: onB.length }, {
       metrics,
       targets: {
         proxied: {
@@ -213,7 +206,7 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
       trials: [],
       warnings,
       series,
-    };
+    });
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
     await target.pool.destroy();
@@ -229,7 +222,7 @@ function bins(timeline: Timeline, totalMs: number, value: (w: { histogram: Histo
   const out: Array<[number, number]> = [];
   for (let from = 0; from < totalMs + 2 * BIN_MS; from += BIN_MS) {
     const w = timeline.between(from, from + BIN_MS);
-    if (w.count > 0) out.push([round1((from + BIN_MS / 2) / 1000), value(w)]);
+    if (w.count > 0) out.push([roundTo((from + BIN_MS / 2) / 1000, 1), value(w)]);
   }
   return out;
 }
@@ -242,10 +235,4 @@ function recordAll(into: Histogram, ...from: Histogram[]): void {
   for (const h of from) into.add(h);
 }
 
-function round1(value: number): number {
-  return Math.round(value * 10) / 10;
-}
 
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
