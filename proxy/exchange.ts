@@ -3,12 +3,12 @@
  * `next => exchange => …` (undici's interceptor shape): it either answers the exchange itself (a refusal) or calls
  * `next`. Each stage is one concern in its own file under stages/, testable alone.
  */
-import type http from 'node:http';
 import { RpcErrorCode, rpcError, type Classified, type JsonRpcId } from '../mock-upstreams/jsonrpc.js';
+import type { ProxyRequest, ProxyResponse } from './http1/server.js';
 
 export interface Exchange {
-  readonly req: http.IncomingMessage;
-  readonly res: http.ServerResponse;
+  readonly req: ProxyRequest;
+  readonly res: ProxyResponse;
   /** process.hrtime.bigint() when the request arrived. */
   readonly startNs: bigint;
   /** Who is asking: the remote address, replaced by the token's subject once authenticated. Rate limits count by it. */
@@ -31,7 +31,7 @@ export function compose(stages: readonly Stage[], terminal: Handler): Handler {
 
 /** Answers with an HTTP status and a JSON-RPC error body. Safe to call twice: a sent response is left alone. */
 export function replyError(
-  res: http.ServerResponse,
+  res: ProxyResponse,
   status: number,
   id: JsonRpcId,
   message: string,

@@ -9,13 +9,13 @@
  * Shutdown is graceful: stop accepting, let in-flight requests finish (up to a grace period), end streams and
  * sessions, end children.
  */
-import http from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import { listenOn } from '../../harness/runner/service.js';
 import type { ProxyConfig } from '../config.js';
 import { compose, replyError, type Exchange, type Stage } from '../exchange.js';
+import { Http1Server } from '../http1/server.js';
 import type { Logger } from '../log.js';
 import { ProxyMetrics } from '../metrics.js';
 import { SessionTable } from '../sessions.js';
@@ -76,12 +76,12 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     inFlight = () => bridge.inFlight;
     close = () => bridge.close();
   } else {
-    const upstreams = new UpstreamSet(config.upstreams, { balance: config.balance, timeoutMs: config.upstreamTimeoutMs, healthIntervalMs: config.healthIntervalMs, log });
+    const upstreams = new UpstreamSet(config.upstreams, { balance: config.balance, healthIntervalMs: config.healthIntervalMs, log });
     const sessions = new SessionTable<HttpUpstream>(config.maxSessions, config.sessionIdleMs, (entry, reason) => {
       // An idle or shut-down session is ended upstream too, so the upstream frees it as well (best effort).
       if (reason !== 'idle' && reason !== 'shutdown') return;
       const u = entry.binding;
-      u.pool.request({ path: u.url.pathname, method: 'DELETE', headers: { 'mcp-session-id': entry.id }, headersTimeout: 2_000 }).then((r) => r.body.dump(), () => {});
+      u.pool.request({ path: u.url.pathname, method: 'DELETE', headers: { 'mcp-session-id': entry.id }, body: null, headersTimeoutMs: 2_000 }).catch(() => {});
     });
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
     metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => streams.open);
@@ -93,7 +93,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     inFlight = () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0) - streams.open;
     close = async () => {
       sessions.close();
-      await upstreams.close();
+      upstreams.close();
     };
   }
 
@@ -106,12 +106,12 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     await closeModes();
   };
 
-  const server = http.createServer({ keepAliveTimeout: 30_000, noDelay: true }, (req, res) => {
-    const url = req.url ?? '/';
+  const server = new Http1Server({ maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000 }, (req, res) => {
+    const url = req.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path === config.path) {
-      return handle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.socket.remoteAddress ?? 'unknown', body: EMPTY, message: undefined, rpcId: null });
+      return handle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.remoteAddress, body: EMPTY, message: undefined, rpcId: null });
     }
     if (path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH) {
       const allowed = path === LEGACY_SSE_PATH ? 'GET' : 'POST';
@@ -119,7 +119,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
         res.setHeader('Allow', allowed);
         return replyError(res, 405, null, `method ${req.method} not allowed on ${path}`, RpcErrorCode.INVALID_REQUEST);
       }
-      return legacyHandle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.socket.remoteAddress ?? 'unknown', body: EMPTY, message: undefined, rpcId: null });
+      return legacyHandle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.remoteAddress, body: EMPTY, message: undefined, rpcId: null });
     }
     if (path === '/debug/memory' && req.method === 'GET' && config.debugMemory) {
       const text = JSON.stringify(memoryAfterGc());
@@ -134,7 +134,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     replyError(res, 404, null, `no MCP endpoint at ${path}; use ${config.path}`, RpcErrorCode.INVALID_REQUEST);
   });
 
-  const origin = await listenOn(server, config.listen.host, config.listen.port);
+  const origin = await listenOn(server.net, config.listen.host, config.listen.port);
   log.info('proxy listening', { mode: config.mode, url: `${origin}${config.path}` });
 
   return {

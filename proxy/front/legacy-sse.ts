@@ -6,9 +6,9 @@
  * client's stream closes.
  */
 import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import type { Handler } from '../exchange.js';
+import type { ProxyRequest, ProxyResponse } from '../http1/server.js';
 import { replyError } from '../exchange.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -18,7 +18,7 @@ export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
 
 export class LegacySseFront {
-  readonly #sessions = new Map<string, { res: http.ServerResponse; channel: Channel }>();
+  readonly #sessions = new Map<string, { res: ProxyResponse; channel: Channel }>();
 
   constructor(
     private readonly open: ChannelFactory,
@@ -50,7 +50,7 @@ export class LegacySseFront {
     };
   }
 
-  #openStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+  #openStream(req: ProxyRequest, res: ProxyResponse): void {
     if (!String(req.headers.accept ?? 'text/event-stream').includes('text/event-stream')) {
       return replyError(res, 406, null, 'GET /sse needs Accept: text/event-stream', RpcErrorCode.INVALID_REQUEST);
     }

@@ -13,15 +13,9 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics): Stage {
     if (ex.req.method !== 'POST') return next(ex);
     const declared = Number(ex.req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) return tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    ex.req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBodyBytes) chunks.push(chunk);
-    });
-    ex.req.on('end', () => {
-      if (size > maxBodyBytes) return tooLarge();
-      ex.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    ex.req.readBody((body) => {
+      if (body === undefined) return tooLarge(); // the server kept at most maxBodyBytes of it
+      ex.body = body;
       const parsed = parseMessage(ex.body.toString('utf8'));
       if ('error' in parsed) {
         const { error, id } = parsed.error;
@@ -36,8 +30,8 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics): Stage {
 
     function tooLarge(): void {
       metrics.rejected.inc({ reason: 'body_too_large' });
+      // Answered before the rest of the body is read: the server closes the connection after this reply.
       replyError(ex.res, 413, null, `request body exceeds ${maxBodyBytes} bytes`, RpcErrorCode.INVALID_REQUEST, { Connection: 'close' });
-      ex.req.resume();
     }
   };
 }

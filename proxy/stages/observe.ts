@@ -8,7 +8,7 @@ export function observeStage(metrics: ProxyMetrics, log: Logger): Stage {
   return (next) => (ex) => {
     ex.res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - ex.startNs) / 1e9;
-      metrics.requests.inc({ method: ex.req.method ?? '', status: String(ex.res.statusCode) });
+      metrics.requests.inc({ method: ex.req.method, status: String(ex.res.statusCode) });
       metrics.duration.observe(seconds);
       if (debug) log.debug('request', { method: ex.req.method, status: ex.res.statusCode, ms: Math.round(seconds * 1e6) / 1e3, client: ex.clientKey });
     });

@@ -12,9 +12,9 @@
  * before its answer sends `notifications/cancelled` to the child.
  */
 import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import { classify, RpcErrorCode, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
+import type { ProxyResponse } from '../http1/server.js';
 import { replyError } from '../exchange.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -34,7 +34,7 @@ const MAX_QUEUED = 1_000;
 
 export class BridgeSession {
   readonly pending = new Map<string, Exchange>();
-  readonly streams = new Set<http.ServerResponse>();
+  readonly streams = new Set<ProxyResponse>();
   readonly queue: Buffer[] = [];
   ended = false;
 
@@ -208,7 +208,7 @@ export class ChannelBridge {
   }
 
   #toStream(session: BridgeSession, line: Buffer): void {
-    const stream = session.streams.values().next().value as http.ServerResponse | undefined;
+    const stream = session.streams.values().next().value as ProxyResponse | undefined;
     if (stream === undefined) {
       if (session.queue.length >= MAX_QUEUED) session.queue.shift();
       session.queue.push(line);

@@ -1,12 +1,19 @@
 /** The three kinds of upstream channel. See channel.ts for the contract. */
 import { createParser } from 'eventsource-parser';
-import { errors as undiciErrors, type Dispatcher, type Pool } from 'undici';
-import { upstreamPool } from './http-upstreams.js';
+import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Channel, ChannelEvents, ChannelFactory } from './channel.js';
 import { StdioChild } from './stdio-child.js';
+
+/**
+ * One session's connections to its upstream (these channels carry a single client session each, off the reverse
+ * proxy's hot path): the timeout bounds the wait for response headers only, since an SSE stream may stay quiet.
+ */
+function upstreamPool(origin: string, headersTimeoutMs: number): Pool {
+  return new Pool(origin, { connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
+}
 
 /** A stdio MCP server process per channel. */
 export function stdioChannels(command: readonly string[], options: { maxLineBytes: number; log: Logger; metrics: ProxyMetrics }): ChannelFactory {

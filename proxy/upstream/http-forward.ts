@@ -1,18 +1,18 @@
 /**
  * The reverse proxy's last stage: forward the exchange to a Streamable HTTP upstream. Method, body bytes and
  * end-to-end headers (Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Accept, Content-Type, Mcp-Method,
- * Mcp-Name, …) go through unchanged. Responses are streamed with `pool.dispatch`: each upstream chunk is written
- * into our ServerResponse as it arrives, so an SSE stream is never buffered whole. Upstream refused → 502,
+ * Mcp-Name, …) go through unchanged. Responses are streamed: each upstream chunk is written into the client's
+ * response as it arrives, so an SSE stream is never buffered whole. Upstream refused → 502,
  * no response headers within the timeout → 504, both with a JSON-RPC error body.
  *
  * Sessions: the session id an upstream issues at initialize binds the session to that upstream in the proxy's
  * table; a request naming a session the table does not know is answered 404 here.
  */
-import type http from 'node:http';
-import { errors as undiciErrors, type Client, type Dispatcher } from 'undici';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
 import { replyError } from '../exchange.js';
+import type { ResponseHandler, UpstreamError, UpstreamExchange } from '../http1/client.js';
+import type { Headers } from '../http1/parse.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { SessionTable } from '../sessions.js';
@@ -20,14 +20,21 @@ import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+/** A request's framing and Expect were dealt with by our server; the upstream request gets its own. */
+const REQUEST_ONLY = new Set([...HOP_BY_HOP, 'content-length', 'expect']);
 
-export function endToEnd(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
+function copyExcept(headers: Headers, drop: ReadonlySet<string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const value = headers[name];
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+    if (value !== undefined && !drop.has(name)) out[name] = value;
   }
   return out;
+}
+
+/** A response's end-to-end headers (Content-Length included: it frames the answer to the client too). */
+export function endToEnd(headers: Headers): Record<string, string | string[]> {
+  return copyExcept(headers, HOP_BY_HOP);
 }
 
 export interface ForwardContext {
@@ -60,23 +67,33 @@ export function httpForwarder(ctx: ForwardContext): Handler {
       if (upstream === undefined) return replyError(ex.res, 502, ex.rpcId, 'no healthy upstream');
     }
     upstream.pending++;
-    const search = ex.req.url?.includes('?') ? ex.req.url.slice(ex.req.url.indexOf('?')) : '';
-    // A GET opens a stream that may stay open for hours: it gets a connection of its own, ended with it.
-    const own = ex.req.method === 'GET' ? upstream.streamClient() : undefined;
-    (own ?? upstream.pool).dispatch(
-      { path: upstream.url.pathname + search, method: ex.req.method as 'GET', headers: endToEnd(ex.req.headers), body: ex.body.length > 0 ? ex.body : null },
-      new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined, own),
+    const url = ex.req.url;
+    const q = url.indexOf('?');
+    const handler = new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined);
+    handler.start(
+      upstream.pool.dispatch(
+        {
+          path: q === -1 ? upstream.url.pathname : upstream.url.pathname + url.slice(q),
+          method: ex.req.method,
+          headers: copyExcept(ex.req.headers, REQUEST_ONLY),
+          body: ex.body.length > 0 ? ex.body : null,
+          // Bounds the wait for the response head only: an SSE stream may then stay quiet for a long time (a client
+          // disconnect ends it instead).
+          headersTimeoutMs: ctx.timeoutMs,
+        },
+        handler,
+      ),
     );
   };
 }
 
 /**
- * Writes the upstream response straight into our ServerResponse as undici parses it: no intermediate stream, one
+ * Writes the upstream response straight into the client's response as it is read: no intermediate stream, one
  * object per request. Backpressure both ways: a slow client pauses the upstream read; a client that goes away
  * aborts the upstream request.
  */
-class ForwardHandler implements Dispatcher.DispatchHandler {
-  #controller: Dispatcher.DispatchController | undefined;
+class ForwardHandler implements ResponseHandler {
+  #exchange: UpstreamExchange | undefined;
   #done = false;
 
   constructor(
@@ -84,15 +101,15 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly upstream: HttpUpstream,
     private readonly ctx: ForwardContext,
     private readonly sessionId: string | undefined,
-    private readonly ownClient: Client | undefined,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
+  start(exchange: UpstreamExchange): void {
+    if (this.#done) return; // failed at once (a closed pool)
+    this.#exchange = exchange;
     this.ex.res.once('close', this.#onClientClose);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: http.IncomingHttpHeaders): void {
+  onResponseStart(statusCode: number, headers: Headers): void {
     const { res, req } = this.ex;
     this.#track(statusCode, headers);
     res.writeHead(statusCode, endToEnd(headers));
@@ -105,11 +122,11 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
         res.once('close', () => this.ctx.streams.open--);
       }
     }
-    res.on('drain', () => controller.resume());
+    res.on('drain', () => this.#exchange?.resume());
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.ex.res.write(chunk)) controller.pause();
+  onResponseData(chunk: Buffer): boolean {
+    return this.ex.res.write(chunk);
   }
 
   onResponseEnd(): void {
@@ -117,20 +134,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.ex.res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(err: UpstreamError): void {
     this.#finish();
     const { res, rpcId } = this.ex;
     if (res.destroyed) return; // the client is gone; nobody to tell
-    const timedOut = err instanceof undiciErrors.HeadersTimeoutError;
-    const code = (err as NodeJS.ErrnoException).code ?? err.name;
-    this.ctx.metrics.upstreamErrors.inc({ kind: timedOut ? 'timeout' : code });
-    if (code === 'ECONNREFUSED') this.ctx.upstreams.markDown(this.upstream, code);
+    const timedOut = err.code === 'HEADERS_TIMEOUT';
+    this.ctx.metrics.upstreamErrors.inc({ kind: timedOut ? 'timeout' : err.code });
+    if (err.code === 'ECONNREFUSED') this.ctx.upstreams.markDown(this.upstream, err.code);
     if (res.headersSent) return void res.destroy(err);
-    replyError(res, timedOut ? 504 : 502, rpcId, timedOut ? `upstream did not answer within ${this.ctx.timeoutMs} ms` : `upstream unavailable: ${code}`);
+    replyError(res, timedOut ? 504 : 502, rpcId, timedOut ? `upstream did not answer within ${this.ctx.timeoutMs} ms` : `upstream unavailable: ${err.code}`);
   }
 
   /** Keeps the session table in step with what the upstream said. */
-  #track(status: number, headers: http.IncomingHttpHeaders): void {
+  #track(status: number, headers: Headers): void {
     const { sessions } = this.ctx;
     const issued = headers['mcp-session-id'];
     if (this.sessionId === undefined && typeof issued === 'string' && status >= 200 && status < 300) {
@@ -144,13 +160,13 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     this.upstream.pending--;
-    if (this.ownClient !== undefined) this.upstream.releaseStreamClient(this.ownClient);
   }
 
   readonly #onClientClose = (): void => {
     // The client went away before its answer was complete: stop the upstream request too.
     if (this.ex.res.writableFinished || this.#done) return;
+    this.#finish();
     this.ctx.metrics.cancelled.inc();
-    this.#controller?.abort(new Error('client closed the connection'));
+    this.#exchange?.abort();
   };
 }

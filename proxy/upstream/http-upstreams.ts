@@ -1,58 +1,35 @@
 /**
- * The Streamable HTTP upstreams of a reverse proxy: one keep-alive undici Pool each. New sessions (and requests that
+ * The Streamable HTTP upstreams of a reverse proxy: one keep-alive connection pool each. New sessions (and requests that
  * carry no session, as 2026-07-28 allows) are spread round-robin or to the upstream with the fewest requests in
  * flight; a session stays on the upstream that created it. An upstream that refuses connections is marked down at
  * once (passive check) and probed every --health-interval-ms (active check) until it answers again.
  */
-import { Client, Pool } from 'undici';
+import { Http1Pool } from '../http1/client.js';
 import type { Logger } from '../log.js';
 
 export type Balance = 'round-robin' | 'least-pending';
 
-/**
- * The connection pool for one upstream origin, the same for every upstream the proxy talks to: one connection per
- * concurrent request or open stream, idle ones kept alive; the timeout bounds the wait for response headers only,
- * since an SSE stream may stay quiet for a long time (a client disconnect ends it instead).
- */
-export function upstreamPool(origin: string, headersTimeoutMs: number): Pool {
-  return new Pool(origin, { connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
-}
+const HEALTH_PING = Buffer.from('{"jsonrpc":"2.0","id":"mcp-perf-health","method":"ping"}');
 
 export class HttpUpstream {
-  readonly pool: Pool;
+  /**
+   * Keep-alive connections to this upstream: one per concurrent request or open stream. A GET stream holds its
+   * connection for as long as it stays open and gives it back (or closes it) when it ends; idle connections close
+   * before the upstream's keep-alive timeout, so none is pinned for the proxy's lifetime.
+   */
+  readonly pool: Http1Pool;
   pending = 0;
   healthy = true;
-  readonly #timeoutMs: number;
-  readonly #streamClients = new Set<Client>();
 
   constructor(
     readonly url: URL,
     readonly index: number,
-    timeoutMs: number,
   ) {
-    this.pool = upstreamPool(url.origin, timeoutMs);
-    this.#timeoutMs = timeoutMs;
+    this.pool = new Http1Pool(url);
   }
 
-  /**
-   * A connection of its own for a long-lived GET stream, ended with the stream. Streams do not go through the pool:
-   * undici's Pool keeps every client it ever created (a disconnected one is reconnected on demand, never dropped),
-   * so a burst of 2,000 streams would pin 2,000 clients — ~13 MB of heap here — for the life of the proxy.
-   */
-  streamClient(): Client {
-    const client = new Client(this.url.origin, { pipelining: 1, headersTimeout: this.#timeoutMs, bodyTimeout: 0 });
-    this.#streamClients.add(client);
-    return client;
-  }
-
-  releaseStreamClient(client: Client): void {
-    if (!this.#streamClients.delete(client)) return;
-    client.destroy().catch(() => {});
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.pool.destroy(), ...[...this.#streamClients].map((c) => c.destroy().catch(() => {}))]);
-    this.#streamClients.clear();
+  close(): void {
+    this.pool.close();
   }
 }
 
@@ -63,8 +40,8 @@ export class UpstreamSet {
   readonly #timer: NodeJS.Timeout | undefined;
   #next = 0;
 
-  constructor(urls: readonly URL[], options: { balance: Balance; timeoutMs: number; healthIntervalMs: number; log: Logger }) {
-    this.upstreams = urls.map((u, i) => new HttpUpstream(u, i, options.timeoutMs));
+  constructor(urls: readonly URL[], options: { balance: Balance; healthIntervalMs: number; log: Logger }) {
+    this.upstreams = urls.map((u, i) => new HttpUpstream(u, i));
     this.#balance = options.balance;
     this.#log = options.log;
     if (options.healthIntervalMs > 0) {
@@ -94,15 +71,13 @@ export class UpstreamSet {
       this.upstreams.map(async (u) => {
         let up: boolean;
         try {
-          const res = await u.pool.request({
+          await u.pool.request({
             path: u.url.pathname,
             method: 'POST',
             headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-            body: '{"jsonrpc":"2.0","id":"mcp-perf-health","method":"ping"}',
-            headersTimeout: 2_000,
-            bodyTimeout: 2_000,
+            body: HEALTH_PING,
+            headersTimeoutMs: 2_000,
           });
-          await res.body.dump();
           up = true;
         } catch {
           up = false;
@@ -113,8 +88,8 @@ export class UpstreamSet {
     );
   }
 
-  async close(): Promise<void> {
+  close(): void {
     if (this.#timer) clearInterval(this.#timer);
-    await Promise.all(this.upstreams.map((u) => u.close()));
+    for (const u of this.upstreams) u.close();
   }
 }

@@ -1,0 +1,353 @@
+/**
+ * The proxy's HTTP/1.1 client for its upstreams: a keep-alive connection pool per origin on plain sockets, one
+ * request per connection at a time, responses handed on chunk by chunk as they are read (an SSE stream is never
+ * buffered). Written for the same reason as server.ts: on the request's critical path it runs far less code than
+ * undici (see docs/proxy.md for the measurement).
+ *
+ * Idle connections are closed a second before the upstream's advertised keep-alive timeout (`Keep-Alive:
+ * timeout=N`), or after 4 s without one, so a request is not written into a connection the upstream is closing;
+ * at most `maxIdle` are kept. A connection that ended mid-exchange is never reused.
+ */
+import net from 'node:net';
+import { BodyDecoder, findHeadEnd, HttpParseError, keepAlive, parseResponseHead, responseFraming, type Headers } from './parse.js';
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Path and query. */
+  readonly path: string;
+  /** End-to-end fields only: the pool writes Host, Content-Length and nothing hop-by-hop. */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly body: Buffer | null;
+  /** The response head must arrive within this long; 0 waits for ever. */
+  readonly headersTimeoutMs: number;
+}
+
+export interface ResponseHandler {
+  onResponseStart(status: number, headers: Headers): void;
+  /** Return false to stop reading until the exchange's resume(). */
+  onResponseData(chunk: Buffer): boolean;
+  onResponseEnd(): void;
+  /** Called at most once, and never after onResponseEnd. */
+  onResponseError(error: UpstreamError): void;
+}
+
+export type UpstreamErrorCode = 'ECONNREFUSED' | 'HEADERS_TIMEOUT' | 'CLOSED' | 'BAD_RESPONSE' | 'POOL_CLOSED' | (string & {});
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly code: UpstreamErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** One request in flight. */
+export interface UpstreamExchange {
+  /** Stops the exchange: its connection is closed and the handler hears nothing more. */
+  abort(): void;
+  /** Reading continues after onResponseData returned false. */
+  resume(): void;
+}
+
+export interface Http1PoolOptions {
+  /** Idle connections kept for reuse. @default 128 */
+  readonly maxIdle?: number;
+  /** How long an idle connection is kept when the upstream does not say. @default 4000 */
+  readonly idleTimeoutMs?: number;
+}
+
+const MAX_HEAD_BYTES = 64 * 1024;
+const BAD_VALUE = /[\0\r\n]/;
+const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
+
+class Exchange implements UpstreamExchange {
+  decoder: BodyDecoder | undefined;
+  done = false;
+
+  constructor(
+    readonly conn: Connection,
+    readonly method: string,
+    readonly handler: ResponseHandler,
+  ) {}
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.conn.destroy();
+  }
+
+  resume(): void {
+    if (!this.done) this.conn.socket.resume();
+  }
+
+  fail(error: UpstreamError): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.onResponseError(error);
+  }
+}
+
+class Connection {
+  readonly socket: net.Socket;
+  /** How long this connection may idle before reuse is unsafe, from the last response (ms). */
+  keepMs = 0;
+  /** When an idle connection must no longer be used (ms since epoch). */
+  expires = 0;
+  #buf: Buffer | undefined;
+  #exchange: Exchange | undefined;
+  #reusable = false;
+  #error: NodeJS.ErrnoException | undefined;
+  #dead = false;
+  /** When the response head is due (ms since epoch); 0 when no head is awaited. */
+  #deadline = 0;
+  /** One timer per connection, re-armed with refresh(): no timer object per request. */
+  #timer: NodeJS.Timeout | undefined;
+  #timerMs = 0;
+  #limitMs = 0;
+
+  constructor(
+    readonly pool: Http1Pool,
+    url: URL,
+  ) {
+    this.socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.socket.on('error', (error: NodeJS.ErrnoException) => (this.#error ??= error));
+    this.socket.on('close', () => this.#onClose());
+  }
+
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  send(request: UpstreamRequest, handler: ResponseHandler): Exchange {
+    const ex = new Exchange(this, request.method, handler);
+    this.#exchange = ex;
+    let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
+    const headers = request.headers;
+    for (const name in headers) {
+      const value = headers[name]!;
+      if (typeof value === 'string') head += fieldLine(name, value);
+      else for (const v of value) head += fieldLine(name, v);
+    }
+    const body = request.body;
+    if (body !== null) head += `content-length: ${body.length}\r\n\r\n`;
+    else head += request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH' ? 'content-length: 0\r\n\r\n' : '\r\n';
+    if (request.headersTimeoutMs > 0) this.#armTimeout(request.headersTimeoutMs);
+    const socket = this.socket;
+    if (body !== null && body.length > 0) {
+      socket.cork();
+      socket.write(head, 'latin1');
+      socket.write(body);
+      socket.uncork();
+    } else socket.write(head, 'latin1');
+    return ex;
+  }
+
+  destroy(): void {
+    this.#dead = true;
+    this.socket.destroy();
+  }
+
+  #armTimeout(ms: number): void {
+    this.#deadline = Date.now() + ms;
+    this.#limitMs = ms;
+    if (this.#timer !== undefined && this.#timerMs === ms) return void this.#timer.refresh(); // the common case
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerMs = ms;
+    this.#timer = setTimeout(this.#onTimer, ms);
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    if (this.#deadline === 0 || this.#dead) return;
+    const left = this.#deadline - Date.now();
+    if (left > 0) {
+      this.#timerMs = 0; // a one-off for the rest of the wait (the clock moved on less than the timer thought)
+      this.#timer = setTimeout(this.#onTimer, left);
+      return;
+    }
+    this.#exchange?.fail(new UpstreamError('HEADERS_TIMEOUT', `no response head within ${this.#limitMs} ms`));
+    this.destroy();
+  };
+
+  #onData(chunk: Buffer): void {
+    if (this.#dead) return;
+    this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk]);
+    try {
+      this.#parse();
+    } catch (error) {
+      if (!(error instanceof HttpParseError)) throw error;
+      this.#exchange?.fail(new UpstreamError('BAD_RESPONSE', `upstream sent a malformed response: ${error.message}`));
+      this.destroy();
+    }
+  }
+
+  #parse(): void {
+    while (this.#buf !== undefined && !this.#dead) {
+      const ex = this.#exchange;
+      if (ex === undefined || ex.done) {
+        // Bytes nobody asked for: the connection cannot be trusted.
+        this.destroy();
+        return;
+      }
+      if (ex.decoder === undefined) {
+        const end = findHeadEnd(this.#buf);
+        if (end === -1) {
+          if (this.#buf.length > MAX_HEAD_BYTES) throw new HttpParseError(502, 'response head too large');
+          return;
+        }
+        const head = parseResponseHead(this.#buf, 0, end);
+        this.#consume(end);
+        if (head.status < 200) {
+          if (head.status === 101) throw new HttpParseError(502, 'unexpected protocol switch');
+          continue; // 100 Continue and other interim answers
+        }
+        const framing = responseFraming(head, ex.method);
+        this.#deadline = 0;
+        this.#reusable = framing.kind !== 'close' && keepAlive(head.minor, head.headers);
+        if (this.#reusable) {
+          const hint = KEEP_ALIVE_TIMEOUT.exec(String(head.headers['keep-alive'] ?? ''));
+          this.keepMs = hint === null ? this.pool.idleTimeoutMs : Number(hint[1]) * 1000 - 1000;
+          if (this.keepMs <= 0) this.#reusable = false;
+        }
+        const socket = this.socket;
+        ex.decoder = new BodyDecoder(framing, (data) => {
+          if (!ex.done && !ex.handler.onResponseData(data)) socket.pause();
+        });
+        ex.handler.onResponseStart(head.status, head.headers);
+        if (ex.done) return; // aborted by the handler
+      }
+      if (this.#buf !== undefined) this.#consume(ex.decoder.push(this.#buf, 0));
+      if (ex.done) return;
+      if (!ex.decoder.done) return;
+      this.#complete(ex);
+    }
+  }
+
+  #complete(ex: Exchange): void {
+    ex.done = true;
+    this.#exchange = undefined;
+    if (this.#reusable && this.#buf === undefined) this.pool.release(this);
+    else this.destroy();
+    ex.handler.onResponseEnd();
+  }
+
+  #consume(n: number): void {
+    const buf = this.#buf!;
+    this.#buf = n >= buf.length ? undefined : buf.subarray(n);
+  }
+
+  #onClose(): void {
+    this.#dead = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.pool.forget(this);
+    const ex = this.#exchange;
+    this.#exchange = undefined;
+    if (ex === undefined || ex.done) return;
+    if (ex.decoder !== undefined && ex.decoder.end()) {
+      ex.done = true;
+      ex.handler.onResponseEnd(); // a body delimited by the connection's end
+      return;
+    }
+    const code = this.#error?.code ?? 'CLOSED';
+    ex.fail(new UpstreamError(code, code === 'CLOSED' ? 'upstream closed the connection before the response was complete' : `upstream connection failed: ${code}`));
+  }
+}
+
+function fieldLine(name: string, value: string): string {
+  if (BAD_VALUE.test(value)) throw new UpstreamError('BAD_REQUEST', `invalid character in header ${name}`);
+  return `${name}: ${value}\r\n`;
+}
+
+/** Keep-alive connections to one origin. */
+export class Http1Pool {
+  readonly host: string;
+  readonly idleTimeoutMs: number;
+  readonly #url: URL;
+  readonly #maxIdle: number;
+  readonly #idle: Connection[] = [];
+  readonly #all = new Set<Connection>();
+  readonly #timer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(origin: URL, options: Http1PoolOptions = {}) {
+    this.#url = origin;
+    this.host = origin.host;
+    this.#maxIdle = options.maxIdle ?? 128;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 4_000;
+    this.#timer = setInterval(() => this.#sweep(), 1_000);
+    this.#timer.unref();
+  }
+
+  /** Connections open, busy or idle. */
+  get connections(): number {
+    return this.#all.size;
+  }
+
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  dispatch(request: UpstreamRequest, handler: ResponseHandler): UpstreamExchange {
+    if (this.#closed) {
+      const ex = { abort() {}, resume() {} };
+      queueMicrotask(() => handler.onResponseError(new UpstreamError('POOL_CLOSED', 'the upstream pool is closed')));
+      return ex;
+    }
+    return this.#acquire().send(request, handler);
+  }
+
+  /** A whole small exchange, for health checks and clean-up requests: status and body. */
+  request(request: UpstreamRequest): Promise<{ status: number; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let status = 0;
+      this.dispatch(request, {
+        onResponseStart: (s) => void (status = s),
+        onResponseData: (chunk) => chunks.push(chunk) > 0,
+        onResponseEnd: () => resolve({ status, body: Buffer.concat(chunks) }),
+        onResponseError: reject,
+      });
+    });
+  }
+
+  /** @internal a connection finished its exchange and may be reused */
+  release(conn: Connection): void {
+    if (this.#closed || this.#idle.length >= this.#maxIdle) return conn.destroy();
+    conn.expires = Date.now() + conn.keepMs;
+    this.#idle.push(conn);
+  }
+
+  /** @internal */
+  forget(conn: Connection): void {
+    this.#all.delete(conn);
+    const i = this.#idle.indexOf(conn);
+    if (i !== -1) this.#idle.splice(i, 1);
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const conn of this.#all) conn.destroy();
+    this.#idle.length = 0;
+  }
+
+  #acquire(): Connection {
+    const now = Date.now();
+    // Most recently used first: the connection least likely to be closing.
+    for (let conn = this.#idle.pop(); conn !== undefined; conn = this.#idle.pop()) {
+      if (!conn.dead && conn.expires > now) return conn;
+      conn.destroy();
+    }
+    const conn = new Connection(this, this.#url);
+    this.#all.add(conn);
+    return conn;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const conn of [...this.#idle]) if (conn.expires <= now) conn.destroy();
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * The proxy's HTTP/1.1 server: net sockets, parse.ts's parser, and a request/response pair with only what a proxy
+ * needs. It exists for latency. On this 2-vCPU VM at 1,000 req/s, node:http's server and undici's client together
+ * cost ~250 µs of CPU per proxied request, almost all of it on the request's critical path, against ~45 µs when the
+ * same code runs hot; a proxy on plain sockets touches far less code per request and adds ~120 µs (experiment in
+ * docs/proxy.md). Everything a client may send is still handled: keep-alive, pipelining (answered in order),
+ * chunked request bodies, Expect: 100-continue, HTTP/1.0; limits on the head (431) and timeouts for slow clients.
+ *
+ * A response is framed by Content-Length when it is known when the head goes out (always for `end(body)` alone),
+ * else chunked (HTTP/1.1) or close-delimited (HTTP/1.0): SSE streams are chunked.
+ */
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import net from 'node:net';
+import { BodyDecoder, findHeadEnd, HttpParseError, keepAlive, parseRequestHead, requestFraming, type Headers } from './parse.js';
+
+export interface Http1ServerOptions {
+  /** Request bodies are kept up to this many bytes; a longer one is read and dropped (readBody reports it). */
+  readonly maxBodyBytes: number;
+  /** @default 16384, as node:http */
+  readonly maxHeadBytes?: number;
+  /** An idle keep-alive connection is closed after this long. @default 30000 */
+  readonly keepAliveTimeoutMs?: number;
+  /** A request whose head and body have not all arrived after this long gets 408. @default 60000 */
+  readonly requestTimeoutMs?: number;
+}
+
+export type RequestListener = (req: ProxyRequest, res: ProxyResponse) => void;
+
+/** What the proxy reads of a request. */
+export class ProxyRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly remoteAddress: string;
+  readonly #maxBodyBytes: number;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #complete = false;
+  #waiter: ((body: Buffer | undefined) => void) | undefined;
+
+  constructor(method: string, url: string, headers: Headers, remoteAddress: string, maxBodyBytes: number) {
+    this.method = method;
+    this.url = url;
+    this.headers = headers;
+    this.remoteAddress = remoteAddress;
+    this.#maxBodyBytes = maxBodyBytes;
+  }
+
+  /** Whether the whole body has arrived. */
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** Calls back once the body is complete: its bytes, or undefined when it was longer than maxBodyBytes. */
+  readBody(callback: (body: Buffer | undefined) => void): void {
+    if (this.#complete) callback(this.#body());
+    else this.#waiter = callback;
+  }
+
+  /** @internal the connection's parser */
+  pushBody(chunk: Buffer): void {
+    this.#size += chunk.length;
+    // A view into the Buffer the socket read into: each read gets a fresh one, so nothing is overwritten.
+    if (this.#size <= this.#maxBodyBytes) this.#chunks.push(chunk);
+  }
+
+  /** @internal */
+  finishBody(): void {
+    this.#complete = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.(this.#body());
+  }
+
+  #body(): Buffer | undefined {
+    if (this.#size > this.#maxBodyBytes) return undefined;
+    const chunks = this.#chunks;
+    return chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const MAX_WAITING_BYTES = 1024 * 1024;
+const BAD_VALUE = /[\0\r\n]/;
+
+let dateSecond = 0;
+let dateText = '';
+/** The Date header, formatted once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+/**
+ * The response half: the subset of node:http's ServerResponse the proxy uses, with the same meaning. Events:
+ * 'drain' (write may continue), 'finish' (the whole response was handed to the socket), 'close' (after finish, or
+ * when the connection went away first).
+ */
+export class ProxyResponse extends EventEmitter {
+  statusCode = 200;
+  #headers: Record<string, string | number | readonly string[]> = {};
+  #headSent = false;
+  #ended = false;
+  #finished = false;
+  #closed = false;
+  #chunked = false;
+  #noBody: boolean;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly head: boolean,
+  ) {
+    super();
+    this.#noBody = head;
+  }
+
+  get headersSent(): boolean {
+    return this.#headSent;
+  }
+
+  get writableEnded(): boolean {
+    return this.#ended;
+  }
+
+  get writableFinished(): boolean {
+    return this.#finished;
+  }
+
+  get destroyed(): boolean {
+    return this.#closed && !this.#finished;
+  }
+
+  setHeader(name: string, value: string | number | readonly string[]): this {
+    if (this.#headSent) throw new Error('headers already sent');
+    this.#headers[name.toLowerCase()] = value;
+    return this;
+  }
+
+  getHeader(name: string): string | number | readonly string[] | undefined {
+    return this.#headers[name.toLowerCase()];
+  }
+
+  writeHead(status: number, headers?: Readonly<Record<string, string | number | readonly string[]>>): this {
+    if (this.#headSent) throw new Error('headers already sent');
+    this.statusCode = status;
+    if (headers !== undefined) for (const name in headers) this.#headers[name.toLowerCase()] = headers[name]!;
+    return this;
+  }
+
+  /** Sends the head now, before any body: an SSE stream is open for the client from here on. */
+  flushHeaders(): void {
+    if (!this.#headSent && !this.#closed) this.conn.send(this.#head(undefined), undefined);
+  }
+
+  write(chunk: string | Buffer): boolean {
+    if (this.#ended) throw new Error('write after end');
+    if (this.#closed) return false;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const head = this.#headSent ? undefined : this.#head(undefined);
+    if (data.length === 0 || this.#noBody) return head === undefined ? true : this.conn.send(head, undefined);
+    if (this.#chunked) return this.conn.send(`${head ?? ''}${data.length.toString(16)}\r\n`, data, '\r\n');
+    return this.conn.send(head, data);
+  }
+
+  end(chunk?: string | Buffer): this {
+    if (this.#ended) return this;
+    this.#ended = true;
+    if (this.#closed) return this;
+    const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!this.#headSent) {
+      // The whole body is known: one write, framed by its length.
+      if (this.#headers['content-length'] === undefined && !this.#noBody && bodyAllowed(this.statusCode)) this.#headers['content-length'] = data?.length ?? 0;
+      this.conn.send(this.#head(data), this.#noBody ? undefined : data);
+    } else if (this.#chunked) {
+      this.conn.send(data !== undefined && data.length > 0 ? `${data.length.toString(16)}\r\n` : undefined, data !== undefined && data.length > 0 ? data : undefined, '\r\n0\r\n\r\n'.slice(data !== undefined && data.length > 0 ? 0 : 2));
+    } else if (data !== undefined && data.length > 0 && !this.#noBody) {
+      this.conn.send(undefined, data);
+    }
+    this.#finished = true;
+    this.emit('finish');
+    this.conn.responseDone(this);
+    return this;
+  }
+
+  /** Cuts the connection: the client sees the response end abruptly. */
+  destroy(_error?: Error): void {
+    this.conn.destroy();
+  }
+
+  /** @internal the connection went away */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.emit('close');
+  }
+
+  #head(body: Buffer | undefined): string {
+    this.#headSent = true;
+    const status = this.statusCode;
+    const headers = this.#headers;
+    if (!bodyAllowed(status)) this.#noBody = true;
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    for (const name in headers) {
+      const value = headers[name]!;
+      if (Array.isArray(value)) for (const v of value) text += headerLine(name, v);
+      else text += headerLine(name, String(value));
+    }
+    if (headers.date === undefined) text += `date: ${httpDate()}\r\n`;
+    if (headers['content-length'] === undefined && !this.#noBody && body === undefined) {
+      if (this.conn.chunkedAllowed) {
+        this.#chunked = true;
+        text += 'transfer-encoding: chunked\r\n';
+      } else this.conn.keepAlive = false; // HTTP/1.0: the body ends when the connection does
+    }
+    const close = headers.connection !== undefined && /close/i.test(String(headers.connection));
+    if (close) this.conn.keepAlive = false;
+    else if (!this.conn.keepAlive) text += 'connection: close\r\n';
+    else if (!this.conn.chunkedAllowed) text += 'connection: keep-alive\r\n'; // HTTP/1.0 keeps it only when told
+    return `${text}\r\n`;
+  }
+}
+
+function headerLine(name: string, value: string): string {
+  if (BAD_VALUE.test(value)) throw new Error(`invalid character in header ${name}`);
+  return `${name}: ${value}\r\n`;
+}
+
+function bodyAllowed(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304;
+}
+
+/** One client connection: parses requests in order and answers them in order. */
+class Connection {
+  keepAlive = true;
+  chunkedAllowed = true;
+  /** ms since epoch when the connection last went idle, or when the request being read began. */
+  since = Date.now();
+  #buf: Buffer | undefined;
+  #request: ProxyRequest | undefined;
+  #response: ProxyResponse | undefined;
+  #decoder: BodyDecoder | undefined;
+  #parsing = false;
+  #dead = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly server: Http1Server,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#response?.emit('drain'));
+    socket.on('error', () => {}); // a reset client; 'close' follows
+    // A client that closes its side has gone, as node:http reads it too: an answer still being worked on is
+    // abandoned ('close' on the response tells its handler, which cancels upstream work).
+    socket.on('end', () => this.destroy());
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** Idle: no request read or answered right now. */
+  get idle(): boolean {
+    return this.#response === undefined && this.#request === undefined && this.#buf === undefined;
+  }
+
+  /** Reading a request whose head or body has not all arrived (bytes waiting behind an answer do not count). */
+  get reading(): boolean {
+    return this.#request !== undefined ? !this.#request.complete : this.#buf !== undefined;
+  }
+
+  /** Writes a head and/or body in one system call. */
+  send(head: string | undefined, body: Buffer | undefined, tail?: string): boolean {
+    const socket = this.socket;
+    if (socket.destroyed) return false;
+    let ok = true;
+    const parts = (head !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0) + (tail !== undefined ? 1 : 0);
+    if (parts > 1) socket.cork();
+    if (head !== undefined) ok = socket.write(head, 'latin1');
+    if (body !== undefined) ok = socket.write(body);
+    if (tail !== undefined) ok = socket.write(tail, 'latin1');
+    if (parts > 1) socket.uncork();
+    return ok;
+  }
+
+  responseDone(res: ProxyResponse): void {
+    if (res !== this.#response) return;
+    this.#response = undefined;
+    const request = this.#request;
+    res.closed();
+    if (!this.keepAlive || (request !== undefined && !request.complete)) {
+      // Answered before its body arrived (a refusal): the rest of the body cannot be told from a next request.
+      this.#dead = true;
+      this.socket.end();
+      return;
+    }
+    if (request?.complete) this.#request = undefined;
+    this.since = Date.now();
+    if (this.#buf !== undefined) {
+      this.#parse();
+      if (this.socket.isPaused() && (this.#buf === undefined || this.#buf.length < MAX_WAITING_BYTES)) this.socket.resume();
+    }
+  }
+
+  destroy(): void {
+    this.#dead = true;
+    this.socket.destroy();
+  }
+
+  #onClose(): void {
+    this.#dead = true;
+    this.server.forget(this);
+    this.#response?.closed();
+    this.#response = undefined;
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#dead) return;
+    if (this.#buf === undefined) {
+      if (this.#request === undefined) this.since = Date.now(); // a new request begins
+      this.#buf = chunk;
+    } else this.#buf = Buffer.concat([this.#buf, chunk]);
+    this.#parse();
+    // Pipelined requests waiting behind a slow answer: stop reading rather than buffer without bound.
+    if (this.#buf !== undefined && this.#buf.length >= MAX_WAITING_BYTES) this.socket.pause();
+  }
+
+  #parse(): void {
+    if (this.#parsing) return;
+    this.#parsing = true;
+    try {
+      this.#parseLoop();
+    } catch (error) {
+      if (!(error instanceof HttpParseError)) throw error;
+      this.#refuse(error.status, error.message);
+    } finally {
+      this.#parsing = false;
+    }
+  }
+
+  #parseLoop(): void {
+    while (this.#buf !== undefined && !this.#dead) {
+      let buf = this.#buf;
+      if (this.#decoder !== undefined) {
+        const used = this.#decoder.push(buf, 0);
+        this.#consume(used);
+        if (!this.#decoder.done) return;
+        this.#decoder = undefined;
+        this.#request!.finishBody();
+        continue;
+      }
+      // The next request waits until the one before it is answered (responses go out in request order).
+      if (this.#response !== undefined || this.#request !== undefined) return;
+      let start = 0;
+      while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2; // stray CRLFs between requests
+      if (start > 0) {
+        this.#consume(start);
+        if (this.#buf === undefined) return;
+        buf = this.#buf;
+      }
+      const end = findHeadEnd(buf);
+      if (end === -1 || end > this.server.maxHeadBytes) {
+        if (end > this.server.maxHeadBytes || buf.length > this.server.maxHeadBytes) this.#refuse(431, 'request head too large');
+        return;
+      }
+      const head = parseRequestHead(buf, 0, end);
+      const framing = requestFraming(head);
+      this.#consume(end);
+      this.keepAlive = keepAlive(head.minor, head.headers);
+      this.chunkedAllowed = head.minor === 1;
+      const req = new ProxyRequest(head.method, head.url, head.headers, this.socket.remoteAddress ?? 'unknown', this.server.maxBodyBytes);
+      const res = new ProxyResponse(this, head.method === 'HEAD');
+      this.#request = req;
+      this.#response = res;
+      this.since = Date.now();
+      if (framing.kind === 'none') req.finishBody();
+      else {
+        const expect = head.headers.expect;
+        if (expect !== undefined) {
+          if ((expect as string).toLowerCase() !== '100-continue') return this.#refuseRequest(res, 417, 'unsupported Expect');
+          this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        }
+        this.#decoder = new BodyDecoder(framing, (chunk) => req.pushBody(chunk));
+        // Whatever of the body already arrived is read before the request is handed on: usually all of it.
+        if (this.#buf !== undefined) {
+          const used = this.#decoder.push(this.#buf, 0);
+          this.#consume(used);
+        }
+        if (this.#decoder.done) {
+          this.#decoder = undefined;
+          req.finishBody();
+        }
+      }
+      this.server.listener(req, res);
+    }
+  }
+
+  #consume(n: number): void {
+    const buf = this.#buf!;
+    if (n >= buf.length) this.#buf = undefined;
+    else if (n > 0) this.#buf = buf.subarray(n);
+  }
+
+  /** A request that cannot be read: answer with the status and close (the stream position is lost). */
+  #refuse(status: number, message: string): void {
+    this.#buf = undefined;
+    this.#decoder = undefined;
+    if (this.#response !== undefined && this.#response.headersSent) return this.destroy();
+    const res = this.#response ?? new ProxyResponse(this, false);
+    this.#response = res;
+    this.#refuseRequest(res, status, message);
+  }
+
+  #refuseRequest(res: ProxyResponse, status: number, message: string): void {
+    this.keepAlive = false;
+    const text = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } });
+    res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+  }
+
+  /** The request being read is too slow: 408, or a cut connection when an answer has begun. */
+  timeout(): void {
+    if (this.#dead || (this.#response !== undefined && this.#response.headersSent)) return this.destroy();
+    this.#refuse(408, 'request not received in time');
+  }
+}
+
+/** node:http's Server surface the proxy needs: listen via `net`, graceful close. */
+export class Http1Server {
+  readonly net: net.Server;
+  readonly maxBodyBytes: number;
+  readonly maxHeadBytes: number;
+  readonly #connections = new Set<Connection>();
+  readonly #keepAliveMs: number;
+  readonly #requestMs: number;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    options: Http1ServerOptions,
+    readonly listener: RequestListener,
+  ) {
+    this.maxBodyBytes = options.maxBodyBytes;
+    this.maxHeadBytes = options.maxHeadBytes ?? 16_384;
+    this.#keepAliveMs = options.keepAliveTimeoutMs ?? 30_000;
+    this.#requestMs = options.requestTimeoutMs ?? 60_000;
+    this.net = net.createServer({ noDelay: true }, (socket) => this.#connections.add(new Connection(socket, this)));
+    // One sweep a second rather than a timer per request: idle connections and slow requests.
+    this.#timer = setInterval(() => this.#sweep(), 1_000);
+    this.#timer.unref();
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** @internal */
+  forget(conn: Connection): void {
+    this.#connections.delete(conn);
+  }
+
+  /** Stops accepting; calls back when every connection has closed. */
+  close(callback?: () => void): void {
+    clearInterval(this.#timer);
+    this.net.close(() => callback?.());
+  }
+
+  closeIdleConnections(): void {
+    for (const conn of this.#connections) if (conn.idle) conn.destroy();
+  }
+
+  closeAllConnections(): void {
+    for (const conn of this.#connections) conn.destroy();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const conn of this.#connections) {
+      if (conn.idle && now - conn.since > this.#keepAliveMs) conn.destroy();
+      else if (conn.reading && now - conn.since > this.#requestMs) conn.timeout();
+    }
+  }
+}
