@@ -17,6 +17,15 @@ class Counter {
     const k = key(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
+  /** inc() for the proxy's per-request counter: two labels, their series key built once per pair. */
+  inc2(a: string, aValue: string, b: string, bValue: string): void {
+    const byA = (this.#pairs ??= new Map()).get(aValue) ?? new Map<string, string>();
+    if (byA.size === 0) this.#pairs.set(aValue, byA);
+    let k = byA.get(bValue);
+    if (k === undefined) byA.set(bValue, (k = key({ [a]: aValue, [b]: bValue })));
+    this.#values.set(k, (this.#values.get(k) ?? 0) + 1);
+  }
+  #pairs: Map<string, Map<string, string>> | undefined;
   get(labels: Labels = {}): number {
     return this.#values.get(key(labels)) ?? 0;
   }

@@ -10,6 +10,7 @@
  */
 import net from 'node:net';
 import { BodyDecoder, findHeadEnd, HttpParseError, keepAlive, parseResponseHead, responseFraming, type Headers } from './parse.js';
+import { writeMessage } from './write.js';
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -59,6 +60,8 @@ export interface Http1PoolOptions {
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
+/** Every upstream socket reads into this (one read is handled completely before the next). */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 const BAD_VALUE = /[\0\r\n]/;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 
@@ -111,8 +114,20 @@ class Connection {
     readonly pool: Http1Pool,
     url: URL,
   ) {
-    this.socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.socket = net.connect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 80),
+      noDelay: true,
+      // Reads land in one shared buffer instead of a new Buffer and a trip through the stream machinery per read;
+      // #onData copies whatever it keeps.
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number) => {
+          this.#onData(READ_BUFFER.subarray(0, n));
+          return true; // pausing, when a slow client needs it, is done by the decoder
+        },
+      },
+    });
     this.socket.on('error', (error: NodeJS.ErrnoException) => (this.#error ??= error));
     this.socket.on('close', () => this.#onClose());
   }
@@ -135,13 +150,7 @@ class Connection {
     if (body !== null) head += `content-length: ${body.length}\r\n\r\n`;
     else head += request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH' ? 'content-length: 0\r\n\r\n' : '\r\n';
     if (request.headersTimeoutMs > 0) this.#armTimeout(request.headersTimeoutMs);
-    const socket = this.socket;
-    if (body !== null && body.length > 0) {
-      socket.cork();
-      socket.write(head, 'latin1');
-      socket.write(body);
-      socket.uncork();
-    } else socket.write(head, 'latin1');
+    writeMessage(this.socket, head, body !== null && body.length > 0 ? body : undefined);
     return ex;
   }
 
@@ -172,6 +181,7 @@ class Connection {
     this.destroy();
   };
 
+  /** `chunk` is a view into READ_BUFFER: valid until this returns. */
   #onData(chunk: Buffer): void {
     if (this.#dead) return;
     this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk]);
@@ -182,6 +192,7 @@ class Connection {
       this.#exchange?.fail(new UpstreamError('BAD_RESPONSE', `upstream sent a malformed response: ${error.message}`));
       this.destroy();
     }
+    if (this.#buf !== undefined && this.#buf.buffer === READ_BUFFER.buffer) this.#buf = Buffer.from(this.#buf); // kept: copy it out
   }
 
   #parse(): void {
@@ -214,7 +225,8 @@ class Connection {
         }
         const socket = this.socket;
         ex.decoder = new BodyDecoder(framing, (data) => {
-          if (!ex.done && !ex.handler.onResponseData(data)) socket.pause();
+          // The handler owns what it is given: a copy, since `data` may be a view into the shared read buffer.
+          if (!ex.done && !ex.handler.onResponseData(Buffer.from(data))) socket.pause();
         });
         ex.handler.onResponseStart(head.status, head.headers);
         if (ex.done) return; // aborted by the handler

@@ -181,7 +181,7 @@ export function responseFraming(head: ResponseHead, method: string): Framing {
 /** Whether the connection stays open after this exchange (RFC 9112 §9.3). */
 export function keepAlive(minor: number, headers: Headers): boolean {
   const connection = headers.connection;
-  if (connection === undefined) return minor === 1;
+  if (connection === undefined || connection === 'keep-alive') return minor === 1 || connection === 'keep-alive';
   const tokens = (connection as string).toLowerCase();
   if (/(?:^|,)\s*close\s*(?:,|$)/.test(tokens)) return false;
   return minor === 1 || /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(tokens);

@@ -9,10 +9,10 @@
  * A response is framed by Content-Length when it is known when the head goes out (always for `end(body)` alone),
  * else chunked (HTTP/1.1) or close-delimited (HTTP/1.0): SSE streams are chunked.
  */
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import { BodyDecoder, findHeadEnd, HttpParseError, keepAlive, parseRequestHead, requestFraming, type Headers } from './parse.js';
+import { writeMessage } from './write.js';
 
 export interface Http1ServerOptions {
   /** Request bodies are kept up to this many bytes; a longer one is read and dropped (readBody reports it). */
@@ -97,13 +97,17 @@ function httpDate(): string {
   return dateText;
 }
 
+export type ResponseEvent = 'drain' | 'finish' | 'close';
+
 /**
  * The response half: the subset of node:http's ServerResponse the proxy uses, with the same meaning. Events:
- * 'drain' (write may continue), 'finish' (the whole response was handed to the socket), 'close' (after finish, or
- * when the connection went away first).
+ * 'drain' (write may continue), 'finish' (the whole response was handed to the socket), 'close' (once: after
+ * finish, or when the connection went away first). Listeners are kept in plain arrays rather than an
+ * EventEmitter: a response is made per request and usually has two listeners.
  */
-export class ProxyResponse extends EventEmitter {
+export class ProxyResponse {
   statusCode = 200;
+  #listeners: Partial<Record<ResponseEvent, Array<() => void>>> = {};
   #headers: Record<string, string | number | readonly string[]> = {};
   #headSent = false;
   #ended = false;
@@ -116,8 +120,25 @@ export class ProxyResponse extends EventEmitter {
     private readonly conn: Connection,
     private readonly head: boolean,
   ) {
-    super();
     this.#noBody = head;
+  }
+
+  on(event: ResponseEvent, listener: () => void): this {
+    (this.#listeners[event] ??= []).push(listener);
+    return this;
+  }
+
+  /** 'finish' and 'close' come at most once, so `once` is `on` for them; a 'drain' listener stays. */
+  once(event: 'finish' | 'close', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  /** @internal */
+  emit(event: ResponseEvent): void {
+    const listeners = this.#listeners[event];
+    if (listeners === undefined) return;
+    if (event !== 'drain') this.#listeners[event] = undefined;
+    for (const listener of listeners) listener();
   }
 
   get headersSent(): boolean {
@@ -274,16 +295,7 @@ class Connection {
 
   /** Writes a head and/or body in one system call. */
   send(head: string | undefined, body: Buffer | undefined, tail?: string): boolean {
-    const socket = this.socket;
-    if (socket.destroyed) return false;
-    let ok = true;
-    const parts = (head !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0) + (tail !== undefined ? 1 : 0);
-    if (parts > 1) socket.cork();
-    if (head !== undefined) ok = socket.write(head, 'latin1');
-    if (body !== undefined) ok = socket.write(body);
-    if (tail !== undefined) ok = socket.write(tail, 'latin1');
-    if (parts > 1) socket.uncork();
-    return ok;
+    return writeMessage(this.socket, head, body, tail);
   }
 
   responseDone(res: ProxyResponse): void {

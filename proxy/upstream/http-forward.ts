@@ -95,6 +95,7 @@ export function httpForwarder(ctx: ForwardContext): Handler {
 class ForwardHandler implements ResponseHandler {
   #exchange: UpstreamExchange | undefined;
   #done = false;
+  #waitsForDrain = false;
 
   constructor(
     private readonly ex: Exchange,
@@ -106,7 +107,7 @@ class ForwardHandler implements ResponseHandler {
   start(exchange: UpstreamExchange): void {
     if (this.#done) return; // failed at once (a closed pool)
     this.#exchange = exchange;
-    this.ex.res.once('close', this.#onClientClose);
+    this.ex.res.on('close', this.#onClientClose); // 'close' comes once, after the answer or instead of it
   }
 
   onResponseStart(statusCode: number, headers: Headers): void {
@@ -122,11 +123,17 @@ class ForwardHandler implements ResponseHandler {
         res.once('close', () => this.ctx.streams.open--);
       }
     }
-    res.on('drain', () => this.#exchange?.resume());
   }
 
   onResponseData(chunk: Buffer): boolean {
-    return this.ex.res.write(chunk);
+    const res = this.ex.res;
+    if (res.write(chunk)) return true;
+    // A slow client: the upstream read stops until the client's socket drains.
+    if (!this.#waitsForDrain) {
+      this.#waitsForDrain = true;
+      res.on('drain', () => this.#exchange?.resume());
+    }
+    return false;
   }
 
   onResponseEnd(): void {
