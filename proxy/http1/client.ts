@@ -53,7 +53,7 @@ export interface UpstreamExchange {
 }
 
 export interface Http1PoolOptions {
-  /** Idle connections kept for reuse. @default 128 */
+  /** Idle connections kept for reuse. @default 1024 */
   readonly maxIdle?: number;
   /** How long an idle connection is kept when the upstream does not say. @default 4000 */
   readonly idleTimeoutMs?: number;
@@ -287,7 +287,7 @@ export class Http1Pool {
   constructor(origin: URL, options: Http1PoolOptions = {}) {
     this.#url = origin;
     this.host = origin.host;
-    this.#maxIdle = options.maxIdle ?? 128;
+    this.#maxIdle = options.maxIdle ?? 1024;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 4_000;
     this.#timer = setInterval(() => this.#sweep(), 1_000);
     this.#timer.unref();
