@@ -36,7 +36,7 @@ export default defineScenario({
     'proxied.added.p50_us < +50%',
     'proxied.throughput_rps > -25%',
   ],
-  // The seed target from the proxy teams' plans: met in the nightly profile (3.0-4.1%), not in quick runs, whose
-  // three short trials leave more of the VM's scheduling noise in p95.
+  // The seed target from the proxy teams' plans: met in the nightly profile (3.0-4.1%) and in 5 of 7 quick runs
+  // (2.9-5.7%); a goal until it holds in every run.
   goals: ['proxied.overhead_pct.p95 < 5'],
 });

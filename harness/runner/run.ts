@@ -144,5 +144,6 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   }
   const p = scenario.profiles[profile];
   const n = scenario.targets.length;
-  return n * (p.warmupMs + Math.min(p.warmupMs, 1_000) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) + 3_000;
+  // An open-model warm-up, and a closed-model burst before each phase (see comparison.ts).
+  return n * (p.warmupMs + 2 * Math.min(p.warmupMs, 1_000) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) + 3_000;
 }
