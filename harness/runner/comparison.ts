@@ -25,14 +25,13 @@ export interface ComparisonRun {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
-const THROUGHPUT_WARMUP_MS = 1_000;
 /**
- * Before the latency phase each target first takes a closed-model burst (mock latency 0): a JIT-compiled target
- * reaches its top tier only after thousands of requests. At 1,000 req/s alone, V8 optimises our proxy's request
- * path 5-10 s in, and until then its p50 runs up to ~170 µs above its steady state; a one-second burst is ~18,000
- * requests (docs/measurement.md has the figures).
+ * Each phase's warm-up starts with a closed-model burst (mock latency 0) of at most this long per target. Before the
+ * latency phase it is for JIT-compiled targets, which reach their top tier only after thousands of requests: at
+ * 1,000 req/s alone, V8 optimises our proxy's request path 5-10 s in, and until then its p50 runs up to ~170 µs
+ * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures).
  */
-const JIT_WARMUP_MS = 1_000;
+export const BURST_WARMUP_MS = 1_000;
 const SATURATED_GENERATOR_CPU_PCT = 90;
 const LATE_SEND_WARN_FRACTION = 0.01;
 
@@ -112,9 +111,10 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
     const closed = (seat: Seat, durationMs: number): Promise<LoadOutcome> =>
       runClosedModel({ concurrency: scenario.throughputConcurrency, durationMs, source: closedSources.get(seat)!, signal });
 
+    const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
     const phases = [
-      { phase: 'latency' as const, warmups: [{ drive: closed, ms: Math.min(profile.warmupMs, JIT_WARMUP_MS) }, { drive: open, ms: profile.warmupMs }], trialMs: profile.latencyTrialMs, drive: open },
-      { phase: 'throughput' as const, warmups: [{ drive: closed, ms: Math.min(profile.warmupMs, THROUGHPUT_WARMUP_MS) }], trialMs: profile.throughputTrialMs, drive: closed },
+      { phase: 'latency' as const, warmups: [{ drive: closed, ms: burstMs }, { drive: open, ms: profile.warmupMs }], trialMs: profile.latencyTrialMs, drive: open },
+      { phase: 'throughput' as const, warmups: [{ drive: closed, ms: burstMs }], trialMs: profile.throughputTrialMs, drive: closed },
     ];
     for (const { phase, warmups, trialMs, drive } of phases) {
       for (const seat of seats) {

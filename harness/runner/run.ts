@@ -9,7 +9,7 @@ import { captureEnvironment } from '../measure/environment.js';
 import { RESULTS_SCHEMA, SCHEMA_VERSION, type CompletedScenario, type ResultsFile, type ScenarioResult } from '../results/schema.js';
 import { VERSION } from '../version.js';
 import type { ProcessGroup } from './children.js';
-import { runComparison } from './comparison.js';
+import { BURST_WARMUP_MS, runComparison } from './comparison.js';
 import { runFanout } from './fanout.js';
 import { runComponents } from './components.js';
 import { runStdioHammer } from './stdio-hammer.js';
@@ -144,6 +144,6 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   }
   const p = scenario.profiles[profile];
   const n = scenario.targets.length;
-  // An open-model warm-up, and a closed-model burst before each phase (see comparison.ts).
-  return n * (p.warmupMs + 2 * Math.min(p.warmupMs, 1_000) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) + 3_000;
+  // An open-model warm-up, and a closed-model burst before each phase.
+  return n * (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) + 3_000;
 }
