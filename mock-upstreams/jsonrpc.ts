@@ -70,7 +70,9 @@ export function classify(value: unknown): Classified {
     return { kind: 'invalid', reason: 'a JSON-RPC message must be a JSON object', id: null };
   }
   const m = value as Record<string, unknown>;
-  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+  // A number id must be finite: 1e999 parses to Infinity, which serialises back as null and so could never be
+  // matched to its answer.
+  const id = typeof m.id === 'string' || (typeof m.id === 'number' && Number.isFinite(m.id)) ? m.id : null;
   if (m.jsonrpc !== '2.0') return { kind: 'invalid', reason: 'jsonrpc must be "2.0"', id };
   if (typeof m.method === 'string') {
     if (m.params !== undefined && (m.params === null || typeof m.params !== 'object')) {

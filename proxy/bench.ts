@@ -57,7 +57,7 @@ export async function benchmarkComponents(msEach: number): Promise<Record<string
 
   const table = new SessionTable<number>(100_000, 0, () => {});
   const ids = Array.from({ length: 10_000 }, (_, i) => `session-${i}-${Math.random().toString(36).slice(2)}`);
-  ids.forEach((id, i) => table.add(id, i));
+  ids.forEach((id, i) => table.add(id, i, 'bench'));
   let s = 0;
 
   const lines = Buffer.from(Array.from({ length: 100 }, () => CALL).join('\n') + '\n');
@@ -67,7 +67,7 @@ export async function benchmarkComponents(msEach: number): Promise<Record<string
     auth_hs256: await measure(() => verifyJwt(jwt), 20, msEach, true),
     auth_token: await measure(() => verifyToken('static-token-two'), 100, msEach, true),
     rate_limit: await measure(() => buckets.take(keys[k++ % keys.length]!), 1_000, msEach),
-    session_lookup: await measure(() => table.touch(ids[s++ % ids.length]!), 1_000, msEach),
+    session_lookup: await measure(() => table.touch(ids[s++ % ids.length]!, 'bench'), 1_000, msEach),
     jsonrpc_parse: await measure(() => parseMessage(CALL), 200, msEach),
     // One push of 100 newline-framed messages; reported per message.
     framing: await measure(() => splitter.push(lines), 1, msEach).then((r) => perMessage(r, 100)),

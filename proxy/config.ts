@@ -30,6 +30,14 @@ export interface ProxyConfig {
   readonly auth: AuthOptions | undefined;
   readonly rateLimit: RateLimitOptions | undefined;
   readonly allowedOrigins: readonly string[];
+  /** Host header values accepted besides loopback names (DNS rebinding): lowercased host or host:port. */
+  readonly allowedHosts: readonly string[];
+  /** Headers every upstream request carries (names lowercased); the client's Authorization and Cookie never do. */
+  readonly upstreamHeaders: Readonly<Record<string, string>>;
+  /** With auth on: GET /metrics needs a valid token too. */
+  readonly metricsAuth: boolean;
+  /** Bytes of server → client messages held per bridged session while no GET stream takes them, or its reader lags. */
+  readonly maxQueueBytes: number;
   readonly faults: FaultOptions;
   readonly logLevel: LogLevel;
   /** Serve GET /debug/memory (forces a GC, answers process.memoryUsage()) for the memory scenarios. */
@@ -57,6 +65,8 @@ export const PROXY_DEFAULTS = Object.freeze({
   sessionIdleMs: 300_000,
   /** @default 0 */
   stdioPool: 0,
+  /** @default 4 MiB */
+  maxQueueBytes: 4 * 1024 * 1024,
   /** @default 'warn' */
   logLevel: 'warn' as LogLevel,
 });
@@ -83,6 +93,10 @@ export const PROXY_OPTIONS: OptionSpec = {
   'rate-limit': { type: 'string' },
   'rate-limit-burst': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
+  'allow-host': { type: 'string', multiple: true },
+  'upstream-header': { type: 'string', multiple: true },
+  'metrics-auth': { type: 'boolean' },
+  'max-queue-bytes': { type: 'string' },
   'inject-latency-ms': { type: 'string' },
   'inject-error-rate': { type: 'string' },
   'log-level': { type: 'string' },
@@ -155,6 +169,14 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
     }
   });
 
+  const allowedHosts = ((values['allow-host'] as string[] | undefined) ?? []).map((h) => {
+    if (!/^[A-Za-z0-9.\-\[\]:]+$/.test(h)) throw new ConfigError(`--allow-host must be a host name, optionally with :port, got "${h}"`);
+    return h.toLowerCase();
+  });
+  const upstreamHeaders = parseUpstreamHeaders((values['upstream-header'] as string[] | undefined) ?? []);
+  const metricsAuth = values['metrics-auth'] === true;
+  if (metricsAuth && auth === undefined) throw new ConfigError('--metrics-auth makes no sense without --auth-token, --auth-hs256-secret or --auth-jwks');
+
   const stdioPool = intFlag('stdio-pool', values['stdio-pool'], PROXY_DEFAULTS.stdioPool, 0, 1_000);
   if (stdioPool > 0 && mode !== 'http-stdio') throw new ConfigError('--stdio-pool makes no sense without --upstream-cmd');
   const balance = choiceFlag('balance', values.balance, PROXY_DEFAULTS.balance, ['round-robin', 'least-pending'] as const);
@@ -178,6 +200,10 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
       auth,
       rateLimit,
       allowedOrigins,
+      allowedHosts,
+      upstreamHeaders,
+      metricsAuth,
+      maxQueueBytes: intFlag('max-queue-bytes', values['max-queue-bytes'], PROXY_DEFAULTS.maxQueueBytes, 1_024, 1024 ** 3),
       faults: {
         latencyMs: numberFlag('inject-latency-ms', values['inject-latency-ms'], 0, 0, 600_000),
         errorRate: numberFlag('inject-error-rate', values['inject-error-rate'], 0, 0, 1),
@@ -186,6 +212,24 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
       debugMemory: values['debug-memory'] === true,
     }),
   };
+}
+
+/** Fields the proxy frames or routes itself: an --upstream-header may not set them. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade', 'expect', 'mcp-session-id']);
+
+/** `--upstream-header "Name: value"` → { name: value }, names lowercased. */
+function parseUpstreamHeaders(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of raw) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, Math.max(colon, 0)).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name)) throw new ConfigError(`--upstream-header must look like "Name: value", got "${line}"`);
+    if (/[\0\r\n]/.test(value)) throw new ConfigError(`--upstream-header ${name}: the value may not hold CR, LF or NUL`);
+    if (RESERVED_HEADERS.has(name)) throw new ConfigError(`--upstream-header cannot set ${name}: the proxy sets it itself`);
+    out[name] = value;
+  }
+  return out;
 }
 
 function readJwks(file: string): JSONWebKeySet {

@@ -3,7 +3,7 @@
  * `next => exchange => …` (undici's interceptor shape): it either answers the exchange itself (a refusal) or calls
  * `next`. Each stage is one concern in its own file under stages/, testable alone.
  */
-import { RpcErrorCode, rpcError, type Classified, type JsonRpcId } from '../mock-upstreams/jsonrpc.js';
+import { classify, RpcErrorCode, rpcError, type Classified, type JsonRpcId } from '../mock-upstreams/jsonrpc.js';
 import type { ProxyRequest, ProxyResponse } from './http1/server.js';
 
 export interface Exchange {
@@ -13,6 +13,11 @@ export interface Exchange {
   readonly startNs: bigint;
   /** Who is asking: the remote address, replaced by the token's subject once authenticated. Rate limits count by it. */
   clientKey: string;
+  /**
+   * The authenticated identity that owns the sessions this exchange opens and may use (a static token's digest, a
+   * JWT's issuer and subject); undefined when auth is off.
+   */
+  principal: string | undefined;
   /** The request body (POST), read by the body stage. */
   body: Buffer;
   /** The JSON-RPC message of a POST, classified by the body stage. */
@@ -23,6 +28,32 @@ export interface Exchange {
 
 export type Handler = (exchange: Exchange) => void;
 export type Stage = (next: Handler) => Handler;
+
+/** A new exchange for a request the front routed to a stage pipeline. */
+export function newExchange(req: ProxyRequest, res: ProxyResponse): Exchange {
+  return { req, res, startNs: process.hrtime.bigint(), clientKey: req.remoteAddress, principal: undefined, body: EMPTY, message: undefined, rpcId: null };
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Bodies up to this size are read for their id when a stage refuses before the body stage has run. */
+const PEEK_LIMIT = 64 * 1024;
+
+/**
+ * The JSON-RPC id to put in a refusal: the body stage's, or — for stages that run before it (origin, auth, rate
+ * limit) — read from the body when it has all arrived already (it usually has: the server reads what came with the
+ * head before handing the request on) and is small. Never waits for a body.
+ */
+export function refusalId(ex: Exchange): JsonRpcId {
+  if (ex.rpcId !== null || ex.req.method !== 'POST') return ex.rpcId;
+  const body = ex.req.peekBody(PEEK_LIMIT);
+  if (body === undefined || body.length === 0) return null;
+  try {
+    const m = classify(JSON.parse(body.toString('utf8')));
+    return m.kind === 'request' ? m.message.id : null;
+  } catch {
+    return null;
+  }
+}
 
 /** compose([a, b, c], end) runs a → b → c → end. */
 export function compose(stages: readonly Stage[], terminal: Handler): Handler {

@@ -34,12 +34,15 @@ The HTTP modes also serve legacy HTTP+SSE clients at GET /sse and POST /messages
 upstream session of its own. They print one JSON ready line with their URL, serve GET /metrics, and run until
 SIGTERM/SIGINT or until the pipe on their stdin closes. Answers the proxy makes itself carry a JSON-RPC error:
 unknown session 404, malformed JSON 400 (-32700), body too large 413, rate limited 429, bad token 401, bad
-Origin 403, session limit 503, upstream refused 502, upstream slower than the timeout 504.
+Origin or Host 403, session limit 503, upstream refused 502, upstream slower than the timeout 504.
+
+With auth on, a session belongs to the token (or JWT issuer and subject) that opened it; any other gets 404. The
+client's Authorization and Cookie headers are never passed upstream: --upstream-header sets what the upstream gets.
 
 Options:
   --listen HOST:PORT          where to listen (default ${d.listen}; loopback only)
   --path PATH                 the MCP endpoint (default ${d.path})
-  --upstream-timeout-ms MS    wait this long for an upstream answer (default ${d.upstreamTimeoutMs})
+  --upstream-timeout-ms MS    wait this long for an upstream answer, in every mode (default ${d.upstreamTimeoutMs})
   --health-interval-ms MS     probe upstreams this often, 0 = never (default ${d.healthIntervalMs})
   --max-body-bytes N          larger HTTP bodies get 413 (default ${d.maxBodyBytes})
   --max-line-bytes N          larger stdio lines are refused (default ${d.maxLineBytes})
@@ -53,6 +56,13 @@ Options:
   --rate-limit N              at most N requests/s per client (token bucket; 429 with Retry-After)
   --rate-limit-burst N        bucket size (default: N of --rate-limit)
   --allow-origin ORIGIN       allow browser requests from ORIGIN (repeatable; loopback origins always are)
+  --allow-host HOST[:PORT]    answer requests whose Host is HOST (repeatable; loopback names always are; any
+                              other Host gets 403, against DNS rebinding)
+  --upstream-header "N: V"    send this header with every upstream request (repeatable), e.g. the upstream's
+                              own credentials; the client's Authorization and Cookie are never forwarded
+  --metrics-auth              GET /metrics needs a valid token too (with --auth-*; default: open on loopback)
+  --max-queue-bytes N         server → client messages held per bridged session while no GET stream is open or
+                              its reader lags; older ones are dropped and counted (default ${d.maxQueueBytes})
   --inject-latency-ms MS      chaos: delay every POST by MS before forwarding
   --inject-error-rate P       chaos: answer this fraction (0..1) of POSTs with an injected 503
   --log-level LEVEL           error | warn | info | debug, JSON lines on stderr (default ${d.logLevel})

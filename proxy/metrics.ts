@@ -76,6 +76,7 @@ export class ProxyMetrics {
   readonly upstreamErrors = new Counter('mcp_proxy_upstream_errors_total', 'Upstream failures, by kind.');
   readonly childrenSpawned = new Counter('mcp_proxy_children_spawned_total', 'stdio upstream processes started.');
   readonly cancelled = new Counter('mcp_proxy_cancelled_total', 'Requests whose client went away before the answer; the upstream was told to stop.');
+  readonly dropped = new Counter('mcp_proxy_dropped_messages_total', 'Server → client messages dropped to bound memory, by reason: queue_full (no stream open), slow_stream (its reader lags), slow_reader (a legacy SSE session closed).');
   readonly duration = new Histogram('mcp_proxy_request_duration_seconds', 'Time from request received to response complete.');
   readonly #gauges: Gauge[] = [];
 
@@ -84,6 +85,6 @@ export class ProxyMetrics {
   }
 
   render(): string {
-    return [this.requests, this.rejected, this.upstreamErrors, this.childrenSpawned, this.cancelled, this.duration, ...this.#gauges].map((m) => m.render()).join('\n') + '\n';
+    return [this.requests, this.rejected, this.upstreamErrors, this.childrenSpawned, this.cancelled, this.dropped, this.duration, ...this.#gauges].map((m) => m.render()).join('\n') + '\n';
   }
 }

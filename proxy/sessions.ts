@@ -1,12 +1,21 @@
 /**
- * The proxy's session table: MCP session id → what it is bound to (an upstream, a child process). It enforces
- * --max-sessions and expires sessions idle longer than --session-idle-ms, handing each ended session to `onEnd` so
- * its binding can release everything it holds.
+ * The proxy's session table: MCP session id → what it is bound to (an upstream, a child process) and who opened it.
+ * It enforces --max-sessions and expires sessions idle longer than --session-idle-ms, handing each ended session to
+ * `onEnd` so its binding can release everything it holds.
+ *
+ * A session belongs to the principal that opened it (with auth on: a token's digest, a JWT's issuer and subject). A
+ * lookup by anyone else finds nothing, exactly as for an id that never existed: a session id is not a credential,
+ * and the answer must not confirm that it exists.
+ *
+ * A slot can be reserved before the session exists (the reverse proxy learns the id only when the upstream answers
+ * initialize): reserved slots count toward --max-sessions, so a burst of initializes cannot overshoot it.
  */
 
 export interface SessionEntry<T> {
   readonly id: string;
   readonly binding: T;
+  /** Who opened it; undefined when the proxy authenticates nobody. */
+  readonly owner: string | undefined;
   lastActive: number;
 }
 
@@ -15,6 +24,7 @@ export type EndReason = 'deleted' | 'idle' | 'upstream-gone' | 'shutdown';
 export class SessionTable<T> {
   readonly #entries = new Map<string, SessionEntry<T>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
+  #reserved = 0;
 
   constructor(
     private readonly maxSessions: number,
@@ -33,20 +43,41 @@ export class SessionTable<T> {
   }
 
   get full(): boolean {
-    return this.#entries.size >= this.maxSessions;
+    return this.#entries.size + this.#reserved >= this.maxSessions;
   }
 
-  /** Looks a session up and marks it active. */
-  touch(id: string): SessionEntry<T> | undefined {
+  /** Slots held for sessions being opened. */
+  get reserved(): number {
+    return this.#reserved;
+  }
+
+  /** Looks up a session of `owner` and marks it active; another owner's session is not found. */
+  touch(id: string, owner: string | undefined): SessionEntry<T> | undefined {
     const entry = this.#entries.get(id);
-    if (entry !== undefined) entry.lastActive = this.now();
+    if (entry === undefined || entry.owner !== owner) return undefined;
+    entry.lastActive = this.now();
     return entry;
   }
 
-  /** Adds a session; false when the table is full. */
-  add(id: string, binding: T): boolean {
+  /** Holds a slot for a session about to be opened; false when the table is full. Pair with add(…, true) or unreserve(). */
+  reserve(): boolean {
     if (this.full) return false;
-    this.#entries.set(id, { id, binding, lastActive: this.now() });
+    this.#reserved++;
+    return true;
+  }
+
+  unreserve(): void {
+    if (this.#reserved > 0) this.#reserved--;
+  }
+
+  /**
+   * Adds a session, in the slot reserve() held when `reserved`; false when the table is full (the reservation is
+   * given back either way) or the id is taken.
+   */
+  add(id: string, binding: T, owner: string | undefined, reserved = false): boolean {
+    if (reserved) this.unreserve();
+    if (this.full || this.#entries.has(id)) return false;
+    this.#entries.set(id, { id, binding, owner, lastActive: this.now() });
     return true;
   }
 

@@ -18,8 +18,8 @@ const sign = (claims: Record<string, unknown>, header: Record<string, unknown> =
 test('a jose-signed HS256 token passes, with its claims; the subject names the client', async () => {
   const token = await sign({ sub: 'alice', exp: now + 60, nbf: now - 5, aud: ['x', 'mcp'] });
   assert.deepEqual(verifyHs256(token, key, 'mcp'), { sub: 'alice', exp: now + 60, nbf: now - 5, aud: ['x', 'mcp'] });
-  assert.equal(await createVerifier({ tokens: [], hs256Secret: SECRET, audience: 'mcp' })(token), 'alice');
-  assert.equal(await createVerifier({ tokens: [], hs256Secret: SECRET })(await sign({})), 'jwt', 'no subject: a generic client');
+  assert.equal((await createVerifier({ tokens: [], hs256Secret: SECRET, audience: 'mcp' })(token))?.subject, 'alice');
+  assert.equal((await createVerifier({ tokens: [], hs256Secret: SECRET })(await sign({})))?.subject, 'jwt', 'no subject: a generic client');
 });
 
 test('expired, not yet valid, wrong audience, wrong secret, tampered: all refused', async () => {

@@ -83,12 +83,12 @@ test('keep-alive: two requests on one connection, each framed by Content-Length'
 });
 
 test('pipelined requests are answered in order, even when the first is slower', async () => {
-  const { text } = await talk(['GET /slow HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi'], (t) => t.includes('POST hi'));
+  const { text } = await talk(['GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'], (t) => t.includes('POST hi'));
   assert.ok(text.indexOf('slow') < text.indexOf('POST hi'), text);
 });
 
 test('a chunked request body arrives whole, sent a few bytes at a time', async () => {
-  const wire = 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\n\r\n';
+  const wire = 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\n\r\n';
   const pieces = wire.match(/[\s\S]{1,7}/g)!;
   const { text } = await talk(pieces, (t) => t.includes('POST abcdefg'), 2);
   assert.match(text, STATUS);
@@ -105,17 +105,17 @@ test('Expect: 100-continue gets its interim answer before the body is sent', asy
       if (all.includes('HTTP/1.1 100 Continue\r\n\r\n') && !all.includes('POST ')) socket.write('12345');
       if (all.includes('POST 12345')) resolve();
     });
-    socket.write('POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
+    socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
   });
   socket.destroy();
   assert.match(got.join(''), /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
 });
 
 test('a streamed answer is chunked on the wire; a 204 has no body; HTTP/1.0 gets no chunks and a closed connection', async () => {
-  const stream = await talk(['GET /stream HTTP/1.1\r\n\r\n'], (t) => t.endsWith('0\r\n\r\n'));
+  const stream = await talk(['GET /stream HTTP/1.1\r\nHost: x\r\n\r\n'], (t) => t.endsWith('0\r\n\r\n'));
   assert.match(stream.text, /transfer-encoding: chunked\r\n/);
   assert.match(stream.text, /\r\n\r\n9\r\ndata: 1\n\n\r\n9\r\ndata: 2\n\n\r\n0\r\n\r\n$/);
-  const empty = await talk(['GET /no-content HTTP/1.1\r\n\r\n'], (t) => t.includes('\r\n\r\n'));
+  const empty = await talk(['GET /no-content HTTP/1.1\r\nHost: x\r\n\r\n'], (t) => t.includes('\r\n\r\n'));
   assert.match(empty.text, /^HTTP\/1\.1 204 No Content\r\n/);
   assert.doesNotMatch(empty.text, /content-length|transfer-encoding/);
   const old = await talk(['GET /stream HTTP/1.0\r\n\r\n']);
@@ -127,13 +127,13 @@ test('a streamed answer is chunked on the wire; a 204 has no body; HTTP/1.0 gets
 
 test('bad requests get a JSON-RPC error with the right status, then the connection closes', async () => {
   const cases: [string, number][] = [
-    ['GET / HTTP/1.1\r\nBad Header: x\r\n\r\n', 400],
-    ['POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
-    ['POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['GET / HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n', 400],
+    ['POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+    ['POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
     ['GET / HTTP/1.2\r\n\r\n', 505],
-    [`GET / HTTP/1.1\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
-    ['POST /echo HTTP/1.1\r\nExpect: something-else\r\nContent-Length: 1\r\n\r\nx', 417],
-    ['POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
+    [`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['POST /echo HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nContent-Length: 1\r\n\r\nx', 417],
+    ['POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
   ];
   for (const [wire, status] of cases) {
     const { text, closed } = await talk([wire]);
@@ -145,14 +145,14 @@ test('bad requests get a JSON-RPC error with the right status, then the connecti
 
 test('a body over maxBodyBytes is read and reported as too large, not kept', async () => {
   const body = 'x'.repeat(100);
-  const { text } = await talk([`POST /echo HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`], (t) => t.includes('TOO LARGE'));
+  const { text } = await talk([`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`], (t) => t.includes('TOO LARGE'));
   assert.match(text, /POST TOO LARGE$/);
   assert.equal(seen.at(-1)?.body, null);
 });
 
 test('a client that goes away mid-answer: the response hears "close" without finishing', async () => {
   const socket = net.connect(port, '127.0.0.1');
-  socket.write('GET /hang HTTP/1.1\r\n\r\n');
+  socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
   for (let i = 0; i < 100 && !seen.some((s) => s.url === '/hang'); i++) await new Promise((r) => setTimeout(r, 10));
   socket.destroy();
   for (let i = 0; i < 100 && !closes.includes('/hang cut'); i++) await new Promise((r) => setTimeout(r, 10));
@@ -161,10 +161,10 @@ test('a client that goes away mid-answer: the response hears "close" without fin
 
 test('a head that never completes gets 408 after the request timeout; an idle connection is closed after keep-alive', async () => {
   const t0 = Date.now();
-  const slow = await talk(['GET /echo HTTP/1.1\r\nX-Half: ']);
+  const slow = await talk(['GET /echo HTTP/1.1\r\nHost: x\r\nX-Half: ']);
   assert.equal(STATUS.exec(slow.text)?.[1], '408');
   assert.ok(Date.now() - t0 >= 1_000, 'not before the timeout');
-  const idle = await talk(['GET /echo HTTP/1.1\r\n\r\n']);
+  const idle = await talk(['GET /echo HTTP/1.1\r\nHost: x\r\n\r\n']);
   assert.equal(idle.closed, true, 'closed by the server, not by the test');
   for (let i = 0; i < 100 && server.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(server.connections, 0, 'the server forgot both connections');

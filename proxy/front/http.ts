@@ -14,7 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import { listenOn } from '../../harness/runner/service.js';
 import type { ProxyConfig } from '../config.js';
-import { compose, replyError, type Exchange, type Stage } from '../exchange.js';
+import { compose, newExchange, replyError, type Handler, type Stage } from '../exchange.js';
 import { Http1Server } from '../http1/server.js';
 import type { Logger } from '../log.js';
 import { ProxyMetrics } from '../metrics.js';
@@ -38,8 +38,20 @@ export interface RunningHttpProxy {
   close(): Promise<void>;
 }
 
-const EMPTY = Buffer.alloc(0);
 const DRAIN_GRACE_MS = 2_000;
+/** Host names a loopback-only proxy answers to by default: localhost, 127.0.0.0/8, [::1]. */
+const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
+/**
+ * DNS rebinding defence for every path, /metrics and /sse included: a browser tricked into calling the proxy sends
+ * the attacker's host name in Host. A request without Host (HTTP/1.0) passes; an HTTP/1.1 one never gets this far.
+ */
+export function hostAllowed(host: string | undefined, allowed: readonly string[]): boolean {
+  if (host === undefined) return true;
+  const lower = host.toLowerCase();
+  const name = lower.startsWith('[') ? lower.slice(0, lower.indexOf(']') + 1) : lower.replace(/:\d*$/, '');
+  return LOOPBACK_HOST.test(name) || allowed.includes(lower) || allowed.includes(name);
+}
 
 export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<RunningHttpProxy> {
   const metrics = new ProxyMetrics();
@@ -52,16 +64,16 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
 
   let close: () => Promise<void>;
   let inFlight: () => number;
-  let handle: (ex: Exchange) => void;
+  let handle: Handler;
   /** How a legacy SSE client's session reaches the upstream. */
   let legacyChannel: ChannelFactory;
-  const channelOptions = { timeoutMs: config.upstreamTimeoutMs, log };
+  const channelOptions = { timeoutMs: config.upstreamTimeoutMs, log, headers: config.upstreamHeaders };
   if (config.mode === 'http-stdio' || config.mode === 'http-legacy') {
     const stdio = config.mode === 'http-stdio';
     legacyChannel = stdio
       ? stdioChannels(config.upstreamCommand, { maxLineBytes: config.maxLineBytes, log, metrics })
       : (events) => new LegacySseChannel(config.upstreams[0]!, channelOptions, events);
-    const bridge = new ChannelBridge({ open: legacyChannel, poolSize: config.stdioPool, upstreamTimeoutMs: config.upstreamTimeoutMs, log, metrics });
+    const bridge = new ChannelBridge({ open: legacyChannel, poolSize: config.stdioPool, upstreamTimeoutMs: config.upstreamTimeoutMs, maxQueueBytes: config.maxQueueBytes, log, metrics });
     const sessions = new SessionTable<BridgeSession>(config.maxSessions, config.sessionIdleMs, (entry, reason) => bridge.onSessionEnd(entry.binding, reason));
     bridge.attach(sessions);
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
@@ -76,18 +88,16 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     inFlight = () => bridge.inFlight;
     close = () => bridge.close();
   } else {
-    const upstreams = new UpstreamSet(config.upstreams, { balance: config.balance, healthIntervalMs: config.healthIntervalMs, log });
+    const upstreams = new UpstreamSet(config.upstreams, { balance: config.balance, healthIntervalMs: config.healthIntervalMs, log, headers: config.upstreamHeaders });
     const sessions = new SessionTable<HttpUpstream>(config.maxSessions, config.sessionIdleMs, (entry, reason) => {
       // An idle or shut-down session is ended upstream too, so the upstream frees it as well (best effort).
-      if (reason !== 'idle' && reason !== 'shutdown') return;
-      const u = entry.binding;
-      u.pool.request({ path: u.url.pathname, method: 'DELETE', headers: { 'mcp-session-id': entry.id }, body: null, headersTimeoutMs: 2_000 }).catch(() => {});
+      if (reason === 'idle' || reason === 'shutdown') entry.binding.deleteSession(entry.id);
     });
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
     metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => streams.open);
     metrics.gauge('mcp_proxy_upstreams_healthy', 'Upstreams currently taking new sessions.', () => upstreams.upstreams.filter((u) => u.healthy).length);
     metrics.gauge('mcp_proxy_upstream_pending', 'Requests in flight to upstreams.', () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0));
-    handle = compose(stages, httpForwarder({ upstreams, sessions, timeoutMs: config.upstreamTimeoutMs, metrics, log, streams }));
+    handle = compose(stages, httpForwarder({ upstreams, sessions, timeoutMs: config.upstreamTimeoutMs, metrics, log, streams, upstreamHeaders: config.upstreamHeaders }));
     legacyChannel = (events) => new StreamableHttpChannel((upstreams.pick() ?? upstreams.upstreams[0]!).url, channelOptions, events);
     // Open SSE streams never "finish"; only requests waiting for an answer count as in flight.
     inFlight = () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0) - streams.open;
@@ -97,7 +107,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     };
   }
 
-  const legacy = new LegacySseFront(legacyChannel, config.maxSessions, log, metrics);
+  const legacy = new LegacySseFront(legacyChannel, { maxSessions: config.maxSessions, maxQueueBytes: config.maxQueueBytes }, log, metrics);
   const legacyHandle = compose(stages, legacy.handler());
   metrics.gauge('mcp_proxy_legacy_sessions', 'Legacy HTTP+SSE client sessions open.', () => legacy.size);
   const closeModes = close;
@@ -106,31 +116,37 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     await closeModes();
   };
 
-  const server = new Http1Server({ maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000 }, (req, res) => {
+  const renderMetrics: Handler = (ex) => {
+    const text = metrics.render();
+    ex.res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Length': Buffer.byteLength(text) });
+    ex.res.end(text);
+  };
+  const metricsHandle = config.metricsAuth && config.auth !== undefined ? compose([authStage(config.auth, metrics)], renderMetrics) : renderMetrics;
+
+  const onError = (error: unknown): void => log.error('request handler failed', { error: String((error as Error)?.stack ?? error) });
+  const server = new Http1Server({ maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000, onError }, (req, res) => {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path === config.path) {
-      return handle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.remoteAddress, body: EMPTY, message: undefined, rpcId: null });
+    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+      metrics.rejected.inc({ reason: 'host' });
+      return replyError(res, 403, null, `Host ${JSON.stringify(req.headers.host)} is not allowed (DNS rebinding protection; see --allow-host)`);
     }
+    if (path === config.path) return handle(newExchange(req, res));
     if (path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH) {
       const allowed = path === LEGACY_SSE_PATH ? 'GET' : 'POST';
       if (req.method !== allowed) {
         res.setHeader('Allow', allowed);
         return replyError(res, 405, null, `method ${req.method} not allowed on ${path}`, RpcErrorCode.INVALID_REQUEST);
       }
-      return legacyHandle({ req, res, startNs: process.hrtime.bigint(), clientKey: req.remoteAddress, body: EMPTY, message: undefined, rpcId: null });
+      return legacyHandle(newExchange(req, res));
     }
     if (path === '/debug/memory' && req.method === 'GET' && config.debugMemory) {
       const text = JSON.stringify(memoryAfterGc());
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       return void res.end(text);
     }
-    if (path === '/metrics' && req.method === 'GET') {
-      const text = metrics.render();
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Length': Buffer.byteLength(text) });
-      return void res.end(text);
-    }
+    if (path === '/metrics' && req.method === 'GET') return metricsHandle(newExchange(req, res));
     replyError(res, 404, null, `no MCP endpoint at ${path}; use ${config.path}`, RpcErrorCode.INVALID_REQUEST);
   });
 

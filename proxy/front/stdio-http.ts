@@ -18,7 +18,7 @@ export function runStdioToHttp(config: ProxyConfig, log: Logger, io: StdioIo): P
     io.stdout.write(line);
     io.stdout.write(NEWLINE);
   };
-  const channel = new StreamableHttpChannel(config.upstreams[0]!, { timeoutMs: config.upstreamTimeoutMs, log }, { onLine: write, onClose: () => {} });
+  const channel = new StreamableHttpChannel(config.upstreams[0]!, { timeoutMs: config.upstreamTimeoutMs, log, headers: config.upstreamHeaders }, { onLine: write, onClose: () => {} });
   const splitter = new LineSplitter(config.maxLineBytes, {
     onLine: (line) => {
       const parsed = parseMessage(line.toString('utf8'));

@@ -57,6 +57,8 @@ export interface Http1PoolOptions {
   readonly maxIdle?: number;
   /** How long an idle connection is kept when the upstream does not say. @default 4000 */
   readonly idleTimeoutMs?: number;
+  /** A response handler threw (the exchange was failed and its connection closed). @default nothing */
+  readonly onError?: (error: unknown) => void;
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -88,7 +90,20 @@ class Exchange implements UpstreamExchange {
   fail(error: UpstreamError): void {
     if (this.done) return;
     this.done = true;
-    this.handler.onResponseError(error);
+    try {
+      this.handler.onResponseError(error);
+    } catch (thrown) {
+      this.conn.pool.onError(thrown);
+    }
+  }
+
+  /** The response is complete (done is already set). */
+  end(): void {
+    try {
+      this.handler.onResponseEnd();
+    } catch (thrown) {
+      this.conn.pool.onError(thrown);
+    }
   }
 }
 
@@ -188,9 +203,16 @@ class Connection {
     try {
       this.#parse();
     } catch (error) {
-      if (!(error instanceof HttpParseError)) throw error;
-      this.#exchange?.fail(new UpstreamError('BAD_RESPONSE', `upstream sent a malformed response: ${error.message}`));
+      // A malformed response, or a handler that threw: either way this exchange and its connection are over, and
+      // nothing thrown here may reach the socket's read callback (it would end the process).
+      const ex = this.#exchange;
       this.destroy();
+      const failure =
+        error instanceof HttpParseError
+          ? new UpstreamError('BAD_RESPONSE', `upstream sent a malformed response: ${error.message}`)
+          : new UpstreamError('HANDLER_ERROR', `the response could not be passed on: ${(error as Error).message}`);
+      ex?.fail(failure);
+      if (!(error instanceof HttpParseError)) this.pool.onError(error);
     }
     if (this.#buf !== undefined && this.#buf.buffer === READ_BUFFER.buffer) this.#buf = Buffer.from(this.#buf); // kept: copy it out
   }
@@ -241,9 +263,12 @@ class Connection {
   #complete(ex: Exchange): void {
     ex.done = true;
     this.#exchange = undefined;
+    // A slow client may have paused reading during the last read of this response; its resume would never come
+    // (the exchange is done), and a paused connection in the idle pool stalls the next request for the timeout.
+    if (this.socket.isPaused()) this.socket.resume();
     if (this.#reusable && this.#buf === undefined) this.pool.release(this);
     else this.destroy();
-    ex.handler.onResponseEnd();
+    ex.end();
   }
 
   #consume(n: number): void {
@@ -260,7 +285,7 @@ class Connection {
     if (ex === undefined || ex.done) return;
     if (ex.decoder !== undefined && ex.decoder.end()) {
       ex.done = true;
-      ex.handler.onResponseEnd(); // a body delimited by the connection's end
+      ex.end(); // a body delimited by the connection's end
       return;
     }
     const code = this.#error?.code ?? 'CLOSED';
@@ -277,6 +302,7 @@ function fieldLine(name: string, value: string): string {
 export class Http1Pool {
   readonly host: string;
   readonly idleTimeoutMs: number;
+  readonly onError: (error: unknown) => void;
   readonly #url: URL;
   readonly #maxIdle: number;
   readonly #idle: Connection[] = [];
@@ -289,6 +315,7 @@ export class Http1Pool {
     this.host = origin.host;
     this.#maxIdle = options.maxIdle ?? 1024;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 4_000;
+    this.onError = options.onError ?? (() => {});
     this.#timer = setInterval(() => this.#sweep(), 1_000);
     this.#timer.unref();
   }

@@ -83,6 +83,7 @@ function parseFields(text: string, i: number, status: number): Headers {
     i = eol + 2;
     const seen = headers[name];
     if (seen === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (name === 'host') throw new HttpParseError(status, 'more than one Host header'); // RFC 9112 §3.2
     else if (name === 'set-cookie') (seen as string[]).push(value);
     else if (name === 'content-length') {
       if (seen !== value) throw new HttpParseError(status, 'conflicting Content-Length headers');

@@ -2,12 +2,13 @@
  * Bearer authentication. A token is accepted if it equals a configured static token (compared in constant time, on
  * digests so its length leaks nothing either), or if it is a JWT that verifies — HS256 with the shared secret, or
  * RS256 against a JWKS file — and has not expired. HS256 is checked synchronously (verifyHs256); RS256 with jose. Anything else gets 401 with a WWW-Authenticate challenge
- * (RFC 6750). On success the token's subject becomes the exchange's client key, so rate limits count per identity.
+ * (RFC 6750). On success the token's subject becomes the exchange's client key, so rate limits count per identity,
+ * and its principal the owner of the sessions the exchange opens.
  */
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { Stage } from '../exchange.js';
-import { replyError } from '../exchange.js';
+import type { Exchange, Stage } from '../exchange.js';
+import { refusalId, replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
 
 export interface AuthOptions {
@@ -23,31 +24,42 @@ export interface AuthOptions {
 
 const REALM = 'mcp-perf';
 
-/** The token check alone: resolves to the client's identity, or undefined when the token is not accepted. */
-export function createVerifier(options: AuthOptions): (token: string) => Promise<string | undefined> {
+/** Who a token speaks for. */
+export interface Identity {
+  /** A readable name for rate limits and logs: a JWT's `sub`, or a short digest prefix for a static token. */
+  readonly subject: string;
+  /**
+   * What sessions are bound to: a static token's whole SHA-256 digest, or a JWT's issuer and subject. Two tokens of
+   * the same principal (a renewed JWT) share sessions; two principals never do.
+   */
+  readonly principal: string;
+}
+
+/** The token check alone: resolves to the token's identity, or undefined when the token is not accepted. */
+export function createVerifier(options: AuthOptions): (token: string) => Promise<Identity | undefined> {
   const digests = options.tokens.map(digest);
   const secret = options.hs256Secret === undefined ? undefined : createSecretKey(Buffer.from(options.hs256Secret, 'utf8'));
   const keySet: JWTVerifyGetKey | undefined = options.jwks === undefined ? undefined : createLocalJWKSet(options.jwks);
   const audience = options.audience === undefined ? {} : { audience: options.audience };
 
-  async function verify(token: string): Promise<string | undefined> {
+  async function verify(token: string): Promise<Identity | undefined> {
     if (digests.length > 0) {
       const d = digest(token);
       // Compare against every token, always: the time taken does not say which (or whether one) matched.
       let match = false;
       for (const t of digests) match = timingSafeEqual(d, t) || match;
       // Each static token is its own client (for rate limits); a digest prefix names it without revealing it.
-      if (match) return `token-${d.subarray(0, 6).toString('hex')}`;
+      if (match) return { subject: `token-${d.subarray(0, 6).toString('hex')}`, principal: `token:${d.toString('hex')}` };
     }
     if (token.split('.').length !== 3) return undefined;
     if (secret !== undefined) {
       const payload = verifyHs256(token, secret, options.audience);
-      if (payload !== undefined) return typeof payload.sub === 'string' ? payload.sub : 'jwt';
+      if (payload !== undefined) return jwtIdentity(payload);
     }
     try {
       if (keySet !== undefined) {
         const { payload } = await jwtVerify(token, keySet, { algorithms: ['RS256'], ...audience });
-        return payload.sub ?? 'jwt';
+        return jwtIdentity(payload);
       }
     } catch {
       return undefined;
@@ -57,25 +69,38 @@ export function createVerifier(options: AuthOptions): (token: string) => Promise
   return verify;
 }
 
+function jwtIdentity(payload: Record<string, unknown>): Identity {
+  const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
+  const iss = typeof payload.iss === 'string' ? payload.iss : '';
+  return { subject: sub ?? 'jwt', principal: `jwt:${JSON.stringify([iss, sub ?? ''])}` };
+}
+
+/** The token of an `Authorization: Bearer …` header; the scheme is case-insensitive (RFC 9110 §11.1). */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = header.slice(7).trim();
+  return token === '' ? undefined : token;
+}
+
 export function authStage(options: AuthOptions, metrics: ProxyMetrics): Stage {
   const verify = createVerifier(options);
   return (next) => (ex) => {
-    const header = ex.req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (token === undefined || token === '') return deny(ex.res, 'invalid_request', 'missing bearer token');
+    const token = bearerToken(ex.req.headers.authorization);
+    if (token === undefined) return deny(ex, 'invalid_request', 'missing bearer token');
     verify(token).then(
-      (subject) => {
-        if (subject === undefined) return deny(ex.res, 'invalid_token', 'the token is not valid');
-        ex.clientKey = `sub:${subject}`;
+      (identity) => {
+        if (identity === undefined) return deny(ex, 'invalid_token', 'the token is not valid');
+        ex.clientKey = `sub:${identity.subject}`;
+        ex.principal = identity.principal;
         next(ex);
       },
-      () => deny(ex.res, 'invalid_token', 'the token could not be checked'),
+      () => deny(ex, 'invalid_token', 'the token could not be checked'),
     );
   };
 
-  function deny(res: Parameters<typeof replyError>[0], error: string, description: string): void {
+  function deny(ex: Exchange, error: string, description: string): void {
     metrics.rejected.inc({ reason: 'auth' });
-    replyError(res, 401, null, `unauthorized: ${description}`, -32001, {
+    replyError(ex.res, 401, refusalId(ex), `unauthorized: ${description}`, -32001, {
       'WWW-Authenticate': `Bearer realm="${REALM}", error="${error}", error_description="${description}"`,
     });
   }

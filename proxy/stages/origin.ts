@@ -4,7 +4,7 @@
  * (localhost, 127.0.0.0/8, [::1]) are allowed by default; others must be listed.
  */
 import type { Stage } from '../exchange.js';
-import { replyError } from '../exchange.js';
+import { refusalId, replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
 
 const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
@@ -23,6 +23,6 @@ export function originStage(allowed: readonly string[], metrics: ProxyMetrics): 
     const origin = ex.req.headers.origin;
     if (origin === undefined || isAllowed(origin)) return next(ex);
     metrics.rejected.inc({ reason: 'origin' });
-    replyError(ex.res, 403, null, `origin ${origin} is not allowed`);
+    replyError(ex.res, 403, refusalId(ex), `origin ${origin} is not allowed`);
   };
 }

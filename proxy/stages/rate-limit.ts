@@ -4,7 +4,7 @@
  * Buckets idle long enough to be full again are forgotten, so the table does not grow with every client ever seen.
  */
 import type { Stage } from '../exchange.js';
-import { replyError } from '../exchange.js';
+import { refusalId, replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
 
 export interface RateLimitOptions {
@@ -57,6 +57,6 @@ export function rateLimitStage(options: RateLimitOptions, metrics: ProxyMetrics,
     const waitSec = buckets.take(ex.clientKey);
     if (waitSec === 0) return next(ex);
     metrics.rejected.inc({ reason: 'rate_limit' });
-    replyError(ex.res, 429, ex.rpcId, `rate limit exceeded: ${options.ratePerSec} requests/s per client`, -32000, { 'Retry-After': String(Math.max(1, Math.ceil(waitSec))) });
+    replyError(ex.res, 429, refusalId(ex), `rate limit exceeded: ${options.ratePerSec} requests/s per client`, -32000, { 'Retry-After': String(Math.max(1, Math.ceil(waitSec))) });
   };
 }

@@ -8,8 +8,12 @@
  *
  * Routing inside a session: a request's answer is matched to its POST by JSON-RPC id and returned as the POST's JSON
  * body (the child's bytes, not re-serialised). Requests and notifications the child starts (sampling, elicitation,
- * progress, logs) go out on the session's GET stream, queued until one is open. A POST whose client disconnects
- * before its answer sends `notifications/cancelled` to the child.
+ * progress, logs) go out on the session's GET stream, queued until one is open — up to --max-queue-bytes per
+ * session, oldest dropped first (and counted), as are messages for a stream whose reader lags that far behind. A POST
+ * whose client disconnects before its answer sends `notifications/cancelled` to the child. An answer that cannot be
+ * passed on (over the line limit, not JSON, not valid JSON-RPC) fails its request at once when its id can be told.
+ *
+ * A session belongs to the principal that opened it (the session table checks): another principal gets 404.
  */
 import { randomUUID } from 'node:crypto';
 import { classify, RpcErrorCode, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
@@ -20,22 +24,24 @@ import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { EndReason, SessionTable } from '../sessions.js';
 import type { Channel, ChannelClose, ChannelFactory } from './channel.js';
+import { sniffRpcId } from '../framing.js';
 
 export interface BridgeOptions {
   readonly open: ChannelFactory;
   /** Channels opened ahead of need, so initialize does not pay for a spawn. */
   readonly poolSize: number;
   readonly upstreamTimeoutMs: number;
+  /** Bytes of server → client messages held per session (queued, or buffered for a slow stream reader). */
+  readonly maxQueueBytes: number;
   readonly log: Logger;
   readonly metrics: ProxyMetrics;
 }
-
-const MAX_QUEUED = 1_000;
 
 export class BridgeSession {
   readonly pending = new Map<string, Exchange>();
   readonly streams = new Set<ProxyResponse>();
   readonly queue: Buffer[] = [];
+  queuedBytes = 0;
   ended = false;
 
   constructor(
@@ -107,7 +113,7 @@ export class ChannelBridge {
       if (typeof sessionId !== 'string' || sessionId === '') {
         return replyError(ex.res, 400, ex.rpcId, 'missing Mcp-Session-Id header', RpcErrorCode.INVALID_REQUEST);
       }
-      const entry = this.#sessions.touch(sessionId);
+      const entry = this.#sessions.touch(sessionId, ex.principal);
       if (entry === undefined) {
         this.#options.metrics.rejected.inc({ reason: 'unknown_session' });
         return replyError(ex.res, 404, ex.rpcId, 'unknown or expired session', RpcErrorCode.INVALID_REQUEST);
@@ -137,7 +143,7 @@ export class ChannelBridge {
     setImmediate(() => this.#refill());
     const session = new BridgeSession(randomUUID(), channel);
     this.#byChannel.set(channel, session);
-    this.#sessions.add(session.id, session);
+    this.#sessions.add(session.id, session, ex.principal);
     ex.res.setHeader('Mcp-Session-Id', session.id);
     this.#post(ex, session);
   }
@@ -180,7 +186,9 @@ export class ChannelBridge {
     ex.res.write(': stream open\n\n');
     session.streams.add(ex.res);
     ex.res.once('close', () => session.streams.delete(ex.res));
-    for (const line of session.queue.splice(0)) this.#toStream(session, line);
+    const queued = session.queue.splice(0);
+    session.queuedBytes = 0;
+    for (const line of queued) this.#toStream(session, line);
   }
 
   /** A line from a channel: an answer goes to its POST; anything else to the session's stream. */
@@ -192,7 +200,7 @@ export class ChannelBridge {
       parsed = JSON.parse(line.toString('utf8'));
     } catch {
       this.#options.log.warn('upstream wrote a message that is not JSON; dropped', { upstream: channel.label, session: session.id });
-      return;
+      return this.#failAnswer(session, sniffRpcId(line.subarray(0, 256), line.subarray(-256)), 'upstream answered with a message that is not JSON');
     }
     const message = classify(parsed);
     if (message.kind === 'response') {
@@ -204,17 +212,46 @@ export class ChannelBridge {
       ex.res.end(line);
       return;
     }
+    if (message.kind === 'invalid') {
+      this.#options.log.warn('upstream wrote an invalid JSON-RPC message; dropped', { upstream: channel.label, session: session.id, reason: message.reason });
+      return this.#failAnswer(session, message.id ?? undefined, `upstream answered with an invalid JSON-RPC message (${message.reason})`);
+    }
     this.#toStream(session, line);
   }
 
+  /** An answer that cannot be passed on: its request, if it can be told, gets a 502 now rather than the timeout. */
+  #failAnswer(session: BridgeSession, id: string | number | undefined, reason: string): void {
+    if (id === undefined) return;
+    const key = idKey(id);
+    const ex = session.pending.get(key);
+    if (ex === undefined) return;
+    session.pending.delete(key);
+    this.#options.metrics.upstreamErrors.inc({ kind: 'bad_answer' });
+    replyError(ex.res, 502, ex.rpcId, reason);
+  }
+
   #toStream(session: BridgeSession, line: Buffer): void {
+    const max = this.#options.maxQueueBytes;
     const stream = session.streams.values().next().value as ProxyResponse | undefined;
-    if (stream === undefined) {
-      if (session.queue.length >= MAX_QUEUED) session.queue.shift();
-      session.queue.push(line);
+    if (stream !== undefined) {
+      // A reader that lags by more than the bound loses messages rather than the proxy its memory.
+      const lag = stream.bufferedBytes;
+      if (lag > 0 && lag + line.length > max) return this.#drop('slow_stream');
+      stream.write(`event: message\ndata: ${line.toString('utf8')}\n\n`);
       return;
     }
-    stream.write(`event: message\ndata: ${line.toString('utf8')}\n\n`);
+    // No stream open: hold the newest messages up to the bound (at least the newest one), dropping the oldest.
+    const copy = Buffer.from(line); // `line` may be a view into a larger chunk: do not pin that
+    session.queue.push(copy);
+    session.queuedBytes += copy.length;
+    while (session.queuedBytes > max && session.queue.length > 1) {
+      session.queuedBytes -= session.queue.shift()!.length;
+      this.#drop('queue_full');
+    }
+  }
+
+  #drop(reason: 'slow_stream' | 'queue_full'): void {
+    this.#options.metrics.dropped.inc({ reason });
   }
 
   #onChannelClose(channel: Channel, close: ChannelClose): void {
@@ -239,6 +276,10 @@ export class ChannelBridge {
   #open(): Channel {
     const channel: Channel = this.#options.open({
       onLine: (line) => this.#fromChannel(channel, line),
+      onDropped: (id, bytes) => {
+        const session = this.#byChannel.get(channel);
+        if (session !== undefined) this.#failAnswer(session, id, `upstream answer of ${bytes}+ bytes exceeds --max-line-bytes`);
+      },
       onClose: (close) => this.#onChannelClose(channel, close),
     });
     return channel;

@@ -15,6 +15,11 @@ export interface ChannelClose {
 export interface ChannelEvents {
   readonly onLine: (line: Buffer) => void;
   readonly onClose: (close: ChannelClose) => void;
+  /**
+   * A message from the upstream was dropped unread (over --max-line-bytes); `id` is its JSON-RPC id when it could be
+   * told (sniffRpcId), so the request it answers can be failed at once instead of at the timeout.
+   */
+  readonly onDropped?: (id: string | number | undefined, bytes: number) => void;
 }
 
 export interface Channel {

@@ -22,6 +22,7 @@ export function stdioChannels(command: readonly string[], options: { maxLineByte
       maxLineBytes: options.maxLineBytes,
       log: options.log,
       onLine: events.onLine,
+      onDropped: events.onDropped,
       onExit: (exit) => events.onClose({ expected: exit.expected, reason: `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})` }),
     });
     options.metrics.childrenSpawned.inc();
@@ -37,6 +38,8 @@ export function stdioChannels(command: readonly string[], options: { maxLineByte
 interface HttpChannelOptions {
   readonly timeoutMs: number;
   readonly log: Logger;
+  /** --upstream-header: sent with every request to the upstream. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 function safeParse(text: string): Record<string, unknown> | undefined {
@@ -102,6 +105,7 @@ export class StreamableHttpChannel implements Channel {
       accept: 'application/json, text/event-stream',
       ...(this.#sessionId ? { 'mcp-session-id': this.#sessionId } : {}),
       ...(this.#protocolVersion ? { 'mcp-protocol-version': this.#protocolVersion } : {}),
+      ...this.#options.headers,
       ...extra,
     };
   }
@@ -218,7 +222,7 @@ export class LegacySseChannel implements Channel {
   async #listen(found: (url: URL) => void, failed: (err: Error) => void): Promise<void> {
     let reason = 'SSE stream closed';
     try {
-      const res = await this.#pool.request({ path: this.#sseUrl.pathname + this.#sseUrl.search, method: 'GET', headers: { accept: 'text/event-stream' }, signal: this.#abort.signal });
+      const res = await this.#pool.request({ path: this.#sseUrl.pathname + this.#sseUrl.search, method: 'GET', headers: { ...this.#options.headers, accept: 'text/event-stream' }, signal: this.#abort.signal });
       if (res.statusCode !== 200) {
         await res.body.dump();
         throw new Error(`SSE endpoint answered HTTP ${res.statusCode}`);
@@ -248,7 +252,7 @@ export class LegacySseChannel implements Channel {
     void this.#endpoint.then(
       async (endpoint) => {
         try {
-          const res = await this.#pool.request({ path: endpoint.pathname + endpoint.search, method: 'POST', headers: { 'content-type': 'application/json' }, body: copy });
+          const res = await this.#pool.request({ path: endpoint.pathname + endpoint.search, method: 'POST', headers: { ...this.#options.headers, 'content-type': 'application/json' }, body: copy });
           await res.body.dump();
           if (res.statusCode >= 300) this.#reject(copy, new Error(`upstream answered HTTP ${res.statusCode}`));
         } catch (err) {

@@ -5,8 +5,13 @@
  * response as it arrives, so an SSE stream is never buffered whole. Upstream refused → 502,
  * no response headers within the timeout → 504, both with a JSON-RPC error body.
  *
- * Sessions: the session id an upstream issues at initialize binds the session to that upstream in the proxy's
- * table; a request naming a session the table does not know is answered 404 here.
+ * Sessions: the session id an upstream issues at initialize binds the session to that upstream, and to the principal
+ * that opened it, in the proxy's table; a request naming a session the table does not know — or another principal's
+ * — is answered 404 here. An initialize holds a slot in the table from the moment it is forwarded, so a burst of
+ * them cannot open more than --max-sessions.
+ *
+ * Credentials: the client's Authorization and Cookie are the client's credentials for this proxy, never passed on
+ * (MCP's authorization spec forbids token passthrough); --upstream-header sets what the upstream gets instead.
  */
 import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
@@ -20,8 +25,11 @@ import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
-/** A request's framing and Expect were dealt with by our server; the upstream request gets its own. */
-const REQUEST_ONLY = new Set([...HOP_BY_HOP, 'content-length', 'expect']);
+/**
+ * Not forwarded upstream: a request's framing and Expect were dealt with by our server (the upstream request gets its
+ * own), and the client's credentials are for us.
+ */
+const REQUEST_ONLY = new Set([...HOP_BY_HOP, 'content-length', 'expect', 'authorization', 'cookie']);
 
 function copyExcept(headers: Headers, drop: ReadonlySet<string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -45,37 +53,49 @@ export interface ForwardContext {
   readonly log: Logger;
   /** Counts open SSE streams for /metrics. */
   readonly streams: { open: number };
+  /** Headers every upstream request carries (--upstream-header), set over the client's. */
+  readonly upstreamHeaders: Readonly<Record<string, string>>;
+}
+
+/** The client's end-to-end request headers without its credentials, plus the configured upstream headers. */
+export function upstreamRequestHeaders(headers: Headers, extra: Readonly<Record<string, string>>): Record<string, string | string[]> {
+  const out = copyExcept(headers, REQUEST_ONLY);
+  for (const name in extra) out[name] = extra[name]!;
+  return out;
 }
 
 export function httpForwarder(ctx: ForwardContext): Handler {
   return (ex) => {
     const sessionId = ex.req.headers['mcp-session-id'];
     let upstream: HttpUpstream | undefined;
+    let reserved = false;
     if (typeof sessionId === 'string') {
-      upstream = ctx.sessions.touch(sessionId)?.binding;
+      upstream = ctx.sessions.touch(sessionId, ex.principal)?.binding;
       if (upstream === undefined) {
         ctx.metrics.rejected.inc({ reason: 'unknown_session' });
         return replyError(ex.res, 404, ex.rpcId, 'unknown or expired session', RpcErrorCode.INVALID_REQUEST);
       }
     } else {
-      const initialize = ex.message?.kind === 'request' && ex.message.message.method === 'initialize';
-      if (initialize && ctx.sessions.full) {
-        ctx.metrics.rejected.inc({ reason: 'max_sessions' });
-        return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
-      }
       upstream = ctx.upstreams.pick();
       if (upstream === undefined) return replyError(ex.res, 502, ex.rpcId, 'no healthy upstream');
+      if (ex.message?.kind === 'request' && ex.message.message.method === 'initialize') {
+        if (!ctx.sessions.reserve()) {
+          ctx.metrics.rejected.inc({ reason: 'max_sessions' });
+          return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
+        }
+        reserved = true;
+      }
     }
     upstream.pending++;
     const url = ex.req.url;
     const q = url.indexOf('?');
-    const handler = new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined);
+    const handler = new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined, reserved);
     handler.start(
       upstream.pool.dispatch(
         {
           path: q === -1 ? upstream.url.pathname : upstream.url.pathname + url.slice(q),
           method: ex.req.method,
-          headers: copyExcept(ex.req.headers, REQUEST_ONLY),
+          headers: upstreamRequestHeaders(ex.req.headers, ctx.upstreamHeaders),
           body: ex.body.length > 0 ? ex.body : null,
           // Bounds the wait for the response head only: an SSE stream may then stay quiet for a long time (a client
           // disconnect ends it instead).
@@ -102,6 +122,8 @@ class ForwardHandler implements ResponseHandler {
     private readonly upstream: HttpUpstream,
     private readonly ctx: ForwardContext,
     private readonly sessionId: string | undefined,
+    /** This initialize holds a slot in the session table until the upstream's answer fills or frees it. */
+    private reserved: boolean,
   ) {}
 
   start(exchange: UpstreamExchange): void {
@@ -112,7 +134,15 @@ class ForwardHandler implements ResponseHandler {
 
   onResponseStart(statusCode: number, headers: Headers): void {
     const { res, req } = this.ex;
-    this.#track(statusCode, headers);
+    // The exchange may have been answered already — the server refused the rest of the request's body — or its
+    // client may be gone: there is nobody to pass this answer to.
+    const deliverable = !res.headersSent && !res.writableEnded && !res.destroyed;
+    this.#track(statusCode, headers, deliverable);
+    if (!deliverable) {
+      this.#finish();
+      this.#exchange?.abort();
+      return;
+    }
     res.writeHead(statusCode, endToEnd(headers));
     // An SSE client must see its stream open before the first event; a JSON answer goes out headers and body in
     // one write.
@@ -153,12 +183,22 @@ class ForwardHandler implements ResponseHandler {
   }
 
   /** Keeps the session table in step with what the upstream said. */
-  #track(status: number, headers: Headers): void {
-    const { sessions } = this.ctx;
+  #track(status: number, headers: Headers, deliverable: boolean): void {
+    const { sessions, log } = this.ctx;
     const issued = headers['mcp-session-id'];
+    const reserved = this.reserved;
+    this.reserved = false;
     if (this.sessionId === undefined && typeof issued === 'string' && status >= 200 && status < 300) {
-      if (!sessions.add(issued, this.upstream)) this.ctx.log.warn('session table full; upstream session not tracked', { session: issued });
-    } else if (this.sessionId !== undefined && (status === 404 || (this.ex.req.method === 'DELETE' && status >= 200 && status < 300))) {
+      // A session nobody will learn the id of, or one past the limit, is ended upstream at once rather than left there.
+      if (!deliverable) return void this.upstream.deleteSession(issued);
+      if (!sessions.add(issued, this.upstream, this.ex.principal, reserved)) {
+        log.warn('session table full or id taken; session ended upstream', { session: issued });
+        this.upstream.deleteSession(issued);
+      }
+      return;
+    }
+    if (reserved) sessions.unreserve();
+    if (this.sessionId !== undefined && (status === 404 || (this.ex.req.method === 'DELETE' && status >= 200 && status < 300))) {
       sessions.end(this.sessionId, status === 404 ? 'upstream-gone' : 'deleted');
     }
   }
@@ -167,11 +207,16 @@ class ForwardHandler implements ResponseHandler {
     if (this.#done) return;
     this.#done = true;
     this.upstream.pending--;
+    if (this.reserved) {
+      this.reserved = false;
+      this.ctx.sessions.unreserve(); // the initialize failed before an answer: its slot is free again
+    }
   }
 
   readonly #onClientClose = (): void => {
-    // The client went away before its answer was complete: stop the upstream request too.
-    if (this.ex.res.writableFinished || this.#done) return;
+    // The client went away, or its exchange was answered by someone else (a refusal of the rest of its body),
+    // before the upstream's answer was complete: stop the upstream request too.
+    if (this.#done) return;
     this.#finish();
     this.ctx.metrics.cancelled.inc();
     this.#exchange?.abort();

@@ -24,8 +24,16 @@ export class HttpUpstream {
   constructor(
     readonly url: URL,
     readonly index: number,
+    /** --upstream-header: what every request the proxy makes of its own (DELETE, health check) carries too. */
+    readonly headers: Readonly<Record<string, string>>,
+    onError: (error: unknown) => void,
   ) {
-    this.pool = new Http1Pool(url);
+    this.pool = new Http1Pool(url, { onError });
+  }
+
+  /** Ends a session on this upstream, best effort (one that idled out, or that no client can use). */
+  deleteSession(id: string): void {
+    this.pool.request({ path: this.url.pathname, method: 'DELETE', headers: { 'mcp-session-id': id, ...this.headers }, body: null, headersTimeoutMs: 2_000 }).catch(() => {});
   }
 
   close(): void {
@@ -40,8 +48,9 @@ export class UpstreamSet {
   readonly #timer: NodeJS.Timeout | undefined;
   #next = 0;
 
-  constructor(urls: readonly URL[], options: { balance: Balance; healthIntervalMs: number; log: Logger }) {
-    this.upstreams = urls.map((u, i) => new HttpUpstream(u, i));
+  constructor(urls: readonly URL[], options: { balance: Balance; healthIntervalMs: number; log: Logger; headers: Readonly<Record<string, string>> }) {
+    const onError = (error: unknown): void => options.log.error('response handler failed', { error: String((error as Error)?.stack ?? error) });
+    this.upstreams = urls.map((u, i) => new HttpUpstream(u, i, options.headers, onError));
     this.#balance = options.balance;
     this.#log = options.log;
     if (options.healthIntervalMs > 0) {
@@ -74,7 +83,7 @@ export class UpstreamSet {
           await u.pool.request({
             path: u.url.pathname,
             method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...u.headers },
             body: HEALTH_PING,
             headersTimeoutMs: 2_000,
           });

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter } from '../framing.js';
+import { LineSplitter, sniffRpcId } from '../framing.js';
 import type { Logger } from '../log.js';
 
 export interface ChildExit {
@@ -19,11 +19,42 @@ export interface StdioChildOptions {
   readonly log: Logger;
   readonly onLine: (line: Buffer) => void;
   readonly onExit: (exit: ChildExit) => void;
+  /** A line over maxLineBytes was dropped; its JSON-RPC id when it could be told. */
+  readonly onDropped?: (id: string | number | undefined, bytes: number) => void;
   /** Extra environment for the child. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/**
+ * Every child still running. Whatever way the proxy leaves — a clean shutdown, process.exit after the close grace,
+ * an uncaught exception — the 'exit' hook kills what is left, synchronously: a child that ignores EOF and SIGTERM
+ * must not outlive us. (Only a SIGKILL of the proxy itself escapes; then the children see EOF on stdin.)
+ */
+const live = new Set<ChildProcessByStdio<Writable, Readable, Readable>>();
+let exitHook = false;
+
+function track(proc: ChildProcessByStdio<Writable, Readable, Readable>): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', killAll);
+  }
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+}
+
+/** SIGKILL to every child still running; synchronous, for the process's 'exit' event. */
+export function killAll(): void {
+  for (const proc of live) proc.kill('SIGKILL');
+  live.clear();
+}
+
+/**
+ * How long a child gets after its stdin closes before SIGTERM, and again before SIGKILL. Short enough that the
+ * proxy's shutdown (2 s for requests in flight, then this twice) ends well inside the 5 s it is given.
+ */
+const CLOSE_GRACE_MS = 1_000;
 
 export class StdioChild {
   readonly pid: number;
@@ -35,10 +66,16 @@ export class StdioChild {
     const [file, ...args] = command;
     this.#proc = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     this.pid = this.#proc.pid ?? -1;
+    track(this.#proc);
     const { log } = options;
+    let dropped = 0;
     const splitter = new LineSplitter(options.maxLineBytes, {
       onLine: options.onLine,
-      onOversize: (bytes) => log.warn('stdio upstream wrote a line over the limit; dropped', { pid: this.pid, bytes }),
+      onOversize: (bytes) => {
+        dropped = bytes;
+        log.warn('stdio upstream wrote a line over the limit; dropped', { pid: this.pid, bytes });
+      },
+      onDropped: (head, tail) => options.onDropped?.(sniffRpcId(head, tail), dropped),
     });
     this.#proc.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
     const stderr = new LineSplitter(64 * 1024, {
@@ -88,7 +125,7 @@ export class StdioChild {
   }
 
   /** Ends the child: close stdin, then SIGTERM after `graceMs`, then SIGKILL after as long again. */
-  async close(graceMs = 2_000): Promise<ChildExit> {
+  async close(graceMs = CLOSE_GRACE_MS): Promise<ChildExit> {
     this.#closing = true;
     if (this.alive) {
       this.#proc.stdin.end();
@@ -100,11 +137,5 @@ export class StdioChild {
       return exit;
     }
     return this.exited;
-  }
-
-  /** Immediate SIGKILL, for a second Ctrl-C. */
-  kill(): void {
-    this.#closing = true;
-    this.#proc.kill('SIGKILL');
   }
 }

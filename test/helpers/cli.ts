@@ -78,3 +78,28 @@ export async function waitForNoProcesses(tag: string, timeoutMs = 5_000): Promis
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export type Service = Awaited<ReturnType<typeof startService>>;
+
+/**
+ * Services started under one tag, and whatever else a test must stop, ended newest first by `stopAll`, which
+ * resolves with the tagged processes still alive afterwards (a test asserts there are none).
+ */
+export function serviceGroup(tag = newTag()): { tag: string; start(args: readonly string[]): Promise<Service>; defer(stop: () => Promise<void>): void; stopAll(): Promise<number[]> } {
+  const stops: Array<() => Promise<void>> = [];
+  return {
+    tag,
+    async start(args) {
+      const s = await startService(args, tag);
+      stops.push(() => s.stop());
+      return s;
+    },
+    defer(stop) {
+      stops.push(stop);
+    },
+    async stopAll() {
+      for (const stop of stops.splice(0).reverse()) await stop();
+      return waitForNoProcesses(tag);
+    },
+  };
+}
