@@ -3,8 +3,8 @@
  * chooses the exit status (citty's runMain habit). Commands are imported lazily so `mcp-perf proxy` does not load
  * the harness, and `mcp-perf run` does not load the proxy.
  */
-import type { CliIo, Command } from './command.js';
-import { ExitCode, McpPerfError, type ExitCodeValue } from './errors.js';
+import type { CliIo, Command } from '../core/runtime/command.js';
+import { ExitCode, McpPerfError, type ExitCodeValue } from '../core/runtime/errors.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'run scenarios, diff against the baseline, write results.json and report.html', load: async () => (await import('./commands/run.js')).runCommand },
@@ -27,7 +27,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `mcp-perf <command> --help` for a command\'s options.',
+    "Run `mcp-perf <command> --help` (or `mcp-perf help <command>`) for a command's options.",
     '',
     'Exit codes: 0 ok, 1 unexpected error, 2 usage or input error, 98 compare found a regression,',
     '99 thresholds failed, 130 interrupted.',
@@ -37,12 +37,16 @@ function usage(): string {
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     io.stdout.write(usage());
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   if (name === '--version' || name === '-v') {
     io.stdout.write(`${(await import('./version.js')).VERSION}\n`);
+    return ExitCode.OK;
+  }
+  if (name === 'help' && rest.length > 0 && COMMANDS[rest[0]!] !== undefined) {
+    io.stdout.write((await COMMANDS[rest[0]!]!.load()).help);
     return ExitCode.OK;
   }
   const entry = COMMANDS[name];

@@ -2,12 +2,14 @@
  * What the mock MCP server does, independent of transport: initialize, ping, tools/list and an `echo` tool whose
  * latency and payload come from the knobs (and may be overridden per call, so one mock serves several phases).
  */
-import { preciseDelay } from '../harness/clock.js';
-import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js';
-import { drawLatency, seededRandom, stallWait, type ErrorKind, type LatencySpec, type StallSpec } from './knobs.js';
+import { preciseDelay } from '../core/runtime/clock.js';
+import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
+import { seededRandom } from '../core/runtime/random.js';
+import { drawLatency, stallWait, type ErrorKind, type LatencySpec, type StallSpec } from './knobs.js';
+import { STREAMABLE_HTTP } from '../core/protocol/revisions.js';
 
 /** Newest first; the first is what we answer when a client asks for a revision we do not speak. */
-export const SUPPORTED_PROTOCOL_VERSIONS = Object.freeze(['2025-11-25', '2025-06-18', '2025-03-26']);
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = STREAMABLE_HTTP;
 
 export interface BehaviourOptions {
   /** Delay before answering tools/call, in milliseconds (fixed). @default 0 */

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { McpBehaviour, type LiveKnobs, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
-import { listenOn } from '../harness/runner/service.js';
-import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
+import { listenOn } from '../core/runtime/service.js';
+import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 
 export interface HttpMockOptions extends BehaviourOptions {
   /** Sequenced notifications per second on every open GET stream. @default 0 */

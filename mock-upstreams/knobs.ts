@@ -7,7 +7,7 @@
  *
  * Random draws come from a seeded generator (--seed), so a run's shape can be repeated.
  */
-import { ConfigError } from '../harness/errors.js';
+import { ConfigError } from '../core/runtime/errors.js';
 
 export type LatencySpec =
   | { readonly kind: 'fixed'; readonly ms: number }
@@ -46,18 +46,6 @@ export function parseStall(text: string): StallSpec {
   const everyMs = Number(match?.[2]);
   if (!match || !(everyMs > 0) || pauseMs >= everyMs) throw new ConfigError(`--stall must be PAUSE/EVERY in ms with PAUSE < EVERY, e.g. 200/2000, got "${text}"`);
   return { pauseMs, everyMs };
-}
-
-/** mulberry32: small, fast, good enough for shaping load; seeded so runs repeat. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One latency draw in ms. Log-normal uses Box–Muller for its normal deviate. */

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { McpBehaviour, type Peer } from './behaviour.js';
 import type { HttpMockOptions } from './http.js';
-import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from './jsonrpc.js';
+import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 import { SequencedNotifier } from './notify.js';
-import { listenOn } from '../harness/runner/service.js';
+import { listenOn } from '../core/runtime/service.js';
 
 interface LegacySession {
   readonly stream: http.ServerResponse;

@@ -1,12 +1,31 @@
 /** `mcp-perf mock <kind>`: a fake MCP server as its own process. */
-import type { Command } from '../harness/command.js';
-import { choiceFlag, intFlag, listenFlag, numberFlag, parseFlags } from '../harness/config/flags.js';
-import { ConfigError, ExitCode } from '../harness/errors.js';
-import { serveUntilStopped } from '../harness/runner/service.js';
+import type { Command } from '../core/runtime/command.js';
+import { choiceFlag, HELP_FLAG, intFlag, listenFlag, numberFlag, parseFlags, renderOptions, type FlagSpecs } from '../core/runtime/flags.js';
+import { ConfigError, ExitCode } from '../core/runtime/errors.js';
+import { serveUntilStopped } from '../core/runtime/service.js';
 import { startHttpMock } from './http.js';
 import { serveStdioMock } from './stdio.js';
 import { startLegacySseMock } from './legacy-sse.js';
 import { parseLatency, parseStall } from './knobs.js';
+
+const MOCK_FLAGS: FlagSpecs = {
+  host: { type: 'string', value: 'HOST', help: 'loopback address to bind', default: '127.0.0.1' },
+  port: { type: 'string', value: 'N', help: 'port, 0 for a free one', default: 0 },
+  'latency-ms': { type: 'string', value: 'MS', help: 'delay before each tools/call answer', default: 0 },
+  latency: { type: 'string', value: 'SPEC', help: 'a distribution instead: fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN:SIGMA' },
+  stall: { type: 'string', value: 'PAUSE/EVERY', help: 'hold every call arriving in the last PAUSE ms of each EVERY ms (e.g. 200/2000)' },
+  'error-rate': { type: 'string', value: 'P', help: 'fail this fraction (0..1) of tools/call', default: 0 },
+  'error-kind': { type: 'string', value: 'KIND', help: 'rpc (a JSON-RPC error) | http500 | drop (connection closed; stdio: no answer)' },
+  seed: { type: 'string', value: 'N', help: 'seed for latency and error draws', default: 1 },
+  'notify-rate': { type: 'string', value: 'N', help: 'sequenced notifications per second per open stream', default: 0 },
+  progress: { type: 'string', value: 'N', help: 'send N notifications/progress during each call that has a progressToken', default: 0 },
+  'payload-bytes': { type: 'string', value: 'N', help: 'size of the echo payload', default: 64 },
+  response: { type: 'string', value: 'json|sse', help: 'http: answer POSTs with a JSON body or a one-event SSE stream', default: 'json' },
+  'max-line-bytes': { type: 'string', value: 'N', help: 'stdio: longer lines are refused', default: 4_194_304 },
+  name: { type: 'string', value: 'NAME', help: 'serverInfo.name in the initialize answer, to tell mocks apart', default: 'mcp-perf-mock' },
+  control: { type: 'boolean', help: 'http: serve POST /control, whose JSON body {"latencyMs":N,"errorRate":P,"errorKind":K}\nchanges those knobs while the mock runs (faults on and off mid-run; loopback only)' },
+  help: HELP_FLAG,
+};
 
 const help = `Usage: mcp-perf mock http [options]
        mcp-perf mock stdio [options]
@@ -30,54 +49,12 @@ Notifications: with --notify-rate N, every open stream (an HTTP GET stream; stdo
 notifications/initialized) gets N notifications/message per second whose data is {"seq":n,"sentAtUs":t}:
 seq counts from 1 per stream without gaps, t is the send time in µs since the epoch.
 
-Options:
-  --host HOST            loopback address to bind (default 127.0.0.1)
-  --port N               port, 0 for a free one (default 0)
-  --latency-ms MS        delay before each tools/call answer (default 0)
-  --latency SPEC         a distribution instead: fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN:SIGMA
-  --stall PAUSE/EVERY    hold every call arriving in the last PAUSE ms of each EVERY ms (e.g. 200/2000)
-  --error-rate P         fail this fraction (0..1) of tools/call (default 0)
-  --error-kind KIND      rpc (a JSON-RPC error) | http500 | drop (connection closed; stdio: no answer)
-  --seed N               seed for latency and error draws (default 1)
-  --notify-rate N        sequenced notifications per second per open stream (default 0)
-  --progress N           send N notifications/progress during each call that has a progressToken (default 0)
-  --payload-bytes N      size of the echo payload (default 64)
-  --response json|sse    http: answer POSTs with a JSON body or a one-event SSE stream (default json)
-  --max-line-bytes N     stdio: longer lines are refused (default 4194304)
-  --name NAME            serverInfo.name in the initialize answer (default mcp-perf-mock), to tell mocks apart
-  --control              http: serve POST /control, whose JSON body {"latencyMs":N,"errorRate":P,"errorKind":K}
-                         changes those knobs while the mock runs (faults on and off mid-run; loopback only)
-  -h, --help             this text
-`;
+${renderOptions(MOCK_FLAGS)}`;
 
 export const mockCommand: Command = {
-  name: 'mock',
-  summary: 'run a fake MCP server (Streamable HTTP or stdio) with latency and payload knobs',
   help,
   async run(argv, io) {
-    const { values, positionals } = parseFlags(
-      'mock',
-      argv,
-      {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'latency-ms': { type: 'string' },
-        'payload-bytes': { type: 'string' },
-        response: { type: 'string' },
-        'max-line-bytes': { type: 'string' },
-        latency: { type: 'string' },
-        stall: { type: 'string' },
-        'error-rate': { type: 'string' },
-        'error-kind': { type: 'string' },
-        seed: { type: 'string' },
-        'notify-rate': { type: 'string' },
-        progress: { type: 'string' },
-        name: { type: 'string' },
-        control: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    );
+    const { values, positionals } = parseFlags('mock', argv, MOCK_FLAGS, true);
     if (values.help) {
       io.stdout.write(help);
       return ExitCode.OK;

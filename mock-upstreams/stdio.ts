@@ -3,10 +3,10 @@
  * Requests are answered as they complete (a slow call does not hold up a fast one), so pipelined load is served
  * concurrently. Answers written in one turn of the event loop go out in one write. Bad lines get the spec's errors.
  */
-import { LineSplitter } from '../proxy/framing.js';
+import { LineSplitter } from '../core/protocol/framing.js';
 import { McpBehaviour, type BehaviourOptions, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
-import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from './jsonrpc.js';
+import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 
 export interface StdioMockOptions extends BehaviourOptions {
   readonly maxLineBytes: number;

@@ -4,9 +4,9 @@
  * batch goes into an HDR histogram in nanoseconds. Results are one JSON line on stdout.
  */
 import { SignJWT } from 'jose';
-import { createLatencyHistogram, encodeHistogram, summarise, type LatencySummary } from '../harness/measure/histogram.js';
-import { parseMessage } from '../mock-upstreams/jsonrpc.js';
-import { LineSplitter } from './framing.js';
+import { createLatencyHistogram, encodeHistogram, summarise, type LatencySummary } from '../core/measure/histogram.js';
+import { parseMessage } from '../core/protocol/jsonrpc.js';
+import { LineSplitter } from '../core/protocol/framing.js';
 import { SessionTable } from './sessions.js';
 import { createVerifier } from './stages/auth.js';
 import { TokenBuckets } from './stages/rate-limit.js';

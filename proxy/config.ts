@@ -1,13 +1,13 @@
 /** `mcp-perf proxy` configuration: defaults in one frozen object, flags validated once into a Readonly<ProxyConfig>. */
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
-import { choiceFlag, intFlag, listenFlag, loopbackUrlFlag, numberFlag, parseFlags, type OptionSpec } from '../harness/config/flags.js';
-import { ConfigError } from '../harness/errors.js';
+import { choiceFlag, HELP_FLAG, intFlag, listenFlag, loopbackUrlFlag, numberFlag, parseFlags, type FlagSpecs } from '../core/runtime/flags.js';
+import { ConfigError } from '../core/runtime/errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import type { AuthOptions } from './stages/auth.js';
 import type { FaultOptions } from './stages/faults.js';
 import type { RateLimitOptions } from './stages/rate-limit.js';
-import { splitCommand } from './upstream/command.js';
+import { splitCommand } from '../core/runtime/argv.js';
 import type { Balance } from './upstream/http-upstreams.js';
 
 export type ProxyMode = 'http-reverse' | 'http-stdio' | 'http-legacy' | 'stdio-forward' | 'stdio-http';
@@ -71,37 +71,40 @@ export const PROXY_DEFAULTS = Object.freeze({
   logLevel: 'warn' as LogLevel,
 });
 
-export const PROXY_OPTIONS: OptionSpec = {
-  upstream: { type: 'string', multiple: true },
-  'upstream-sse': { type: 'string' },
-  'upstream-cmd': { type: 'string' },
-  stdio: { type: 'boolean' },
-  listen: { type: 'string' },
-  path: { type: 'string' },
-  balance: { type: 'string' },
-  'health-interval-ms': { type: 'string' },
-  'upstream-timeout-ms': { type: 'string' },
-  'max-body-bytes': { type: 'string' },
-  'max-line-bytes': { type: 'string' },
-  'max-sessions': { type: 'string' },
-  'session-idle-ms': { type: 'string' },
-  'stdio-pool': { type: 'string' },
-  'auth-token': { type: 'string', multiple: true },
-  'auth-hs256-secret': { type: 'string' },
-  'auth-jwks': { type: 'string' },
-  'auth-audience': { type: 'string' },
-  'rate-limit': { type: 'string' },
-  'rate-limit-burst': { type: 'string' },
-  'allow-origin': { type: 'string', multiple: true },
-  'allow-host': { type: 'string', multiple: true },
-  'upstream-header': { type: 'string', multiple: true },
-  'metrics-auth': { type: 'boolean' },
-  'max-queue-bytes': { type: 'string' },
-  'inject-latency-ms': { type: 'string' },
-  'inject-error-rate': { type: 'string' },
-  'log-level': { type: 'string' },
-  'debug-memory': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+const d = PROXY_DEFAULTS;
+
+/** Every flag of `mcp-perf proxy`, once: parseArgs reads these and `--help` is generated from them. */
+export const PROXY_FLAGS: FlagSpecs = {
+  upstream: { type: 'string', multiple: true, value: 'URL', help: 'a Streamable HTTP upstream (repeatable); with --stdio, the one to reach' },
+  'upstream-cmd': { type: 'string', value: '"CMD ARGS"', help: 'the stdio server to bridge to, one child per session' },
+  'upstream-sse': { type: 'string', value: 'URL', help: "a legacy HTTP+SSE server's /sse URL" },
+  stdio: { type: 'boolean', help: 'speak stdio to our client (upstream: a command after --, or --upstream URL)' },
+  listen: { type: 'string', value: 'HOST:PORT', help: 'where to listen; loopback only', default: d.listen },
+  path: { type: 'string', value: 'PATH', help: 'the MCP endpoint', default: d.path },
+  balance: { type: 'string', value: 'HOW', help: 'round-robin | least-pending: where new sessions go', default: d.balance },
+  'upstream-timeout-ms': { type: 'string', value: 'MS', help: 'wait this long for an upstream answer, in every mode', default: d.upstreamTimeoutMs },
+  'health-interval-ms': { type: 'string', value: 'MS', help: 'probe upstreams this often, 0 = never', default: d.healthIntervalMs },
+  'max-body-bytes': { type: 'string', value: 'N', help: 'larger HTTP bodies get 413', default: d.maxBodyBytes },
+  'max-line-bytes': { type: 'string', value: 'N', help: 'larger stdio lines are refused', default: d.maxLineBytes },
+  'max-sessions': { type: 'string', value: 'N', help: 'more sessions get 503', default: d.maxSessions },
+  'session-idle-ms': { type: 'string', value: 'MS', help: 'end sessions idle this long, 0 = never', default: d.sessionIdleMs },
+  'stdio-pool': { type: 'string', value: 'N', help: 'keep N stdio children pre-spawned for new sessions', default: d.stdioPool },
+  'auth-token': { type: 'string', multiple: true, value: 'TOKEN', help: 'accept this bearer token (repeatable; compared in constant time)' },
+  'auth-hs256-secret': { type: 'string', value: 'SECRET', help: 'accept HS256 JWTs signed with SECRET' },
+  'auth-jwks': { type: 'string', value: 'FILE', help: 'accept RS256 JWTs signed by a key in this JWKS file' },
+  'auth-audience': { type: 'string', value: 'AUD', help: 'require this "aud" claim in JWTs' },
+  'rate-limit': { type: 'string', value: 'N', help: 'at most N requests/s per client (token bucket; 429 with Retry-After)' },
+  'rate-limit-burst': { type: 'string', value: 'N', help: 'bucket size (default: N of --rate-limit)' },
+  'allow-origin': { type: 'string', multiple: true, value: 'ORIGIN', help: 'allow browser requests from ORIGIN (repeatable; loopback origins always are)' },
+  'allow-host': { type: 'string', multiple: true, value: 'HOST[:PORT]', help: 'answer requests whose Host is HOST (repeatable; loopback names always are;\nany other Host gets 403, against DNS rebinding)' },
+  'upstream-header': { type: 'string', multiple: true, value: '"NAME: VALUE"', help: "send this header with every upstream request (repeatable), e.g. the upstream's\nown credentials; the client's Authorization and Cookie are never forwarded" },
+  'metrics-auth': { type: 'boolean', help: 'GET /metrics needs a valid token too (with --auth-*; default: open on loopback)' },
+  'max-queue-bytes': { type: 'string', value: 'N', help: 'server → client messages held per bridged session while no GET stream is\nopen or its reader lags; older ones are dropped and counted', default: d.maxQueueBytes },
+  'inject-latency-ms': { type: 'string', value: 'MS', help: 'chaos: delay every POST by MS before forwarding' },
+  'inject-error-rate': { type: 'string', value: 'P', help: 'chaos: answer this fraction (0..1) of POSTs with an injected 503' },
+  'log-level': { type: 'string', value: 'LEVEL', help: 'error | warn | info | debug, JSON lines on stderr', default: d.logLevel },
+  'debug-memory': { type: 'boolean', help: 'serve GET /debug/memory: forces a full GC, then answers process.memoryUsage()\nas JSON (the memory scenarios use it; off by default, a GC pauses the proxy)' },
+  help: HELP_FLAG,
 };
 
 /** Parses `mcp-perf proxy` argv. Everything after `--` is the stdio upstream command (with --stdio). */
@@ -109,7 +112,7 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
   const dash = argv.indexOf('--');
   const flags = dash === -1 ? argv : argv.slice(0, dash);
   const trailing = dash === -1 ? [] : argv.slice(dash + 1);
-  const { values, positionals } = parseFlags('proxy', flags, PROXY_OPTIONS, true);
+  const { values, positionals } = parseFlags('proxy', flags, PROXY_FLAGS, true);
   if (values.help) return { config: undefined as never, help: true };
   if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"; a stdio upstream command goes after \`--\``);
 

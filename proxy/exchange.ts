@@ -3,7 +3,7 @@
  * `next => exchange => …` (undici's interceptor shape): it either answers the exchange itself (a refusal) or calls
  * `next`. Each stage is one concern in its own file under stages/, testable alone.
  */
-import { classify, RpcErrorCode, rpcError, type Classified, type JsonRpcId } from '../mock-upstreams/jsonrpc.js';
+import { classify, RpcErrorCode, rpcError, type Classified, type JsonRpcId } from '../core/protocol/jsonrpc.js';
 import type { ProxyRequest, ProxyResponse } from './http1/server.js';
 
 export interface Exchange {

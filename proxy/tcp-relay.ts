@@ -3,7 +3,7 @@
  * so the proxy's cost is read against it as well as against a direct connection.
  */
 import net from 'node:net';
-import { listenOn } from '../harness/runner/service.js';
+import { listenOn } from '../core/runtime/service.js';
 
 export interface TcpRelayOptions {
   readonly host: string;

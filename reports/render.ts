@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { decodeHistogram, percentileSpectrum } from '../harness/measure/histogram.js';
+import { decodeHistogram, percentileSpectrum } from '../core/measure/histogram.js';
 import { formatDelta, formatValue } from '../harness/output/format.js';
 import type { CompletedScenario, ResultsFile } from '../harness/results/schema.js';
 import { CHART_SCRIPT, type ReportData } from './charts.js';

@@ -2,7 +2,7 @@
  * Scenarios are data: what to start, what load to put on it, for how long in each profile, and what must hold.
  * defineScenario checks a definition once, when it is loaded, and freezes it.
  */
-import { parseThreshold } from '../harness/baseline/thresholds.js';
+import { parseThreshold } from './thresholds.js';
 
 /**
  * smoke: seconds; checks the pipeline end to end, its numbers mean nothing (the tests use it).

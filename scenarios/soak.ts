@@ -13,7 +13,7 @@ export default defineScenario({
   upstream: 'stdio',
   mockLatencyMs: 2,
   profiles: {
-    smoke: { rate: 100, sessions: 4, churnPerSec: 2, warmupMs: 500, durationMs: 2_500, sampleEveryMs: 500 },
+    smoke: { rate: 100, sessions: 4, churnPerSec: 2, warmupMs: 500, durationMs: 2_500, sampleEveryMs: 250 },
     quick: { rate: 400, sessions: 8, churnPerSec: 1, warmupMs: 4_000, durationMs: 14_000, sampleEveryMs: 1_000 },
     nightly: { rate: 1_000, sessions: 16, churnPerSec: 1, warmupMs: 10_000, durationMs: 150_000, sampleEveryMs: 5_000 },
     release: { rate: 1_000, sessions: 32, churnPerSec: 1, warmupMs: 30_000, durationMs: 1_800_000, sampleEveryMs: 15_000 },

@@ -3,7 +3,7 @@
  * files: the same inputs always give the same verdicts, so a diff can be redone from files alone.
  */
 import type { BaselineComparison, DiffRow, ResultsFile, ScenarioResult, Verdict } from '../results/schema.js';
-import { compare, parseThreshold, percentChange, type Threshold } from './thresholds.js';
+import { compare, parseThreshold, percentChange, type Threshold } from '../../scenarios/thresholds.js';
 
 type Run = Pick<ResultsFile, 'scenarios' | 'environment'>;
 

@@ -1,13 +1,28 @@
 /** `mcp-perf compare-trust`: the A/A and injected-regression experiment behind `mcp-perf compare` (docs/compare.md). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from '../command.js';
+import type { Command } from '../../core/runtime/command.js';
 import { COMPARE_DEFAULTS } from '../compare/analyse.js';
 import { runTrustExperiment } from '../compare/trust.js';
-import { choiceFlag, intFlag, numberFlag, parseFlags } from '../config/flags.js';
-import { ConfigError, ExitCode, InterruptedError } from '../errors.js';
+import { choiceFlag, HELP_FLAG, intFlag, numberFlag, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { PROFILES } from '../../scenarios/define.js';
 import { SCENARIOS } from '../../scenarios/index.js';
+
+const TRUST_FLAGS: FlagSpecs = {
+  scenario: { type: 'string', value: 'NAME', help: 'the scenario to run (it must measure proxied.latency.p50_us)', default: 'direct-vs-proxied' },
+  profile: { type: 'string', short: 'p', value: 'NAME', help: PROFILES.join(' | '), default: 'quick' },
+  'pool-a': { type: 'string', value: 'N', help: 'plain runs', default: 20 },
+  'pool-b': { type: 'string', value: 'N', help: 'injected runs', default: 10 },
+  'per-side': { type: 'string', value: 'N', help: 'runs per side of each comparison', default: 10 },
+  comparisons: { type: 'string', value: 'N', help: 'A/A and A/B comparisons each', default: 20 },
+  'inject-pct': { type: 'string', value: 'P', help: "injected latency, % of the first plain run's proxied p50", default: 10 },
+  seed: { type: 'string', value: 'N', help: 'seed for drawing the comparisons', default: 1 },
+  alpha: { type: 'string', value: 'A', help: 'as for compare', default: COMPARE_DEFAULTS.alpha },
+  'noise-floor': { type: 'string', value: 'PCT', help: 'as for compare', default: COMPARE_DEFAULTS.noiseFloorPct },
+  out: { type: 'string', short: 'o', value: 'DIR', help: 'where the runs and trust.json go (default reports/compare-trust-<timestamp>)' },
+  help: HELP_FLAG,
+};
 
 const help = `Usage: mcp-perf compare-trust [options]
 
@@ -16,43 +31,15 @@ runs whose proxy adds a known latency (B: --inject-pct of the proxied p50), inte
 --comparisons A/A comparisons (random disjoint halves of pool A) and as many A/B comparisons. A/A must flag
 nothing; A/B must flag a regression (the bar: at least 95% of them).
 
-Options:
-      --scenario NAME     the scenario to run (default direct-vs-proxied; it must measure proxied.latency.p50_us)
-  -p, --profile NAME      ${PROFILES.join(' | ')} (default quick)
-      --pool-a N          plain runs (default 20)
-      --pool-b N          injected runs (default 10)
-      --per-side N        runs per side of each comparison (default 10)
-      --comparisons N     A/A and A/B comparisons each (default 20)
-      --inject-pct P      injected latency, % of the first plain run's proxied p50 (default 10)
-      --seed N            seed for drawing the comparisons (default 1)
-      --alpha A           as for compare (default ${COMPARE_DEFAULTS.alpha})
-      --noise-floor PCT   as for compare (default ${COMPARE_DEFAULTS.noiseFloorPct})
-  -o, --out DIR           where the runs and trust.json go (default reports/compare-trust-<timestamp>)
-  -h, --help              this text
-
+${renderOptions(TRUST_FLAGS)}
 Exit codes: 0 the bar is met (no A/A flag, ≥ 95% of A/B detected); 99 it is not; 2 bad flags; 130 interrupted.
 With the defaults it makes 30 runs: about 25 minutes of direct-vs-proxied quick.
 `;
 
 export const compareTrustCommand: Command = {
-  name: 'compare-trust',
-  summary: 'prove compare on this machine: A/A flags nothing, an injected +10% latency is caught',
   help,
   async run(argv, io) {
-    const { values, positionals } = parseFlags('compare-trust', argv, {
-      scenario: { type: 'string' },
-      profile: { type: 'string', short: 'p' },
-      'pool-a': { type: 'string' },
-      'pool-b': { type: 'string' },
-      'per-side': { type: 'string' },
-      comparisons: { type: 'string' },
-      'inject-pct': { type: 'string' },
-      seed: { type: 'string' },
-      alpha: { type: 'string' },
-      'noise-floor': { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const { values, positionals } = parseFlags('compare-trust', argv, TRUST_FLAGS);
     if (values.help) {
       io.stdout.write(help);
       return ExitCode.OK;

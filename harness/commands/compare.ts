@@ -7,18 +7,34 @@
 import { mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Command } from '../command.js';
+import type { Command } from '../../core/runtime/command.js';
 import { COMPARE_DEFAULTS, compareRuns, type Comparison } from '../compare/analyse.js';
 import { renderCompareJUnit, renderCompareMarkdown, renderCompareTable } from '../compare/render.js';
 import { runTrials } from '../compare/trials.js';
 import { Workspace, type Side } from '../compare/worktrees.js';
-import { choiceFlag, intFlag, numberFlag, parseFlags } from '../config/flags.js';
-import { ConfigError, ExitCode, InterruptedError } from '../errors.js';
+import { choiceFlag, HELP_FLAG, intFlag, numberFlag, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
 import type { ResultsFile } from '../results/schema.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { PROFILES } from '../../scenarios/define.js';
 import { SCENARIOS } from '../../scenarios/index.js';
+
+const COMPARE_FLAGS: FlagSpecs = {
+  base: { type: 'string', value: 'REF', help: 'build and run base from this git ref' },
+  head: { type: 'string', value: 'REF', help: 'build and run head from this git ref (default: the working tree)' },
+  trials: { type: 'string', short: 'n', value: 'N', help: 'runs per side (fewer than 5 cannot reach significance)', default: 10 },
+  profile: { type: 'string', short: 'p', value: 'NAME', help: PROFILES.join(' | '), default: 'quick' },
+  alpha: { type: 'string', value: 'A', help: 'significance level across the metrics', default: COMPARE_DEFAULTS.alpha },
+  'noise-floor': { type: 'string', value: 'PCT', help: 'changes smaller than this % of base are "~"', default: COMPARE_DEFAULTS.noiseFloorPct },
+  metrics: { type: 'string', value: 'gated|all', help: 'which metrics to compare', default: 'gated' },
+  metric: { type: 'string', multiple: true, value: 'NAME', help: 'compare this metric too (repeatable)' },
+  'base-proxy-args': { type: 'string', value: '"FLAGS"', help: "extra flags for base's proxies, e.g. --base-proxy-args=\"--inject-latency-ms 0.5\"" },
+  'head-proxy-args': { type: 'string', value: '"FLAGS"', help: 'the same for head (experiments: a known regression the comparison must catch)' },
+  out: { type: 'string', short: 'o', value: 'DIR', help: 'where to write compare.json, compare.md, compare-junit.xml and the runs\n(default reports/compare-<timestamp>)' },
+  json: { type: 'boolean', help: 'print compare.json on stdout; everything else goes to stderr' },
+  help: HELP_FLAG,
+};
 
 const help = `Usage: mcp-perf compare BASE HEAD [options]
        mcp-perf compare --base REF [--head REF] [scenario…] [options]
@@ -38,51 +54,15 @@ noise floor; otherwise "~". Compared: the metrics the scenarios' thresholds and 
 every metric), plus any --metric. Thresholds are judged too: absolute ones on head's median, relative ones on the
 change.
 
-Options:
-      --base REF           build and run base from this git ref
-      --head REF           build and run head from this git ref (default: the working tree)
-  -n, --trials N           runs per side (default 10; fewer than 5 cannot reach significance)
-  -p, --profile NAME       ${PROFILES.join(' | ')} (default quick)
-      --alpha A            significance level across the metrics (default ${COMPARE_DEFAULTS.alpha})
-      --noise-floor PCT    changes smaller than this % of base are "~" (default ${COMPARE_DEFAULTS.noiseFloorPct})
-      --metrics gated|all  which metrics to compare (default gated)
-      --metric NAME        compare this metric too (repeatable)
-      --base-proxy-args=A  extra flags for base's proxies, e.g. --base-proxy-args="--inject-latency-ms 0.5"
-      --head-proxy-args=A  the same for head (experiments: a known regression the comparison must catch)
-  -o, --out DIR          where to write compare.json, compare.md, compare-junit.xml and the runs
-                         (default reports/compare-<timestamp>)
-      --json               print compare.json on stdout; everything else goes to stderr
-  -h, --help               this text
-
+${renderOptions(COMPARE_FLAGS)}
 Exit codes: 0 no regression and thresholds met; 98 a metric regressed; 99 no regression but a threshold failed;
 2 bad flags, refs or files; 130 interrupted (worktrees and processes are cleaned up on every path out).
 `;
 
 export const compareCommand: Command = {
-  name: 'compare',
-  summary: 'compare head with base (git refs or results files): Mann–Whitney, Holm–Bonferroni, noise floor',
   help,
   async run(argv, io) {
-    const { values, positionals } = parseFlags(
-      'compare',
-      argv,
-      {
-        base: { type: 'string' },
-        head: { type: 'string' },
-        trials: { type: 'string', short: 'n' },
-        profile: { type: 'string', short: 'p' },
-        alpha: { type: 'string' },
-        'noise-floor': { type: 'string' },
-        metrics: { type: 'string' },
-        metric: { type: 'string', multiple: true },
-        'base-proxy-args': { type: 'string' },
-        'head-proxy-args': { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      true,
-    );
+    const { values, positionals } = parseFlags('compare', argv, COMPARE_FLAGS, true);
     if (values.help) {
       io.stdout.write(help);
       return ExitCode.OK;

@@ -1,26 +1,26 @@
 /** `mcp-perf report <results.json>`: re-render report.html from a results file alone. */
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from '../command.js';
-import { parseFlags } from '../config/flags.js';
-import { ConfigError, ExitCode } from '../errors.js';
+import type { Command } from '../../core/runtime/command.js';
+import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import { ConfigError, ExitCode } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
+
+const REPORT_FLAGS: FlagSpecs = {
+  out: { type: 'string', short: 'o', value: 'FILE', help: 'where to write the report (default: report.html next to results.json)' },
+  help: HELP_FLAG,
+};
 
 const help = `Usage: mcp-perf report <results.json> [--out FILE]
 
 Renders the self-contained HTML report (charts, summary, baseline diff, environment) from a results file
 alone. By default it writes report.html beside the results file.
 
-Options:
-  -o, --out FILE   where to write the report (default: report.html next to results.json)
-  -h, --help       this text
-`;
+${renderOptions(REPORT_FLAGS)}`;
 
 export const reportCommand: Command = {
-  name: 'report',
-  summary: 'render report.html from a results.json',
   help,
   async run(argv, io) {
-    const { values, positionals } = parseFlags('report', argv, { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, true);
+    const { values, positionals } = parseFlags('report', argv, REPORT_FLAGS, true);
     if (values.help) {
       io.stdout.write(help);
       return ExitCode.OK;

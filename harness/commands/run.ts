@@ -1,9 +1,10 @@
 /** `mcp-perf run`: measure, write results.json, diff against the baseline, render the report, choose the exit code. */
 import { join } from 'node:path';
-import type { Command } from '../command.js';
+import type { Command } from '../../core/runtime/command.js';
 import { diffAgainstBaseline } from '../baseline/diff.js';
-import { RUN_DEFAULTS, validateRunConfig } from '../config/run-config.js';
-import { ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../errors.js';
+import { RUN_FLAGS, validateRunConfig } from '../config/run-config.js';
+import { renderOptions } from '../../core/runtime/flags.js';
+import { ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../../core/runtime/errors.js';
 import { createProgress } from '../output/progress.js';
 import { renderDiff, renderSummary } from '../output/summary.js';
 import { readResults, writeResults } from '../results/io.js';
@@ -20,26 +21,13 @@ run against the baseline, printing metric / baseline / now / delta / verdict.
 
 Scenarios: ${[...SCENARIOS.keys()].join(', ')}
 
-Options:
-  -p, --profile NAME     ${PROFILES.join(' | ')} (default ${RUN_DEFAULTS.profile}; quick takes under 3 minutes)
-  -o, --out DIR          where to write results.json and report.html (default ${RUN_DEFAULTS.outRoot}/<timestamp>)
-      --json             print the results JSON on stdout; progress and tables go to stderr
-      --baseline FILE    the baseline to diff against (default baseline/measurements.json of this package)
-      --update-baseline  write this run as the new baseline (relative thresholds then compare it with itself)
-      --no-report        skip report.html
-      --timeout-s N      abort the run after N seconds (default: twice the expected length plus a minute)
-      --proxy-args=ARGS  extra flags for every proxy the run starts, e.g. --proxy-args="--inject-latency-ms 0.5"
-                         (with "=": experiments, such as a known regression a comparison must catch)
-  -h, --help             this text
-
+${renderOptions(RUN_FLAGS)}
 Exit codes: 0 all thresholds passed; 99 a threshold failed or a scenario failed; 2 bad flags or a bad
 baseline file; 130 interrupted (Ctrl-C / SIGTERM); 1 anything unexpected.
 Every process the run starts is ended on every path out, including Ctrl-C and the timeout.
 `;
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'run scenarios, diff against the baseline, write results.json and report.html',
   help,
   async run(argv, io) {
     const config = validateRunConfig(argv, io.cwd);

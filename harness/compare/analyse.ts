@@ -12,7 +12,7 @@
  *
  * Thresholds are judged on the comparison too: an absolute one on head's median, a relative one on the change.
  */
-import { parseThreshold, type Threshold } from '../baseline/thresholds.js';
+import { parseThreshold, type Threshold } from '../../scenarios/thresholds.js';
 import type { CompletedScenario, ResultsFile, Unit } from '../results/schema.js';
 import { hodgesLehmann, holm, mannWhitney, median } from './stats.js';
 

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { McpPerfError } from '../errors.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
 import type { Side } from './worktrees.js';
 
 export interface TrialPlan {

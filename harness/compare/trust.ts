@@ -13,8 +13,8 @@
  */
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { seededRandom } from '../../mock-upstreams/knobs.js';
-import { McpPerfError } from '../errors.js';
+import { seededRandom } from '../../core/runtime/random.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
 import type { CompletedScenario, ResultsFile } from '../results/schema.js';
 import { CLI_BIN } from '../runner/children.js';

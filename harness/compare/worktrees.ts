@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
-import { ConfigError, McpPerfError } from '../errors.js';
+import { ConfigError, McpPerfError } from '../../core/runtime/errors.js';
 
 export interface Side {
   readonly name: 'base' | 'head';

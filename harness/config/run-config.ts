@@ -2,9 +2,9 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { SCENARIOS } from '../../scenarios/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../core/runtime/errors.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { choiceFlag, intFlag, parseFlags, type OptionSpec } from './flags.js';
+import { choiceFlag, HELP_FLAG, intFlag, parseFlags, type FlagSpecs } from '../../core/runtime/flags.js';
 
 export interface RunConfig {
   readonly scenarios: readonly Scenario[];
@@ -36,20 +36,21 @@ export const RUN_DEFAULTS = Object.freeze({
   timeoutMs: 0,
 });
 
-export const RUN_OPTIONS: OptionSpec = {
-  profile: { type: 'string', short: 'p' },
-  out: { type: 'string', short: 'o' },
-  json: { type: 'boolean' },
-  baseline: { type: 'string' },
-  'update-baseline': { type: 'boolean' },
-  'no-report': { type: 'boolean' },
-  'timeout-s': { type: 'string' },
-  'proxy-args': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+/** Every flag of `mcp-perf run`, once: parseArgs reads these and `--help` is generated from them. */
+export const RUN_FLAGS: FlagSpecs = {
+  profile: { type: 'string', short: 'p', value: 'NAME', help: `${PROFILES.join(' | ')}; quick takes under 3 minutes`, default: RUN_DEFAULTS.profile },
+  out: { type: 'string', short: 'o', value: 'DIR', help: `where to write results.json and report.html (default ${RUN_DEFAULTS.outRoot}/<timestamp>)` },
+  json: { type: 'boolean', help: 'print the results JSON on stdout; progress and tables go to stderr' },
+  baseline: { type: 'string', value: 'FILE', help: 'the baseline to diff against (default baseline/measurements.json of this package)' },
+  'update-baseline': { type: 'boolean', help: 'write this run as the new baseline (relative thresholds then compare it with itself)' },
+  'no-report': { type: 'boolean', help: 'skip report.html' },
+  'timeout-s': { type: 'string', value: 'N', help: 'abort the run after N seconds (default: twice the expected length plus a minute)' },
+  'proxy-args': { type: 'string', value: '"FLAGS"', help: 'extra flags for every proxy the run starts, e.g. --proxy-args="--inject-latency-ms 0.5"\n(with "=": experiments, such as a known regression a comparison must catch)' },
+  help: HELP_FLAG,
 };
 
 export function validateRunConfig(argv: readonly string[], cwd: string, now: Date = new Date()): Readonly<RunConfig> {
-  const { values, positionals } = parseFlags('run', argv, RUN_OPTIONS, true);
+  const { values, positionals } = parseFlags('run', argv, RUN_FLAGS, true);
   const scenarios = positionals.length === 0 ? [...SCENARIOS.values()] : positionals.map((name) => {
     const scenario = SCENARIOS.get(name);
     if (scenario === undefined) throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);

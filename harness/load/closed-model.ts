@@ -3,8 +3,8 @@
  * It finds saturation throughput. Latency here is timed from the actual send (there is no intended schedule), so it
  * is a service time, not a user-facing latency under a given arrival rate: the open model answers that.
  */
-import { monotonicNs, type Clock } from '../clock.js';
-import { createLatencyHistogram, recordMicros } from '../measure/histogram.js';
+import { monotonicNs, type Clock } from '../../core/runtime/clock.js';
+import { createLatencyHistogram, recordMicros } from '../../core/measure/histogram.js';
 import { ErrorTally, ownCpuMicros, type CallSource, type LoadOutcome } from './outcome.js';
 
 export interface ClosedModelOptions {

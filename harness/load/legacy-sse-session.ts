@@ -7,6 +7,7 @@ import { createParser } from 'eventsource-parser';
 import type { Pool } from 'undici';
 import type { CallOutcome } from './mcp-session.js';
 import { checkAnswer } from './mcp-session.js';
+import { LEGACY_SSE } from '../../core/protocol/revisions.js';
 
 export class LegacySseSession {
   readonly #pool: Pool;
@@ -51,7 +52,7 @@ export class LegacySseSession {
     const url = await Promise.race([endpoint, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no endpoint event from ${sseUrl.href}`)), requestTimeoutMs))]);
     if (url.origin !== sseUrl.origin) throw new Error(`endpoint ${url.href} is not on ${sseUrl.origin}`);
     const session = new LegacySseSession(pool, url, abort, waiting, requestTimeoutMs);
-    const init = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } });
+    const init = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY_SSE, capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } });
     const answer = await session.call(0, init);
     if (!answer.ok) throw new Error(`initialize over legacy SSE failed: ${answer.detail}`);
     await session.#post('{"jsonrpc":"2.0","method":"notifications/initialized"}');

@@ -5,8 +5,9 @@
  * Failures are data: every call resolves to an outcome, never throws.
  */
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { LATEST } from '../../core/protocol/revisions.js';
 
-export const LOAD_PROTOCOL_VERSION = '2025-11-25';
+export const LOAD_PROTOCOL_VERSION = LATEST;
 
 export type CallErrorKind = 'http_status' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
 export type CallOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: CallErrorKind; readonly detail: string };

@@ -4,8 +4,8 @@
  * request that should have gone out during it — coordinated omission cannot hide it. Sends that leave late, or not
  * at all because too many are outstanding, are counted and reported rather than silently absorbed.
  */
-import { monotonicNs, sleepUntil, type Clock } from '../clock.js';
-import { createLatencyHistogram, recordMicros } from '../measure/histogram.js';
+import { monotonicNs, sleepUntil, type Clock } from '../../core/runtime/clock.js';
+import { createLatencyHistogram, recordMicros } from '../../core/measure/histogram.js';
 import { ErrorTally, LATE_SEND_THRESHOLD_US, ownCpuMicros, type CallSource, type LoadOutcome } from './outcome.js';
 
 export interface OpenModelOptions {

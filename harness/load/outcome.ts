@@ -1,5 +1,5 @@
 /** What a load run reports: what was asked, what the generator achieved, latency, and failures counted by kind. */
-import type { Histogram } from '../measure/histogram.js';
+import type { Histogram } from '../../core/measure/histogram.js';
 import type { CallErrorKind, CallOutcome } from './mcp-session.js';
 
 /** What a load model needs of a session, whatever its transport. */

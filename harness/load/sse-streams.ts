@@ -6,7 +6,7 @@
  */
 import { createParser } from 'eventsource-parser';
 import type { Dispatcher } from 'undici';
-import { createLatencyHistogram, recordMicros, type Histogram } from '../measure/histogram.js';
+import { createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
 import type { McpHttpSession, SessionTarget } from './mcp-session.js';
 
 export interface FanoutTally {

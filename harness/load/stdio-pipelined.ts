@@ -4,10 +4,11 @@
  * from each request's send; ids are checked like the HTTP driver's. The process is the driver's to start and end.
  */
 import { spawn } from 'node:child_process';
-import { LineSplitter } from '../../proxy/framing.js';
-import { abortableSleep, monotonicNs } from '../clock.js';
-import { createLatencyHistogram, recordMicros } from '../measure/histogram.js';
+import { LineSplitter } from '../../core/protocol/framing.js';
+import { abortableSleep, monotonicNs } from '../../core/runtime/clock.js';
+import { createLatencyHistogram, recordMicros } from '../../core/measure/histogram.js';
 import { ErrorTally, ownCpuMicros, type LoadOutcome } from './outcome.js';
+import { LATEST } from '../../core/protocol/revisions.js';
 
 export interface StdioPipelinedOptions {
   readonly command: readonly string[];
@@ -79,7 +80,7 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
   proc.stdin.on('error', () => {});
 
   try {
-    proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } })}\n`);
+    proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST, capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } })}\n`);
     await Promise.race([initialized, exited.then((code) => Promise.reject(new Error(`${options.command.join(' ')} exited (code ${code}) before initialize was answered`)))]);
     proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
     send(options.window);

@@ -1,5 +1,5 @@
 /** Reads what a proxy says about itself: gauges from its Prometheus /metrics, memory from /debug/memory. */
-import { McpPerfError } from '../errors.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
 import { processRssBytes } from './cpu.js';
 
 /** The value of the first sample of `name` (with or without labels), or undefined when the proxy does not expose it. */

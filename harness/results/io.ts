@@ -1,8 +1,8 @@
 /** Writing and reading results files. Reading validates the shape and says plainly what is wrong. */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ResultsFileError } from '../errors.js';
-import { decodeHistogram } from '../measure/histogram.js';
+import { ResultsFileError } from '../../core/runtime/errors.js';
+import { decodeHistogram } from '../../core/measure/histogram.js';
 import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile } from './schema.js';
 
 /** Writes atomically (temp file + rename): a crash never leaves half a results file or baseline. */

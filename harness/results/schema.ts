@@ -3,7 +3,7 @@
  * runs compared, from files alone. Bump SCHEMA_VERSION on any change a reader of the old shape would misread.
  */
 import type { Environment } from '../measure/environment.js';
-import type { LatencySummary } from '../measure/histogram.js';
+import type { LatencySummary } from '../../core/measure/histogram.js';
 
 export const RESULTS_SCHEMA = 'mcp-perf/results';
 export const SCHEMA_VERSION = 1;

@@ -6,8 +6,8 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
-import { McpPerfError } from '../errors.js';
-import { parseReadyLine } from './service.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
+import { parseReadyLine } from '../../core/runtime/service.js';
 
 export const CLI_BIN = fileURLToPath(new URL('../../../bin/mcp-perf.js', import.meta.url));
 

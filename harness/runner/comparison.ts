@@ -9,11 +9,12 @@ import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mc
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
 import { processTreeCpuMicros } from '../measure/cpu.js';
-import { encodeHistogram, mergeHistograms, summarise, type Histogram, type LatencySummary } from '../measure/histogram.js';
+import { encodeHistogram, mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
 import { roundTo } from './result.js';
+import { quoteCommand } from '../../core/runtime/argv.js';
 
 export interface ComparisonRun {
   readonly scenario: ComparisonScenario;
@@ -68,7 +69,7 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
   const launch: Record<Exclude<TargetName, 'direct'>, readonly string[]> = {
     proxied: ['proxy', '--upstream', mock.url],
     relay: ['relay', '--upstream', mock.url],
-    bridged: ['proxy', '--upstream-cmd', stdioMock.map((w) => `'${w}'`).join(' '), '--max-sessions', String(scenario.sessions * 2)],
+    bridged: ['proxy', '--upstream-cmd', quoteCommand(stdioMock), '--max-sessions', String(scenario.sessions * 2)],
   };
   const urls = new Map<TargetName, { url: string; pid: number }>([['direct', { url: mock.url, pid: mock.pid }]]);
   const processes = [mock];

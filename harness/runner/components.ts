@@ -4,8 +4,8 @@
  */
 import { execa } from 'execa';
 import type { ComponentsScenario, ProfileName } from '../../scenarios/define.js';
-import { McpPerfError } from '../errors.js';
-import type { LatencySummary } from '../measure/histogram.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
+import type { LatencySummary } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import { CLI_BIN } from './children.js';
 import type { EventSink } from './events.js';

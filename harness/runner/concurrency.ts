@@ -8,7 +8,7 @@ import type { ConcurrencyScenario } from '../../scenarios/define.js';
 import { McpHttpSession, createTargetPool, type CallOutcome, type SessionTarget } from '../load/mcp-session.js';
 import { ErrorTally, ownCpuMicros } from '../load/outcome.js';
 import { processFdCount, processRssBytes } from '../measure/cpu.js';
-import { createLatencyHistogram, encodeHistogram, recordMicros, summarise } from '../measure/histogram.js';
+import { createLatencyHistogram, encodeHistogram, recordMicros, summarise } from '../../core/measure/histogram.js';
 import { scrapeGauge } from '../measure/scrape.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';

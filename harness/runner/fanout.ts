@@ -5,12 +5,12 @@
  * the proxy's RSS and CPU from /proc.
  */
 import type { FanoutScenario } from '../../scenarios/define.js';
-import { abortableSleep } from '../clock.js';
+import { abortableSleep } from '../../core/runtime/clock.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { ownCpuMicros } from '../load/outcome.js';
 import { FanoutReceiver } from '../load/sse-streams.js';
 import { processCpuMicros, processRssBytes } from '../measure/cpu.js';
-import { createLatencyHistogram, encodeHistogram, summarise } from '../measure/histogram.js';
+import { createLatencyHistogram, encodeHistogram, summarise } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
 

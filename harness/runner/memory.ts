@@ -6,7 +6,7 @@
  * session is closed (DELETE, streams ended) and the share of the peak's growth that came back is measured.
  */
 import type { MemoryScenario } from '../../scenarios/define.js';
-import { abortableSleep } from '../clock.js';
+import { abortableSleep } from '../../core/runtime/clock.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { FanoutReceiver } from '../load/sse-streams.js';
 import { proxyMemoryAfterGc } from '../measure/scrape.js';

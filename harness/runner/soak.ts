@@ -7,19 +7,20 @@
  * early while a leak keeps going. When the load ends every session is closed: the proxy must then have no children.
  */
 import type { SoakScenario } from '../../scenarios/define.js';
-import { abortableSleep, monotonicNs } from '../clock.js';
-import { McpPerfError } from '../errors.js';
+import { abortableSleep, monotonicNs } from '../../core/runtime/clock.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource } from '../load/outcome.js';
 import { processDescendantCount, processFdCount } from '../measure/cpu.js';
 import { proxyMemoryAfterGc } from '../measure/scrape.js';
 import { fitLine, tQuantile975, type LineFit } from '../measure/fit.js';
-import { encodeHistogram, summarise, createLatencyHistogram, recordMicros, type Histogram } from '../measure/histogram.js';
+import { encodeHistogram, summarise, createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import { CLI_BIN, type Child } from './children.js';
 import type { ScenarioRun } from './events.js';
 import { completedScenario, roundTo } from './result.js';
+import { quoteCommand } from '../../core/runtime/argv.js';
 
 export type SoakRun = ScenarioRun<SoakScenario>;
 
@@ -47,7 +48,7 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
   let mock: Child | undefined;
   const common = ['--debug-memory', '--max-sessions', String(p.sessions * 4)];
   if (scenario.upstream === 'stdio') {
-    const command = [process.execPath, CLI_BIN, 'mock', 'stdio', ...latency].map((w) => `'${w}'`).join(' ');
+    const command = quoteCommand([process.execPath, CLI_BIN, 'mock', 'stdio', ...latency]);
     proxy = await group.start('proxy', ['proxy', '--upstream-cmd', command, ...common]);
   } else {
     mock = await group.start('mock', ['mock', 'http', ...latency]);

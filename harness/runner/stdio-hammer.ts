@@ -11,11 +11,12 @@ import { runClosedModel } from '../load/closed-model.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
 import { runStdioPipelined } from '../load/stdio-pipelined.js';
-import { createLatencyHistogram, encodeHistogram, summarise } from '../measure/histogram.js';
+import { createLatencyHistogram, encodeHistogram, summarise } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN } from './children.js';
 import { scrapeGauge } from '../measure/scrape.js';
 import type { ScenarioRun } from './events.js';
+import { quoteCommand } from '../../core/runtime/argv.js';
 
 export type StdioHammerRun = ScenarioRun<StdioHammerScenario>;
 
@@ -85,7 +86,7 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
   metrics['forward.errors'] = { value: forward.reduce((n, s) => n + s.errors, 0), unit: 'count', better: 'lower' };
 
   // HTTP → stdio bridge: sessions first, then rising concurrency across them.
-  const stdioMock = [node, CLI_BIN, 'mock', 'stdio'].map((w) => `'${w}'`).join(' ');
+  const stdioMock = quoteCommand([node, CLI_BIN, 'mock', 'stdio']);
   const bridge = await group.start('bridge', ['proxy', '--upstream-cmd', stdioMock, '--max-sessions', String(p.sessions * 2)]);
   emit({ type: 'processes-ready', scenario: scenario.name, processes: [{ name: bridge.name, pid: bridge.pid, url: bridge.url }] });
   const url = new URL(bridge.url);

@@ -16,13 +16,13 @@
  * A bad call is a failed one, or one slower than BAD_FACTOR × the steady p50 (at least BAD_FLOOR_US).
  */
 import type { FaultKind, StressScenario } from '../../scenarios/define.js';
-import { abortableSleep, monotonicNs } from '../clock.js';
-import { McpPerfError } from '../errors.js';
+import { abortableSleep, monotonicNs } from '../../core/runtime/clock.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
 import { McpHttpSession, RenewingSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { runClosedModel } from '../load/closed-model.js';
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
-import { createLatencyHistogram, encodeHistogram, recordMicros, summarise, type Histogram } from '../measure/histogram.js';
+import { createLatencyHistogram, encodeHistogram, recordMicros, summarise, type Histogram } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { Child } from './children.js';
 import type { ScenarioRun } from './events.js';

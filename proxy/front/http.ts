@@ -11,8 +11,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
-import { listenOn } from '../../harness/runner/service.js';
+import { RpcErrorCode } from '../../core/protocol/jsonrpc.js';
+import { listenOn } from '../../core/runtime/service.js';
 import type { ProxyConfig } from '../config.js';
 import { compose, newExchange, replyError, type Handler, type Stage } from '../exchange.js';
 import { Http1Server } from '../http1/server.js';

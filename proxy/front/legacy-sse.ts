@@ -8,7 +8,7 @@
  * --max-queue-bytes has its session closed (nothing can be dropped silently there) rather than grow the proxy.
  */
 import { randomUUID } from 'node:crypto';
-import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
+import { RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import type { Handler } from '../exchange.js';
 import type { ProxyRequest, ProxyResponse } from '../http1/server.js';
 import { replyError } from '../exchange.js';

@@ -4,9 +4,9 @@
  * upstream/channels.ts for the session, SSE and GET-stream handling). Bad lines from the client are answered here;
  * when the client closes stdin the session is DELETEd upstream and we exit.
  */
-import { parseMessage, RpcErrorCode, rpcError } from '../../mock-upstreams/jsonrpc.js';
+import { parseMessage, RpcErrorCode, rpcError } from '../../core/protocol/jsonrpc.js';
 import type { ProxyConfig } from '../config.js';
-import { LineSplitter } from '../framing.js';
+import { LineSplitter } from '../../core/protocol/framing.js';
 import type { Logger } from '../log.js';
 import { StreamableHttpChannel } from '../upstream/channels.js';
 import type { StdioIo } from './stdio.js';

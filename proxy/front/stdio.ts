@@ -12,9 +12,9 @@
  * The proxy ends when the client closes stdin (it then ends the child: stdin close → SIGTERM → SIGKILL), or when
  * the child dies — after answering every request still pending with an error.
  */
-import { classify, parseMessage, RpcErrorCode, rpcError, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
+import { classify, parseMessage, RpcErrorCode, rpcError, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
 import type { ProxyConfig } from '../config.js';
-import { LineSplitter, sniffRpcId } from '../framing.js';
+import { LineSplitter, sniffRpcId } from '../../core/protocol/framing.js';
 import type { Logger } from '../log.js';
 import { StdioChild, type ChildExit } from '../upstream/stdio-child.js';
 

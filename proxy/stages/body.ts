@@ -3,7 +3,7 @@
  * not a single JSON-RPC message (batches were removed in 2025-06-18) → 400 with -32600. The raw bytes are kept for
  * forwarding: the proxy never re-serialises what it passes on.
  */
-import { parseMessage, RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
+import { parseMessage, RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import type { Stage } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';

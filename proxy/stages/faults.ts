@@ -2,7 +2,7 @@
  * Fault injection for chaos runs: an added delay before forwarding, and a fraction of requests answered with an
  * injected 503. Scenarios use it to prove the harness catches a regression of a known size.
  */
-import { preciseDelay } from '../../harness/clock.js';
+import { preciseDelay } from '../../core/runtime/clock.js';
 import type { Stage } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';

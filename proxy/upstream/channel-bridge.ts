@@ -16,7 +16,7 @@
  * A session belongs to the principal that opened it (the session table checks): another principal gets 404.
  */
 import { randomUUID } from 'node:crypto';
-import { classify, RpcErrorCode, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
+import { classify, RpcErrorCode, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
 import type { ProxyResponse } from '../http1/server.js';
 import { replyError } from '../exchange.js';
@@ -24,7 +24,7 @@ import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { EndReason, SessionTable } from '../sessions.js';
 import type { Channel, ChannelClose, ChannelFactory } from './channel.js';
-import { sniffRpcId } from '../framing.js';
+import { sniffRpcId } from '../../core/protocol/framing.js';
 
 export interface BridgeOptions {
   readonly open: ChannelFactory;

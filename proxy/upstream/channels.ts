@@ -1,7 +1,7 @@
 /** The three kinds of upstream channel. See channel.ts for the contract. */
 import { createParser } from 'eventsource-parser';
 import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
-import { classify, RpcErrorCode, rpcError, type JsonRpcId } from '../../mock-upstreams/jsonrpc.js';
+import { classify, RpcErrorCode, rpcError, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Channel, ChannelEvents, ChannelFactory } from './channel.js';

@@ -13,7 +13,7 @@
  * Credentials: the client's Authorization and Cookie are the client's credentials for this proxy, never passed on
  * (MCP's authorization spec forbids token passthrough); --upstream-header sets what the upstream gets instead.
  */
-import { RpcErrorCode } from '../../mock-upstreams/jsonrpc.js';
+import { RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ResponseHandler, UpstreamError, UpstreamExchange } from '../http1/client.js';

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { LineSplitter, sniffRpcId } from '../framing.js';
+import { LineSplitter, sniffRpcId } from '../../core/protocol/framing.js';
 import type { Logger } from '../log.js';
 
 export interface ChildExit {

@@ -1,5 +1,5 @@
 /** Small, valid results files for tests of the diff, the reader and the report. */
-import { createLatencyHistogram, encodeHistogram, recordMicros, summarise } from '../../harness/measure/histogram.js';
+import { createLatencyHistogram, encodeHistogram, recordMicros, summarise } from '../../core/measure/histogram.js';
 import type { Environment } from '../../harness/measure/environment.js';
 import type { CompletedScenario, Metric, ResultsFile, TargetResult } from '../../harness/results/schema.js';
 

@@ -1,0 +1,13 @@
+/** Seeded randomness: the same seed draws the same sequence, so load shapes and tests repeat. */
+
+/** mulberry32: small, fast, good enough for shaping load; seeded so runs repeat. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

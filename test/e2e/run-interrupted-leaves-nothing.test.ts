@@ -1,0 +1,64 @@
+/** Every path out of a run ends every process it started: Ctrl-C, SIGTERM, the watchdog, even SIGKILL of the runner. */
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { readResults } from '../../harness/results/io.js';
+import { BIN, newTag, processesWithTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-perf-interrupt-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts a quick run and resolves once its processes are up and load is flowing. */
+async function startRun(tag: string, out: string) {
+  const proc = execa(process.execPath, [BIN, 'run', '--profile', 'quick', '--out', out], { reject: false, buffer: true, stdin: 'ignore', env: { MCP_PERF_TEST_TAG: tag, CI: 'true' } });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      seen += String(d);
+      if (/warm-up +direct/.test(seen)) resolve();
+    });
+    void proc.then(() => reject(new Error(`run ended before load started: ${seen}`)));
+  });
+  assert.ok(processesWithTag(tag).length >= 4, 'the runner and its mock, proxy and relay are running');
+  return { proc }; // wrapped: an async function returning the execa promise itself would wait for it to finish
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal} stops the run with exit 130 and ends every child`, async () => {
+    const tag = newTag();
+    const { proc } = await startRun(tag, join(dir, signal));
+    proc.kill(signal);
+    const result = await proc;
+    assert.equal(result.exitCode, 130, String(result.stderr));
+    assert.match(String(result.stdout), new RegExp(`${signal}: stopping the run`));
+    assert.match(String(result.stderr), new RegExp(`interrupted by ${signal}`));
+    assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
+    // Nothing lost: what completed (here: nothing) is written, marked interrupted.
+    const partial = await readResults(join(dir, signal, 'results.json'));
+    assert.equal(partial.run.interrupted, true);
+  });
+}
+
+test('a runner killed with SIGKILL still leaves no children: they exit when their stdin pipe closes', async () => {
+  const tag = newTag();
+  const { proc } = await startRun(tag, join(dir, 'kill'));
+  proc.kill('SIGKILL');
+  await proc;
+  assert.deepEqual(await waitForNoProcesses(tag, 5_000), []);
+});
+
+test('the watchdog (--timeout-s) stops an over-long run, ends every child and says why', async () => {
+  const tag = newTag();
+  const r = await runCli(['run', '--profile', 'quick', '--timeout-s', '3', '--out', join(dir, 'timeout')], { tag });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /exceeded its time limit of 3 s/);
+  assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
+});

@@ -1,0 +1,185 @@
+/** One real `mcp-perf run --profile quick`, as a user runs it: processes, load, results, diff, report. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { decodeHistogram } from '../../core/measure/histogram.js';
+import { readResults } from '../../harness/results/io.js';
+import type { CompletedScenario, ResultsFile } from '../../harness/results/schema.js';
+import { newTag, processesWithTag, runCli, type CliResult } from '../helpers/cli.js';
+
+const tag = newTag();
+
+/** The completed result of the scenario named, wherever the run put it. */
+function scenario(name: string): CompletedScenario {
+  const s = results.scenarios.find((x) => x.name === name);
+  assert.ok(s !== undefined, `scenario ${name} is in results.json`);
+  assert.equal(s.state, 'completed', `${name}: ${s.state === 'failed' ? s.error : ''}`);
+  return s as CompletedScenario;
+}
+let dir: string;
+let run: CliResult;
+let results: ResultsFile;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mcp-perf-e2e-'));
+  run = await runCli(['run', '--profile', 'quick', '--out', dir], { tag, timeoutMs: 300_000 });
+  results = await readResults(join(dir, 'results.json'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('the run completes: exit 0, or 99 when this machine misses a threshold; never a crash', () => {
+  assert.ok(run.code === 0 || run.code === 99, `exit ${run.code}\n${run.stderr}`);
+  assert.equal(run.stderr, '', 'nothing on stderr');
+});
+
+test('it prints progress, the per-target summary and the baseline diff', () => {
+  const names = ['direct-vs-proxied', 'stdio-bridge', 'stdio-hammer', 'sse-fanout', 'memory-per-session', 'concurrency', 'soak', 'stress-and-faults', 'components'];
+  assert.match(run.stdout, new RegExp(`^mcp-perf run: ${names.join(', ')} — profile quick`, 'm'));
+  for (const [i, name] of names.entries()) assert.match(run.stdout, new RegExp(`^▶ ${name} \\(${i + 1}/${names.length}\\)$`, 'm'));
+  assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
+  assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
+  assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
+  assert.match(run.stdout, /^target +p50 +p90 +p99 +p99\.9 +max +throughput +errors +CPU\/req$/m);
+  assert.match(run.stdout, /^metric +baseline +now +delta +verdict +threshold$/m);
+  assert.match(run.stdout, /direct-vs-proxied proxied\.overhead_pct\.p95 .*goal: proxied\.overhead_pct\.p95 < 5/);
+  assert.match(run.stdout, new RegExp(`^results: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/results\\.json$`, 'm'));
+});
+
+test('results.json holds every target with decodable histograms, achieved load and the environment', () => {
+  const s = results.scenarios[0] as CompletedScenario;
+  assert.equal(s.state, 'completed');
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied', 'relay']);
+  for (const [name, t] of Object.entries(s.targets)) {
+    const h = decodeHistogram(t.latency.histogram);
+    assert.equal(h.totalCount, t.latency.summary.count, name);
+    assert.ok(h.totalCount >= 3 * 2_000, `${name}: ${h.totalCount} latency samples`);
+    assert.ok(t.throughputRps > 0, `${name} throughput`);
+    assert.ok(t.cpuUsPerRequest.closed !== null && t.cpuUsPerRequest.closed > 0, `${name} CPU per request`);
+  }
+  for (const key of ['proxied.added.p50_us', 'proxied.overhead_pct.p99', 'proxied.throughput_vs_relay', 'proxied.cpu_us_per_req', 'load.achieved_rate', 'load.late_send_pct']) {
+    assert.ok(s.metrics[key] !== undefined, `metric ${key}`);
+  }
+  assert.ok(Math.abs(s.metrics['load.achieved_rate']!.value - 1_000) < 50, 'the generator achieved about the asked rate');
+  assert.equal(results.environment.cores > 0, true);
+  assert.match(results.environment.node, /^v\d+/);
+  assert.match(results.environment.machineFingerprint, /^[0-9a-f]{16}$/);
+});
+
+test('trials are interleaved A B C A B C, latency first, then throughput', () => {
+  const s = results.scenarios[0] as CompletedScenario;
+  const order = s.trials.map((t) => `${t.phase}:${t.trial}:${t.target}`);
+  const expected = ['latency', 'throughput'].flatMap((phase) => [1, 2, 3].flatMap((trial) => ['direct', 'proxied', 'relay'].map((t) => `${phase}:${trial}:${t}`)));
+  assert.deepEqual(order, expected);
+  for (const t of s.trials.filter((t) => t.phase === 'latency')) assert.equal(t.asked.rate, 1_000);
+});
+
+test('the run was diffed against the committed baseline', () => {
+  const diff = results.baseline!;
+  assert.ok(diff !== null);
+  assert.match(diff.baselinePath, /baseline\/measurements\.json$/);
+  const row = diff.rows.find((r) => r.metric === 'proxied.latency.p50_us')!;
+  assert.ok(row.baseline !== null && row.baseline > 0, 'the baseline has this metric');
+  assert.ok(row.thresholds.includes('proxied.latency.p50_us < +5%'));
+  assert.equal(diff.failed === 0, run.code === 0, 'the exit code follows the failed thresholds');
+});
+
+test('report.html is written beside results.json, and re-renders identically from the file alone', async () => {
+  const html = await readFile(join(dir, 'report.html'), 'utf8');
+  assert.match(html, /<canvas id="spectrum-0"/);
+  const again = await runCli(['report', join(dir, 'results.json'), '--out', join(dir, 'again.html')]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(await readFile(join(dir, 'again.html'), 'utf8'), html);
+});
+
+test('the stdio-bridge scenario served its sessions through the bridge, one child each', () => {
+  const s = scenario('stdio-bridge');
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'bridged']);
+  assert.deepEqual(s.targets.bridged!.errors, {});
+  assert.ok(s.metrics['bridged.throughput_rps']!.value > 0);
+  assert.ok(s.metrics['bridged.added.p50_us'] !== undefined);
+});
+
+test('sse-fanout: 500 streams, every sequenced notification delivered once and in order', () => {
+  const s = scenario('sse-fanout');
+  for (const key of ['fanout.lost', 'fanout.duplicated', 'fanout.reordered', 'fanout.streams_dropped']) assert.equal(s.metrics[key]!.value, 0, key);
+  assert.ok(s.metrics['fanout.events_per_sec']!.value > 0);
+  assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 1_000, 'delivery latencies were recorded');
+  assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
+});
+
+test('stdio-hammer: every step measured, and the bridge spawned one child per session', () => {
+  const s = scenario('stdio-hammer');
+  assert.deepEqual(Object.keys(s.targets), ['forward-w1', 'forward-w8', 'forward-w64', 'forward-w256', 'bridge-c4', 'bridge-c16', 'bridge-c64']);
+  assert.equal(s.metrics['bridge.sessions']!.value, 16);
+  assert.equal(s.metrics['bridge.children_spawned']!.value, 16, 'never a child per request');
+  assert.equal(s.metrics['forward.errors']!.value, 0);
+  assert.equal(s.metrics['bridge.errors']!.value, 0);
+  // p99 against rate, one point per step, for the report's knee chart.
+  assert.deepEqual(s.series!.p99_by_step!.lines.map((l) => l.points.length), [4, 3]);
+});
+
+test('components: every stage was benchmarked in a proxy process', () => {
+  const s = scenario('components');
+  for (const c of ['auth_hs256', 'auth_token', 'rate_limit', 'session_lookup', 'jsonrpc_parse', 'framing']) {
+    assert.ok(s.metrics[`components.${c}.p50_ns`]!.value > 0, c);
+    assert.ok(s.metrics[`components.${c}.p99_ns`]!.value >= s.metrics[`components.${c}.p50_ns`]!.value, c);
+    assert.ok(s.metrics[`components.${c}.ops_per_sec`]!.value > 0, c);
+  }
+  assert.match(run.stdout, /components\.rate_limit\.p99_ns .*components\.rate_limit\.p99_ns < 100000/);
+});
+
+test('memory-per-session: a slope from at least 4 points per mode, and memory given back on close', () => {
+  const s = scenario('memory-per-session');
+  for (const mode of ['idle', 'stream']) {
+    assert.ok(s.metrics[`memory.${mode}.points`]!.value >= 4, `${mode}: points`);
+    assert.ok(s.metrics[`memory.${mode}.rss_per_session_bytes`] !== undefined, `${mode}: bytes per session`);
+    assert.ok(s.metrics[`memory.${mode}.heap_per_session_bytes`]!.value > 0, `${mode}: a session costs some heap`);
+    assert.ok(s.metrics[`memory.${mode}.released_ratio`]!.value >= 0.5, `${mode}: the heap sessions took comes back when they close`);
+    const series = s.series![`${mode}_rss`]!;
+    assert.equal(series.lines[0]!.points.length, s.metrics[`memory.${mode}.points`]!.value);
+    assert.deepEqual(series.lines[0]!.points.map(([x]) => x), [0, 250, 500, 1_000, 2_000]);
+    assert.ok(series.fit !== undefined);
+  }
+  // Streams hold a connection each: they must cost more than idle sessions.
+  assert.ok(s.metrics['memory.stream.heap_per_session_bytes']!.value > s.metrics['memory.idle.heap_per_session_bytes']!.value);
+});
+
+test('concurrency: 1,000 clients held at once, every call accounted for', () => {
+  const s = scenario('concurrency');
+  assert.equal(s.metrics['concurrency.clients']!.value, 1_000);
+  assert.ok(s.metrics['concurrency.held_ratio']!.value > 0.9, 'the proxy held the sessions at the barrier');
+  assert.ok(s.metrics['concurrency.proxy_fds_at_peak']!.value >= 1_000, 'one socket per client at the peak');
+  // tools/list + 5 tools/call per client whose session opened: none lost, none counted twice.
+  assert.equal(s.metrics['concurrency.calls']!.value, 6 * (1_000 - s.metrics['concurrency.initialize_failures']!.value));
+  assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 0);
+});
+
+test('soak: samples over time, no child left once every session closed', () => {
+  const s = scenario('soak');
+  assert.ok(s.metrics['soak.samples']!.value >= 3);
+  assert.equal(s.metrics['soak.children_left']!.value, 0);
+  assert.ok(s.metrics['soak.sessions_churned']!.value > 0, 'sessions were replaced during the run');
+  assert.ok(s.metrics['soak.children_max']!.value >= 8, 'the bridge ran one child per session');
+  assert.ok(s.series!.memory!.lines[0]!.points.length >= 10, 'RSS over time');
+  assert.ok(s.series!.latency!.lines[0]!.points.length >= 10, 'latency over time');
+});
+
+test('stress-and-faults: every fault hit upstream b, and sessions on upstream a saw no error', () => {
+  const s = scenario('stress-and-faults');
+  for (const fault of ['stall', 'error', 'die']) {
+    assert.ok(s.metrics[`faults.${fault}.affected_errors`]!.value > 0, `${fault}: the fault showed on b's sessions`);
+    assert.equal(s.metrics[`faults.${fault}.unaffected_errors`]!.value, 0, `${fault}: a's sessions undisturbed`);
+    assert.equal(s.metrics[`faults.${fault}.recovered`]!.value, 1, `${fault}: recovered`);
+    assert.ok(s.series![`fault_${fault}`]!.lines.length === 3);
+  }
+  assert.ok(s.metrics['stress.renewed_sessions']!.value > 0, "b's clients opened new sessions after b restarted");
+  assert.ok(s.metrics['overload.asked_rps']!.value === 2 * s.metrics['overload.sustainable_rps']!.value);
+});
+
+test('no process the run started outlives it', () => {
+  assert.deepEqual(processesWithTag(tag), []);
+});

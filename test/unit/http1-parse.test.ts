@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  BodyDecoder,
+  findHeadEnd,
+  HttpParseError,
+  keepAlive,
+  parseRequestHead,
+  parseResponseHead,
+  requestFraming,
+  responseFraming,
+  type Framing,
+} from '../../proxy/http1/parse.js';
+import { seeded } from '../helpers/random.js';
+
+function request(text: string) {
+  const buf = Buffer.from(text, 'latin1');
+  const end = findHeadEnd(buf);
+  assert.notEqual(end, -1, 'head is complete');
+  return parseRequestHead(buf, 0, end);
+}
+
+function refused(text: string, status: number, what: RegExp): void {
+  assert.throws(
+    () => {
+      const head = request(text);
+      requestFraming(head);
+    },
+    (e: unknown) => e instanceof HttpParseError && e.status === status && what.test(e.message),
+    JSON.stringify(text),
+  );
+}
+
+test('a request head: method, target, version, lowercased names, trimmed values, repeats joined', () => {
+  const head = request('POST /mcp?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type:  application/json \r\nAccept: a\r\naccept: b\r\nSet-Cookie: 1\r\nSet-Cookie: 2\r\nContent-Length: 5\r\n\r\nhello');
+  assert.equal(head.method, 'POST');
+  assert.equal(head.url, '/mcp?x=1');
+  assert.equal(head.minor, 1);
+  assert.deepEqual(head.headers, { host: 'a', 'content-type': 'application/json', accept: 'a, b', 'set-cookie': ['1', '2'], 'content-length': '5' });
+  assert.deepEqual(requestFraming(head), { kind: 'length', length: 5 });
+  assert.equal(request('GET / HTTP/1.0\r\n\r\n').minor, 0);
+  assert.deepEqual(request('GET / HTTP/1.1\r\n\r\n').headers, {});
+});
+
+test('findHeadEnd finds the blank line wherever the search starts, and only once it is there', () => {
+  const buf = Buffer.from('GET / HTTP/1.1\r\nA: b\r\n\r\nrest');
+  assert.equal(findHeadEnd(buf.subarray(0, 23)), -1);
+  assert.equal(findHeadEnd(buf), 24);
+  assert.equal(findHeadEnd(buf, 22), 24);
+});
+
+test('request smuggling shapes and malformed heads are refused with the status a server answers', () => {
+  refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, /both/);
+  refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', 400, /conflicting/);
+  refused('POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n', 400, /Content-Length/);
+  refused('POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n', 400, /Content-Length/);
+  refused('POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501, /transfer coding/);
+  refused('POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', 400, /HTTP\/1.0/);
+  refused('GET / HTTP/1.1\r\nHost : a\r\n\r\n', 400, /header name/);
+  refused('GET / HTTP/1.1\r\nA: b\r\n folded: c\r\n\r\n', 400, /header name/);
+  refused('GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n', 400, /malformed header/);
+  refused('GET / HTTP/1.1\r\nNoColon\r\n\r\n', 400, /malformed header/);
+  refused('GET / HTTP/1.1\r\nA: b\nc\r\n\r\n', 400, /bare/);
+  refused('GET / HTTP/1.1\r\nA: b\rc\r\n\r\n', 400, /bare/);
+  refused('GET / HTTP/1.1\r\nA: b\0c\r\n\r\n', 400, /bare/);
+  refused('GET /a b HTTP/1.1\r\n\r\n', 400, /request line/);
+  refused('GET  / HTTP/1.1\r\n\r\n', 400, /request line/);
+  refused('G(T / HTTP/1.1\r\n\r\n', 400, /request line/);
+  refused('GET / HTTP/2.0\r\n\r\n', 505, /version/);
+  refused('GET /\r\n\r\n', 400, /request line/);
+});
+
+test('request framing: chunked (any case), Content-Length 0 is no body, no header is no body', () => {
+  assert.deepEqual(requestFraming(request('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n')), { kind: 'chunked' });
+  assert.deepEqual(requestFraming(request('POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n')), { kind: 'none' });
+  assert.deepEqual(requestFraming(request('DELETE / HTTP/1.1\r\n\r\n')), { kind: 'none' });
+});
+
+test('a response head, and its framing by status, method and headers (RFC 9112 §6.3)', () => {
+  const parse = (text: string) => {
+    const buf = Buffer.from(text, 'latin1');
+    return parseResponseHead(buf, 0, findHeadEnd(buf));
+  };
+  const ok = parse('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nMcp-Session-Id: s\r\n\r\n');
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers['mcp-session-id'], 's');
+  assert.deepEqual(responseFraming(ok, 'POST'), { kind: 'length', length: 3 });
+  assert.deepEqual(responseFraming(ok, 'HEAD'), { kind: 'none' });
+  assert.equal(parse('HTTP/1.1 204\r\n\r\n').status, 204, 'the reason phrase may be missing');
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 204 No Content\r\n\r\n'), 'POST'), { kind: 'none' });
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n'), 'GET'), { kind: 'none' });
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), 'GET'), { kind: 'chunked' });
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n'), 'GET'), { kind: 'close' });
+  assert.deepEqual(responseFraming(parse('HTTP/1.0 200 OK\r\n\r\n'), 'GET'), { kind: 'close' });
+  for (const bad of ['HTTP/1.1 20 OK\r\n\r\n', 'HTTP/1.1 2000 OK\r\n\r\n', 'HTTP/1.1 1e2 OK\r\n\r\n', 'HTTP/1.1 OK\r\n\r\n', 'HTTP/3 200 OK\r\n\r\n']) {
+    assert.throws(() => parse(bad), HttpParseError, bad);
+  }
+});
+
+test('keep-alive: HTTP/1.1 by default, HTTP/1.0 only when asked, "close" anywhere in the list ends it', () => {
+  assert.equal(keepAlive(1, {}), true);
+  assert.equal(keepAlive(0, {}), false);
+  assert.equal(keepAlive(0, { connection: 'keep-alive' }), true);
+  assert.equal(keepAlive(1, { connection: 'Close' }), false);
+  assert.equal(keepAlive(1, { connection: 'upgrade, close' }), false);
+  assert.equal(keepAlive(0, { connection: 'Keep-Alive, Upgrade' }), true);
+  assert.equal(keepAlive(1, { connection: 'closed' }), true, 'a token that merely starts with "close"');
+});
+
+function decode(framing: Framing, bytes: Buffer, pieces: number[]): { body: string; used: number; done: boolean } {
+  const out: Buffer[] = [];
+  const decoder = new BodyDecoder(framing, (c) => out.push(Buffer.from(c)));
+  let used = 0;
+  let at = 0;
+  for (const n of pieces) {
+    const piece = bytes.subarray(at, at + n);
+    at += n;
+    used += decoder.push(piece, 0);
+    if (decoder.done) break;
+  }
+  return { body: Buffer.concat(out).toString(), used, done: decoder.done };
+}
+
+test('a chunked body decodes the same whatever the read boundaries, and stops at its end', () => {
+  const text = 'a'.repeat(5) + 'é'.repeat(300) + 'z';
+  const sizes = [1, 15, 16, 255, 4];
+  let wire = '';
+  let at = 0;
+  const body = Buffer.from(text);
+  const parts: Buffer[] = [];
+  for (const size of sizes) {
+    const chunk = body.subarray(at, at + size);
+    at += size;
+    parts.push(Buffer.from(`${chunk.length.toString(16)}${size === 15 ? ';ext=1' : ''}\r\n`), chunk, Buffer.from('\r\n'));
+  }
+  parts.push(body.subarray(at).length > 0 ? Buffer.concat([Buffer.from(`${body.subarray(at).length.toString(16).toUpperCase()}\r\n`), body.subarray(at), Buffer.from('\r\n')]) : Buffer.alloc(0));
+  parts.push(Buffer.from('0\r\nX-Trailer: 1\r\n\r\nNEXT REQUEST'));
+  const bytes = Buffer.concat(parts);
+  const bodyBytes = bytes.length - 'NEXT REQUEST'.length;
+  for (let seed = 1; seed <= 30; seed++) {
+    const rand = seeded(seed);
+    const pieces: number[] = [];
+    for (let n = 0; n < bytes.length; ) {
+      const k = 1 + Math.floor(rand() * 40);
+      pieces.push(k);
+      n += k;
+    }
+    const { body: out, used, done } = decode({ kind: 'chunked' }, bytes, pieces);
+    assert.equal(done, true, `seed ${seed}`);
+    assert.equal(out, text, `seed ${seed}`);
+    assert.equal(used, bodyBytes, `seed ${seed}: the bytes after the body are left for the next message`);
+  }
+});
+
+test('malformed chunked bodies are refused', () => {
+  for (const bad of ['x\r\n', '5\r\nhello!!', '5\nhello\r\n', '1234567890abc\r\n', '5\r\nhello\r\n0\r\nX: 1\n', `5;${'e'.repeat(5000)}\r\n`]) {
+    assert.throws(() => decode({ kind: 'chunked' }, Buffer.from(bad), [bad.length]), HttpParseError, JSON.stringify(bad.slice(0, 30)));
+  }
+});
+
+test('length and close-delimited bodies: exact length, then the rest belongs to the next message', () => {
+  const bytes = Buffer.from('hello world');
+  assert.deepEqual(decode({ kind: 'length', length: 5 }, bytes, [3, 8]), { body: 'hello', used: 5, done: true });
+  const close = new BodyDecoder({ kind: 'close' }, () => {});
+  assert.equal(close.push(bytes, 0), bytes.length);
+  assert.equal(close.done, false);
+  assert.equal(close.end(), true, 'a close-delimited body ends with the connection');
+  const cut = new BodyDecoder({ kind: 'length', length: 50 }, () => {});
+  cut.push(bytes, 0);
+  assert.equal(cut.end(), false, 'a length-delimited body cut short is not complete');
+});
