@@ -7,14 +7,38 @@ import type { CliIo, Command } from '../core/runtime/command.js';
 import { ExitCode, McpPerfError, type ExitCodeValue } from '../core/runtime/errors.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  run: { summary: 'run scenarios, diff against the baseline, write results.json and report.html', load: async () => (await import('./commands/run.js')).runCommand },
-  compare: { summary: 'compare head with base (git refs or results): Mann–Whitney, Holm–Bonferroni, noise floor', load: async () => (await import('./commands/compare.js')).compareCommand },
-  'compare-trust': { summary: 'prove compare on this machine: A/A flags nothing, an injected +10% latency is caught', load: async () => (await import('./commands/compare-trust.js')).compareTrustCommand },
-  report: { summary: 'render report.html from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },
-  mock: { summary: 'run a fake MCP server (Streamable HTTP or stdio) with latency and payload knobs', load: async () => (await import('../mock-upstreams/main.js')).mockCommand },
-  proxy: { summary: 'run the MCP proxy under test (HTTP reverse proxy, HTTP → stdio bridge, stdio forward)', load: async () => (await import('../proxy/main.js')).proxyCommand },
-  'proxy-bench': { summary: "micro-benchmark the proxy's stages (auth, rate limit, sessions, parsing, framing)", load: async () => (await import('../proxy/main.js')).proxyBenchCommand },
-  relay: { summary: 'run a raw TCP relay (the floor any proxy can reach)', load: async () => (await import('../proxy/main.js')).relayCommand },
+  run: {
+    summary: 'run scenarios, diff against the baseline, write results.json and report.html',
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+  compare: {
+    summary: 'compare head with base (git refs or results): Mann–Whitney, Holm–Bonferroni, noise floor',
+    load: async () => (await import('./commands/compare.js')).compareCommand,
+  },
+  'compare-trust': {
+    summary: 'prove compare on this machine: A/A flags nothing, an injected +10% latency is caught',
+    load: async () => (await import('./commands/compare-trust.js')).compareTrustCommand,
+  },
+  report: {
+    summary: 'render report.html from a results.json',
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
+  mock: {
+    summary: 'run a fake MCP server (Streamable HTTP or stdio) with latency and payload knobs',
+    load: async () => (await import('../mock-upstreams/main.js')).mockCommand,
+  },
+  proxy: {
+    summary: 'run the MCP proxy under test (HTTP reverse proxy, HTTP → stdio bridge, stdio forward)',
+    load: async () => (await import('../proxy/main.js')).proxyCommand,
+  },
+  'proxy-bench': {
+    summary: "micro-benchmark the proxy's stages (auth, rate limit, sessions, parsing, framing)",
+    load: async () => (await import('../proxy/main.js')).proxyBenchCommand,
+  },
+  relay: {
+    summary: 'run a raw TCP relay (the floor any proxy can reach)',
+    load: async () => (await import('../proxy/main.js')).relayCommand,
+  },
 };
 
 function usage(): string {
@@ -61,13 +85,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       io.stderr.write(`mcp-perf ${name}: ${err.message}\n`);
       return err.exitCode;
     }
-    io.stderr.write(`mcp-perf ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    io.stderr.write(
+      `mcp-perf ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return ExitCode.ERROR;
   }
 }
 
 export async function main(): Promise<void> {
-  const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+  const code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
   // Let stdout drain before exiting: a piped consumer (a test, `| tee`) must get every line.
   process.exitCode = code;
   if (process.stdout.writableNeedDrain) await new Promise((r) => process.stdout.once('drain', r));

@@ -124,8 +124,13 @@ export class McpBehaviour {
     }
   }
 
-  async #callTool(id: string | number, params: Record<string, unknown> | undefined, peer: Peer | undefined): Promise<JsonRpcResponse | TransportFault> {
-    if (params?.name === SAMPLE_TOOL.name || params?.name === ELICIT_TOOL.name) return this.#askClient(id, params, peer);
+  async #callTool(
+    id: string | number,
+    params: Record<string, unknown> | undefined,
+    peer: Peer | undefined,
+  ): Promise<JsonRpcResponse | TransportFault> {
+    if (params?.name === SAMPLE_TOOL.name || params?.name === ELICIT_TOOL.name)
+      return this.#askClient(id, params, peer);
     if (params?.name !== ECHO_TOOL.name) {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
     }
@@ -135,7 +140,11 @@ export class McpBehaviour {
     const latencyMs = numberArg(args.latencyMs, drawn) + stallWait(o.stall, performance.now() - this.#started);
     const payloadBytes = numberArg(args.payloadBytes, this.#options.payloadBytes);
     if (latencyMs < 0 || payloadBytes < 0 || payloadBytes > MAX_PAYLOAD_BYTES) {
-      return rpcError(id, RpcErrorCode.INVALID_PARAMS, 'latencyMs and payloadBytes must be non-negative (payload ≤ 64 MiB)');
+      return rpcError(
+        id,
+        RpcErrorCode.INVALID_PARAMS,
+        'latencyMs and payloadBytes must be non-negative (payload ≤ 64 MiB)',
+      );
     }
     const fail = (o.errorRate ?? 0) > 0 && this.#random() < o.errorRate!;
     const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
@@ -144,7 +153,11 @@ export class McpBehaviour {
       // Progress spread evenly over the call's latency: step i of n after i/(n+1) of it.
       for (let i = 1; i <= steps; i++) {
         await preciseDelay(latencyMs / (steps + 1));
-        peer.notify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken, progress: i, total: steps } });
+        peer.notify({
+          jsonrpc: '2.0',
+          method: 'notifications/progress',
+          params: { progressToken, progress: i, total: steps },
+        });
       }
       await preciseDelay(latencyMs / (steps + 1));
     } else {
@@ -160,14 +173,25 @@ export class McpBehaviour {
   }
 
   /** sample / elicit: a request to the client, answered with what the client said. */
-  async #askClient(id: string | number, params: Record<string, unknown>, peer: Peer | undefined): Promise<JsonRpcResponse> {
+  async #askClient(
+    id: string | number,
+    params: Record<string, unknown>,
+    peer: Peer | undefined,
+  ): Promise<JsonRpcResponse> {
     if (peer === undefined) return rpcError(id, RpcErrorCode.INTERNAL_ERROR, 'this transport cannot reach the client');
     const args = (params.arguments ?? {}) as Record<string, unknown>;
     const answer =
       params.name === SAMPLE_TOOL.name
-        ? await peer.request('sampling/createMessage', { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? 'hello') } }], maxTokens: 16 })
-        : await peer.request('elicitation/create', { message: String(args.message ?? 'Your name?'), requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } });
-    if ('error' in answer) return rpcError(id, RpcErrorCode.INTERNAL_ERROR, `the client refused: ${answer.error.message}`);
+        ? await peer.request('sampling/createMessage', {
+            messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? 'hello') } }],
+            maxTokens: 16,
+          })
+        : await peer.request('elicitation/create', {
+            message: String(args.message ?? 'Your name?'),
+            requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
+          });
+    if ('error' in answer)
+      return rpcError(id, RpcErrorCode.INTERNAL_ERROR, `the client refused: ${answer.error.message}`);
     const result = answer.result as { content?: { text?: string } };
     const text = params.name === SAMPLE_TOOL.name ? String(result.content?.text ?? '') : JSON.stringify(answer.result);
     return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } };

@@ -4,7 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { McpBehaviour, type LiveKnobs, SUPPORTED_PROTOCOL_VERSIONS, type BehaviourOptions, type Peer } from './behaviour.js';
+import {
+  McpBehaviour,
+  type LiveKnobs,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type BehaviourOptions,
+  type Peer,
+} from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
 import { listenOn } from '../core/runtime/service.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
@@ -72,12 +78,22 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
 
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === CONTROL_PATH && options.control === true && req.method === 'POST') return void readBody(req, res, async (body) => onControl(res, body));
-    if (path !== MCP_PATH) return sendJson(res, 404, rpcError(null, RpcErrorCode.INVALID_REQUEST, `no MCP endpoint at ${path}; use ${MCP_PATH}`));
+    if (path === CONTROL_PATH && options.control === true && req.method === 'POST')
+      return void readBody(req, res, async (body) => onControl(res, body));
+    if (path !== MCP_PATH)
+      return sendJson(
+        res,
+        404,
+        rpcError(null, RpcErrorCode.INVALID_REQUEST, `no MCP endpoint at ${path}; use ${MCP_PATH}`),
+      );
 
     const version = req.headers['mcp-protocol-version'];
     if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return sendJson(res, 400, rpcError(null, RpcErrorCode.INVALID_REQUEST, `unsupported MCP-Protocol-Version: ${version}`));
+      return sendJson(
+        res,
+        400,
+        rpcError(null, RpcErrorCode.INVALID_REQUEST, `unsupported MCP-Protocol-Version: ${version}`),
+      );
     }
 
     switch (req.method) {
@@ -114,7 +130,8 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
       return undefined;
     }
     const session = sessions.get(sessionId);
-    if (session === undefined) sendJson(res, 404, rpcError(id, RpcErrorCode.INVALID_REQUEST, 'unknown or expired session'));
+    if (session === undefined)
+      sendJson(res, 404, rpcError(id, RpcErrorCode.INVALID_REQUEST, 'unknown or expired session'));
     return session;
   }
 
@@ -126,12 +143,16 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
       return sendJson(res, 400, rpcError(null, RpcErrorCode.PARSE_ERROR, 'parse error: body is not valid JSON'));
     }
     const message = classify(parsed);
-    if (message.kind === 'invalid') return sendJson(res, 400, rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
+    if (message.kind === 'invalid')
+      return sendJson(res, 400, rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
 
     if (message.kind === 'request' && message.message.method === 'initialize') {
       const response = (await behaviour.handle(message.message)) as JsonRpcResponse; // initialize never faults
       const sessionId = randomUUID();
-      const protocolVersion = 'result' in response ? (response.result as { protocolVersion: string }).protocolVersion : SUPPORTED_PROTOCOL_VERSIONS[0]!;
+      const protocolVersion =
+        'result' in response
+          ? (response.result as { protocolVersion: string }).protocolVersion
+          : SUPPORTED_PROTOCOL_VERSIONS[0]!;
       sessions.set(sessionId, { protocolVersion, streams: new Set(), records: new Map(), asked: new Map() });
       res.setHeader('Mcp-Session-Id', sessionId);
       return sendJson(res, 200, response);
@@ -172,7 +193,13 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
           session.asked.set(askId, resolve);
           if (!toClient({ jsonrpc: '2.0', id: askId, method, params })) {
             session.asked.delete(askId);
-            resolve(rpcError(askId, RpcErrorCode.SERVER_ERROR, 'no stream open to reach the client (open a GET stream, or use --response sse)'));
+            resolve(
+              rpcError(
+                askId,
+                RpcErrorCode.SERVER_ERROR,
+                'no stream open to reach the client (open a GET stream, or use --response sse)',
+              ),
+            );
           }
         }),
     };
@@ -180,7 +207,11 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     if (res.destroyed) return; // the client went away while we waited
     if ('fault' in response) {
       if (response.fault === 'drop' || sse) return void res.socket?.destroy(); // an open SSE stream cannot turn into a 500
-      return sendJson(res, 500, rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected HTTP 500 (--error-kind http500)'));
+      return sendJson(
+        res,
+        500,
+        rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected HTTP 500 (--error-kind http500)'),
+      );
     }
     if (sse) {
       res.end(`id: ${nextEventId++}\nevent: message\ndata: ${JSON.stringify(response)}\n\n`);
@@ -199,14 +230,23 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     res.write(': stream open\n\n');
     session.streams.add(res);
     // Resume the stream Last-Event-ID names, replaying what followed it; otherwise start a new one.
-    const [streamId, after] = String(req.headers['last-event-id'] ?? '').split(':').map(Number);
+    const [streamId, after] = String(req.headers['last-event-id'] ?? '')
+      .split(':')
+      .map(Number);
     let record = streamId !== undefined && after !== undefined ? session.records.get(streamId) : undefined;
     if (record !== undefined) {
       record.res?.end();
       record.res = res;
-      for (const e of record.history) if (e.n > after!) res.write(`id: ${record.id}:${e.n}\nevent: message\ndata: ${e.data}\n\n`);
+      for (const e of record.history)
+        if (e.n > after!) res.write(`id: ${record.id}:${e.n}\nevent: message\ndata: ${e.data}\n\n`);
     } else {
-      record = { id: session.records.size === 0 ? 1 : Math.max(...session.records.keys()) + 1, next: 0, history: [], notify: { seq: 0 }, res };
+      record = {
+        id: session.records.size === 0 ? 1 : Math.max(...session.records.keys()) + 1,
+        next: 0,
+        history: [],
+        notify: { seq: 0 },
+        res,
+      };
       session.records.set(record.id, record);
       if (session.records.size > KEPT_STREAMS) session.records.delete(Math.min(...session.records.keys()));
     }
@@ -259,28 +299,34 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, onBody: (
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
-      if (!tooLarge) sendJson(res, 413, rpcError(null, RpcErrorCode.INVALID_REQUEST, `body exceeds ${MAX_BODY_BYTES} bytes`));
+      if (!tooLarge)
+        sendJson(res, 413, rpcError(null, RpcErrorCode.INVALID_REQUEST, `body exceeds ${MAX_BODY_BYTES} bytes`));
       tooLarge = true;
       return;
     }
     chunks.push(chunk);
   });
   req.on('end', () => {
-    if (!tooLarge) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).catch((err: unknown) => {
-      sendJson(res, 500, rpcError(null, RpcErrorCode.INTERNAL_ERROR, `mock failure: ${String(err)}`));
-    });
+    if (!tooLarge)
+      onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).catch((err: unknown) => {
+        sendJson(res, 500, rpcError(null, RpcErrorCode.INTERNAL_ERROR, `mock failure: ${String(err)}`));
+      });
   });
 }
 
 /** Validates a POST /control body: only the live knobs, each in its range; anything else is an error. */
 export function parseLiveKnobs(value: unknown): LiveKnobs {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('the body must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error('the body must be a JSON object');
   const out: { -readonly [K in keyof LiveKnobs]: LiveKnobs[K] } = {};
   for (const [key, v] of Object.entries(value)) {
     if (key === 'latencyMs' && typeof v === 'number' && v >= 0 && v <= 600_000) out.latencyMs = v;
     else if (key === 'errorRate' && typeof v === 'number' && v >= 0 && v <= 1) out.errorRate = v;
     else if (key === 'errorKind' && (v === 'rpc' || v === 'http500' || v === 'drop')) out.errorKind = v;
-    else throw new Error(`unknown or out-of-range knob "${key}": ${JSON.stringify(v)} (latencyMs 0..600000, errorRate 0..1, errorKind rpc|http500|drop)`);
+    else
+      throw new Error(
+        `unknown or out-of-range knob "${key}": ${JSON.stringify(v)} (latencyMs 0..600000, errorRate 0..1, errorKind rpc|http500|drop)`,
+      );
   }
   return out;
 }

@@ -23,7 +23,8 @@ export type ErrorKind = 'rpc' | 'http500' | 'drop';
 
 export function parseLatency(text: string): LatencySpec {
   const [kind, rest = ''] = text.split(/:(.*)/s);
-  const num = (s: string | undefined): number => (s !== undefined && s.trim() !== '' && Number.isFinite(Number(s)) && Number(s) >= 0 ? Number(s) : NaN);
+  const num = (s: string | undefined): number =>
+    s !== undefined && s.trim() !== '' && Number.isFinite(Number(s)) && Number(s) >= 0 ? Number(s) : NaN;
   if (kind === 'fixed' && !Number.isNaN(num(rest))) return { kind, ms: num(rest) };
   if (kind === 'uniform') {
     const [a, b] = rest.split('-');
@@ -37,14 +38,17 @@ export function parseLatency(text: string): LatencySpec {
     const sigma = num(b);
     if (median > 0 && !Number.isNaN(sigma)) return { kind, median, sigma };
   }
-  throw new ConfigError(`--latency must be fixed:MS, uniform:MIN-MAX or lognormal:MEDIAN:SIGMA (milliseconds), got "${text}"`);
+  throw new ConfigError(
+    `--latency must be fixed:MS, uniform:MIN-MAX or lognormal:MEDIAN:SIGMA (milliseconds), got "${text}"`,
+  );
 }
 
 export function parseStall(text: string): StallSpec {
   const match = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(text);
   const pauseMs = Number(match?.[1]);
   const everyMs = Number(match?.[2]);
-  if (!match || !(everyMs > 0) || pauseMs >= everyMs) throw new ConfigError(`--stall must be PAUSE/EVERY in ms with PAUSE < EVERY, e.g. 200/2000, got "${text}"`);
+  if (!match || !(everyMs > 0) || pauseMs >= everyMs)
+    throw new ConfigError(`--stall must be PAUSE/EVERY in ms with PAUSE < EVERY, e.g. 200/2000, got "${text}"`);
   return { pauseMs, everyMs };
 }
 

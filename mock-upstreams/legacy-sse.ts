@@ -19,7 +19,9 @@ interface LegacySession {
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-export async function startLegacySseMock(options: Omit<HttpMockOptions, 'response'>): Promise<{ url: string; close(): Promise<void> }> {
+export async function startLegacySseMock(
+  options: Omit<HttpMockOptions, 'response'>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const behaviour = new McpBehaviour(options);
   const notifier = new SequencedNotifier(options.notifyRate ?? 0);
   const sessions = new Map<string, LegacySession>();
@@ -27,7 +29,9 @@ export async function startLegacySseMock(options: Omit<HttpMockOptions, 'respons
   let nextAsk = 1;
 
   const emit = (session: LegacySession, message: object | string): void => {
-    session.stream.write(`id: ${nextEventId++}\nevent: message\ndata: ${typeof message === 'string' ? message : JSON.stringify(message)}\n\n`);
+    session.stream.write(
+      `id: ${nextEventId++}\nevent: message\ndata: ${typeof message === 'string' ? message : JSON.stringify(message)}\n\n`,
+    );
   };
   const answer = (res: http.ServerResponse, status: number, body: string): void => {
     res.writeHead(status, { 'Content-Type': status === 202 ? 'text/plain' : 'application/json' }).end(body);
@@ -44,15 +48,25 @@ export async function startLegacySseMock(options: Omit<HttpMockOptions, 'respons
       res.on('close', () => {
         sessions.delete(id);
         session.stopNotifying?.();
-        for (const [askId, resolve] of session.asked) resolve(rpcError(askId, RpcErrorCode.SERVER_ERROR, 'stream closed'));
+        for (const [askId, resolve] of session.asked)
+          resolve(rpcError(askId, RpcErrorCode.SERVER_ERROR, 'stream closed'));
       });
       return;
     }
     if (req.method !== 'POST' || url.pathname !== '/messages') {
-      return answer(res, req.method === 'POST' || url.pathname === '/messages' ? 405 : 404, JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, 'use GET /sse and POST /messages?sessionId=')));
+      return answer(
+        res,
+        req.method === 'POST' || url.pathname === '/messages' ? 405 : 404,
+        JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, 'use GET /sse and POST /messages?sessionId=')),
+      );
     }
     const session = sessions.get(url.searchParams.get('sessionId') ?? '');
-    if (session === undefined) return answer(res, url.searchParams.has('sessionId') ? 404 : 400, JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, 'unknown or missing sessionId')));
+    if (session === undefined)
+      return answer(
+        res,
+        url.searchParams.has('sessionId') ? 404 : 400,
+        JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, 'unknown or missing sessionId')),
+      );
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -60,7 +74,12 @@ export async function startLegacySseMock(options: Omit<HttpMockOptions, 'respons
       if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return answer(res, 413, JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, `body exceeds ${MAX_BODY_BYTES} bytes`)));
+      if (size > MAX_BODY_BYTES)
+        return answer(
+          res,
+          413,
+          JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, `body exceeds ${MAX_BODY_BYTES} bytes`)),
+        );
       const parsed = parseMessage(Buffer.concat(chunks).toString('utf8'));
       if ('error' in parsed) return answer(res, 400, JSON.stringify(parsed.error));
       answer(res, 202, 'Accepted');
@@ -89,7 +108,10 @@ export async function startLegacySseMock(options: Omit<HttpMockOptions, 'respons
         if (!sessions.has(url.searchParams.get('sessionId')!)) return;
         if (!('fault' in response)) return emit(session, response);
         if (response.fault === 'drop') return void session.stream.destroy();
-        emit(session, rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected error (--error-kind http500)'));
+        emit(
+          session,
+          rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected error (--error-kind http500)'),
+        );
       });
     });
   });

@@ -1,6 +1,15 @@
 /** `mcp-perf mock <kind>`: a fake MCP server as its own process. */
 import type { Command } from '../core/runtime/command.js';
-import { choiceFlag, HELP_FLAG, intFlag, listenFlag, numberFlag, parseFlags, renderOptions, type FlagSpecs } from '../core/runtime/flags.js';
+import {
+  choiceFlag,
+  HELP_FLAG,
+  intFlag,
+  listenFlag,
+  numberFlag,
+  parseFlags,
+  renderOptions,
+  type FlagSpecs,
+} from '../core/runtime/flags.js';
 import { ConfigError, ExitCode } from '../core/runtime/errors.js';
 import { serveUntilStopped } from '../core/runtime/service.js';
 import { startHttpMock } from './http.js';
@@ -12,18 +21,48 @@ const MOCK_FLAGS: FlagSpecs = {
   host: { type: 'string', value: 'HOST', help: 'loopback address to bind', default: '127.0.0.1' },
   port: { type: 'string', value: 'N', help: 'port, 0 for a free one', default: 0 },
   'latency-ms': { type: 'string', value: 'MS', help: 'delay before each tools/call answer', default: 0 },
-  latency: { type: 'string', value: 'SPEC', help: 'a distribution instead: fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN:SIGMA' },
-  stall: { type: 'string', value: 'PAUSE/EVERY', help: 'hold every call arriving in the last PAUSE ms of each EVERY ms (e.g. 200/2000)' },
+  latency: {
+    type: 'string',
+    value: 'SPEC',
+    help: 'a distribution instead: fixed:MS | uniform:MIN-MAX | lognormal:MEDIAN:SIGMA',
+  },
+  stall: {
+    type: 'string',
+    value: 'PAUSE/EVERY',
+    help: 'hold every call arriving in the last PAUSE ms of each EVERY ms (e.g. 200/2000)',
+  },
   'error-rate': { type: 'string', value: 'P', help: 'fail this fraction (0..1) of tools/call', default: 0 },
-  'error-kind': { type: 'string', value: 'KIND', help: 'rpc (a JSON-RPC error) | http500 | drop (connection closed; stdio: no answer)' },
+  'error-kind': {
+    type: 'string',
+    value: 'KIND',
+    help: 'rpc (a JSON-RPC error) | http500 | drop (connection closed; stdio: no answer)',
+  },
   seed: { type: 'string', value: 'N', help: 'seed for latency and error draws', default: 1 },
   'notify-rate': { type: 'string', value: 'N', help: 'sequenced notifications per second per open stream', default: 0 },
-  progress: { type: 'string', value: 'N', help: 'send N notifications/progress during each call that has a progressToken', default: 0 },
+  progress: {
+    type: 'string',
+    value: 'N',
+    help: 'send N notifications/progress during each call that has a progressToken',
+    default: 0,
+  },
   'payload-bytes': { type: 'string', value: 'N', help: 'size of the echo payload', default: 64 },
-  response: { type: 'string', value: 'json|sse', help: 'http: answer POSTs with a JSON body or a one-event SSE stream', default: 'json' },
+  response: {
+    type: 'string',
+    value: 'json|sse',
+    help: 'http: answer POSTs with a JSON body or a one-event SSE stream',
+    default: 'json',
+  },
   'max-line-bytes': { type: 'string', value: 'N', help: 'stdio: longer lines are refused', default: 4_194_304 },
-  name: { type: 'string', value: 'NAME', help: 'serverInfo.name in the initialize answer, to tell mocks apart', default: 'mcp-perf-mock' },
-  control: { type: 'boolean', help: 'http: serve POST /control, whose JSON body {"latencyMs":N,"errorRate":P,"errorKind":K}\nchanges those knobs while the mock runs (faults on and off mid-run; loopback only)' },
+  name: {
+    type: 'string',
+    value: 'NAME',
+    help: 'serverInfo.name in the initialize answer, to tell mocks apart',
+    default: 'mcp-perf-mock',
+  },
+  control: {
+    type: 'boolean',
+    help: 'http: serve POST /control, whose JSON body {"latencyMs":N,"errorRate":P,"errorKind":K}\nchanges those knobs while the mock runs (faults on and off mid-run; loopback only)',
+  },
   help: HELP_FLAG,
 };
 
@@ -61,9 +100,14 @@ export const mockCommand: Command = {
     }
     const kind = positionals[0];
     if (kind !== 'http' && kind !== 'stdio' && kind !== 'sse') {
-      throw new ConfigError(kind === undefined ? 'name a kind: `mcp-perf mock http`, `stdio` or `sse`' : `unknown kind "${kind}"; available: http, stdio, sse`);
+      throw new ConfigError(
+        kind === undefined
+          ? 'name a kind: `mcp-perf mock http`, `stdio` or `sse`'
+          : `unknown kind "${kind}"; available: http, stdio, sse`,
+      );
     }
-    if (values.latency !== undefined && values['latency-ms'] !== undefined) throw new ConfigError('give --latency-ms or --latency, not both');
+    if (values.latency !== undefined && values['latency-ms'] !== undefined)
+      throw new ConfigError('give --latency-ms or --latency, not both');
     const behaviour = {
       latencyMs: numberFlag('latency-ms', values['latency-ms'], 0, 0, 600_000),
       payloadBytes: intFlag('payload-bytes', values['payload-bytes'], 64, 0, 64 * 1024 * 1024),
@@ -76,9 +120,14 @@ export const mockCommand: Command = {
       progress: intFlag('progress', values.progress, 0, 0, 10_000),
       name: values.name === undefined ? undefined : nameFlag(String(values.name)),
     };
-    if (values.control === true && kind !== 'http') throw new ConfigError('--control is served by `mcp-perf mock http` only');
+    if (values.control === true && kind !== 'http')
+      throw new ConfigError('--control is served by `mcp-perf mock http` only');
     if (kind === 'stdio') {
-      await serveStdioMock({ ...behaviour, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) }, process.stdin, io.stdout);
+      await serveStdioMock(
+        { ...behaviour, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) },
+        process.stdin,
+        io.stdout,
+      );
       return ExitCode.OK;
     }
     const port = intFlag('port', values.port, 0, 0, 65535);
@@ -101,6 +150,7 @@ export const mockCommand: Command = {
 };
 
 function nameFlag(name: string): string {
-  if (!/^[\w.@-]{1,64}$/.test(name)) throw new ConfigError(`--name must be 1–64 letters, digits, ".", "@", "-" or "_", got "${name}"`);
+  if (!/^[\w.@-]{1,64}$/.test(name))
+    throw new ConfigError(`--name must be 1–64 letters, digits, ".", "@", "-" or "_", got "${name}"`);
   return name;
 }

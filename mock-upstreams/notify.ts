@@ -53,7 +53,9 @@ export class SequencedNotifier {
       const sentAtUs = nowEpochMicros();
       for (const [sink, state] of this.#sinks) {
         state.seq++;
-        sink(`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"mcp-perf-mock","data":{"seq":${state.seq},"sentAtUs":${sentAtUs}}}}`);
+        sink(
+          `{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"mcp-perf-mock","data":{"seq":${state.seq},"sentAtUs":${sentAtUs}}}}`,
+        );
       }
     }
   }

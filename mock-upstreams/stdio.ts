@@ -15,7 +15,11 @@ export interface StdioMockOptions extends BehaviourOptions {
 }
 
 /** Serves until stdin ends; resolves then. */
-export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream): Promise<void> {
+export function serveStdioMock(
+  options: StdioMockOptions,
+  stdin: NodeJS.ReadableStream,
+  stdout: NodeJS.WritableStream,
+): Promise<void> {
   const behaviour = new McpBehaviour(options);
   let batch: string[] = [];
   const flush = (): void => {
@@ -55,7 +59,11 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
       if ('error' in parsed) return send(parsed.error);
       const { message } = parsed;
       // Sequenced notifications start once the client says it is initialized, as the lifecycle requires.
-      if (message.kind === 'notification' && message.message.method === 'notifications/initialized' && stopNotifying === undefined) {
+      if (
+        message.kind === 'notification' &&
+        message.message.method === 'notifications/initialized' &&
+        stopNotifying === undefined
+      ) {
         stopNotifying = notifier.add((json) => {
           if (batch.length === 0) queueMicrotask(flush);
           batch.push(json + '\n');
@@ -73,11 +81,13 @@ export function serveStdioMock(options: StdioMockOptions, stdin: NodeJS.Readable
         inFlight--;
         // On stdio a "dropped connection" is an answer that never comes; an "HTTP 500" is a JSON-RPC error.
         if (!('fault' in response)) send(response);
-        else if (response.fault === 'http500') send(rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected error (--error-kind http500)'));
+        else if (response.fault === 'http500')
+          send(rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected error (--error-kind http500)'));
         maybeDone();
       });
     },
-    onOversize: (bytes) => send(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds ${options.maxLineBytes}`)),
+    onOversize: (bytes) =>
+      send(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds ${options.maxLineBytes}`)),
   });
   stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
   stdin.once('end', () => {

@@ -20,7 +20,8 @@ export interface ComponentResult {
 
 type Op = () => unknown;
 
-const CALL = '{"jsonrpc":"2.0","id":12345,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello","payloadBytes":64}}}';
+const CALL =
+  '{"jsonrpc":"2.0","id":12345,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello","payloadBytes":64}}}';
 
 /** Times `op` in batches of `batch` for `ms`, after a warm-up of a fifth of that. */
 async function measure(op: Op, batch: number, ms: number, async = false): Promise<ComponentResult> {
@@ -42,12 +43,20 @@ async function measure(op: Op, batch: number, ms: number, async = false): Promis
   await run(false, ms / 5);
   const t = performance.now();
   await run(true, ms);
-  return { summary: summarise(h), histogram: encodeHistogram(h), opsPerSec: Math.round((ops * 1000) / (performance.now() - t)) };
+  return {
+    summary: summarise(h),
+    histogram: encodeHistogram(h),
+    opsPerSec: Math.round((ops * 1000) / (performance.now() - t)),
+  };
 }
 
 export async function benchmarkComponents(msEach: number): Promise<Record<string, ComponentResult>> {
   const secret = 'a-benchmark-secret-of-some-length';
-  const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+  const jwt = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
   const verifyJwt = createVerifier({ tokens: [], hs256Secret: secret });
   const verifyToken = createVerifier({ tokens: ['static-token-one', 'static-token-two'] });
 
@@ -78,7 +87,17 @@ function perMessage(r: ComponentResult, n: number): ComponentResult {
   const s = r.summary;
   const d = (v: number): number => Math.round(v / n);
   return {
-    summary: { ...s, min_us: d(s.min_us), mean_us: Math.round((s.mean_us / n) * 10) / 10, p50_us: d(s.p50_us), p90_us: d(s.p90_us), p95_us: d(s.p95_us), p99_us: d(s.p99_us), 'p99.9_us': d(s['p99.9_us']), max_us: d(s.max_us) },
+    summary: {
+      ...s,
+      min_us: d(s.min_us),
+      mean_us: Math.round((s.mean_us / n) * 10) / 10,
+      p50_us: d(s.p50_us),
+      p90_us: d(s.p90_us),
+      p95_us: d(s.p95_us),
+      p99_us: d(s.p99_us),
+      'p99.9_us': d(s['p99.9_us']),
+      max_us: d(s.max_us),
+    },
     histogram: r.histogram,
     opsPerSec: r.opsPerSec * n,
   };

@@ -31,7 +31,16 @@ export type Stage = (next: Handler) => Handler;
 
 /** A new exchange for a request the front routed to a stage pipeline. */
 export function newExchange(req: ProxyRequest, res: ProxyResponse): Exchange {
-  return { req, res, startNs: process.hrtime.bigint(), clientKey: req.remoteAddress, principal: undefined, body: EMPTY, message: undefined, rpcId: null };
+  return {
+    req,
+    res,
+    startNs: process.hrtime.bigint(),
+    clientKey: req.remoteAddress,
+    principal: undefined,
+    body: EMPTY,
+    message: undefined,
+    rpcId: null,
+  };
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -11,11 +11,23 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
-export function createLogger(level: LogLevel, stream: NodeJS.WritableStream = process.stderr, now: () => Date = () => new Date()): Logger {
+export function createLogger(
+  level: LogLevel,
+  stream: NodeJS.WritableStream = process.stderr,
+  now: () => Date = () => new Date(),
+): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
-  const at = (l: LogLevel) => (msg: string, fields?: Record<string, unknown>): void => {
-    if (LOG_LEVELS.indexOf(l) > threshold) return;
-    stream.write(JSON.stringify({ time: now().toISOString(), level: l, msg, ...fields }) + '\n');
+  const at =
+    (l: LogLevel) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (LOG_LEVELS.indexOf(l) > threshold) return;
+      stream.write(JSON.stringify({ time: now().toISOString(), level: l, msg, ...fields }) + '\n');
+    };
+  return {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    enabled: (l) => LOG_LEVELS.indexOf(l) <= threshold,
   };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), enabled: (l) => LOG_LEVELS.indexOf(l) <= threshold };
 }

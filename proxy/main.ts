@@ -1,6 +1,14 @@
 /** `mcp-perf proxy` and `mcp-perf relay`: the systems under test, each as its own process. */
 import type { Command } from '../core/runtime/command.js';
-import { HELP_FLAG, intFlag, listenFlag, loopbackUrlFlag, parseFlags, renderOptions, type FlagSpecs } from '../core/runtime/flags.js';
+import {
+  HELP_FLAG,
+  intFlag,
+  listenFlag,
+  loopbackUrlFlag,
+  parseFlags,
+  renderOptions,
+  type FlagSpecs,
+} from '../core/runtime/flags.js';
 import { ExitCode, type ExitCodeValue } from '../core/runtime/errors.js';
 import { serveUntilStopped } from '../core/runtime/service.js';
 import { PROXY_DEFAULTS, PROXY_FLAGS, validateProxyConfig } from './config.js';
@@ -97,7 +105,12 @@ export const proxyBenchCommand: Command = {
       return ExitCode.OK;
     }
     const { benchmarkComponents } = await import('./bench.js');
-    io.stdout.write(JSON.stringify({ event: 'components', results: await benchmarkComponents(intFlag('ms', values.ms, 500, 10, 600_000)) }) + '\n');
+    io.stdout.write(
+      JSON.stringify({
+        event: 'components',
+        results: await benchmarkComponents(intFlag('ms', values.ms, 500, 10, 600_000)),
+      }) + '\n',
+    );
     return ExitCode.OK;
   },
 };

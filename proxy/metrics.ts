@@ -12,7 +12,10 @@ function key(labels: Labels): string {
 
 class Counter {
   readonly #values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = key(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
@@ -37,20 +40,29 @@ class Counter {
 }
 
 class Gauge {
-  constructor(readonly name: string, readonly help: string, readonly read: () => number) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly read: () => number,
+  ) {}
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
   }
 }
 
 /** Seconds, like every Prometheus duration; buckets from 100 µs to 10 s. */
-const BUCKETS = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]);
+const BUCKETS = Object.freeze([
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+]);
 
 class Histogram {
   readonly #counts = new Array<number>(BUCKETS.length + 1).fill(0);
   #sum = 0;
   #count = 0;
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   observe(seconds: number): void {
     let i = 0;
     while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
@@ -65,7 +77,11 @@ class Histogram {
       cumulative += this.#counts[i]!;
       lines.push(`${this.name}_bucket{le="${le}"} ${cumulative}`);
     });
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
+    lines.push(
+      `${this.name}_bucket{le="+Inf"} ${this.#count}`,
+      `${this.name}_sum ${this.#sum}`,
+      `${this.name}_count ${this.#count}`,
+    );
     return lines.join('\n');
   }
 }
@@ -75,9 +91,18 @@ export class ProxyMetrics {
   readonly rejected = new Counter('mcp_proxy_rejected_total', 'Requests refused by a proxy stage, by reason.');
   readonly upstreamErrors = new Counter('mcp_proxy_upstream_errors_total', 'Upstream failures, by kind.');
   readonly childrenSpawned = new Counter('mcp_proxy_children_spawned_total', 'stdio upstream processes started.');
-  readonly cancelled = new Counter('mcp_proxy_cancelled_total', 'Requests whose client went away before the answer; the upstream was told to stop.');
-  readonly dropped = new Counter('mcp_proxy_dropped_messages_total', 'Server → client messages dropped to bound memory, by reason: queue_full (no stream open), slow_stream (its reader lags), slow_reader (a legacy SSE session closed).');
-  readonly duration = new Histogram('mcp_proxy_request_duration_seconds', 'Time from request received to response complete.');
+  readonly cancelled = new Counter(
+    'mcp_proxy_cancelled_total',
+    'Requests whose client went away before the answer; the upstream was told to stop.',
+  );
+  readonly dropped = new Counter(
+    'mcp_proxy_dropped_messages_total',
+    'Server → client messages dropped to bound memory, by reason: queue_full (no stream open), slow_stream (its reader lags), slow_reader (a legacy SSE session closed).',
+  );
+  readonly duration = new Histogram(
+    'mcp_proxy_request_duration_seconds',
+    'Time from request received to response complete.',
+  );
   readonly #gauges: Gauge[] = [];
 
   gauge(name: string, help: string, read: () => number): void {
@@ -85,6 +110,19 @@ export class ProxyMetrics {
   }
 
   render(): string {
-    return [this.requests, this.rejected, this.upstreamErrors, this.childrenSpawned, this.cancelled, this.dropped, this.duration, ...this.#gauges].map((m) => m.render()).join('\n') + '\n';
+    return (
+      [
+        this.requests,
+        this.rejected,
+        this.upstreamErrors,
+        this.childrenSpawned,
+        this.cancelled,
+        this.dropped,
+        this.duration,
+        ...this.#gauges,
+      ]
+        .map((m) => m.render())
+        .join('\n') + '\n'
+    );
   }
 }

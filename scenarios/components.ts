@@ -8,7 +8,8 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'components',
   name: 'components',
-  description: "Micro-benchmarks of the proxy's stages: auth (token, HS256 JWT), rate limit, session lookup, JSON-RPC parse, stdio framing.",
+  description:
+    "Micro-benchmarks of the proxy's stages: auth (token, HS256 JWT), rate limit, session lookup, JSON-RPC parse, stdio framing.",
   profiles: {
     smoke: { msEach: 50 },
     quick: { msEach: 300 },

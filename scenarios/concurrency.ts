@@ -8,7 +8,8 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'concurrency',
   name: 'concurrency',
-  description: 'Simultaneous clients through the proxy, each with its own connection and session: initialize, tools/list, tools/call × N, DELETE. Success rate, errors by kind, throughput, proxy memory and descriptors at the peak.',
+  description:
+    'Simultaneous clients through the proxy, each with its own connection and session: initialize, tools/list, tools/call × N, DELETE. Success rate, errors by kind, throughput, proxy memory and descriptors at the peak.',
   mockLatencyMs: 5,
   profiles: {
     smoke: { clients: 100, callsPerClient: 3 },
@@ -16,6 +17,10 @@ export default defineScenario({
     nightly: { clients: 5_000, callsPerClient: 10 },
     release: { clients: 10_000, callsPerClient: 10 },
   },
-  thresholds: ['concurrency.session_success_ratio >= 0.95', 'concurrency.calls_per_sec >= 500', 'concurrency.held_ratio >= 0.95'],
+  thresholds: [
+    'concurrency.session_success_ratio >= 0.95',
+    'concurrency.calls_per_sec >= 500',
+    'concurrency.held_ratio >= 0.95',
+  ],
   goals: ['concurrency.session_success_ratio >= 1'],
 });

@@ -221,7 +221,15 @@ export interface StressScenario {
   readonly goals: readonly string[];
 }
 
-export type Scenario = ComparisonScenario | FanoutScenario | ComponentsScenario | StdioHammerScenario | MemoryScenario | ConcurrencyScenario | SoakScenario | StressScenario;
+export type Scenario =
+  | ComparisonScenario
+  | FanoutScenario
+  | ComponentsScenario
+  | StdioHammerScenario
+  | MemoryScenario
+  | ConcurrencyScenario
+  | SoakScenario
+  | StressScenario;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);
@@ -230,11 +238,15 @@ export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
     const profile = scenario.profiles[p];
     if (profile === undefined) throw new Error(`scenario ${scenario.name} has no "${p}" profile`);
     for (const [key, value] of Object.entries(profile)) {
-      const ok = Array.isArray(value) ? value.length > 0 && value.every((v) => typeof v === 'number' && v > 0) : typeof value === 'number' && value > 0;
+      const ok = Array.isArray(value)
+        ? value.length > 0 && value.every((v) => typeof v === 'number' && v > 0)
+        : typeof value === 'number' && value > 0;
       if (!ok) throw new Error(`scenario ${scenario.name}, profile ${p}: ${key} must be > 0`);
     }
   }
-  if (scenario.kind === 'stress' && scenario.faults.length === 0) throw new Error(`scenario ${scenario.name} has no faults`);
-  if (scenario.kind === 'comparison' && scenario.targets.length === 0) throw new Error(`scenario ${scenario.name} has no targets`);
+  if (scenario.kind === 'stress' && scenario.faults.length === 0)
+    throw new Error(`scenario ${scenario.name} has no faults`);
+  if (scenario.kind === 'comparison' && scenario.targets.length === 0)
+    throw new Error(`scenario ${scenario.name} has no targets`);
   return Object.freeze(scenario);
 }

@@ -8,7 +8,8 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'comparison',
   name: 'direct-vs-proxied',
-  description: 'Latency the proxy adds over a direct connection and over a raw TCP relay, and its throughput ratio to the relay.',
+  description:
+    'Latency the proxy adds over a direct connection and over a raw TCP relay, and its throughput ratio to the relay.',
   transport: 'streamable-http',
   // A 5 ms tool call: long enough that the proxy's cost is a small, stable fraction (the seed target is < 5% at p95),
   // short enough to keep many requests in flight.

@@ -10,6 +10,34 @@ import concurrency from './concurrency.js';
 import soak from './soak.js';
 import stressAndFaults from './stress-and-faults.js';
 
-export { defineScenario, PROFILES, type ProfileName, type Scenario, type ComparisonScenario, type ComparisonProfile, type FanoutScenario, type FanoutProfile, type ComponentsScenario, type StdioHammerScenario, type MemoryScenario, type ConcurrencyScenario, type SoakScenario, type StressScenario, type TargetName } from './define.js';
+export {
+  defineScenario,
+  PROFILES,
+  type ProfileName,
+  type Scenario,
+  type ComparisonScenario,
+  type ComparisonProfile,
+  type FanoutScenario,
+  type FanoutProfile,
+  type ComponentsScenario,
+  type StdioHammerScenario,
+  type MemoryScenario,
+  type ConcurrencyScenario,
+  type SoakScenario,
+  type StressScenario,
+  type TargetName,
+} from './define.js';
 
-export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map([directVsProxied, stdioBridge, stdioHammer, sseFanout, memoryPerSession, concurrency, soak, stressAndFaults, components].map((s) => [s.name, s]));
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
+  [
+    directVsProxied,
+    stdioBridge,
+    stdioHammer,
+    sseFanout,
+    memoryPerSession,
+    concurrency,
+    soak,
+    stressAndFaults,
+    components,
+  ].map((s) => [s.name, s]),
+);

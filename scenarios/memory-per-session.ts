@@ -9,7 +9,8 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'memory',
   name: 'memory-per-session',
-  description: "The proxy's RSS (after a forced GC) against open sessions, idle and with one GET stream each: bytes per session from a fitted line, and memory released when every session closes.",
+  description:
+    "The proxy's RSS (after a forced GC) against open sessions, idle and with one GET stream each: bytes per session from a fitted line, and memory released when every session closes.",
   profiles: {
     smoke: { steps: [20, 40, 60, 80], settleMs: 100 },
     quick: { steps: [250, 500, 1_000, 2_000], settleMs: 300 },

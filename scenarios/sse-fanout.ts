@@ -8,7 +8,8 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'fanout',
   name: 'sse-fanout',
-  description: 'N concurrent SSE streams through the proxy receiving sequenced notifications: delivery latency, loss, duplicates, reordering, proxy memory and CPU.',
+  description:
+    'N concurrent SSE streams through the proxy receiving sequenced notifications: delivery latency, loss, duplicates, reordering, proxy memory and CPU.',
   transport: 'streamable-http',
   profiles: {
     smoke: { streams: 50, notifyRate: 10, warmupMs: 300, durationMs: 1_000 },

@@ -8,7 +8,8 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'comparison',
   name: 'stdio-bridge',
-  description: 'The HTTP → stdio bridge against a native HTTP server: added latency, and calls/s across 32 sessions (one child each).',
+  description:
+    'The HTTP → stdio bridge against a native HTTP server: added latency, and calls/s across 32 sessions (one child each).',
   transport: 'streamable-http',
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
   targets: ['direct', 'bridged'],
@@ -21,6 +22,12 @@ export default defineScenario({
     nightly: { warmupMs: 5_000, trials: 6, latencyTrialMs: 8_000, throughputTrialMs: 4_000, rate: 500 },
     release: { warmupMs: 10_000, trials: 6, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 500 },
   },
-  thresholds: ['bridged.errors < 1', 'direct.errors < 1', 'bridged.throughput_rps >= 5000', 'bridged.latency.p50_us < +10%', 'bridged.throughput_rps > -25%'],
+  thresholds: [
+    'bridged.errors < 1',
+    'direct.errors < 1',
+    'bridged.throughput_rps >= 5000',
+    'bridged.latency.p50_us < +10%',
+    'bridged.throughput_rps > -25%',
+  ],
   goals: [],
 });

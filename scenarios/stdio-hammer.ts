@@ -9,12 +9,25 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'stdio-hammer',
   name: 'stdio-hammer',
-  description: 'Pipelined stdio load at rising steps: the forward proxy (messages/s and p99 per window, highest sustainable rate) and the HTTP → stdio bridge (children == sessions).',
+  description:
+    'Pipelined stdio load at rising steps: the forward proxy (messages/s and p99 per window, highest sustainable rate) and the HTTP → stdio bridge (children == sessions).',
   profiles: {
     smoke: { windows: [1, 16], concurrency: [4], sessions: 4, warmupMs: 200, stepMs: 400 },
     quick: { windows: [1, 8, 64, 256], concurrency: [4, 16, 64], sessions: 16, warmupMs: 500, stepMs: 1_500 },
-    nightly: { windows: [1, 4, 16, 64, 256, 1024], concurrency: [4, 16, 64, 256], sessions: 64, warmupMs: 2_000, stepMs: 10_000 },
-    release: { windows: [1, 4, 16, 64, 256, 1024], concurrency: [4, 16, 64, 256, 512], sessions: 128, warmupMs: 3_000, stepMs: 12_000 },
+    nightly: {
+      windows: [1, 4, 16, 64, 256, 1024],
+      concurrency: [4, 16, 64, 256],
+      sessions: 64,
+      warmupMs: 2_000,
+      stepMs: 10_000,
+    },
+    release: {
+      windows: [1, 4, 16, 64, 256, 1024],
+      concurrency: [4, 16, 64, 256, 512],
+      sessions: 128,
+      warmupMs: 3_000,
+      stepMs: 12_000,
+    },
   },
   thresholds: [
     'forward.errors < 1',

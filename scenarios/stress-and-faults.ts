@@ -9,15 +9,40 @@ import { defineScenario } from './define.js';
 export default defineScenario({
   kind: 'stress',
   name: 'stress-and-faults',
-  description: "Overload at 2× the sustainable rate, then upstream b stalls, errors and dies (killed, restarted) under steady load while sessions on upstream a carry on: error behaviour, time to recover, and whether the healthy upstream's sessions noticed.",
+  description:
+    "Overload at 2× the sustainable rate, then upstream b stalls, errors and dies (killed, restarted) under steady load while sessions on upstream a carry on: error behaviour, time to recover, and whether the healthy upstream's sessions noticed.",
   mockLatencyMs: 2,
   upstreamTimeoutMs: 1_000,
   faults: ['stall', 'error', 'die'],
   profiles: {
     smoke: { sessions: 4, probeMs: 300, overloadMs: 300, rate: 100, beforeMs: 300, faultMs: 400, afterMs: 1_000 },
-    quick: { sessions: 16, probeMs: 1_000, overloadMs: 1_500, rate: 400, beforeMs: 800, faultMs: 1_500, afterMs: 2_500 },
-    nightly: { sessions: 32, probeMs: 3_000, overloadMs: 10_000, rate: 1_000, beforeMs: 5_000, faultMs: 10_000, afterMs: 10_000 },
-    release: { sessions: 64, probeMs: 5_000, overloadMs: 20_000, rate: 1_000, beforeMs: 8_000, faultMs: 15_000, afterMs: 15_000 },
+    quick: {
+      sessions: 16,
+      probeMs: 1_000,
+      overloadMs: 1_500,
+      rate: 400,
+      beforeMs: 800,
+      faultMs: 1_500,
+      afterMs: 2_500,
+    },
+    nightly: {
+      sessions: 32,
+      probeMs: 3_000,
+      overloadMs: 10_000,
+      rate: 1_000,
+      beforeMs: 5_000,
+      faultMs: 10_000,
+      afterMs: 10_000,
+    },
+    release: {
+      sessions: 64,
+      probeMs: 5_000,
+      overloadMs: 20_000,
+      rate: 1_000,
+      beforeMs: 8_000,
+      faultMs: 15_000,
+      afterMs: 15_000,
+    },
   },
   thresholds: [
     'overload.recovered >= 1',
@@ -35,5 +60,9 @@ export default defineScenario({
     'faults.error.recovery_ms < 5000',
     'faults.die.recovery_ms < 5000',
   ],
-  goals: ['faults.stall.unaffected_p50_ratio < 1.5', 'faults.error.unaffected_p50_ratio < 1.5', 'faults.die.unaffected_p50_ratio < 1.5'],
+  goals: [
+    'faults.stall.unaffected_p50_ratio < 1.5',
+    'faults.error.unaffected_p50_ratio < 1.5',
+    'faults.die.unaffected_p50_ratio < 1.5',
+  ],
 });

@@ -73,7 +73,10 @@ export function summarise(histogram: Histogram): LatencySummary {
  * The percentile spectrum as HdrHistogram plots it: x = 1 / (1 - percentile/100), so 90% → 10, 99% → 100,
  * 99.9% → 1000, on a log axis. Points are taken at ticks that halve the distance to 100%.
  */
-export function percentileSpectrum(histogram: Histogram, maxNines = 5): Array<{ percentile: number; value_us: number }> {
+export function percentileSpectrum(
+  histogram: Histogram,
+  maxNines = 5,
+): Array<{ percentile: number; value_us: number }> {
   if (histogram.totalCount === 0) return [];
   const points: Array<{ percentile: number; value_us: number }> = [];
   const ticksPerHalf = 4;

@@ -118,14 +118,20 @@ export class LineSplitter {
 
   #keepTail(piece: Buffer): void {
     if (this.#sink.onDropped === undefined) return;
-    this.#dropTail = piece.length >= EDGE ? Buffer.from(piece.subarray(piece.length - EDGE)) : Buffer.concat([this.#dropTail, piece]).subarray(-EDGE);
+    this.#dropTail =
+      piece.length >= EDGE
+        ? Buffer.from(piece.subarray(piece.length - EDGE))
+        : Buffer.concat([this.#dropTail, piece]).subarray(-EDGE);
   }
 
   /** The dropped line's newline came, after `last`. */
   #dropped(last: Buffer): void {
     if (this.#sink.onDropped === undefined) return;
     this.#keepTail(last);
-    const end = this.#dropTail.length > 0 && this.#dropTail[this.#dropTail.length - 1] === 13 ? this.#dropTail.length - 1 : this.#dropTail.length;
+    const end =
+      this.#dropTail.length > 0 && this.#dropTail[this.#dropTail.length - 1] === 13
+        ? this.#dropTail.length - 1
+        : this.#dropTail.length;
     this.#sink.onDropped(this.#dropHead, this.#dropTail.subarray(0, end));
     this.#dropHead = this.#dropTail = EMPTY;
   }

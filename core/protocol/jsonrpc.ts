@@ -61,7 +61,13 @@ export function parseMessage(text: string): { message: Valid } | { error: JsonRp
   }
   const message = classify(parsed);
   if (message.kind !== 'invalid') return { message };
-  return { error: rpcError(message.id, RpcErrorCode.INVALID_REQUEST, `invalid request: ${Array.isArray(parsed) ? 'batches are not supported' : message.reason}`) };
+  return {
+    error: rpcError(
+      message.id,
+      RpcErrorCode.INVALID_REQUEST,
+      `invalid request: ${Array.isArray(parsed) ? 'batches are not supported' : message.reason}`,
+    ),
+  };
 }
 
 /** Sorts a parsed value into request / notification / response, or says why it is not valid JSON-RPC. */

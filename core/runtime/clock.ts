@@ -59,7 +59,8 @@ class TimerThread {
   #release(): void {
     const horizon = monotonicNs() + LEAD_NS;
     const wasApproaching = this.#approaching.length > 0;
-    while (this.#heap.length > 0 && this.#heap[0]!.deadline <= horizon) insertSorted(this.#approaching, pop(this.#heap)!);
+    while (this.#heap.length > 0 && this.#heap[0]!.deadline <= horizon)
+      insertSorted(this.#approaching, pop(this.#heap)!);
     this.#publish();
     if (!wasApproaching) this.#approach();
   }
@@ -67,7 +68,8 @@ class TimerThread {
   readonly #approach = (): void => {
     const now = monotonicNs() + IMMEDIATE_NS;
     let done = 0;
-    while (done < this.#approaching.length && this.#approaching[done]!.deadline <= now) this.#approaching[done++]!.resolve();
+    while (done < this.#approaching.length && this.#approaching[done]!.deadline <= now)
+      this.#approaching[done++]!.resolve();
     if (done > 0) this.#approaching = this.#approaching.slice(done);
     if (this.#approaching.length > 0) setImmediate(this.#approach);
   };
@@ -124,7 +126,7 @@ function insertSorted(list: Waiter[], w: Waiter): void {
 // A binary min-heap on deadline: O(log n) per sleep, however many requests are waiting.
 function push(heap: Waiter[], w: Waiter): void {
   heap.push(w);
-  for (let i = heap.length - 1; i > 0; ) {
+  for (let i = heap.length - 1; i > 0;) {
     const parent = (i - 1) >> 1;
     if (heap[parent]!.deadline <= heap[i]!.deadline) break;
     [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
@@ -137,7 +139,7 @@ function pop(heap: Waiter[]): Waiter | undefined {
   const last = heap.pop();
   if (heap.length > 0 && last !== undefined) {
     heap[0] = last;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;

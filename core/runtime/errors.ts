@@ -54,7 +54,10 @@ export class ConfigError extends McpPerfError {
 
 /** A results or baseline file that cannot be read or does not validate. */
 export class ResultsFileError extends McpPerfError {
-  constructor(code: 'MCP_PERF_RESULTS_INVALID' | 'MCP_PERF_BASELINE_MISSING' | 'MCP_PERF_BASELINE_INVALID', message: string) {
+  constructor(
+    code: 'MCP_PERF_RESULTS_INVALID' | 'MCP_PERF_BASELINE_MISSING' | 'MCP_PERF_BASELINE_INVALID',
+    message: string,
+  ) {
     super(code, message, { exitCode: ExitCode.USAGE });
   }
 }

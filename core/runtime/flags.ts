@@ -28,7 +28,11 @@ export const HELP_FLAG: FlagSpec = Object.freeze({ type: 'boolean', short: 'h', 
 export function parseOptions(specs: FlagSpecs): OptionSpec {
   const out: OptionSpec = {};
   for (const [name, spec] of Object.entries(specs)) {
-    out[name] = { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }), ...(spec.multiple ? { multiple: true } : {}) };
+    out[name] = {
+      type: spec.type,
+      ...(spec.short === undefined ? {} : { short: spec.short }),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
   }
   return out;
 }
@@ -56,19 +60,31 @@ export interface Parsed {
 }
 
 /** node:util parseArgs in strict mode, with its errors turned into ConfigErrors that point at the command's help. */
-export function parseFlags(command: string, argv: readonly string[], specs: FlagSpecs, allowPositionals = false): Parsed {
+export function parseFlags(
+  command: string,
+  argv: readonly string[],
+  specs: FlagSpecs,
+  allowPositionals = false,
+): Parsed {
   const options = parseOptions(specs);
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals });
     return { values: values as Parsed['values'], positionals };
   } catch (err) {
     // Keep parseArgs' first sentence; its advice about '--' and '--opt=-x' is for programmers, not for our users.
-    const message = err instanceof Error ? err.message.split(/\.?\s*(?:To specify|Did you forget)/)[0]!.trim() : String(err);
+    const message =
+      err instanceof Error ? err.message.split(/\.?\s*(?:To specify|Did you forget)/)[0]!.trim() : String(err);
     throw new ConfigError(`${message} (see \`mcp-perf ${command} --help\`)`);
   }
 }
 
-export function intFlag(name: string, raw: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  name: string,
+  raw: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
@@ -97,7 +113,12 @@ export function choiceFlag<T extends string>(name: string, raw: unknown, fallbac
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|::1|\[::1\])$/;
 
 /** `host:port` where host must be loopback unless `allowAny`. Port 0 picks a free one. */
-export function listenFlag(name: string, raw: unknown, fallback: string, allowAny = false): { host: string; port: number } {
+export function listenFlag(
+  name: string,
+  raw: unknown,
+  fallback: string,
+  allowAny = false,
+): { host: string; port: number } {
   const text = raw === undefined ? fallback : String(raw);
   const match = /^(\[[^\]]+\]|[^:]+|::1):(\d+)$/.exec(text);
   if (!match) throw new ConfigError(`--${name} must look like 127.0.0.1:8080 (host:port), got "${text}"`);
@@ -112,7 +133,8 @@ export function listenFlag(name: string, raw: unknown, fallback: string, allowAn
 
 /** An http(s) URL to a loopback host: load never leaves this machine. */
 export function loopbackUrlFlag(name: string, raw: unknown): URL {
-  if (typeof raw !== 'string' || raw === '') throw new ConfigError(`--${name} is required (an http://127.0.0.1:PORT/... URL)`);
+  if (typeof raw !== 'string' || raw === '')
+    throw new ConfigError(`--${name} is required (an http://127.0.0.1:PORT/... URL)`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -121,7 +143,9 @@ export function loopbackUrlFlag(name: string, raw: unknown): URL {
   }
   if (url.protocol !== 'http:') throw new ConfigError(`--${name} must be an http:// URL, got ${url.protocol}`);
   if (!LOOPBACK.test(url.hostname)) {
-    throw new ConfigError(`--${name}: ${url.hostname} is not a loopback address; mcp-perf only sends traffic to 127.0.0.0/8 or ::1`);
+    throw new ConfigError(
+      `--${name}: ${url.hostname} is not a loopback address; mcp-perf only sends traffic to 127.0.0.0/8 or ::1`,
+    );
   }
   return url;
 }

@@ -21,7 +21,9 @@ export function parseReadyLine(line: string): ReadyLine | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     const value = JSON.parse(line) as Partial<ReadyLine>;
-    return value.event === 'ready' && typeof value.url === 'string' && typeof value.pid === 'number' ? (value as ReadyLine) : undefined;
+    return value.event === 'ready' && typeof value.url === 'string' && typeof value.pid === 'number'
+      ? (value as ReadyLine)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -4,23 +4,46 @@ import { join, resolve } from 'node:path';
 import type { Command } from '../../core/runtime/command.js';
 import { COMPARE_DEFAULTS } from '../compare/analyse.js';
 import { runTrustExperiment } from '../compare/trust.js';
-import { choiceFlag, HELP_FLAG, intFlag, numberFlag, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import {
+  choiceFlag,
+  HELP_FLAG,
+  intFlag,
+  numberFlag,
+  parseFlags,
+  renderOptions,
+  type FlagSpecs,
+} from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { PROFILES } from '../../scenarios/define.js';
 import { SCENARIOS } from '../../scenarios/index.js';
 
 const TRUST_FLAGS: FlagSpecs = {
-  scenario: { type: 'string', value: 'NAME', help: 'the scenario to run (it must measure proxied.latency.p50_us)', default: 'direct-vs-proxied' },
+  scenario: {
+    type: 'string',
+    value: 'NAME',
+    help: 'the scenario to run (it must measure proxied.latency.p50_us)',
+    default: 'direct-vs-proxied',
+  },
   profile: { type: 'string', short: 'p', value: 'NAME', help: PROFILES.join(' | '), default: 'quick' },
   'pool-a': { type: 'string', value: 'N', help: 'plain runs', default: 20 },
   'pool-b': { type: 'string', value: 'N', help: 'injected runs', default: 10 },
   'per-side': { type: 'string', value: 'N', help: 'runs per side of each comparison', default: 10 },
   comparisons: { type: 'string', value: 'N', help: 'A/A and A/B comparisons each', default: 20 },
-  'inject-pct': { type: 'string', value: 'P', help: "injected latency, % of the first plain run's proxied p50", default: 10 },
+  'inject-pct': {
+    type: 'string',
+    value: 'P',
+    help: "injected latency, % of the first plain run's proxied p50",
+    default: 10,
+  },
   seed: { type: 'string', value: 'N', help: 'seed for drawing the comparisons', default: 1 },
   alpha: { type: 'string', value: 'A', help: 'as for compare', default: COMPARE_DEFAULTS.alpha },
   'noise-floor': { type: 'string', value: 'PCT', help: 'as for compare', default: COMPARE_DEFAULTS.noiseFloorPct },
-  out: { type: 'string', short: 'o', value: 'DIR', help: 'where the runs and trust.json go (default reports/compare-trust-<timestamp>)' },
+  out: {
+    type: 'string',
+    short: 'o',
+    value: 'DIR',
+    help: 'where the runs and trust.json go (default reports/compare-trust-<timestamp>)',
+  },
   help: HELP_FLAG,
 };
 
@@ -46,9 +69,16 @@ export const compareTrustCommand: Command = {
     }
     if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"`);
     const scenario = String(values.scenario ?? 'direct-vs-proxied');
-    if (!SCENARIOS.has(scenario)) throw new ConfigError(`unknown scenario "${scenario}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
-    const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-    const outDir = resolve(io.cwd, typeof values.out === 'string' ? values.out : join('reports', `compare-trust-${stamp}`));
+    if (!SCENARIOS.has(scenario))
+      throw new ConfigError(`unknown scenario "${scenario}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
+    const stamp = new Date()
+      .toISOString()
+      .replace(/:/g, '-')
+      .replace(/\.\d+Z$/, 'Z');
+    const outDir = resolve(
+      io.cwd,
+      typeof values.out === 'string' ? values.out : join('reports', `compare-trust-${stamp}`),
+    );
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => controller.abort(new InterruptedError(signal));
     process.on('SIGINT', onSignal);
@@ -77,8 +107,11 @@ export const compareTrustCommand: Command = {
       const n = result.plan.comparisons;
       const needed = Math.ceil(n * 0.95);
       io.stdout.write(`\nA/A: ${n - result.aaFlagged} of ${n} comparisons flagged nothing\n`);
-      for (const [i, c] of result.aa.entries()) if (c.flagged.length > 0) io.stdout.write(`  A/A ${i + 1}: ${c.flagged.join('; ')}\n`);
-      io.stdout.write(`A/B (+${result.plan.injectPct}%, ${result.injectedMs} ms injected): ${result.abDetected} of ${n} flagged a regression (bar: ${needed})\n`);
+      for (const [i, c] of result.aa.entries())
+        if (c.flagged.length > 0) io.stdout.write(`  A/A ${i + 1}: ${c.flagged.join('; ')}\n`);
+      io.stdout.write(
+        `A/B (+${result.plan.injectPct}%, ${result.injectedMs} ms injected): ${result.abDetected} of ${n} flagged a regression (bar: ${needed})\n`,
+      );
       io.stdout.write(`written: ${join(outDir, 'trust.json')}\n`);
       return result.aaFlagged === 0 && result.abDetected >= needed ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
     } finally {

@@ -12,7 +12,15 @@ import { COMPARE_DEFAULTS, compareRuns, type Comparison } from '../compare/analy
 import { renderCompareJUnit, renderCompareMarkdown, renderCompareTable } from '../compare/render.js';
 import { runTrials } from '../compare/trials.js';
 import { Workspace, type Side } from '../compare/worktrees.js';
-import { choiceFlag, HELP_FLAG, intFlag, numberFlag, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import {
+  choiceFlag,
+  HELP_FLAG,
+  intFlag,
+  numberFlag,
+  parseFlags,
+  renderOptions,
+  type FlagSpecs,
+} from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
 import type { ResultsFile } from '../results/schema.js';
@@ -23,15 +31,39 @@ import { SCENARIOS } from '../../scenarios/index.js';
 const COMPARE_FLAGS: FlagSpecs = {
   base: { type: 'string', value: 'REF', help: 'build and run base from this git ref' },
   head: { type: 'string', value: 'REF', help: 'build and run head from this git ref (default: the working tree)' },
-  trials: { type: 'string', short: 'n', value: 'N', help: 'runs per side (fewer than 5 cannot reach significance)', default: 10 },
+  trials: {
+    type: 'string',
+    short: 'n',
+    value: 'N',
+    help: 'runs per side (fewer than 5 cannot reach significance)',
+    default: 10,
+  },
   profile: { type: 'string', short: 'p', value: 'NAME', help: PROFILES.join(' | '), default: 'quick' },
   alpha: { type: 'string', value: 'A', help: 'significance level across the metrics', default: COMPARE_DEFAULTS.alpha },
-  'noise-floor': { type: 'string', value: 'PCT', help: 'changes smaller than this % of base are "~"', default: COMPARE_DEFAULTS.noiseFloorPct },
+  'noise-floor': {
+    type: 'string',
+    value: 'PCT',
+    help: 'changes smaller than this % of base are "~"',
+    default: COMPARE_DEFAULTS.noiseFloorPct,
+  },
   metrics: { type: 'string', value: 'gated|all', help: 'which metrics to compare', default: 'gated' },
   metric: { type: 'string', multiple: true, value: 'NAME', help: 'compare this metric too (repeatable)' },
-  'base-proxy-args': { type: 'string', value: '"FLAGS"', help: "extra flags for base's proxies, e.g. --base-proxy-args=\"--inject-latency-ms 0.5\"" },
-  'head-proxy-args': { type: 'string', value: '"FLAGS"', help: 'the same for head (experiments: a known regression the comparison must catch)' },
-  out: { type: 'string', short: 'o', value: 'DIR', help: 'where to write compare.json, compare.md, compare-junit.xml and the runs\n(default reports/compare-<timestamp>)' },
+  'base-proxy-args': {
+    type: 'string',
+    value: '"FLAGS"',
+    help: 'extra flags for base\'s proxies, e.g. --base-proxy-args="--inject-latency-ms 0.5"',
+  },
+  'head-proxy-args': {
+    type: 'string',
+    value: '"FLAGS"',
+    help: 'the same for head (experiments: a known regression the comparison must catch)',
+  },
+  out: {
+    type: 'string',
+    short: 'o',
+    value: 'DIR',
+    help: 'where to write compare.json, compare.md, compare-junit.xml and the runs\n(default reports/compare-<timestamp>)',
+  },
   json: { type: 'boolean', help: 'print compare.json on stdout; everything else goes to stderr' },
   help: HELP_FLAG,
 };
@@ -73,25 +105,33 @@ export const compareCommand: Command = {
       metrics: choiceFlag('metrics', values.metrics, COMPARE_DEFAULTS.metrics, ['gated', 'all'] as const),
       extraMetrics: (values.metric as string[] | undefined) ?? [],
     };
-    const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/:/g, '-')
+      .replace(/\.\d+Z$/, 'Z');
     const outDir = resolve(io.cwd, typeof values.out === 'string' ? values.out : join('reports', `compare-${stamp}`));
     const info = values.json ? io.stderr : io.stdout;
 
     let base: ResultsFile[];
     let head: ResultsFile[];
-    let title = 'mcp-perf: head vs base';
+    let title: string;
     if (values.base === undefined) {
       if (values.head !== undefined) throw new ConfigError('--head needs --base');
       for (const flag of ['trials', 'profile', 'base-proxy-args', 'head-proxy-args'] as const) {
-        if (values[flag] !== undefined) throw new ConfigError(`--${flag} is for building and running (--base REF); comparing files takes none`);
+        if (values[flag] !== undefined)
+          throw new ConfigError(`--${flag} is for building and running (--base REF); comparing files takes none`);
       }
-      if (positionals.length !== 2) throw new ConfigError('give two results (files or directories): mcp-perf compare BASE HEAD — or --base REF to build and run');
+      if (positionals.length !== 2)
+        throw new ConfigError(
+          'give two results (files or directories): mcp-perf compare BASE HEAD — or --base REF to build and run',
+        );
       base = await readSamples(resolve(io.cwd, positionals[0]!));
       head = await readSamples(resolve(io.cwd, positionals[1]!));
       title = `mcp-perf: ${positionals[1]} vs ${positionals[0]}`;
     } else {
       const scenarios = positionals.map((name) => {
-        if (!SCENARIOS.has(name)) throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
+        if (!SCENARIOS.has(name))
+          throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
         return name;
       });
       const trials = intFlag('trials', values.trials, 10, 1, 1_000);
@@ -124,7 +164,9 @@ async function readSamples(path: string): Promise<ResultsFile[]> {
   const s = await stat(path).catch(() => undefined);
   if (s === undefined) throw new ConfigError(`${path} does not exist`);
   if (s.isFile()) return [await readResults(path)];
-  const files = (await readdir(path, { recursive: true })).filter((f) => f === 'results.json' || f.endsWith('/results.json')).sort();
+  const files = (await readdir(path, { recursive: true }))
+    .filter((f) => f === 'results.json' || f.endsWith('/results.json'))
+    .sort();
   if (files.length === 0) throw new ConfigError(`no results.json under ${path}`);
   return Promise.all(files.map((f) => readResults(join(path, f))));
 }
@@ -157,12 +199,28 @@ async function buildAndRun(plan: BuildAndRun): Promise<{ base: ResultsFile[]; he
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const say = (line: string): void => void plan.info.write(`${line}\n`);
-  const workspace = await Workspace.open(PACKAGE_ROOT, await mkdtemp(join(tmpdir(), 'mcp-perf-compare-')), say, controller.signal);
+  const workspace = await Workspace.open(
+    PACKAGE_ROOT,
+    await mkdtemp(join(tmpdir(), 'mcp-perf-compare-')),
+    say,
+    controller.signal,
+  );
   try {
     const baseSide: Side = await workspace.prepare('base', plan.baseRef);
     const headSide: Side = await workspace.prepare('head', plan.headRef);
-    say(`running ${plan.trials} × 2 trials (${plan.profile}: ${plan.scenarios.length > 0 ? plan.scenarios.join(', ') : 'every scenario'}), base and head alternating`);
-    const paths = await runTrials({ sides: [baseSide, headSide], trials: plan.trials, scenarios: plan.scenarios, profile: plan.profile, outDir: plan.outDir, proxyArgs: plan.proxyArgs, signal: controller.signal, progress: say });
+    say(
+      `running ${plan.trials} × 2 trials (${plan.profile}: ${plan.scenarios.length > 0 ? plan.scenarios.join(', ') : 'every scenario'}), base and head alternating`,
+    );
+    const paths = await runTrials({
+      sides: [baseSide, headSide],
+      trials: plan.trials,
+      scenarios: plan.scenarios,
+      profile: plan.profile,
+      outDir: plan.outDir,
+      proxyArgs: plan.proxyArgs,
+      signal: controller.signal,
+      progress: say,
+    });
     const label = (s: Side): string => (s.commit !== null ? `${s.label} (${s.commit.slice(0, 10)})` : s.label);
     return {
       base: await Promise.all(paths.base.map((p) => readResults(p))),

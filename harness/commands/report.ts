@@ -6,7 +6,12 @@ import { ConfigError, ExitCode } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
 
 const REPORT_FLAGS: FlagSpecs = {
-  out: { type: 'string', short: 'o', value: 'FILE', help: 'where to write the report (default: report.html next to results.json)' },
+  out: {
+    type: 'string',
+    short: 'o',
+    value: 'FILE',
+    help: 'where to write the report (default: report.html next to results.json)',
+  },
   help: HELP_FLAG,
 };
 

@@ -12,7 +12,6 @@ import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { ProcessGroup } from '../runner/children.js';
 import { estimateMs, runScenarios } from '../runner/run.js';
 import { SCENARIOS } from '../../scenarios/index.js';
-import { PROFILES } from '../../scenarios/define.js';
 
 const help = `Usage: mcp-perf run [scenario…] [options]
 
@@ -59,14 +58,28 @@ export const runCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const watchdog = setTimeout(() => {
-      controller.abort(new McpPerfError('MCP_PERF_TIMEOUT', `the run exceeded its time limit of ${Math.round(timeoutMs / 1000)} s and was stopped`));
+      controller.abort(
+        new McpPerfError(
+          'MCP_PERF_TIMEOUT',
+          `the run exceeded its time limit of ${Math.round(timeoutMs / 1000)} s and was stopped`,
+        ),
+      );
     }, timeoutMs);
     watchdog.unref();
 
     let results: ResultsFile;
     try {
-      info.write(`mcp-perf run: ${config.scenarios.map((s) => s.name).join(', ')} — profile ${config.profile}, about ${Math.round(expectedMs / 1000)} s\n`);
-      results = await runScenarios({ scenarios: config.scenarios, profile: config.profile, cwd: io.cwd, group, signal: controller.signal, emit: progress.sink });
+      info.write(
+        `mcp-perf run: ${config.scenarios.map((s) => s.name).join(', ')} — profile ${config.profile}, about ${Math.round(expectedMs / 1000)} s\n`,
+      );
+      results = await runScenarios({
+        scenarios: config.scenarios,
+        profile: config.profile,
+        cwd: io.cwd,
+        group,
+        signal: controller.signal,
+        emit: progress.sink,
+      });
     } finally {
       progress.stop();
       clearTimeout(watchdog);
@@ -82,9 +95,10 @@ export const runCommand: Command = {
       throw controller.signal.reason instanceof McpPerfError ? controller.signal.reason : new InterruptedError('abort');
     }
 
-    const diff: BaselineComparison = baseline === null
-      ? { ...diffAgainstBaseline(results, null, config.baselinePath), unavailable: unavailable ?? 'none' }
-      : diffAgainstBaseline(results, baseline, config.baselinePath);
+    const diff: BaselineComparison =
+      baseline === null
+        ? { ...diffAgainstBaseline(results, null, config.baselinePath), unavailable: unavailable ?? 'none' }
+        : diffAgainstBaseline(results, baseline, config.baselinePath);
     results = { ...results, baseline: diff };
     await writeResults(resultsPath, results);
 
@@ -106,16 +120,25 @@ export const runCommand: Command = {
   },
 };
 
-async function loadBaseline(path: string, replacing: boolean): Promise<{ baseline: ResultsFile | null; unavailable?: string }> {
+async function loadBaseline(
+  path: string,
+  replacing: boolean,
+): Promise<{ baseline: ResultsFile | null; unavailable?: string }> {
   try {
     return { baseline: await readResults(path, 'baseline') };
   } catch (err) {
     if (!(err instanceof ResultsFileError)) throw err;
     if (err.code === 'MCP_PERF_BASELINE_MISSING') {
-      return { baseline: null, unavailable: `no baseline at ${path}; relative thresholds are skipped. Create one with \`mcp-perf run --update-baseline\`.` };
+      return {
+        baseline: null,
+        unavailable: `no baseline at ${path}; relative thresholds are skipped. Create one with \`mcp-perf run --update-baseline\`.`,
+      };
     }
     if (replacing) return { baseline: null, unavailable: `${err.message} — it will be replaced` };
-    throw new ResultsFileError('MCP_PERF_BASELINE_INVALID', `${err.message}\nFix or restore it (git checkout ${path}), point --baseline elsewhere, or rewrite it with --update-baseline.`);
+    throw new ResultsFileError(
+      'MCP_PERF_BASELINE_INVALID',
+      `${err.message}\nFix or restore it (git checkout ${path}), point --baseline elsewhere, or rewrite it with --update-baseline.`,
+    );
   }
 }
 
@@ -123,10 +146,16 @@ async function loadBaseline(path: string, replacing: boolean): Promise<{ baselin
 async function updateBaseline(results: ResultsFile, path: string, info: NodeJS.WritableStream): Promise<number> {
   const failedScenarios = results.scenarios.filter((s) => s.state === 'failed').map((s) => s.name);
   if (failedScenarios.length > 0) {
-    throw new McpPerfError('MCP_PERF_BASELINE_INVALID', `not updating the baseline: scenario(s) ${failedScenarios.join(', ')} failed`, { exitCode: ExitCode.THRESHOLDS_FAILED });
+    throw new McpPerfError(
+      'MCP_PERF_BASELINE_INVALID',
+      `not updating the baseline: scenario(s) ${failedScenarios.join(', ')} failed`,
+      { exitCode: ExitCode.THRESHOLDS_FAILED },
+    );
   }
   await writeResults(path, { ...results, baseline: null });
   const self = diffAgainstBaseline(results, results, path);
-  info.write(`baseline updated: ${path}${self.failed > 0 ? ` (${self.failed} absolute threshold(s) fail even so)` : ''}\n`);
+  info.write(
+    `baseline updated: ${path}${self.failed > 0 ? ` (${self.failed} absolute threshold(s) fail even so)` : ''}\n`,
+  );
   return self.failed;
 }

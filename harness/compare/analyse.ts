@@ -28,7 +28,12 @@ export interface CompareOptions {
   readonly extraMetrics: readonly string[];
 }
 
-export const COMPARE_DEFAULTS: Readonly<CompareOptions> = Object.freeze({ alpha: 0.05, noiseFloorPct: 5, metrics: 'gated', extraMetrics: [] });
+export const COMPARE_DEFAULTS: Readonly<CompareOptions> = Object.freeze({
+  alpha: 0.05,
+  noiseFloorPct: 5,
+  metrics: 'gated',
+  extraMetrics: [],
+});
 
 export interface CompareRow {
   readonly scenario: string;
@@ -76,14 +81,23 @@ export interface Comparison {
   readonly warnings: readonly string[];
 }
 
-export function compareRuns(base: readonly ResultsFile[], head: readonly ResultsFile[], options: CompareOptions = COMPARE_DEFAULTS): Comparison {
-  if (base.length === 0 || head.length === 0) throw new Error('a comparison needs at least one results file on each side');
+export function compareRuns(
+  base: readonly ResultsFile[],
+  head: readonly ResultsFile[],
+  options: CompareOptions = COMPARE_DEFAULTS,
+): Comparison {
+  if (base.length === 0 || head.length === 0)
+    throw new Error('a comparison needs at least one results file on each side');
   const warnings: string[] = [];
   const fingerprints = new Set([...base, ...head].map((r) => r.environment.machineFingerprint));
   const machineMismatch = fingerprints.size > 1;
   const profiles = new Set([...base, ...head].map((r) => r.run.profile));
-  if (profiles.size > 1) warnings.push(`the runs used different profiles (${[...profiles].join(', ')}): their figures are not comparable`);
-  if (Math.min(base.length, head.length) < 5) warnings.push(`only ${Math.min(base.length, head.length)} run(s) on one side: with fewer than 5 per side no change can reach significance`);
+  if (profiles.size > 1)
+    warnings.push(`the runs used different profiles (${[...profiles].join(', ')}): their figures are not comparable`);
+  if (Math.min(base.length, head.length) < 5)
+    warnings.push(
+      `only ${Math.min(base.length, head.length)} run(s) on one side: with fewer than 5 per side no change can reach significance`,
+    );
 
   // Scenario by scenario, as completed on every run of both sides.
   const names = [...new Set(head.flatMap((r) => r.scenarios.map((s) => s.name)))];
@@ -93,7 +107,9 @@ export function compareRuns(base: readonly ResultsFile[], head: readonly Results
     const b = completed(base, name);
     const h = completed(head, name);
     if (b.length < base.length || h.length < head.length) {
-      warnings.push(`${name}: failed or missing in ${base.length - b.length} base and ${head.length - h.length} head run(s); compared over the rest`);
+      warnings.push(
+        `${name}: failed or missing in ${base.length - b.length} base and ${head.length - h.length} head run(s); compared over the rest`,
+      );
     }
     if (b.length === 0 || h.length === 0) continue;
     const spec = h[0]!;
@@ -115,14 +131,25 @@ export function compareRuns(base: readonly ResultsFile[], head: readonly Results
       const residuals = [...bv.map((v) => v - baseMedian), ...hv.map((v) => v - headMedian)];
       const noisePct = scale === 0 ? 0 : ((1.4826 * median(residuals.map(Math.abs))) / scale) * 100;
       pending.push({
-        scenario: name, metric, unit: m.unit, better: m.better, base: bv, head: hv, baseMedian, headMedian,
-        changePct: pct(shift.estimate), ciLowPct: pct(shift.low), ciHighPct: pct(shift.high), p: test.p,
+        scenario: name,
+        metric,
+        unit: m.unit,
+        better: m.better,
+        base: bv,
+        head: hv,
+        baseMedian,
+        headMedian,
+        changePct: pct(shift.estimate),
+        ciLowPct: pct(shift.low),
+        ciHighPct: pct(shift.high),
+        p: test.p,
         floorPct: round2(Math.max(options.noiseFloorPct, noisePct)),
       });
     }
   }
   for (const extra of options.extraMetrics) {
-    if (!pending.some((r) => r.metric === extra)) warnings.push(`metric "${extra}" was asked for but no compared scenario has it`);
+    if (!pending.some((r) => r.metric === extra))
+      warnings.push(`metric "${extra}" was asked for but no compared scenario has it`);
   }
 
   // A metric with one value throughout (error counts at 0) is no hypothesis: it stays out of the Holm family.
@@ -143,7 +170,9 @@ export function compareRuns(base: readonly ResultsFile[], head: readonly Results
     return { ...r, pAdjusted, verdict: worse ? ('regressed' as const) : ('improved' as const) };
   });
 
-  const thresholds = thresholdSources.map(({ scenario, source, goal }) => judge(scenario, parseThreshold(source), rows, head, goal));
+  const thresholds = thresholdSources.map(({ scenario, source, goal }) =>
+    judge(scenario, parseThreshold(source), rows, head, goal),
+  );
   return {
     options,
     samples: { base: base.length, head: head.length },
@@ -159,16 +188,26 @@ export function compareRuns(base: readonly ResultsFile[], head: readonly Results
 }
 
 function completed(runs: readonly ResultsFile[], name: string): CompletedScenario[] {
-  return runs.flatMap((r) => r.scenarios.filter((s): s is CompletedScenario => s.name === name && s.state === 'completed'));
+  return runs.flatMap((r) =>
+    r.scenarios.filter((s): s is CompletedScenario => s.name === name && s.state === 'completed'),
+  );
 }
 
-function judge(scenario: string, t: Threshold, rows: readonly CompareRow[], head: readonly ResultsFile[], goal: boolean): ThresholdCheck {
+function judge(
+  scenario: string,
+  t: Threshold,
+  rows: readonly CompareRow[],
+  head: readonly ResultsFile[],
+  goal: boolean,
+): ThresholdCheck {
   const row = rows.find((r) => r.scenario === scenario && r.metric === t.metric);
   let value: number | null;
   if (t.kind === 'relative') {
     value = row?.changePct ?? null;
   } else {
-    const values = completed(head, scenario).map((s) => s.metrics[t.metric]?.value).filter((v): v is number => v !== undefined);
+    const values = completed(head, scenario)
+      .map((s) => s.metrics[t.metric]?.value)
+      .filter((v): v is number => v !== undefined);
     value = values.length > 0 ? median(values) : null;
   }
   const pass = value !== null && holds(value, t);

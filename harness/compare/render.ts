@@ -26,18 +26,30 @@ export function headline(c: Comparison): string {
 
 export function renderCompareTable(c: Comparison): string {
   const out: string[] = [];
-  if (c.machineMismatch) out.push('⚠ WARNING: base and head ran on different machines: absolute figures do not transfer; ratios may.\n');
+  if (c.machineMismatch)
+    out.push('⚠ WARNING: base and head ran on different machines: absolute figures do not transfer; ratios may.\n');
   for (const w of c.warnings) out.push(`⚠ ${w}\n`);
   out.push(
     table(
       ['metric', 'base (median)', 'head (median)', 'change [95% CI]', 'floor', 'p (adj.)', 'verdict'],
-      c.rows.map((r) => [`${r.scenario} ${r.metric}`, formatValue(r.baseMedian, r.unit), formatValue(r.headMedian, r.unit), change(r), `±${r.floorPct.toFixed(1)}%`, pValue(r.pAdjusted), `${MARK[r.verdict]}${r.note ? ` (${r.note})` : ''}`]),
+      c.rows.map((r) => [
+        `${r.scenario} ${r.metric}`,
+        formatValue(r.baseMedian, r.unit),
+        formatValue(r.headMedian, r.unit),
+        change(r),
+        `±${r.floorPct.toFixed(1)}%`,
+        pValue(r.pAdjusted),
+        `${MARK[r.verdict]}${r.note ? ` (${r.note})` : ''}`,
+      ]),
     ),
   );
   const failed = c.thresholds.filter((t) => !t.pass);
   if (failed.length > 0) {
-    out.push('\nthresholds not met (absolute: on head\'s median; relative: on the change):\n');
-    for (const t of failed) out.push(`  ${t.goal ? '○ goal' : '✘'} ${t.scenario} ${t.threshold} (${t.value === null ? 'no value' : t.value})\n`);
+    out.push("\nthresholds not met (absolute: on head's median; relative: on the change):\n");
+    for (const t of failed)
+      out.push(
+        `  ${t.goal ? '○ goal' : '✘'} ${t.scenario} ${t.threshold} (${t.value === null ? 'no value' : t.value})\n`,
+      );
   }
   out.push(`\n${headline(c)}\n`);
   return out.join('');
@@ -47,24 +59,38 @@ export function renderCompareMarkdown(c: Comparison, title = 'mcp-perf: head vs 
   const cell = (s: string): string => s.replace(/\|/g, '\\|');
   const icon = { regressed: '🔴 regressed', improved: '🟢 improved', '~': '~' } as const;
   const lines = [`### ${title}`, '', `**${headline(c)}**`, ''];
-  if (c.machineMismatch) lines.push('> ⚠️ Base and head ran on different machines: absolute figures do not transfer; ratios may.', '');
+  if (c.machineMismatch)
+    lines.push('> ⚠️ Base and head ran on different machines: absolute figures do not transfer; ratios may.', '');
   for (const w of c.warnings) lines.push(`> ⚠️ ${cell(w)}`, '');
-  lines.push('| metric | base (median) | head (median) | change [95% CI] | floor | p (adj.) | verdict |', '| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  lines.push(
+    '| metric | base (median) | head (median) | change [95% CI] | floor | p (adj.) | verdict |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const r of c.rows) {
-    lines.push(`| ${cell(`${r.scenario} ${r.metric}`)} | ${cell(formatValue(r.baseMedian, r.unit))} | ${cell(formatValue(r.headMedian, r.unit))} | ${cell(change(r))} | ±${r.floorPct.toFixed(1)}% | ${pValue(r.pAdjusted)} | ${icon[r.verdict]}${r.note ? ` (${cell(r.note)})` : ''} |`);
+    lines.push(
+      `| ${cell(`${r.scenario} ${r.metric}`)} | ${cell(formatValue(r.baseMedian, r.unit))} | ${cell(formatValue(r.headMedian, r.unit))} | ${cell(change(r))} | ±${r.floorPct.toFixed(1)}% | ${pValue(r.pAdjusted)} | ${icon[r.verdict]}${r.note ? ` (${cell(r.note)})` : ''} |`,
+    );
   }
   const failed = c.thresholds.filter((t) => !t.pass);
   if (failed.length > 0) {
     lines.push('', '**Thresholds not met**', '');
-    for (const t of failed) lines.push(`- ${t.goal ? 'goal' : '❌'} \`${t.scenario}\` \`${t.threshold}\` (${t.value === null ? 'no value' : t.value})`);
+    for (const t of failed)
+      lines.push(
+        `- ${t.goal ? 'goal' : '❌'} \`${t.scenario}\` \`${t.threshold}\` (${t.value === null ? 'no value' : t.value})`,
+      );
   }
-  lines.push('', `<sub>Mann–Whitney U, Hodges–Lehmann change with its 95% interval, Holm–Bonferroni across metrics; a change under the noise floor (the larger of the floor asked for and the metric's own run-to-run spread) is "~" whatever its p-value. Each sample is one \`mcp-perf run\`; base and head runs alternate.</sub>`, '');
+  lines.push(
+    '',
+    `<sub>Mann–Whitney U, Hodges–Lehmann change with its 95% interval, Holm–Bonferroni across metrics; a change under the noise floor (the larger of the floor asked for and the metric's own run-to-run spread) is "~" whatever its p-value. Each sample is one \`mcp-perf run\`; base and head runs alternate.</sub>`,
+    '',
+  );
   return lines.join('\n');
 }
 
 /** One test case per compared metric (failing when regressed) and per threshold (failing when not met; goals skip). */
 export function renderCompareJUnit(c: Comparison): string {
-  const x = (s: string): string => s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+  const x = (s: string): string =>
+    s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
   const metricCases = c.rows.map((r) => {
     const name = `${r.scenario} ${r.metric}`;
     const detail = `base ${formatValue(r.baseMedian, r.unit)}, head ${formatValue(r.headMedian, r.unit)}, change ${change(r)}, p(adj.) ${pValue(r.pAdjusted)}`;

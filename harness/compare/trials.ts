@@ -29,7 +29,17 @@ export async function runTrials(plan: TrialPlan): Promise<{ base: string[]; head
       if (plan.signal.aborted) throw plan.signal.reason;
       const dir = join(plan.outDir, side.name, `run-${String(i).padStart(2, '0')}`);
       await mkdir(dir, { recursive: true });
-      const args = ['run', ...plan.scenarios, '--profile', plan.profile, '--out', dir, '--no-report', '--baseline', join(plan.outDir, 'no-baseline.json')];
+      const args = [
+        'run',
+        ...plan.scenarios,
+        '--profile',
+        plan.profile,
+        '--out',
+        dir,
+        '--no-report',
+        '--baseline',
+        join(plan.outDir, 'no-baseline.json'),
+      ];
       const extra = plan.proxyArgs[side.name];
       if (extra !== '') args.push(`--proxy-args=${extra}`); // with =: a value starting with -- is otherwise read as a flag
       const t0 = performance.now();
@@ -44,13 +54,18 @@ export async function runTrials(plan: TrialPlan): Promise<{ base: string[]; head
       await writeFile(join(dir, 'run.log'), String(r.all ?? ''));
       if (plan.signal.aborted) throw plan.signal.reason;
       if (r.exitCode !== 0 && r.exitCode !== 99) {
-        throw new McpPerfError('MCP_PERF_CHILD_EXIT', `${side.name} (${side.label}) trial ${i}: \`mcp-perf ${args.join(' ')}\` exited ${String(r.exitCode)}; log: ${join(dir, 'run.log')}\n${String(r.all ?? '').slice(-800)}`);
+        throw new McpPerfError(
+          'MCP_PERF_CHILD_EXIT',
+          `${side.name} (${side.label}) trial ${i}: \`mcp-perf ${args.join(' ')}\` exited ${String(r.exitCode)}; log: ${join(dir, 'run.log')}\n${String(r.all ?? '').slice(-800)}`,
+        );
       }
       paths[side.name].push(join(dir, 'results.json'));
       const elapsed = (performance.now() - started) / 1000;
       const done = (i - 1) * 2 + (side.name === 'base' ? 1 : 2);
       const left = (elapsed / done) * (plan.trials * 2 - done);
-      plan.progress(`trial ${i}/${plan.trials} ${side.name.padEnd(4)} ${((performance.now() - t0) / 1000).toFixed(0)} s${r.exitCode === 99 ? ' (a threshold failed)' : ''} · ~${Math.ceil(left / 60)} min left`);
+      plan.progress(
+        `trial ${i}/${plan.trials} ${side.name.padEnd(4)} ${((performance.now() - t0) / 1000).toFixed(0)} s${r.exitCode === 99 ? ' (a threshold failed)' : ''} · ~${Math.ceil(left / 60)} min left`,
+      );
     }
   }
   return paths;

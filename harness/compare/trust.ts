@@ -48,17 +48,46 @@ export interface TrustResult {
 }
 
 export async function runTrustExperiment(plan: TrustPlan): Promise<TrustResult> {
-  if (plan.poolA < 2 * plan.perSide) throw new McpPerfError('MCP_PERF_CONFIG', `pool A (${plan.poolA}) must hold two disjoint sides of ${plan.perSide}`, { exitCode: 2 });
-  if (plan.poolB < plan.perSide) throw new McpPerfError('MCP_PERF_CONFIG', `pool B (${plan.poolB}) must hold at least one side of ${plan.perSide}`, { exitCode: 2 });
+  if (plan.poolA < 2 * plan.perSide)
+    throw new McpPerfError(
+      'MCP_PERF_CONFIG',
+      `pool A (${plan.poolA}) must hold two disjoint sides of ${plan.perSide}`,
+      { exitCode: 2 },
+    );
+  if (plan.poolB < plan.perSide)
+    throw new McpPerfError('MCP_PERF_CONFIG', `pool B (${plan.poolB}) must hold at least one side of ${plan.perSide}`, {
+      exitCode: 2,
+    });
   const a: ResultsFile[] = [];
   const b: ResultsFile[] = [];
   const run = async (pool: 'a' | 'b', extra: string[]): Promise<ResultsFile> => {
     const list = pool === 'a' ? a : b;
     const dir = join(plan.outDir, pool, `run-${String(list.length + 1).padStart(2, '0')}`);
-    const args = ['run', plan.scenario, '--profile', plan.profile, '--out', dir, '--no-report', '--baseline', join(plan.outDir, 'no-baseline.json'), ...extra];
-    const r = await execa(process.execPath, [CLI_BIN, ...args], { reject: false, all: true, stdin: 'ignore', cancelSignal: plan.signal, env: { CI: 'true' } });
+    const args = [
+      'run',
+      plan.scenario,
+      '--profile',
+      plan.profile,
+      '--out',
+      dir,
+      '--no-report',
+      '--baseline',
+      join(plan.outDir, 'no-baseline.json'),
+      ...extra,
+    ];
+    const r = await execa(process.execPath, [CLI_BIN, ...args], {
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      cancelSignal: plan.signal,
+      env: { CI: 'true' },
+    });
     if (plan.signal.aborted) throw plan.signal.reason;
-    if (r.exitCode !== 0 && r.exitCode !== 99) throw new McpPerfError('MCP_PERF_CHILD_EXIT', `mcp-perf ${args.join(' ')} exited ${String(r.exitCode)}:\n${String(r.all).slice(-800)}`);
+    if (r.exitCode !== 0 && r.exitCode !== 99)
+      throw new McpPerfError(
+        'MCP_PERF_CHILD_EXIT',
+        `mcp-perf ${args.join(' ')} exited ${String(r.exitCode)}:\n${String(r.all).slice(-800)}`,
+      );
     const results = await readResults(join(dir, 'results.json'));
     list.push(results);
     plan.progress(`pool ${pool.toUpperCase()} ${list.length}/${pool === 'a' ? plan.poolA : plan.poolB}`);
@@ -66,8 +95,14 @@ export async function runTrustExperiment(plan: TrustPlan): Promise<TrustResult> 
   };
 
   const first = await run('a', []);
-  const p50 = (first.scenarios.find((s) => s.name === plan.scenario) as CompletedScenario | undefined)?.metrics['proxied.latency.p50_us']?.value;
-  if (p50 === undefined) throw new McpPerfError('MCP_PERF_TARGET', `scenario ${plan.scenario} has no proxied.latency.p50_us to size the injected latency from`);
+  const p50 = (first.scenarios.find((s) => s.name === plan.scenario) as CompletedScenario | undefined)?.metrics[
+    'proxied.latency.p50_us'
+  ]?.value;
+  if (p50 === undefined)
+    throw new McpPerfError(
+      'MCP_PERF_TARGET',
+      `scenario ${plan.scenario} has no proxied.latency.p50_us to size the injected latency from`,
+    );
   const injectedMs = Math.round(((p50 * plan.injectPct) / 100 / 1000) * 1000) / 1000;
   plan.progress(`proxied p50 ${p50} µs: injecting ${injectedMs} ms (+${plan.injectPct}%) in pool B`);
   // Interleave so that machine drift reaches both pools alike.

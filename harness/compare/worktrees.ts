@@ -26,7 +26,13 @@ export class Workspace {
   readonly #log: (line: string) => void;
   readonly #signal: AbortSignal;
 
-  private constructor(repo: string, packageRoot: string, dir: string, log: (line: string) => void, signal: AbortSignal) {
+  private constructor(
+    repo: string,
+    packageRoot: string,
+    dir: string,
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ) {
     this.#repo = repo;
     this.#packageRoot = packageRoot;
     this.#dir = dir;
@@ -35,15 +41,25 @@ export class Workspace {
   }
 
   /** `packageRoot` must be inside a git checkout; sides are made under `dir`. */
-  static async open(packageRoot: string, dir: string, log: (line: string) => void, signal: AbortSignal): Promise<Workspace> {
+  static async open(
+    packageRoot: string,
+    dir: string,
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<Workspace> {
     const top = await execa('git', ['-C', packageRoot, 'rev-parse', '--show-toplevel'], { reject: false });
-    if (top.exitCode !== 0) throw new ConfigError(`--base needs mcp-perf to run from a git checkout; ${packageRoot} is not one (compare two results instead: mcp-perf compare A B)`);
+    if (top.exitCode !== 0)
+      throw new ConfigError(
+        `--base needs mcp-perf to run from a git checkout; ${packageRoot} is not one (compare two results instead: mcp-perf compare A B)`,
+      );
     await mkdir(dir, { recursive: true });
     return new Workspace(String(top.stdout).trim(), packageRoot, dir, log, signal);
   }
 
   async resolve(ref: string): Promise<string> {
-    const r = await execa('git', ['-C', this.#repo, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { reject: false });
+    const r = await execa('git', ['-C', this.#repo, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      reject: false,
+    });
     if (r.exitCode !== 0) throw new ConfigError(`"${ref}" is not a commit, branch or tag in ${this.#repo}`);
     return String(r.stdout).trim();
   }
@@ -70,14 +86,20 @@ export class Workspace {
 
   /** Removes worktrees and copies. Never throws: it runs on every path out. */
   async cleanup(): Promise<void> {
-    for (const dir of this.#worktrees.splice(0)) await execa('git', ['-C', this.#repo, 'worktree', 'remove', '--force', dir], { reject: false });
+    for (const dir of this.#worktrees.splice(0))
+      await execa('git', ['-C', this.#repo, 'worktree', 'remove', '--force', dir], { reject: false });
     await execa('git', ['-C', this.#repo, 'worktree', 'prune'], { reject: false });
     await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
   }
 
   async #copyWorkingTree(dir: string): Promise<void> {
-    const listed = await execa('git', ['-C', this.#repo, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { reject: false });
-    if (listed.exitCode !== 0) throw new McpPerfError('MCP_PERF_COMPARE_SETUP', `git ls-files failed: ${String(listed.stderr)}`);
+    const listed = await execa(
+      'git',
+      ['-C', this.#repo, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      { reject: false },
+    );
+    if (listed.exitCode !== 0)
+      throw new McpPerfError('MCP_PERF_COMPARE_SETUP', `git ls-files failed: ${String(listed.stderr)}`);
     for (const file of String(listed.stdout).split('\0').filter(Boolean)) {
       const to = join(dir, file);
       await mkdir(dirname(to), { recursive: true });
@@ -89,8 +111,15 @@ export class Workspace {
   }
 
   async #install(name: string, root: string): Promise<void> {
-    const [mine, theirs] = await Promise.all([readFile(join(this.#packageRoot, 'package-lock.json'), 'utf8').catch(() => ''), readFile(join(root, 'package-lock.json'), 'utf8').catch(() => null)]);
-    if (theirs === null) throw new McpPerfError('MCP_PERF_COMPARE_SETUP', `${name} has no package-lock.json at ${root}: is it an mcp-perf checkout?`);
+    const [mine, theirs] = await Promise.all([
+      readFile(join(this.#packageRoot, 'package-lock.json'), 'utf8').catch(() => ''),
+      readFile(join(root, 'package-lock.json'), 'utf8').catch(() => null),
+    ]);
+    if (theirs === null)
+      throw new McpPerfError(
+        'MCP_PERF_COMPARE_SETUP',
+        `${name} has no package-lock.json at ${root}: is it an mcp-perf checkout?`,
+      );
     if (mine === theirs) {
       await symlink(join(this.#packageRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
       return;
@@ -101,12 +130,23 @@ export class Workspace {
 
   async #git(args: string[]): Promise<void> {
     const r = await execa('git', ['-C', this.#repo, ...args], { reject: false, cancelSignal: this.#signal });
-    if (r.exitCode !== 0) throw new McpPerfError('MCP_PERF_COMPARE_SETUP', `git ${args.join(' ')} failed: ${String(r.stderr).trim()}`);
+    if (r.exitCode !== 0)
+      throw new McpPerfError('MCP_PERF_COMPARE_SETUP', `git ${args.join(' ')} failed: ${String(r.stderr).trim()}`);
   }
 
   async #run(name: string, command: string, args: string[], cwd: string): Promise<void> {
-    const r = await execa(command, args, { cwd, reject: false, all: true, cancelSignal: this.#signal, stdin: 'ignore' });
+    const r = await execa(command, args, {
+      cwd,
+      reject: false,
+      all: true,
+      cancelSignal: this.#signal,
+      stdin: 'ignore',
+    });
     if (this.#signal.aborted) throw this.#signal.reason;
-    if (r.exitCode !== 0) throw new McpPerfError('MCP_PERF_COMPARE_SETUP', `${name}: \`${command} ${args.join(' ')}\` failed (exit ${String(r.exitCode)}):\n${String(r.all).slice(-1500)}`);
+    if (r.exitCode !== 0)
+      throw new McpPerfError(
+        'MCP_PERF_COMPARE_SETUP',
+        `${name}: \`${command} ${args.join(' ')}\` failed (exit ${String(r.exitCode)}):\n${String(r.all).slice(-1500)}`,
+      );
   }
 }

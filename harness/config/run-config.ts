@@ -38,34 +38,73 @@ export const RUN_DEFAULTS = Object.freeze({
 
 /** Every flag of `mcp-perf run`, once: parseArgs reads these and `--help` is generated from them. */
 export const RUN_FLAGS: FlagSpecs = {
-  profile: { type: 'string', short: 'p', value: 'NAME', help: `${PROFILES.join(' | ')}; quick takes under 3 minutes`, default: RUN_DEFAULTS.profile },
-  out: { type: 'string', short: 'o', value: 'DIR', help: `where to write results.json and report.html (default ${RUN_DEFAULTS.outRoot}/<timestamp>)` },
+  profile: {
+    type: 'string',
+    short: 'p',
+    value: 'NAME',
+    help: `${PROFILES.join(' | ')}; quick takes under 3 minutes`,
+    default: RUN_DEFAULTS.profile,
+  },
+  out: {
+    type: 'string',
+    short: 'o',
+    value: 'DIR',
+    help: `where to write results.json and report.html (default ${RUN_DEFAULTS.outRoot}/<timestamp>)`,
+  },
   json: { type: 'boolean', help: 'print the results JSON on stdout; progress and tables go to stderr' },
-  baseline: { type: 'string', value: 'FILE', help: 'the baseline to diff against (default baseline/measurements.json of this package)' },
-  'update-baseline': { type: 'boolean', help: 'write this run as the new baseline (relative thresholds then compare it with itself)' },
+  baseline: {
+    type: 'string',
+    value: 'FILE',
+    help: 'the baseline to diff against (default baseline/measurements.json of this package)',
+  },
+  'update-baseline': {
+    type: 'boolean',
+    help: 'write this run as the new baseline (relative thresholds then compare it with itself)',
+  },
   'no-report': { type: 'boolean', help: 'skip report.html' },
-  'timeout-s': { type: 'string', value: 'N', help: 'abort the run after N seconds (default: twice the expected length plus a minute)' },
-  'proxy-args': { type: 'string', value: '"FLAGS"', help: 'extra flags for every proxy the run starts, e.g. --proxy-args="--inject-latency-ms 0.5"\n(with "=": experiments, such as a known regression a comparison must catch)' },
+  'timeout-s': {
+    type: 'string',
+    value: 'N',
+    help: 'abort the run after N seconds (default: twice the expected length plus a minute)',
+  },
+  'proxy-args': {
+    type: 'string',
+    value: '"FLAGS"',
+    help: 'extra flags for every proxy the run starts, e.g. --proxy-args="--inject-latency-ms 0.5"\n(with "=": experiments, such as a known regression a comparison must catch)',
+  },
   help: HELP_FLAG,
 };
 
 export function validateRunConfig(argv: readonly string[], cwd: string, now: Date = new Date()): Readonly<RunConfig> {
   const { values, positionals } = parseFlags('run', argv, RUN_FLAGS, true);
-  const scenarios = positionals.length === 0 ? [...SCENARIOS.values()] : positionals.map((name) => {
-    const scenario = SCENARIOS.get(name);
-    if (scenario === undefined) throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
-    return scenario;
-  });
-  const stamp = now.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const scenarios =
+    positionals.length === 0
+      ? [...SCENARIOS.values()]
+      : positionals.map((name) => {
+          const scenario = SCENARIOS.get(name);
+          if (scenario === undefined)
+            throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
+          return scenario;
+        });
+  const stamp = now
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const out = values.out;
-  if (out !== undefined && (typeof out !== 'string' || out.trim() === '')) throw new ConfigError('--out needs a directory');
+  if (out !== undefined && (typeof out !== 'string' || out.trim() === ''))
+    throw new ConfigError('--out needs a directory');
   const baseline = values.baseline;
   return Object.freeze({
     scenarios,
     profile: choiceFlag('profile', values.profile, RUN_DEFAULTS.profile, PROFILES),
     outDir: resolve(cwd, typeof out === 'string' ? out : join(RUN_DEFAULTS.outRoot, stamp)),
     json: values.json === true,
-    baselinePath: typeof baseline === 'string' ? (isAbsolute(baseline) ? baseline : resolve(cwd, baseline)) : RUN_DEFAULTS.baselinePath,
+    baselinePath:
+      typeof baseline === 'string'
+        ? isAbsolute(baseline)
+          ? baseline
+          : resolve(cwd, baseline)
+        : RUN_DEFAULTS.baselinePath,
     updateBaseline: values['update-baseline'] === true,
     report: values['no-report'] !== true,
     timeoutMs: intFlag('timeout-s', values['timeout-s'], RUN_DEFAULTS.timeoutMs, 1, 24 * 3600) * 1000,
@@ -78,6 +117,9 @@ export function validateRunConfig(argv: readonly string[], cwd: string, now: Dat
 function proxyArgsFlag(value: unknown): readonly string[] {
   if (value === undefined) return [];
   const args = String(value).trim().split(/\s+/).filter(Boolean);
-  if (args.length === 0 || !args[0]!.startsWith('--')) throw new ConfigError(`--proxy-args takes proxy flags, e.g. --proxy-args="--inject-latency-ms 0.5"; got "${String(value)}"`);
+  if (args.length === 0 || !args[0]!.startsWith('--'))
+    throw new ConfigError(
+      `--proxy-args takes proxy flags, e.g. --proxy-args="--inject-latency-ms 0.5"; got "${String(value)}"`,
+    );
   return args;
 }

@@ -16,7 +16,13 @@ export class LegacySseSession {
   readonly #waiting: Map<number, (outcome: CallOutcome) => void>;
   readonly #timeoutMs: number;
 
-  private constructor(pool: Pool, endpoint: URL, abort: AbortController, waiting: Map<number, (o: CallOutcome) => void>, timeoutMs: number) {
+  private constructor(
+    pool: Pool,
+    endpoint: URL,
+    abort: AbortController,
+    waiting: Map<number, (o: CallOutcome) => void>,
+    timeoutMs: number,
+  ) {
     this.#pool = pool;
     this.#endpoint = endpoint;
     this.#abort = abort;
@@ -28,7 +34,12 @@ export class LegacySseSession {
   static async open(pool: Pool, sseUrl: URL, requestTimeoutMs: number): Promise<LegacySseSession> {
     const abort = new AbortController();
     const waiting = new Map<number, (o: CallOutcome) => void>();
-    const res = await pool.request({ path: sseUrl.pathname + sseUrl.search, method: 'GET', headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    const res = await pool.request({
+      path: sseUrl.pathname + sseUrl.search,
+      method: 'GET',
+      headers: { accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
     if (res.statusCode !== 200) throw new Error(`GET ${sseUrl.href} answered HTTP ${res.statusCode}`);
     let found: (url: URL) => void;
     const endpoint = new Promise<URL>((resolve) => (found = resolve));
@@ -49,10 +60,24 @@ export class LegacySseSession {
         // aborted by close(), or the server went away: pending calls time out
       }
     })();
-    const url = await Promise.race([endpoint, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no endpoint event from ${sseUrl.href}`)), requestTimeoutMs))]);
+    const url = await Promise.race([
+      endpoint,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no endpoint event from ${sseUrl.href}`)), requestTimeoutMs),
+      ),
+    ]);
     if (url.origin !== sseUrl.origin) throw new Error(`endpoint ${url.href} is not on ${sseUrl.origin}`);
     const session = new LegacySseSession(pool, url, abort, waiting, requestTimeoutMs);
-    const init = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY_SSE, capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } });
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: {
+        protocolVersion: LEGACY_SSE,
+        capabilities: {},
+        clientInfo: { name: 'mcp-perf-load', version: '0.1.0' },
+      },
+    });
     const answer = await session.call(0, init);
     if (!answer.ok) throw new Error(`initialize over legacy SSE failed: ${answer.detail}`);
     await session.#post('{"jsonrpc":"2.0","method":"notifications/initialized"}');
@@ -62,7 +87,8 @@ export class LegacySseSession {
   call(id: number, body: string): Promise<CallOutcome> {
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
-        if (this.#waiting.delete(id)) resolve({ ok: false, kind: 'timeout', detail: `no answer on the stream within ${this.#timeoutMs} ms` });
+        if (this.#waiting.delete(id))
+          resolve({ ok: false, kind: 'timeout', detail: `no answer on the stream within ${this.#timeoutMs} ms` });
       }, this.#timeoutMs);
       this.#waiting.set(id, (outcome) => {
         clearTimeout(timer);
@@ -86,7 +112,12 @@ export class LegacySseSession {
   }
 
   async #post(body: string): Promise<number> {
-    const res = await this.#pool.request({ path: this.#endpoint.pathname + this.#endpoint.search, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await this.#pool.request({
+      path: this.#endpoint.pathname + this.#endpoint.search,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     await res.body.dump();
     return res.statusCode;
   }

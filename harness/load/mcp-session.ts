@@ -9,8 +9,10 @@ import { LATEST } from '../../core/protocol/revisions.js';
 
 export const LOAD_PROTOCOL_VERSION = LATEST;
 
-export type CallErrorKind = 'http_status' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
-export type CallOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: CallErrorKind; readonly detail: string };
+export type CallErrorKind =
+  'http_status' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
+export type CallOutcome =
+  { readonly ok: true } | { readonly ok: false; readonly kind: CallErrorKind; readonly detail: string };
 
 export interface SessionTarget {
   readonly url: URL;
@@ -48,7 +50,11 @@ export class McpHttpSession {
       jsonrpc: '2.0',
       id: 0,
       method: 'initialize',
-      params: { protocolVersion: LOAD_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: clientName, version: '0.1.0' } },
+      params: {
+        protocolVersion: LOAD_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: clientName, version: '0.1.0' },
+      },
     });
     const res = await target.pool.request({
       path: target.url.pathname,
@@ -61,12 +67,16 @@ export class McpHttpSession {
     const text = await res.body.text();
     const sessionId = res.headers['mcp-session-id'];
     if (res.statusCode !== 200 || typeof sessionId !== 'string') {
-      throw new Error(`initialize at ${target.url.href} answered HTTP ${res.statusCode} without a session id: ${text.slice(0, 200)}`);
+      throw new Error(
+        `initialize at ${target.url.href} answered HTTP ${res.statusCode} without a session id: ${text.slice(0, 200)}`,
+      );
     }
     const answer = findResponse(text, String(res.headers['content-type'] ?? ''), 0);
-    const result = (answer as { result?: { protocolVersion?: unknown; serverInfo?: { name?: unknown } } } | undefined)?.result;
+    const result = (answer as { result?: { protocolVersion?: unknown; serverInfo?: { name?: unknown } } } | undefined)
+      ?.result;
     const version = result?.protocolVersion;
-    if (typeof version !== 'string') throw new Error(`initialize at ${target.url.href} returned no protocolVersion: ${text.slice(0, 200)}`);
+    if (typeof version !== 'string')
+      throw new Error(`initialize at ${target.url.href} returned no protocolVersion: ${text.slice(0, 200)}`);
     const session = new McpHttpSession(target, sessionId, version, String(result?.serverInfo?.name ?? ''));
     const ack = await target.pool.request({
       path: target.url.pathname,
@@ -75,7 +85,8 @@ export class McpHttpSession {
       body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
     });
     await ack.body.dump();
-    if (ack.statusCode !== 202) throw new Error(`notifications/initialized answered HTTP ${ack.statusCode}, expected 202`);
+    if (ack.statusCode !== 202)
+      throw new Error(`notifications/initialized answered HTTP ${ack.statusCode}, expected 202`);
     return session;
   }
 
@@ -84,7 +95,14 @@ export class McpHttpSession {
     const t = this.#target;
     return new Promise<CallOutcome>((resolve) => {
       t.pool.dispatch(
-        { path: t.url.pathname, method: 'POST', headers: this.#headers, body, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs },
+        {
+          path: t.url.pathname,
+          method: 'POST',
+          headers: this.#headers,
+          body,
+          headersTimeout: t.requestTimeoutMs,
+          bodyTimeout: t.requestTimeoutMs,
+        },
         new CallHandler(id, resolve),
       );
     });
@@ -93,7 +111,12 @@ export class McpHttpSession {
   /** DELETE: ends the session upstream. Errors are ignored: the server may already be gone. */
   async close(): Promise<void> {
     try {
-      const res = await this.#target.pool.request({ path: this.#target.url.pathname, method: 'DELETE', headers: this.#headers, headersTimeout: 2_000 });
+      const res = await this.#target.pool.request({
+        path: this.#target.url.pathname,
+        method: 'DELETE',
+        headers: this.#headers,
+        headersTimeout: 2_000,
+      });
       await res.body.dump();
     } catch {
       // best effort
@@ -123,7 +146,11 @@ class CallHandler implements Dispatcher.DispatchHandler {
   // undici treats a handler without onRequestStart as one of the deprecated shape.
   onRequestStart(): void {}
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     this.#status = statusCode;
     this.#contentType = String(headers['content-type'] ?? '');
   }
@@ -158,7 +185,8 @@ function fail(kind: CallErrorKind, detail: string): CallOutcome {
 }
 
 function transportFailure(err: unknown): CallOutcome {
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return fail('timeout', err.message);
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError)
+    return fail('timeout', err.message);
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') return fail('connect', code);
   return fail('reset', code || String(err));
@@ -221,7 +249,8 @@ export class RenewingSession {
     const session = this.#session;
     if (session === undefined) return fail('connect', 'session being renewed');
     const outcome = await session.call(id, body);
-    if (!outcome.ok && outcome.kind === 'http_status' && outcome.detail === 'HTTP 404' && this.#session === session) this.#renew();
+    if (!outcome.ok && outcome.kind === 'http_status' && outcome.detail === 'HTTP 404' && this.#session === session)
+      this.#renew();
     return outcome;
   }
 

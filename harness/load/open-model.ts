@@ -40,11 +40,15 @@ export async function runOpenModel(options: OpenModelOptions): Promise<LoadOutco
   const cpuBefore = ownCpuMicros();
   const start = clock() + 1_000_000n; // first send 1 ms from now, so set-up cost does not make it late
 
-  for (let i = 0; i < totalSends && !options.signal?.aborted; ) {
+  for (let i = 0; i < totalSends && !options.signal?.aborted;) {
     await sleepUntil(start + BigInt(Math.round(i * intervalNs)));
     // Send everything that is due: after a stall in our own loop, several are.
     const now = clock();
-    for (let intended = start + BigInt(Math.round(i * intervalNs)); intended <= now && i < totalSends; intended = start + BigInt(Math.round(i * intervalNs))) {
+    for (
+      let intended = start + BigInt(Math.round(i * intervalNs));
+      intended <= now && i < totalSends;
+      intended = start + BigInt(Math.round(i * intervalNs))
+    ) {
       i++;
       const lag = now - intended;
       if (lag > maxSendLagNs) maxSendLagNs = lag;

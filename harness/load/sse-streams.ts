@@ -63,7 +63,12 @@ export class FanoutReceiver {
     const parser = createParser({ onEvent: (event) => this.#onEvent(state, event.data) });
     return new Promise<void>((resolve, reject) => {
       target.pool.dispatch(
-        { path: target.url.pathname, method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': session.sessionId }, bodyTimeout: 0 },
+        {
+          path: target.url.pathname,
+          method: 'GET',
+          headers: { accept: 'text/event-stream', 'mcp-session-id': session.sessionId },
+          bodyTimeout: 0,
+        },
         {
           onRequestStart: (controller: Dispatcher.DispatchController) => void this.#controllers.push(controller),
           onResponseStart: (_c: Dispatcher.DispatchController, status: number) => {

@@ -59,13 +59,15 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
       if (message.id === 0) return onInitialized();
       const t0 = typeof message.id === 'number' ? sentAt.get(message.id) : undefined;
       if (t0 === undefined) {
-        if (message.id !== undefined) errors.add({ ok: false, kind: 'id_mismatch', detail: `unexpected id ${JSON.stringify(message.id)}` });
+        if (message.id !== undefined)
+          errors.add({ ok: false, kind: 'id_mismatch', detail: `unexpected id ${JSON.stringify(message.id)}` });
         return; // a notification
       }
       sentAt.delete(message.id as number);
       if (counting) {
         completed++;
-        if (message.error !== undefined) errors.add({ ok: false, kind: 'rpc_error', detail: JSON.stringify(message.error).slice(0, 200) });
+        if (message.error !== undefined)
+          errors.add({ ok: false, kind: 'rpc_error', detail: JSON.stringify(message.error).slice(0, 200) });
         else {
           ok++;
           recordMicros(histogram, Number(monotonicNs() - t0) / 1000);
@@ -80,8 +82,15 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
   proc.stdin.on('error', () => {});
 
   try {
-    proc.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST, capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } })}\n`);
-    await Promise.race([initialized, exited.then((code) => Promise.reject(new Error(`${options.command.join(' ')} exited (code ${code}) before initialize was answered`)))]);
+    proc.stdin.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST, capabilities: {}, clientInfo: { name: 'mcp-perf-load', version: '0.1.0' } } })}\n`,
+    );
+    await Promise.race([
+      initialized,
+      exited.then((code) =>
+        Promise.reject(new Error(`${options.command.join(' ')} exited (code ${code}) before initialize was answered`)),
+      ),
+    ]);
     proc.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
     send(options.window);
     await abortableSleep(options.warmupMs, options.signal);
@@ -96,7 +105,16 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
       pid: proc.pid ?? -1,
       model: 'closed',
       asked: { concurrency: options.window, durationMs: options.durationMs },
-      achieved: { durationMs, sent, completed, ok, rate: (completed * 1000) / durationMs, lateSends: 0, dropped: 0, maxSendLagUs: 0 },
+      achieved: {
+        durationMs,
+        sent,
+        completed,
+        ok,
+        rate: (completed * 1000) / durationMs,
+        lateSends: 0,
+        dropped: 0,
+        maxSendLagUs: 0,
+      },
       errors: errors.counts,
       errorSamples: errors.samples,
       histogram,

@@ -45,7 +45,38 @@ export function fitLine(points: ReadonlyArray<readonly [number, number]>): LineF
 /** Two-sided 97.5% quantile of Student's t for `df` degrees of freedom (a 95% interval's half-width factor). */
 export function tQuantile975(df: number): number {
   // Exact table for small df, then the Cornish-Fisher expansion, within 0.001 for df ≥ 30.
-  const table = [Infinity, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045];
+  const table = [
+    Infinity,
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.16,
+    2.145,
+    2.131,
+    2.12,
+    2.11,
+    2.101,
+    2.093,
+    2.086,
+    2.08,
+    2.074,
+    2.069,
+    2.064,
+    2.06,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+  ];
   if (df < 1) return Infinity;
   if (df < table.length) return table[df]!;
   const z = 1.959964;

@@ -18,7 +18,11 @@ export async function scrapeGauge(proxyUrl: string, name: string): Promise<numbe
  */
 export async function proxyMemoryAfterGc(proxyUrl: string, pid: number): Promise<{ rss: number; heapUsed: number }> {
   const res = await fetch(new URL('/debug/memory', proxyUrl));
-  if (!res.ok) throw new McpPerfError('MCP_PERF_TARGET', `the proxy's /debug/memory answered HTTP ${res.status}; it needs --debug-memory`);
+  if (!res.ok)
+    throw new McpPerfError(
+      'MCP_PERF_TARGET',
+      `the proxy's /debug/memory answered HTTP ${res.status}; it needs --debug-memory`,
+    );
   const usage = (await res.json()) as { heapUsed: number; rss: number };
   return { rss: processRssBytes(pid) ?? usage.rss, heapUsed: usage.heapUsed };
 }

@@ -37,7 +37,10 @@ export function createProgress(stream: NodeJS.WritableStream, live: boolean, exp
       case 'trial-end': {
         const rate = `${Math.round(event.achievedRate)}/s${event.askedRate !== null ? ` of ${event.askedRate}/s asked` : ''}`;
         lastRate = `  ${rate}${event.errors > 0 ? `  ${event.errors} errors` : ''}`;
-        if (!live) say(`  ${phaseLabel(event).padEnd(16)} ${event.target.padEnd(8)} ${rate}${event.errors > 0 ? `, ${event.errors} errors` : ''}  [${elapsed()}]`);
+        if (!live)
+          say(
+            `  ${phaseLabel(event).padEnd(16)} ${event.target.padEnd(8)} ${rate}${event.errors > 0 ? `, ${event.errors} errors` : ''}  [${elapsed()}]`,
+          );
         break;
       }
       case 'step':
@@ -49,7 +52,11 @@ export function createProgress(stream: NodeJS.WritableStream, live: boolean, exp
       case 'scenario-end':
         status = '';
         lastRate = '';
-        say(event.state === 'completed' ? `✔ ${event.scenario} in ${formatMs(event.elapsedMs)}` : `✘ ${event.scenario} failed: ${event.error ?? ''}`);
+        say(
+          event.state === 'completed'
+            ? `✔ ${event.scenario} in ${formatMs(event.elapsedMs)}`
+            : `✘ ${event.scenario} failed: ${event.error ?? ''}`,
+        );
         break;
     }
   };

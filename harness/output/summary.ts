@@ -2,7 +2,13 @@
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { formatDelta, formatValue, table } from './format.js';
 
-const VERDICT_MARK = { pass: '✔ pass', fail: '✘ FAIL', miss: '○ goal missed', info: '', 'no-baseline': '? no baseline' } as const;
+const VERDICT_MARK = {
+  pass: '✔ pass',
+  fail: '✘ FAIL',
+  miss: '○ goal missed',
+  info: '',
+  'no-baseline': '? no baseline',
+} as const;
 
 export function renderSummary(results: ResultsFile): string {
   const out: string[] = [];
@@ -13,7 +19,12 @@ export function renderSummary(results: ResultsFile): string {
     }
     out.push(`\n${s.name} (${s.profile}): ${s.description}\n`);
     if (Object.keys(s.targets).length === 0) {
-      out.push(table(['metric', 'value'], Object.entries(s.metrics).map(([k, m]) => [k, formatValue(m.value, m.unit)])));
+      out.push(
+        table(
+          ['metric', 'value'],
+          Object.entries(s.metrics).map(([k, m]) => [k, formatValue(m.value, m.unit)]),
+        ),
+      );
       for (const w of s.warnings) out.push(`⚠ ${w}\n`);
       continue;
     }
@@ -43,7 +54,8 @@ export function renderSummary(results: ResultsFile): string {
           added.map((t) => [
             t,
             ...(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map(
-              (p) => `${formatValue(s.metrics[`${t}.added.${p}_us`]!.value, 'us')} (${formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct')})`,
+              (p) =>
+                `${formatValue(s.metrics[`${t}.added.${p}_us`]!.value, 'us')} (${formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct')})`,
             ),
             formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'),
           ]),
@@ -51,7 +63,13 @@ export function renderSummary(results: ResultsFile): string {
       );
     }
     // Scenarios other than comparisons carry figures of their own beyond per-target latency.
-    if (s.kind !== 'comparison') out.push(table(['metric', 'value'], Object.entries(s.metrics).map(([k, m]) => [k, formatValue(m.value, m.unit)])));
+    if (s.kind !== 'comparison')
+      out.push(
+        table(
+          ['metric', 'value'],
+          Object.entries(s.metrics).map(([k, m]) => [k, formatValue(m.value, m.unit)]),
+        ),
+      );
     for (const w of s.warnings) out.push(`⚠ ${w}\n`);
   }
   return out.join('');
@@ -62,12 +80,22 @@ const HEADLINE = /\.(latency\.(p50|p99)_us|throughput_rps|throughput_vs_relay|cp
 
 export function renderDiff(diff: BaselineComparison): string {
   if (diff.unavailable !== undefined) return `\nbaseline: ${diff.unavailable}\n`;
-  const from = [diff.baselineCommit ? `commit ${diff.baselineCommit.slice(0, 10)}` : '', diff.baselineStartedAt ?? ''].filter(Boolean).join(', ');
-  const out: string[] = [diff.baselineStartedAt === null ? '\nthresholds (no baseline to compare with):\n' : `\nagainst baseline ${diff.baselinePath}${from ? ` (${from})` : ''}\n`];
+  const from = [diff.baselineCommit ? `commit ${diff.baselineCommit.slice(0, 10)}` : '', diff.baselineStartedAt ?? '']
+    .filter(Boolean)
+    .join(', ');
+  const out: string[] = [
+    diff.baselineStartedAt === null
+      ? '\nthresholds (no baseline to compare with):\n'
+      : `\nagainst baseline ${diff.baselinePath}${from ? ` (${from})` : ''}\n`,
+  ];
   if (diff.machineMismatch) {
-    out.push('⚠ WARNING: the baseline was measured on a different machine (CPU, cores, memory, OS or Node differ).\n  Absolute figures do not transfer between machines; ratios such as overhead % may.\n');
+    out.push(
+      '⚠ WARNING: the baseline was measured on a different machine (CPU, cores, memory, OS or Node differ).\n  Absolute figures do not transfer between machines; ratios such as overhead % may.\n',
+    );
   }
-  const rows = diff.rows.filter((r) => r.thresholds.length > 0 || r.goals.length > 0 || r.verdict === 'fail' || HEADLINE.test(r.metric));
+  const rows = diff.rows.filter(
+    (r) => r.thresholds.length > 0 || r.goals.length > 0 || r.verdict === 'fail' || HEADLINE.test(r.metric),
+  );
   out.push(
     table(
       ['metric', 'baseline', 'now', 'delta', 'verdict', 'threshold'],
@@ -81,7 +109,11 @@ export function renderDiff(diff: BaselineComparison): string {
       ]),
     ),
   );
-  out.push(diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold${diff.failed === 1 ? '' : 's'} FAILED`);
-  out.push(diff.missed > 0 ? `; ${diff.missed} goal${diff.missed === 1 ? '' : 's'} not met yet (shown, not gating)\n` : '\n');
+  out.push(
+    diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold${diff.failed === 1 ? '' : 's'} FAILED`,
+  );
+  out.push(
+    diff.missed > 0 ? `; ${diff.missed} goal${diff.missed === 1 ? '' : 's'} not met yet (shown, not gating)\n` : '\n',
+  );
   return out.join('');
 }

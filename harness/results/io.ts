@@ -16,7 +16,10 @@ export async function writeResults(path: string, results: ResultsFile): Promise<
 type Code = 'MCP_PERF_RESULTS_INVALID' | 'MCP_PERF_BASELINE_MISSING' | 'MCP_PERF_BASELINE_INVALID';
 
 /** Reads and validates a results file. `what` names it in messages ("results file", "baseline"). */
-export async function readResults(path: string, what: 'results file' | 'baseline' = 'results file'): Promise<ResultsFile> {
+export async function readResults(
+  path: string,
+  what: 'results file' | 'baseline' = 'results file',
+): Promise<ResultsFile> {
   const invalid: Code = what === 'baseline' ? 'MCP_PERF_BASELINE_INVALID' : 'MCP_PERF_RESULTS_INVALID';
   let text: string;
   try {
@@ -32,22 +35,29 @@ export async function readResults(path: string, what: 'results file' | 'baseline
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ResultsFileError(invalid, `${what} ${path} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited`);
+    throw new ResultsFileError(
+      invalid,
+      `${what} ${path} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited`,
+    );
   }
   const problem = validateResults(value);
-  if (problem !== undefined) throw new ResultsFileError(invalid, `${what} ${path} is not an mcp-perf results file: ${problem}`);
+  if (problem !== undefined)
+    throw new ResultsFileError(invalid, `${what} ${path} is not an mcp-perf results file: ${problem}`);
   return value as ResultsFile;
 }
 
 /** Returns a description of the first problem found, or undefined when the value is a valid results file. */
 export function validateResults(value: unknown): string | undefined {
   if (!isObject(value)) return 'the top level is not an object';
-  if (value.schema !== RESULTS_SCHEMA) return `"schema" is ${JSON.stringify(value.schema)}, expected "${RESULTS_SCHEMA}"`;
+  if (value.schema !== RESULTS_SCHEMA)
+    return `"schema" is ${JSON.stringify(value.schema)}, expected "${RESULTS_SCHEMA}"`;
   if (value.schemaVersion !== SCHEMA_VERSION) {
     return `schemaVersion ${JSON.stringify(value.schemaVersion)} is not supported (this mcp-perf reads version ${SCHEMA_VERSION})`;
   }
-  if (!isObject(value.run) || typeof value.run.startedAt !== 'string' || typeof value.run.profile !== 'string') return '"run" is missing or incomplete';
-  if (!isObject(value.environment) || typeof value.environment.node !== 'string') return '"environment" is missing or incomplete';
+  if (!isObject(value.run) || typeof value.run.startedAt !== 'string' || typeof value.run.profile !== 'string')
+    return '"run" is missing or incomplete';
+  if (!isObject(value.environment) || typeof value.environment.node !== 'string')
+    return '"environment" is missing or incomplete';
   if (!Array.isArray(value.scenarios)) return '"scenarios" is not an array';
   for (const [i, s] of value.scenarios.entries()) {
     const where = `scenarios[${i}]`;
@@ -65,7 +75,8 @@ export function validateResults(value: unknown): string | undefined {
     }
     if (!isObject(s.targets)) return `${where} (${s.name}) has no targets`;
     for (const [name, t] of Object.entries(s.targets)) {
-      if (!isObject(t) || !isObject(t.latency) || typeof t.latency.histogram !== 'string') return `${where} (${s.name}) target "${name}" has no latency histogram`;
+      if (!isObject(t) || !isObject(t.latency) || typeof t.latency.histogram !== 'string')
+        return `${where} (${s.name}) target "${name}" has no latency histogram`;
       try {
         decodeHistogram(t.latency.histogram);
       } catch {
@@ -76,8 +87,16 @@ export function validateResults(value: unknown): string | undefined {
       if (!isObject(s.series)) return `${where} (${s.name}) "series" is not an object`;
       for (const [name, series] of Object.entries(s.series)) {
         const lines = isObject(series) ? series.lines : undefined;
-        const ok = Array.isArray(lines) && lines.every((l) => isObject(l) && Array.isArray(l.points) && l.points.every((pt) => Array.isArray(pt) && pt.length === 2 && pt.every(Number.isFinite)));
-        if (!ok) return `${where} (${s.name}) series "${name}" is not {title, x, y, lines: [{label, points: [[x, y], …]}]}`;
+        const ok =
+          Array.isArray(lines) &&
+          lines.every(
+            (l) =>
+              isObject(l) &&
+              Array.isArray(l.points) &&
+              l.points.every((pt) => Array.isArray(pt) && pt.length === 2 && pt.every(Number.isFinite)),
+          );
+        if (!ok)
+          return `${where} (${s.name}) series "${name}" is not {title, x, y, lines: [{label, points: [[x, y], …]}]}`;
       }
     }
   }

@@ -41,7 +41,8 @@ export class ProcessGroup {
 
   /** Starts `mcp-perf <args>` and waits for its ready line. */
   async start(name: string, commandArgs: readonly string[]): Promise<Child> {
-    const args = commandArgs[0] === 'proxy' && this.#proxyArgs.length > 0 ? [...commandArgs, ...this.#proxyArgs] : commandArgs;
+    const args =
+      commandArgs[0] === 'proxy' && this.#proxyArgs.length > 0 ? [...commandArgs, ...this.#proxyArgs] : commandArgs;
     const proc = execa(process.execPath, [CLI_BIN, ...args], {
       stdin: 'pipe',
       stdout: 'pipe',
@@ -62,7 +63,10 @@ export class ProcessGroup {
 
     const ready = await new Promise<{ url: string; pid: number } | Error>((resolve) => {
       let buffered = '';
-      const timer = setTimeout(() => resolve(new Error(`no ready line within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => resolve(new Error(`no ready line within ${READY_TIMEOUT_MS} ms`)),
+        READY_TIMEOUT_MS,
+      );
       proc.stdout?.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('utf8');
         let nl: number;
@@ -85,7 +89,10 @@ export class ProcessGroup {
     this.#entries.push({ child, process: proc });
     if (ready instanceof Error) {
       await this.#stop(this.#entries[this.#entries.length - 1]!);
-      throw new McpPerfError('MCP_PERF_CHILD_START', `${name} (mcp-perf ${args.join(' ')}) failed to start: ${ready.message}${tail ? `\n${tail.trim()}` : ''}`);
+      throw new McpPerfError(
+        'MCP_PERF_CHILD_START',
+        `${name} (mcp-perf ${args.join(' ')}) failed to start: ${ready.message}${tail ? `\n${tail.trim()}` : ''}`,
+      );
     }
     Object.assign(child, { url: ready.url, pid: ready.pid });
     return child;
@@ -93,7 +100,9 @@ export class ProcessGroup {
 
   /** PIDs of the children still running. */
   pids(): number[] {
-    return this.#entries.filter((e) => e.process.exitCode === null && e.process.signalCode === null).map((e) => e.child.pid);
+    return this.#entries
+      .filter((e) => e.process.exitCode === null && e.process.signalCode === null)
+      .map((e) => e.child.pid);
   }
 
   /** Ends every child, newest first (the proxy before the upstream it forwards to). Never throws. */

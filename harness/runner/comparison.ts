@@ -3,13 +3,24 @@
  * target, warms every target up, then runs interleaved trials (A B C A B C …) so machine drift hits all targets
  * alike — first open-model latency trials, then closed-model throughput trials with the mock's latency at zero.
  */
-import { type ComparisonProfile, type ComparisonScenario, type ProfileName, type TargetName } from '../../scenarios/define.js';
+import {
+  type ComparisonProfile,
+  type ComparisonScenario,
+  type ProfileName,
+  type TargetName,
+} from '../../scenarios/define.js';
 import { runClosedModel } from '../load/closed-model.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
 import { processTreeCpuMicros } from '../measure/cpu.js';
-import { encodeHistogram, mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../core/measure/histogram.js';
+import {
+  encodeHistogram,
+  mergeHistograms,
+  summarise,
+  type Histogram,
+  type LatencySummary,
+} from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
@@ -65,7 +76,16 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
     '--response',
     scenario.mock.response,
   ]);
-  const stdioMock = [process.execPath, CLI_BIN, 'mock', 'stdio', '--latency-ms', String(scenario.mock.latencyMs), '--payload-bytes', String(scenario.mock.payloadBytes)];
+  const stdioMock = [
+    process.execPath,
+    CLI_BIN,
+    'mock',
+    'stdio',
+    '--latency-ms',
+    String(scenario.mock.latencyMs),
+    '--payload-bytes',
+    String(scenario.mock.payloadBytes),
+  ];
   const launch: Record<Exclude<TargetName, 'direct'>, readonly string[]> = {
     proxied: ['proxy', '--upstream', mock.url],
     relay: ['relay', '--upstream', mock.url],
@@ -75,11 +95,18 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
   const processes = [mock];
   for (const target of scenario.targets) {
     if (target === 'direct') continue;
-    const child = await group.start(target === 'bridged' ? 'bridge' : target === 'proxied' ? 'proxy' : 'relay', launch[target]);
+    const child = await group.start(
+      target === 'bridged' ? 'bridge' : target === 'proxied' ? 'proxy' : 'relay',
+      launch[target],
+    );
     urls.set(target, { url: child.url, pid: child.pid });
     processes.push(child);
   }
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: processes.map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: processes.map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
+  });
 
   const seats: Seat[] = [];
   try {
@@ -108,28 +135,79 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
     const closedSources = new Map(seats.map((s) => [s, new CallSource(s.sessions, { latencyMs: 0 })]));
 
     const open = (seat: Seat, durationMs: number): Promise<LoadOutcome> =>
-      runOpenModel({ rate: profile.rate, durationMs, maxInFlight: scenario.maxInFlight, source: openSources.get(seat)!, signal });
+      runOpenModel({
+        rate: profile.rate,
+        durationMs,
+        maxInFlight: scenario.maxInFlight,
+        source: openSources.get(seat)!,
+        signal,
+      });
     const closed = (seat: Seat, durationMs: number): Promise<LoadOutcome> =>
-      runClosedModel({ concurrency: scenario.throughputConcurrency, durationMs, source: closedSources.get(seat)!, signal });
+      runClosedModel({
+        concurrency: scenario.throughputConcurrency,
+        durationMs,
+        source: closedSources.get(seat)!,
+        signal,
+      });
 
     const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
     const phases = [
-      { phase: 'latency' as const, warmups: [{ drive: closed, ms: burstMs }, { drive: open, ms: profile.warmupMs }], trialMs: profile.latencyTrialMs, drive: open },
-      { phase: 'throughput' as const, warmups: [{ drive: closed, ms: burstMs }], trialMs: profile.throughputTrialMs, drive: closed },
+      {
+        phase: 'latency' as const,
+        warmups: [
+          { drive: closed, ms: burstMs },
+          { drive: open, ms: profile.warmupMs },
+        ],
+        trialMs: profile.latencyTrialMs,
+        drive: open,
+      },
+      {
+        phase: 'throughput' as const,
+        warmups: [{ drive: closed, ms: burstMs }],
+        trialMs: profile.throughputTrialMs,
+        drive: closed,
+      },
     ];
     for (const { phase, warmups, trialMs, drive } of phases) {
       for (const seat of seats) {
         for (const warmup of warmups) {
           if (signal.aborted) break;
-          emit({ type: 'trial-start', scenario: scenario.name, phase: 'warmup', trial: 0, trials: profile.trials, target: seat.name, elapsedMs: elapsed() });
+          emit({
+            type: 'trial-start',
+            scenario: scenario.name,
+            phase: 'warmup',
+            trial: 0,
+            trials: profile.trials,
+            target: seat.name,
+            elapsedMs: elapsed(),
+          });
           const w = await warmup.drive(seat, warmup.ms);
-          emit({ type: 'trial-end', scenario: scenario.name, phase: 'warmup', trial: 0, trials: profile.trials, target: seat.name, elapsedMs: elapsed(), askedRate: w.asked.rate ?? null, achievedRate: w.achieved.rate, errors: w.achieved.completed - w.achieved.ok });
+          emit({
+            type: 'trial-end',
+            scenario: scenario.name,
+            phase: 'warmup',
+            trial: 0,
+            trials: profile.trials,
+            target: seat.name,
+            elapsedMs: elapsed(),
+            askedRate: w.asked.rate ?? null,
+            achievedRate: w.achieved.rate,
+            errors: w.achieved.completed - w.achieved.ok,
+          });
         }
       }
       for (let trial = 1; trial <= profile.trials && !signal.aborted; trial++) {
         for (const seat of seats) {
           if (signal.aborted) break;
-          emit({ type: 'trial-start', scenario: scenario.name, phase, trial, trials: profile.trials, target: seat.name, elapsedMs: elapsed() });
+          emit({
+            type: 'trial-start',
+            scenario: scenario.name,
+            phase,
+            trial,
+            trials: profile.trials,
+            target: seat.name,
+            elapsedMs: elapsed(),
+          });
           // The whole tree: a bridge's stdio children do part of its work.
           const cpuBefore = processTreeCpuMicros(seat.pid);
           const outcome = await drive(seat, trialMs);
@@ -137,7 +215,18 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
           const targetCpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null;
           trials.push(record(phase, trial, seat, outcome, targetCpuUs, warnings));
           absorb(seat, phase, outcome, targetCpuUs);
-          emit({ type: 'trial-end', scenario: scenario.name, phase, trial, trials: profile.trials, target: seat.name, elapsedMs: elapsed(), askedRate: outcome.asked.rate ?? null, achievedRate: outcome.achieved.rate, errors: outcome.achieved.completed - outcome.achieved.ok });
+          emit({
+            type: 'trial-end',
+            scenario: scenario.name,
+            phase,
+            trial,
+            trials: profile.trials,
+            target: seat.name,
+            elapsedMs: elapsed(),
+            askedRate: outcome.asked.rate ?? null,
+            achievedRate: outcome.achieved.rate,
+            errors: outcome.achieved.completed - outcome.achieved.ok,
+          });
         }
       }
     }
@@ -165,7 +254,14 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
       description: scenario.description,
       kind: scenario.kind,
       profile: run.profileName,
-      settings: { ...profile, mock: scenario.mock, targets: scenario.targets, sessions: scenario.sessions, throughputConcurrency: scenario.throughputConcurrency, maxInFlight: scenario.maxInFlight },
+      settings: {
+        ...profile,
+        mock: scenario.mock,
+        targets: scenario.targets,
+        sessions: scenario.sessions,
+        throughputConcurrency: scenario.throughputConcurrency,
+        maxInFlight: scenario.maxInFlight,
+      },
       thresholds: scenario.thresholds,
       goals: scenario.goals,
       state: 'completed',
@@ -182,15 +278,29 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
   }
 }
 
-function record(phase: 'latency' | 'throughput', trial: number, seat: Seat, o: LoadOutcome, targetCpuUs: number | null, warnings: Set<string>): TrialRecord {
+function record(
+  phase: 'latency' | 'throughput',
+  trial: number,
+  seat: Seat,
+  o: LoadOutcome,
+  targetCpuUs: number | null,
+  warnings: Set<string>,
+): TrialRecord {
   const summary = summarise(o.histogram);
   const generatorCpuPct = roundTo((o.generatorCpuUs / (o.achieved.durationMs * 1000)) * 100, 1);
   if (o.model === 'open' && o.achieved.lateSends > o.achieved.sent * LATE_SEND_WARN_FRACTION) {
-    warnings.add(`load generator sent more than ${LATE_SEND_WARN_FRACTION * 100}% of requests late in ${seat.name} latency trial ${trial} (worst ${o.achieved.maxSendLagUs} µs): its tail includes the generator's own stall`);
+    warnings.add(
+      `load generator sent more than ${LATE_SEND_WARN_FRACTION * 100}% of requests late in ${seat.name} latency trial ${trial} (worst ${o.achieved.maxSendLagUs} µs): its tail includes the generator's own stall`,
+    );
   }
-  if (o.achieved.dropped > 0) warnings.add(`load generator dropped ${o.achieved.dropped} sends (over ${o.asked.rate} req/s with too many outstanding): the target could not keep up`);
+  if (o.achieved.dropped > 0)
+    warnings.add(
+      `load generator dropped ${o.achieved.dropped} sends (over ${o.asked.rate} req/s with too many outstanding): the target could not keep up`,
+    );
   if (o.model === 'closed' && generatorCpuPct > SATURATED_GENERATOR_CPU_PCT) {
-    warnings.add(`load generator used over ${SATURATED_GENERATOR_CPU_PCT}% CPU in ${seat.name} throughput trials: that throughput is the generator's ceiling, not the target's`);
+    warnings.add(
+      `load generator used over ${SATURATED_GENERATOR_CPU_PCT}% CPU in ${seat.name} throughput trials: that throughput is the generator's ceiling, not the target's`,
+    );
   }
   return {
     phase,
@@ -221,7 +331,11 @@ function absorb(seat: Seat, phase: 'latency' | 'throughput', o: LoadOutcome, tar
 const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p99.9'] as const;
 
 /** The flat metric map that thresholds and the baseline diff read. */
-function comparisonMetrics(seats: readonly Seat[], targets: Record<string, TargetResult>, trials: readonly TrialRecord[]): Record<string, Metric> {
+function comparisonMetrics(
+  seats: readonly Seat[],
+  targets: Record<string, TargetResult>,
+  trials: readonly TrialRecord[],
+): Record<string, Metric> {
   const m: Record<string, Metric> = {};
   const us = (value: number): Metric => ({ value, unit: 'us', better: 'lower' });
   const reference = seats[0]!;
@@ -232,29 +346,58 @@ function comparisonMetrics(seats: readonly Seat[], targets: Record<string, Targe
     for (const p of PERCENTILE_KEYS) m[`${seat.name}.latency.${p}_us`] = us(s[`${p}_us`]);
     m[`${seat.name}.latency.max_us`] = us(s.max_us);
     m[`${seat.name}.throughput_rps`] = { value: t.throughputRps, unit: 'rps', better: 'higher' };
-    m[`${seat.name}.errors`] = { value: Object.values(t.errors).reduce((a, b) => a + b, 0), unit: 'count', better: 'lower' };
-    if (t.cpuUsPerRequest.closed !== null) m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
+    m[`${seat.name}.errors`] = {
+      value: Object.values(t.errors).reduce((a, b) => a + b, 0),
+      unit: 'count',
+      better: 'lower',
+    };
+    if (t.cpuUsPerRequest.closed !== null)
+      m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
     if (seat === reference) continue;
     for (const p of PERCENTILE_KEYS) {
       const added = s[`${p}_us`] - ref.latency.summary[`${p}_us`];
       m[`${seat.name}.added.${p}_us`] = { value: added, unit: 'us', better: 'lower' };
-      m[`${seat.name}.overhead_pct.${p}`] = { value: roundTo((added / Math.max(1, ref.latency.summary[`${p}_us`])) * 100, 2), unit: 'pct', better: 'lower' };
+      m[`${seat.name}.overhead_pct.${p}`] = {
+        value: roundTo((added / Math.max(1, ref.latency.summary[`${p}_us`])) * 100, 2),
+        unit: 'pct',
+        better: 'lower',
+      };
     }
-    m[`${seat.name}.throughput_ratio`] = { value: roundTo(t.throughputRps / Math.max(1e-9, ref.throughputRps), 3), unit: 'ratio', better: 'higher' };
+    m[`${seat.name}.throughput_ratio`] = {
+      value: roundTo(t.throughputRps / Math.max(1e-9, ref.throughputRps), 3),
+      unit: 'ratio',
+      better: 'higher',
+    };
   }
   const proxied = targets.proxied;
   const relay = targets.relay;
   if (proxied !== undefined && relay !== undefined) {
-    m['proxied.throughput_vs_relay'] = { value: roundTo(proxied.throughputRps / Math.max(1e-9, relay.throughputRps), 3), unit: 'ratio', better: 'higher' };
+    m['proxied.throughput_vs_relay'] = {
+      value: roundTo(proxied.throughputRps / Math.max(1e-9, relay.throughputRps), 3),
+      unit: 'ratio',
+      better: 'higher',
+    };
     for (const p of ['p50', 'p99'] as const) {
       m[`proxied.added_vs_relay.${p}_us`] = us(proxied.latency.summary[`${p}_us`] - relay.latency.summary[`${p}_us`]);
     }
   }
   const latencyTrials = trials.filter((t) => t.phase === 'latency');
   const sent = latencyTrials.reduce((a, t) => a + t.achieved.sent, 0);
-  m['load.achieved_rate'] = { value: roundTo(median(latencyTrials.map((t) => t.achieved.rate)), 1), unit: 'rps', better: 'none' };
-  m['load.late_send_pct'] = { value: roundTo((latencyTrials.reduce((a, t) => a + t.achieved.lateSends, 0) / Math.max(1, sent)) * 100, 2), unit: 'pct', better: 'lower' };
-  m['load.dropped'] = { value: latencyTrials.reduce((a, t) => a + t.achieved.dropped, 0), unit: 'count', better: 'lower' };
+  m['load.achieved_rate'] = {
+    value: roundTo(median(latencyTrials.map((t) => t.achieved.rate)), 1),
+    unit: 'rps',
+    better: 'none',
+  };
+  m['load.late_send_pct'] = {
+    value: roundTo((latencyTrials.reduce((a, t) => a + t.achieved.lateSends, 0) / Math.max(1, sent)) * 100, 2),
+    unit: 'pct',
+    better: 'lower',
+  };
+  m['load.dropped'] = {
+    value: latencyTrials.reduce((a, t) => a + t.achieved.dropped, 0),
+    unit: 'count',
+    better: 'lower',
+  };
   return m;
 }
 
@@ -268,4 +411,3 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
-

@@ -23,7 +23,15 @@ export async function runComponents(run: ComponentsRun): Promise<Omit<CompletedS
   const { scenario, signal, emit } = run;
   const msEach = scenario.profiles[run.profileName].msEach;
   const started = performance.now();
-  emit({ type: 'trial-start', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxy-bench', elapsedMs: 0 });
+  emit({
+    type: 'trial-start',
+    scenario: scenario.name,
+    phase: 'latency',
+    trial: 1,
+    trials: 1,
+    target: 'proxy-bench',
+    elapsedMs: 0,
+  });
   const child = await execa(process.execPath, [CLI_BIN, 'proxy-bench', '--ms', String(msEach)], {
     reject: false,
     cancelSignal: signal,
@@ -32,11 +40,17 @@ export async function runComponents(run: ComponentsRun): Promise<Omit<CompletedS
     stdin: 'ignore',
   });
   if (signal.aborted) throw new McpPerfError('MCP_PERF_INTERRUPTED', 'components benchmark interrupted');
-  const line = String(child.stdout).split('\n').find((l) => l.startsWith('{"event":"components"'));
+  const line = String(child.stdout)
+    .split('\n')
+    .find((l) => l.startsWith('{"event":"components"'));
   if (child.exitCode !== 0 || line === undefined) {
-    throw new McpPerfError('MCP_PERF_CHILD_EXIT', `mcp-perf proxy-bench failed (exit ${String(child.exitCode)}): ${String(child.stderr).slice(-400)}`);
+    throw new McpPerfError(
+      'MCP_PERF_CHILD_EXIT',
+      `mcp-perf proxy-bench failed (exit ${String(child.exitCode)}): ${String(child.stderr).slice(-400)}`,
+    );
   }
-  const results = (JSON.parse(line) as { results: Record<string, { summary: LatencySummary; opsPerSec: number }> }).results;
+  const results = (JSON.parse(line) as { results: Record<string, { summary: LatencySummary; opsPerSec: number }> })
+    .results;
   const metrics: Record<string, Metric> = {};
   for (const [name, r] of Object.entries(results)) {
     // The bench records nanoseconds in the summary's "_us" fields.
@@ -44,7 +58,18 @@ export async function runComponents(run: ComponentsRun): Promise<Omit<CompletedS
     metrics[`components.${name}.p99_ns`] = { value: r.summary.p99_us, unit: 'ns', better: 'lower' };
     metrics[`components.${name}.ops_per_sec`] = { value: r.opsPerSec, unit: 'rps', better: 'higher' };
   }
-  emit({ type: 'trial-end', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxy-bench', elapsedMs: performance.now() - started, askedRate: null, achievedRate: 0, errors: 0 });
+  emit({
+    type: 'trial-end',
+    scenario: scenario.name,
+    phase: 'latency',
+    trial: 1,
+    trials: 1,
+    target: 'proxy-bench',
+    elapsedMs: performance.now() - started,
+    askedRate: null,
+    achievedRate: 0,
+    errors: 0,
+  });
   return {
     name: scenario.name,
     description: scenario.description,

@@ -19,18 +19,35 @@ export type ConcurrencyRun = ScenarioRun<ConcurrencyScenario>;
 /** Clients connect in waves of this many, so the set-up is not one SYN burst the listen backlog drops. */
 const CONNECT_WAVE = 200;
 
-export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
+export async function runConcurrency(
+  run: ConcurrencyRun,
+): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
   const { scenario, group, signal, emit } = run;
   const p = scenario.profiles[run.profileName];
   const started = performance.now();
-  const step = (label: string): void => emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
+  const step = (label: string): void =>
+    emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
 
   const mock = await group.start('mock', ['mock', 'http', '--latency-ms', String(scenario.mockLatencyMs)]);
-  const proxy = await group.start('proxy', ['proxy', '--upstream', mock.url, '--max-sessions', String(p.clients + 100)]);
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+  const proxy = await group.start('proxy', [
+    'proxy',
+    '--upstream',
+    mock.url,
+    '--max-sessions',
+    String(p.clients + 100),
+  ]);
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
+  });
 
   const url = new URL(proxy.url);
-  const targets: SessionTarget[] = Array.from({ length: p.clients }, () => ({ url, pool: createTargetPool(url, 1), requestTimeoutMs: 30_000 }));
+  const targets: SessionTarget[] = Array.from({ length: p.clients }, () => ({
+    url,
+    pool: createTargetPool(url, 1),
+    requestTimeoutMs: 30_000,
+  }));
   const sessions: Array<McpHttpSession | undefined> = new Array(p.clients);
   const openErrors: string[] = [];
   const tally = new ErrorTally();
@@ -74,7 +91,10 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
         for (let c = 0; c < p.callsPerClient && !signal.aborted; c++) {
           const id = nextId++;
           const s0 = performance.now();
-          const outcome = await session.call(id, `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"c"}}}`);
+          const outcome = await session.call(
+            id,
+            `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"c"}}}`,
+          );
           if (outcome.ok) recordMicros(histogram, (performance.now() - s0) * 1000);
           fine = count(outcome) && fine;
         }
@@ -90,8 +110,16 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
     const opened = p.clients - openErrors.length;
     const m: Record<string, Metric> = {
       'concurrency.clients': { value: p.clients, unit: 'count', better: 'none' },
-      'concurrency.session_success_ratio': { value: roundTo(clientsOk / p.clients, 3), unit: 'ratio', better: 'higher' },
-      'concurrency.call_success_ratio': { value: roundTo(callsDone > 0 ? callsOk / callsDone : 0, 3), unit: 'ratio', better: 'higher' },
+      'concurrency.session_success_ratio': {
+        value: roundTo(clientsOk / p.clients, 3),
+        unit: 'ratio',
+        better: 'higher',
+      },
+      'concurrency.call_success_ratio': {
+        value: roundTo(callsDone > 0 ? callsOk / callsDone : 0, 3),
+        unit: 'ratio',
+        better: 'higher',
+      },
       'concurrency.initialize_failures': { value: p.clients - opened, unit: 'count', better: 'lower' },
       'concurrency.calls': { value: callsDone, unit: 'count', better: 'none' },
       'concurrency.call_errors': { value: callsDone - callsOk, unit: 'count', better: 'lower' },
@@ -103,28 +131,38 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
       'concurrency.call.p50_us': { value: summary.p50_us, unit: 'us', better: 'lower' },
       'concurrency.call.p99_us': { value: summary.p99_us, unit: 'us', better: 'lower' },
     };
-    for (const [kind, n] of Object.entries(tally.counts)) m[`concurrency.errors.${kind}`] = { value: n, unit: 'count', better: 'lower' };
+    for (const [kind, n] of Object.entries(tally.counts))
+      m[`concurrency.errors.${kind}`] = { value: n, unit: 'count', better: 'lower' };
 
     const warnings: string[] = [];
-    if (openErrors.length > 0) warnings.push(`${openErrors.length} of ${p.clients} clients could not open a session; first: ${openErrors[0]}`);
-    if (generatorCpuPct > 90) warnings.push(`the generator used ${Math.round(generatorCpuPct)}% CPU while the clients called: calls/s is a floor`);
-    return completedScenario(scenario, run.profileName, { ...p, mockLatencyMs: scenario.mockLatencyMs }, {
-      metrics: m,
-      targets: {
-        proxied: {
-          url: proxy.url,
-          // Each client calls back to back: these are service times (closed model), not open-model latencies.
-          latency: { histogram: encodeHistogram(histogram), summary },
-          serviceTime: { histogram: encodeHistogram(histogram), summary },
-          throughputRps: m['concurrency.calls_per_sec']!.value,
-          errors: { ...tally.counts, initialize: p.clients - opened },
-          errorSamples: [...openErrors.slice(0, 3), ...tally.samples],
-          cpuUsPerRequest: { open: null, closed: null },
+    if (openErrors.length > 0)
+      warnings.push(`${openErrors.length} of ${p.clients} clients could not open a session; first: ${openErrors[0]}`);
+    if (generatorCpuPct > 90)
+      warnings.push(
+        `the generator used ${Math.round(generatorCpuPct)}% CPU while the clients called: calls/s is a floor`,
+      );
+    return completedScenario(
+      scenario,
+      run.profileName,
+      { ...p, mockLatencyMs: scenario.mockLatencyMs },
+      {
+        metrics: m,
+        targets: {
+          proxied: {
+            url: proxy.url,
+            // Each client calls back to back: these are service times (closed model), not open-model latencies.
+            latency: { histogram: encodeHistogram(histogram), summary },
+            serviceTime: { histogram: encodeHistogram(histogram), summary },
+            throughputRps: m['concurrency.calls_per_sec']!.value,
+            errors: { ...tally.counts, initialize: p.clients - opened },
+            errorSamples: [...openErrors.slice(0, 3), ...tally.samples],
+            cpuUsPerRequest: { open: null, closed: null },
+          },
         },
+        trials: [],
+        warnings,
       },
-      trials: [],
-      warnings,
-    });
+    );
   } finally {
     await Promise.all(sessions.map((s) => s?.close()));
     await Promise.all(targets.map((t) => t.pool.destroy()));
@@ -137,4 +175,3 @@ export async function runConcurrency(run: ConcurrencyRun): Promise<Omit<Complete
     return outcome.ok;
   }
 }
-

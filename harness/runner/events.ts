@@ -2,7 +2,11 @@
 
 export type RunEvent =
   | { readonly type: 'scenario-start'; readonly scenario: string; readonly index: number; readonly total: number }
-  | { readonly type: 'processes-ready'; readonly scenario: string; readonly processes: ReadonlyArray<{ name: string; pid: number; url: string }> }
+  | {
+      readonly type: 'processes-ready';
+      readonly scenario: string;
+      readonly processes: ReadonlyArray<{ name: string; pid: number; url: string }>;
+    }
   | {
       readonly type: 'trial-start';
       readonly scenario: string;
@@ -26,7 +30,13 @@ export type RunEvent =
     }
   /** A step of a scenario that is not a load trial (opening sessions, a memory sample, a fault switched on). */
   | { readonly type: 'step'; readonly scenario: string; readonly label: string; readonly elapsedMs: number }
-  | { readonly type: 'scenario-end'; readonly scenario: string; readonly state: 'completed' | 'failed'; readonly elapsedMs: number; readonly error?: string };
+  | {
+      readonly type: 'scenario-end';
+      readonly scenario: string;
+      readonly state: 'completed' | 'failed';
+      readonly elapsedMs: number;
+      readonly error?: string;
+    };
 
 export type EventSink = (event: RunEvent) => void;
 

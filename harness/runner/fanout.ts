@@ -25,24 +25,57 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
   const elapsed = (): number => performance.now() - started;
   const mock = await group.start('mock', ['mock', 'http', '--notify-rate', String(p.notifyRate)]);
   const proxy = await group.start('proxy', ['proxy', '--upstream', mock.url, '--max-sessions', String(p.streams * 2)]);
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
+  });
 
   const url = new URL(proxy.url);
   const target: SessionTarget = { url, pool: createTargetPool(url, p.streams + 32), requestTimeoutMs: 10_000 };
   const receiver = new FanoutReceiver();
   const sessions: McpHttpSession[] = [];
   try {
-    emit({ type: 'trial-start', scenario: scenario.name, phase: 'warmup', trial: 0, trials: 1, target: 'proxied', elapsedMs: elapsed() });
+    emit({
+      type: 'trial-start',
+      scenario: scenario.name,
+      phase: 'warmup',
+      trial: 0,
+      trials: 1,
+      target: 'proxied',
+      elapsedMs: elapsed(),
+    });
     const rssIdle = processRssBytes(proxy.pid) ?? 0;
     for (let i = 0; i < p.streams && !signal.aborted; i += OPEN_BATCH) {
-      const batch = await Promise.all(Array.from({ length: Math.min(OPEN_BATCH, p.streams - i) }, () => McpHttpSession.open(target)));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(OPEN_BATCH, p.streams - i) }, () => McpHttpSession.open(target)),
+      );
       sessions.push(...batch);
       await Promise.all(batch.map((s) => receiver.open(target, s)));
     }
     await abortableSleep(p.warmupMs, signal);
-    emit({ type: 'trial-end', scenario: scenario.name, phase: 'warmup', trial: 0, trials: 1, target: 'proxied', elapsedMs: elapsed(), askedRate: p.streams * p.notifyRate, achievedRate: 0, errors: 0 });
+    emit({
+      type: 'trial-end',
+      scenario: scenario.name,
+      phase: 'warmup',
+      trial: 0,
+      trials: 1,
+      target: 'proxied',
+      elapsedMs: elapsed(),
+      askedRate: p.streams * p.notifyRate,
+      achievedRate: 0,
+      errors: 0,
+    });
 
-    emit({ type: 'trial-start', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxied', elapsedMs: elapsed() });
+    emit({
+      type: 'trial-start',
+      scenario: scenario.name,
+      phase: 'latency',
+      trial: 1,
+      trials: 1,
+      target: 'proxied',
+      elapsedMs: elapsed(),
+    });
     const cpu0 = processCpuMicros(proxy.pid);
     const gen0 = ownCpuMicros();
     const t0 = performance.now();
@@ -58,11 +91,23 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
     const asked = p.streams * p.notifyRate;
     const rate = (t.received * 1000) / durationMs;
     const proxyCpuUs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null;
-    emit({ type: 'trial-end', scenario: scenario.name, phase: 'latency', trial: 1, trials: 1, target: 'proxied', elapsedMs: elapsed(), askedRate: asked, achievedRate: rate, errors: lost + t.duplicated + t.reordered + t.dropped });
+    emit({
+      type: 'trial-end',
+      scenario: scenario.name,
+      phase: 'latency',
+      trial: 1,
+      trials: 1,
+      target: 'proxied',
+      elapsedMs: elapsed(),
+      askedRate: asked,
+      achievedRate: rate,
+      errors: lost + t.duplicated + t.reordered + t.dropped,
+    });
 
     const summary = summarise(t.histogram);
     const m: Record<string, Metric> = {};
-    for (const key of ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max'] as const) m[`fanout.delivery.${key}_us`] = { value: summary[`${key}_us`], unit: 'us', better: 'lower' };
+    for (const key of ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max'] as const)
+      m[`fanout.delivery.${key}_us`] = { value: summary[`${key}_us`], unit: 'us', better: 'lower' };
     m['fanout.events_per_sec'] = { value: round(rate), unit: 'rps', better: 'higher' };
     m['fanout.delivered_ratio'] = { value: Math.round((rate / asked) * 1000) / 1000, unit: 'ratio', better: 'higher' };
     m['fanout.lost'] = { value: lost, unit: 'count', better: 'lower' };
@@ -70,12 +115,27 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
     m['fanout.reordered'] = { value: t.reordered, unit: 'count', better: 'lower' };
     m['fanout.streams_dropped'] = { value: t.dropped, unit: 'count', better: 'lower' };
     m['fanout.proxy_rss_bytes'] = { value: rss, unit: 'bytes', better: 'lower' };
-    m['fanout.proxy_rss_per_stream_bytes'] = { value: Math.round(Math.max(0, rss - rssIdle) / p.streams), unit: 'bytes', better: 'lower' };
-    if (proxyCpuUs !== null) m['fanout.proxy_cpu_pct'] = { value: Math.round((proxyCpuUs / (durationMs * 1000)) * 1000) / 10, unit: 'pct', better: 'lower' };
+    m['fanout.proxy_rss_per_stream_bytes'] = {
+      value: Math.round(Math.max(0, rss - rssIdle) / p.streams),
+      unit: 'bytes',
+      better: 'lower',
+    };
+    if (proxyCpuUs !== null)
+      m['fanout.proxy_cpu_pct'] = {
+        value: Math.round((proxyCpuUs / (durationMs * 1000)) * 1000) / 10,
+        unit: 'pct',
+        better: 'lower',
+      };
 
     const warnings: string[] = [];
-    if (rate < asked * 0.95) warnings.push(`delivered ${Math.round(rate)} events/s of the ${asked} sent: the proxy or the receiver fell behind`);
-    if (generatorCpuPct > 90) warnings.push(`the receiver used ${Math.round(generatorCpuPct)}% CPU: delivery latency includes its own queueing`);
+    if (rate < asked * 0.95)
+      warnings.push(
+        `delivered ${Math.round(rate)} events/s of the ${asked} sent: the proxy or the receiver fell behind`,
+      );
+    if (generatorCpuPct > 90)
+      warnings.push(
+        `the receiver used ${Math.round(generatorCpuPct)}% CPU: delivery latency includes its own queueing`,
+      );
     const empty = createLatencyHistogram();
     return {
       name: scenario.name,
@@ -95,7 +155,10 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
           throughputRps: round(rate),
           errors: { lost, duplicated: t.duplicated, reordered: t.reordered, streams_dropped: t.dropped },
           errorSamples: [],
-          cpuUsPerRequest: { open: proxyCpuUs === null || t.received === 0 ? null : Math.round((proxyCpuUs / t.received) * 100) / 100, closed: null },
+          cpuUsPerRequest: {
+            open: proxyCpuUs === null || t.received === 0 ? null : Math.round((proxyCpuUs / t.received) * 100) / 100,
+            closed: null,
+          },
         },
       },
       trials: [
@@ -104,7 +167,16 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
           trial: 1,
           target: 'proxied',
           asked: { rate: asked, durationMs: p.durationMs },
-          achieved: { rate: round(rate), sent: 0, completed: t.received, ok: t.received, lateSends: 0, dropped: 0, maxSendLagUs: 0, durationMs: round(durationMs) },
+          achieved: {
+            rate: round(rate),
+            sent: 0,
+            completed: t.received,
+            ok: t.received,
+            lateSends: 0,
+            dropped: 0,
+            maxSendLagUs: 0,
+            durationMs: round(durationMs),
+          },
           p50_us: summary.p50_us,
           p99_us: summary.p99_us,
           errors: lost + t.duplicated + t.reordered + t.dropped,

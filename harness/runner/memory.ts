@@ -34,12 +34,26 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
   const p = scenario.profiles[run.profileName];
   const peak = Math.max(...p.steps);
   const started = performance.now();
-  const step = (label: string): void => emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
+  const step = (label: string): void =>
+    emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
 
   const mock = await group.start('mock', ['mock', 'http']);
   // Idle expiry off: a slow step must not shed the sessions it is measuring.
-  const proxy = await group.start('proxy', ['proxy', '--upstream', mock.url, '--debug-memory', '--max-sessions', String(peak + 100), '--session-idle-ms', '0']);
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+  const proxy = await group.start('proxy', [
+    'proxy',
+    '--upstream',
+    mock.url,
+    '--debug-memory',
+    '--max-sessions',
+    String(peak + 100),
+    '--session-idle-ms',
+    '0',
+  ]);
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: [mock, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
+  });
 
   const url = new URL(proxy.url);
   const metrics: Record<string, Metric> = {};
@@ -49,14 +63,24 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
 
   for (const mode of MODES) {
     // A stream holds its connection for as long as it is open; idle sessions share a few keep-alive connections.
-    const target: SessionTarget = { url, pool: createTargetPool(url, mode === 'stream' ? peak + 16 : 16), requestTimeoutMs: 10_000 };
+    const target: SessionTarget = {
+      url,
+      pool: createTargetPool(url, mode === 'stream' ? peak + 16 : 16),
+      requestTimeoutMs: 10_000,
+    };
     const receiver = new FanoutReceiver();
     const sessions: McpHttpSession[] = [];
     try {
       // Warm-up: the first sessions pay one-time costs (compiled code, connection buffers, table growth) that are
       // not per-session; a small wave opened and closed first keeps them out of the slope.
       step(`${mode} sessions: warm-up`);
-      await openUpTo(sessions, Math.min(WARMUP_SESSIONS, p.steps[0]!), target, mode === 'stream' ? receiver : undefined, signal);
+      await openUpTo(
+        sessions,
+        Math.min(WARMUP_SESSIONS, p.steps[0]!),
+        target,
+        mode === 'stream' ? receiver : undefined,
+        signal,
+      );
       await closeAll(sessions, receiver);
       await abortableSleep(p.settleMs, signal);
       samples[mode].push(await sample(proxy, 0));
@@ -94,11 +118,26 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
       metrics[`${m}.rss_peak_bytes`] = { value: Math.max(top.rss, again.rss), unit: 'bytes', better: 'lower' };
       metrics[`${m}.rss_after_close_bytes`] = { value: afterAgain.rss, unit: 'bytes', better: 'lower' };
       const heapTaken = again.heapUsed - after.heapUsed;
-      metrics[`${m}.released_ratio`] = { value: roundTo(heapTaken > 0 ? (again.heapUsed - afterAgain.heapUsed) / heapTaken : 1, 3), unit: 'ratio', better: 'higher' };
+      metrics[`${m}.released_ratio`] = {
+        value: roundTo(heapTaken > 0 ? (again.heapUsed - afterAgain.heapUsed) / heapTaken : 1, 3),
+        unit: 'ratio',
+        better: 'higher',
+      };
       const firstGrowth = top.rss - base.rss;
-      metrics[`${m}.rss_regrowth_ratio`] = { value: roundTo(firstGrowth > 0 ? Math.max(0, again.rss - Math.max(top.rss, after.rss)) / firstGrowth : 0, 3), unit: 'ratio', better: 'lower' };
-      metrics[`${m}.heap_retained_per_session_bytes`] = { value: Math.round((afterAgain.heapUsed - after.heapUsed) / peak), unit: 'bytes', better: 'lower' };
-      if (fit.r2 < 0.9) warnings.push(`${mode} sessions: RSS is not linear in the session count (r² ${roundTo(fit.r2, 3)}): bytes per session is a rough figure`);
+      metrics[`${m}.rss_regrowth_ratio`] = {
+        value: roundTo(firstGrowth > 0 ? Math.max(0, again.rss - Math.max(top.rss, after.rss)) / firstGrowth : 0, 3),
+        unit: 'ratio',
+        better: 'lower',
+      };
+      metrics[`${m}.heap_retained_per_session_bytes`] = {
+        value: Math.round((afterAgain.heapUsed - after.heapUsed) / peak),
+        unit: 'bytes',
+        better: 'lower',
+      };
+      if (fit.r2 < 0.9)
+        warnings.push(
+          `${mode} sessions: RSS is not linear in the session count (r² ${roundTo(fit.r2, 3)}): bytes per session is a rough figure`,
+        );
       series[`${mode}_rss`] = {
         title: `proxy memory against ${mode === 'idle' ? 'idle sessions' : 'sessions with one GET stream each'} (after a forced GC)`,
         x: { label: 'sessions', unit: 'count' },
@@ -107,7 +146,13 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
           { label: 'RSS', points: points.map((s) => [s.sessions, s.rss]) },
           { label: 'V8 heap used', points: points.map((s) => [s.sessions, s.heapUsed]) },
           { label: 'RSS after closing all', points: [[0, after.rss]] },
-          { label: 'second wave: RSS', points: [[peak, again.rss], [0, afterAgain.rss]] },
+          {
+            label: 'second wave: RSS',
+            points: [
+              [peak, again.rss],
+              [0, afterAgain.rss],
+            ],
+          },
         ],
         fit: { label: `fit: ${Math.round(fit.slope)} bytes/session`, slope: fit.slope, intercept: fit.intercept },
       };
@@ -117,13 +162,18 @@ export async function runMemory(run: MemoryRun): Promise<Omit<CompletedScenario,
     }
   }
 
-  return completedScenario(scenario, run.profileName, { ...p }, {
-    metrics,
-    targets: {},
-    trials: [],
-    warnings,
-    series,
-  });
+  return completedScenario(
+    scenario,
+    run.profileName,
+    { ...p },
+    {
+      metrics,
+      targets: {},
+      trials: [],
+      warnings,
+      series,
+    },
+  );
 }
 
 async function sample(proxy: Child, sessions: number): Promise<Sample> {
@@ -132,9 +182,17 @@ async function sample(proxy: Child, sessions: number): Promise<Sample> {
 }
 
 /** Opens sessions (each with its GET stream when a receiver is given) until there are `count`. */
-async function openUpTo(sessions: McpHttpSession[], count: number, target: SessionTarget, receiver: FanoutReceiver | undefined, signal: AbortSignal): Promise<void> {
+async function openUpTo(
+  sessions: McpHttpSession[],
+  count: number,
+  target: SessionTarget,
+  receiver: FanoutReceiver | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   while (sessions.length < count && !signal.aborted) {
-    const batch = await Promise.all(Array.from({ length: Math.min(OPEN_BATCH, count - sessions.length) }, () => McpHttpSession.open(target)));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(OPEN_BATCH, count - sessions.length) }, () => McpHttpSession.open(target)),
+    );
     sessions.push(...batch);
     if (receiver !== undefined) await Promise.all(batch.map((s) => receiver.open(target, s)));
   }
@@ -143,6 +201,6 @@ async function openUpTo(sessions: McpHttpSession[], count: number, target: Sessi
 async function closeAll(sessions: McpHttpSession[], receiver: FanoutReceiver): Promise<void> {
   receiver.close();
   const all = sessions.splice(0);
-  for (let i = 0; i < all.length; i += OPEN_BATCH) await Promise.all(all.slice(i, i + OPEN_BATCH).map((s) => s.close()));
+  for (let i = 0; i < all.length; i += OPEN_BATCH)
+    await Promise.all(all.slice(i, i + OPEN_BATCH).map((s) => s.close()));
 }
-

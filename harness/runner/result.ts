@@ -2,11 +2,23 @@
 import type { ProfileName } from '../../scenarios/define.js';
 import type { CompletedScenario } from '../results/schema.js';
 
-type Described = { readonly name: string; readonly description: string; readonly kind: string; readonly thresholds: readonly string[]; readonly goals: readonly string[] };
-type Measured = Pick<CompletedScenario, 'metrics' | 'targets' | 'trials' | 'warnings'> & Partial<Pick<CompletedScenario, 'series'>>;
+type Described = {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: string;
+  readonly thresholds: readonly string[];
+  readonly goals: readonly string[];
+};
+type Measured = Pick<CompletedScenario, 'metrics' | 'targets' | 'trials' | 'warnings'> &
+  Partial<Pick<CompletedScenario, 'series'>>;
 
 /** A completed scenario (without the start time and duration the run loop adds): its declaration plus what was measured. */
-export function completedScenario(scenario: Described, profile: ProfileName, settings: Readonly<Record<string, unknown>>, measured: Measured): Omit<CompletedScenario, 'startedAt' | 'durationMs'> {
+export function completedScenario(
+  scenario: Described,
+  profile: ProfileName,
+  settings: Readonly<Record<string, unknown>>,
+  measured: Measured,
+): Omit<CompletedScenario, 'startedAt' | 'durationMs'> {
   return {
     name: scenario.name,
     description: scenario.description,

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { UNGATED_PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { captureEnvironment } from '../measure/environment.js';
-import { RESULTS_SCHEMA, SCHEMA_VERSION, type CompletedScenario, type ResultsFile, type ScenarioResult } from '../results/schema.js';
+import {
+  RESULTS_SCHEMA,
+  SCHEMA_VERSION,
+  type CompletedScenario,
+  type ResultsFile,
+  type ScenarioResult,
+} from '../results/schema.js';
 import { VERSION } from '../version.js';
 import type { ProcessGroup } from './children.js';
 import { BURST_WARMUP_MS, runComparison } from './comparison.js';
@@ -46,11 +52,24 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
         ? {
             thresholds: [],
             goals: [...result.thresholds, ...result.goals],
-            warnings: [`the ${options.profile} profile checks the pipeline; its numbers mean nothing, so its thresholds are shown as goals`, ...result.warnings],
+            warnings: [
+              `the ${options.profile} profile checks the pipeline; its numbers mean nothing, so its thresholds are shown as goals`,
+              ...result.warnings,
+            ],
           }
         : {};
-      results.push({ ...result, ...ungated, startedAt: scenarioStartedAt, durationMs: Math.round(performance.now() - t0) });
-      options.emit({ type: 'scenario-end', scenario: scenario.name, state: 'completed', elapsedMs: performance.now() - t0 });
+      results.push({
+        ...result,
+        ...ungated,
+        startedAt: scenarioStartedAt,
+        durationMs: Math.round(performance.now() - t0),
+      });
+      options.emit({
+        type: 'scenario-end',
+        scenario: scenario.name,
+        state: 'completed',
+        elapsedMs: performance.now() - t0,
+      });
     } catch (err) {
       if (options.signal.aborted) break;
       const error = err instanceof Error ? err.message : String(err);
@@ -67,7 +86,13 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
         state: 'failed',
         error,
       });
-      options.emit({ type: 'scenario-end', scenario: scenario.name, state: 'failed', elapsedMs: performance.now() - t0, error });
+      options.emit({
+        type: 'scenario-end',
+        scenario: scenario.name,
+        state: 'failed',
+        elapsedMs: performance.now() - t0,
+        error,
+      });
     } finally {
       await options.group.stopAll();
     }
@@ -92,7 +117,10 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   };
 }
 
-function runScenario(scenario: Scenario, options: RunOptions): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
+function runScenario(
+  scenario: Scenario,
+  options: RunOptions,
+): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
   const run = { profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit };
   switch (scenario.kind) {
     case 'comparison':
@@ -119,11 +147,25 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   if (scenario.kind === 'components') return scenario.profiles[profile].msEach * 1.2 * 6 + 2_000;
   if (scenario.kind === 'stdio-hammer') {
     const h = scenario.profiles[profile];
-    return h.windows.length * (h.warmupMs + h.stepMs + 600) + h.warmupMs + h.concurrency.length * h.stepMs + h.sessions * 60 + 2_000;
+    return (
+      h.windows.length * (h.warmupMs + h.stepMs + 600) +
+      h.warmupMs +
+      h.concurrency.length * h.stepMs +
+      h.sessions * 60 +
+      2_000
+    );
   }
   if (scenario.kind === 'stress') {
     const t = scenario.profiles[profile];
-    return 1.5 * t.probeMs + 2 * t.beforeMs + t.overloadMs + t.afterMs + scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) + t.sessions * 20 + 4_000;
+    return (
+      1.5 * t.probeMs +
+      2 * t.beforeMs +
+      t.overloadMs +
+      t.afterMs +
+      scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) +
+      t.sessions * 20 +
+      4_000
+    );
   }
   if (scenario.kind === 'soak') {
     const k = scenario.profiles[profile];
@@ -145,5 +187,8 @@ export function estimateMs(scenario: Scenario, profile: ProfileName): number {
   const p = scenario.profiles[profile];
   const n = scenario.targets.length;
   // An open-model warm-up, and a closed-model burst before each phase.
-  return n * (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) + 3_000;
+  return (
+    n * (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
+    3_000
+  );
 }

@@ -15,7 +15,13 @@ import { CallSource } from '../load/outcome.js';
 import { processDescendantCount, processFdCount } from '../measure/cpu.js';
 import { proxyMemoryAfterGc } from '../measure/scrape.js';
 import { fitLine, tQuantile975, type LineFit } from '../measure/fit.js';
-import { encodeHistogram, summarise, createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
+import {
+  encodeHistogram,
+  summarise,
+  createLatencyHistogram,
+  recordMicros,
+  type Histogram,
+} from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import { CLI_BIN, type Child } from './children.js';
 import type { ScenarioRun } from './events.js';
@@ -41,7 +47,8 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
   const { scenario, group, signal, emit } = run;
   const p = scenario.profiles[run.profileName];
   const started = performance.now();
-  const step = (label: string): void => emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
+  const step = (label: string): void =>
+    emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
 
   const latency = ['--latency-ms', String(scenario.mockLatencyMs)];
   let proxy: Child;
@@ -54,7 +61,11 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
     mock = await group.start('mock', ['mock', 'http', ...latency]);
     proxy = await group.start('proxy', ['proxy', '--upstream', mock.url, ...common]);
   }
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: [mock, proxy].filter((c) => c !== undefined).map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: [mock, proxy].filter((c) => c !== undefined).map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
+  });
 
   const url = new URL(proxy.url);
   const target: SessionTarget = { url, pool: createTargetPool(url, 64), requestTimeoutMs: 10_000 };
@@ -107,7 +118,9 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
           sessions[next] = fresh;
           next = (next + 1) % sessions.length;
           churned++;
-          const retire = abortableSleep(500, control.signal).catch(() => {}).then(() => old.close());
+          const retire = abortableSleep(500, control.signal)
+            .catch(() => {})
+            .then(() => old.close());
           retiring.add(retire);
           void retire.then(() => retiring.delete(retire));
         } catch {
@@ -127,7 +140,9 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
       if (done || signal.aborted) break;
       samples.push(await sample(proxy, secondsSince(monotonicNs())));
       const last = samples[samples.length - 1]!;
-      step(`${Math.round(last.s)} s of ${Math.round(totalMs / 1000)} s · heap ${(last.heap / 2 ** 20).toFixed(1)} MiB · ${last.fds} fds · ${last.children} children`);
+      step(
+        `${Math.round(last.s)} s of ${Math.round(totalMs / 1000)} s · heap ${(last.heap / 2 ** 20).toFixed(1)} MiB · ${last.fds} fds · ${last.children} children`,
+      );
     }
     const outcome = await load;
     await churn;
@@ -136,10 +151,14 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
     if (signal.aborted) throw new McpPerfError('MCP_PERF_INTERRUPTED', 'soak interrupted');
 
     const counted = samples.filter((x) => x.s * 1000 >= p.warmupMs);
-        const runMin = p.durationMs / 60_000;
+    const runMin = p.durationMs / 60_000;
     // Trends are judged on the later half of the counted samples (see the top of this file).
     const later = counted.slice(Math.floor(counted.length / 2));
-    if (later.length < 3) throw new McpPerfError('MCP_PERF_TARGET', `only ${later.length} samples in the run's later half; lengthen durationMs or sample more often`);
+    if (later.length < 3)
+      throw new McpPerfError(
+        'MCP_PERF_TARGET',
+        `only ${later.length} samples in the run's later half; lengthen durationMs or sample more often`,
+      );
     const trend = (pick: (x: Sample) => number): LineFit => fitLine(later.map((x) => [x.s / 60, pick(x)]));
     const heapFit = trend((x) => x.heap);
     const rssFit = trend((x) => x.rss);
@@ -172,18 +191,32 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
       'soak.sessions_churned': { value: churned, unit: 'count', better: 'none' },
       'soak.heap_slope_bytes_per_min': { value: Math.round(heapFit.slope), unit: 'bytes', better: 'lower' },
       'soak.rss_slope_bytes_per_min': { value: Math.round(rssFit.slope), unit: 'bytes', better: 'lower' },
-      'soak.heap_growth_pct': { value: roundTo(((heapFit.slope * runMin) / heapStart) * 100, 1), unit: 'pct', better: 'lower' },
-      'soak.rss_growth_pct': { value: roundTo(((rssFit.slope * runMin) / rssStart) * 100, 1), unit: 'pct', better: 'lower' },
+      'soak.heap_growth_pct': {
+        value: roundTo(((heapFit.slope * runMin) / heapStart) * 100, 1),
+        unit: 'pct',
+        better: 'lower',
+      },
+      'soak.rss_growth_pct': {
+        value: roundTo(((rssFit.slope * runMin) / rssStart) * 100, 1),
+        unit: 'pct',
+        better: 'lower',
+      },
       'soak.leak_suspected': { value: leak ? 1 : 0, unit: 'count', better: 'lower' },
       // Descriptors come and go with churn: only growth the trend's 95% interval is sure of counts.
-      'soak.fd_growth': { value: Math.max(0, Math.round((fdFit.slope - tQuantile975(fdFit.n - 2) * fdFit.slopeStdErr) * runMin)), unit: 'count', better: 'lower' },
+      'soak.fd_growth': {
+        value: Math.max(0, Math.round((fdFit.slope - tQuantile975(fdFit.n - 2) * fdFit.slopeStdErr) * runMin)),
+        unit: 'count',
+        better: 'lower',
+      },
       'soak.children_max': { value: Math.max(...samples.map((x) => x.children)), unit: 'count', better: 'none' },
       'soak.children_left': { value: childrenLeft, unit: 'count', better: 'lower' },
       'soak.samples': { value: later.length, unit: 'count', better: 'none' },
     };
 
     const secs = (x: Sample): number => roundTo(x.s, 1);
-    const perWindow = [...windows.entries()].sort(([a], [b]) => a - b).map(([k, w]) => ({ s: ((k + 0.5) * p.sampleEveryMs) / 1000, w }));
+    const perWindow = [...windows.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([k, w]) => ({ s: ((k + 0.5) * p.sampleEveryMs) / 1000, w }));
     const series: Record<string, Series> = {
       memory: {
         title: 'proxy memory over time (after a forced GC)',
@@ -193,7 +226,11 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
           { label: 'RSS', points: samples.map((x) => [secs(x), x.rss]) },
           { label: 'V8 heap used', points: samples.map((x) => [secs(x), x.heap]) },
         ],
-        fit: { label: `heap trend, later half: ${Math.round(heapFit.slope)} bytes/min`, slope: heapFit.slope / 60, intercept: heapFit.intercept },
+        fit: {
+          label: `heap trend, later half: ${Math.round(heapFit.slope)} bytes/min`,
+          slope: heapFit.slope / 60,
+          intercept: heapFit.intercept,
+        },
       },
       resources: {
         title: 'open descriptors and child processes over time',
@@ -216,25 +253,37 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
     };
 
     const warnings: string[] = [];
-    if (leak) warnings.push(`memory grows beyond noise: heap ${Math.round(heapFit.slope)} bytes/min, RSS ${Math.round(rssFit.slope)} bytes/min`);
-    if (outcome.achieved.lateSends > outcome.achieved.sent * 0.01) warnings.push(`${outcome.achieved.lateSends} sends left more than 1 ms late: the generator fell behind`);
-    return completedScenario(scenario, run.profileName, { ...p, upstream: scenario.upstream, mockLatencyMs: scenario.mockLatencyMs }, {
-      metrics: m,
-      targets: {
-        proxied: {
-          url: proxy.url,
-          latency: { histogram: encodeHistogram(histogram), summary },
-          serviceTime: { histogram: encodeHistogram(createLatencyHistogram()), summary: summarise(createLatencyHistogram()) },
-          throughputRps: Math.round(outcome.achieved.rate),
-          errors: { ...outcome.errors, churn: churnErrors },
-          errorSamples: outcome.errorSamples,
-          cpuUsPerRequest: { open: null, closed: null },
+    if (leak)
+      warnings.push(
+        `memory grows beyond noise: heap ${Math.round(heapFit.slope)} bytes/min, RSS ${Math.round(rssFit.slope)} bytes/min`,
+      );
+    if (outcome.achieved.lateSends > outcome.achieved.sent * 0.01)
+      warnings.push(`${outcome.achieved.lateSends} sends left more than 1 ms late: the generator fell behind`);
+    return completedScenario(
+      scenario,
+      run.profileName,
+      { ...p, upstream: scenario.upstream, mockLatencyMs: scenario.mockLatencyMs },
+      {
+        metrics: m,
+        targets: {
+          proxied: {
+            url: proxy.url,
+            latency: { histogram: encodeHistogram(histogram), summary },
+            serviceTime: {
+              histogram: encodeHistogram(createLatencyHistogram()),
+              summary: summarise(createLatencyHistogram()),
+            },
+            throughputRps: Math.round(outcome.achieved.rate),
+            errors: { ...outcome.errors, churn: churnErrors },
+            errorSamples: outcome.errorSamples,
+            cpuUsPerRequest: { open: null, closed: null },
+          },
         },
+        trials: [],
+        warnings,
+        series,
       },
-      trials: [],
-      warnings,
-      series,
-    });
+    );
   } finally {
     await Promise.all(retiring);
     await Promise.all(sessions.map((s) => s.close()));
@@ -246,4 +295,3 @@ async function sample(proxy: Child, s: number): Promise<Sample> {
   const { rss, heapUsed } = await proxyMemoryAfterGc(proxy.url, proxy.pid);
   return { s, rss, heap: heapUsed, fds: processFdCount(proxy.pid) ?? 0, children: processDescendantCount(proxy.pid) };
 }
-

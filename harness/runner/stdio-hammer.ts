@@ -23,7 +23,9 @@ export type StdioHammerRun = ScenarioRun<StdioHammerScenario>;
 /** p99 this many times the first step's marks the knee. */
 const KNEE_FACTOR = 4;
 
-export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
+export async function runStdioHammer(
+  run: StdioHammerRun,
+): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
   const { scenario, group, signal, emit } = run;
   const p = scenario.profiles[run.profileName];
   const started = performance.now();
@@ -67,14 +69,40 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
   for (const window of p.windows) {
     if (signal.aborted) break;
     const name = `forward-w${window}`;
-    emit({ type: 'trial-start', scenario: scenario.name, phase: 'throughput', trial: ++step, trials: stepCount, target: name, elapsedMs: elapsed() });
-    const o = await runStdioPipelined({ command: [node, CLI_BIN, 'proxy', '--stdio', '--', node, CLI_BIN, 'mock', 'stdio'], window, durationMs: p.stepMs, warmupMs: p.warmupMs, toolArguments: {}, signal });
+    emit({
+      type: 'trial-start',
+      scenario: scenario.name,
+      phase: 'throughput',
+      trial: ++step,
+      trials: stepCount,
+      target: name,
+      elapsedMs: elapsed(),
+    });
+    const o = await runStdioPipelined({
+      command: [node, CLI_BIN, 'proxy', '--stdio', '--', node, CLI_BIN, 'mock', 'stdio'],
+      window,
+      durationMs: p.stepMs,
+      warmupMs: p.warmupMs,
+      toolArguments: {},
+      signal,
+    });
     record(name, o, `mcp-perf proxy --stdio (window ${window})`);
     const summary = summarise(o.histogram);
     forward.push({ window, rate: o.achieved.rate, p99: summary.p99_us, errors: o.achieved.completed - o.achieved.ok });
     metrics[`forward.w${window}.rate`] = { value: Math.round(o.achieved.rate), unit: 'rps', better: 'higher' };
     metrics[`forward.w${window}.p99_us`] = { value: summary.p99_us, unit: 'us', better: 'lower' };
-    emit({ type: 'trial-end', scenario: scenario.name, phase: 'throughput', trial: step, trials: stepCount, target: name, elapsedMs: elapsed(), askedRate: null, achievedRate: o.achieved.rate, errors: o.achieved.completed - o.achieved.ok });
+    emit({
+      type: 'trial-end',
+      scenario: scenario.name,
+      phase: 'throughput',
+      trial: step,
+      trials: stepCount,
+      target: name,
+      elapsedMs: elapsed(),
+      askedRate: null,
+      achievedRate: o.achieved.rate,
+      errors: o.achieved.completed - o.achieved.ok,
+    });
   }
   const base = forward[0];
   let sustainable = base;
@@ -82,15 +110,33 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
     if (base === undefined || s.errors > 0 || s.p99 > base.p99 * KNEE_FACTOR) break;
     if (s.rate > (sustainable?.rate ?? 0)) sustainable = s;
   }
-  metrics['forward.max_sustainable_rate'] = { value: Math.round(sustainable?.rate ?? 0), unit: 'rps', better: 'higher' };
+  metrics['forward.max_sustainable_rate'] = {
+    value: Math.round(sustainable?.rate ?? 0),
+    unit: 'rps',
+    better: 'higher',
+  };
   metrics['forward.errors'] = { value: forward.reduce((n, s) => n + s.errors, 0), unit: 'count', better: 'lower' };
 
   // HTTP → stdio bridge: sessions first, then rising concurrency across them.
   const stdioMock = quoteCommand([node, CLI_BIN, 'mock', 'stdio']);
-  const bridge = await group.start('bridge', ['proxy', '--upstream-cmd', stdioMock, '--max-sessions', String(p.sessions * 2)]);
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: [{ name: bridge.name, pid: bridge.pid, url: bridge.url }] });
+  const bridge = await group.start('bridge', [
+    'proxy',
+    '--upstream-cmd',
+    stdioMock,
+    '--max-sessions',
+    String(p.sessions * 2),
+  ]);
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: [{ name: bridge.name, pid: bridge.pid, url: bridge.url }],
+  });
   const url = new URL(bridge.url);
-  const target: SessionTarget = { url, pool: createTargetPool(url, Math.max(...p.concurrency) + 8), requestTimeoutMs: 10_000 };
+  const target: SessionTarget = {
+    url,
+    pool: createTargetPool(url, Math.max(...p.concurrency) + 8),
+    requestTimeoutMs: 10_000,
+  };
   const sessions: McpHttpSession[] = [];
   let bridgeErrors = 0;
   const bridgeSteps: Array<{ rate: number; p99: number }> = [];
@@ -101,21 +147,44 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
     for (const concurrency of p.concurrency) {
       if (signal.aborted) break;
       const name = `bridge-c${concurrency}`;
-      emit({ type: 'trial-start', scenario: scenario.name, phase: 'throughput', trial: ++step, trials: stepCount, target: name, elapsedMs: elapsed() });
+      emit({
+        type: 'trial-start',
+        scenario: scenario.name,
+        phase: 'throughput',
+        trial: ++step,
+        trials: stepCount,
+        target: name,
+        elapsedMs: elapsed(),
+      });
       const o = await runClosedModel({ concurrency, durationMs: p.stepMs, source, signal });
       record(name, o, `mcp-perf proxy --upstream-cmd (concurrency ${concurrency})`);
       bridgeErrors += o.achieved.completed - o.achieved.ok;
       metrics[`bridge.c${concurrency}.rate`] = { value: Math.round(o.achieved.rate), unit: 'rps', better: 'higher' };
       metrics[`bridge.c${concurrency}.p99_us`] = { value: summarise(o.histogram).p99_us, unit: 'us', better: 'lower' };
       bridgeSteps.push({ rate: o.achieved.rate, p99: summarise(o.histogram).p99_us });
-      emit({ type: 'trial-end', scenario: scenario.name, phase: 'throughput', trial: step, trials: stepCount, target: name, elapsedMs: elapsed(), askedRate: null, achievedRate: o.achieved.rate, errors: o.achieved.completed - o.achieved.ok });
+      emit({
+        type: 'trial-end',
+        scenario: scenario.name,
+        phase: 'throughput',
+        trial: step,
+        trials: stepCount,
+        target: name,
+        elapsedMs: elapsed(),
+        askedRate: null,
+        achievedRate: o.achieved.rate,
+        errors: o.achieved.completed - o.achieved.ok,
+      });
     }
     // The proof: the bridge's own counters.
     const spawned = (await scrapeGauge(bridge.url, 'mcp_proxy_children_spawned_total')) ?? NaN;
     const open = (await scrapeGauge(bridge.url, 'mcp_proxy_active_sessions')) ?? NaN;
     metrics['bridge.sessions'] = { value: open, unit: 'count', better: 'none' };
     metrics['bridge.children_spawned'] = { value: spawned, unit: 'count', better: 'none' };
-    metrics['bridge.children_per_session'] = { value: open > 0 ? Math.round((spawned / open) * 1000) / 1000 : 0, unit: 'ratio', better: 'lower' };
+    metrics['bridge.children_per_session'] = {
+      value: open > 0 ? Math.round((spawned / open) * 1000) / 1000 : 0,
+      unit: 'ratio',
+      better: 'lower',
+    };
     metrics['bridge.errors'] = { value: bridgeErrors, unit: 'count', better: 'lower' };
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
@@ -141,8 +210,14 @@ export async function runStdioHammer(run: StdioHammerRun): Promise<Omit<Complete
         x: { label: 'messages or calls / s', unit: 'rps' },
         y: { label: 'p99 (µs)', unit: 'us' },
         lines: [
-          { label: 'stdio forward (windows ' + p.windows.join(', ') + ')', points: forward.map((f) => [Math.round(f.rate), f.p99]) },
-          { label: 'HTTP → stdio bridge (concurrency ' + p.concurrency.join(', ') + ')', points: bridgeSteps.map((b) => [Math.round(b.rate), b.p99]) },
+          {
+            label: 'stdio forward (windows ' + p.windows.join(', ') + ')',
+            points: forward.map((f) => [Math.round(f.rate), f.p99]),
+          },
+          {
+            label: 'HTTP → stdio bridge (concurrency ' + p.concurrency.join(', ') + ')',
+            points: bridgeSteps.map((b) => [Math.round(b.rate), b.p99]),
+          },
         ],
       },
     },

@@ -15,14 +15,20 @@
  *
  * A bad call is a failed one, or one slower than BAD_FACTOR × the steady p50 (at least BAD_FLOOR_US).
  */
-import type { FaultKind, StressScenario } from '../../scenarios/define.js';
+import type { StressScenario } from '../../scenarios/define.js';
 import { abortableSleep, monotonicNs } from '../../core/runtime/clock.js';
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { McpHttpSession, RenewingSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { runClosedModel } from '../load/closed-model.js';
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
-import { createLatencyHistogram, encodeHistogram, recordMicros, summarise, type Histogram } from '../../core/measure/histogram.js';
+import {
+  createLatencyHistogram,
+  encodeHistogram,
+  recordMicros,
+  summarise,
+  type Histogram,
+} from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { Child } from './children.js';
 import type { ScenarioRun } from './events.js';
@@ -60,7 +66,8 @@ class Timeline {
   /** When the last bad call after `fromMs` completed, or undefined when there was none. */
   lastBad(fromMs: number, badUs: number): number | undefined {
     let last: number | undefined;
-    for (const c of this.calls) if (c.doneMs >= fromMs && (c.latencyUs === null || c.latencyUs > badUs)) last = Math.max(last ?? 0, c.doneMs);
+    for (const c of this.calls)
+      if (c.doneMs >= fromMs && (c.latencyUs === null || c.latencyUs > badUs)) last = Math.max(last ?? 0, c.doneMs);
     return last;
   }
 }
@@ -69,20 +76,36 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
   const { scenario, group, signal, emit } = run;
   const p = scenario.profiles[run.profileName];
   const started = performance.now();
-  const step = (label: string): void => emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
+  const step = (label: string): void =>
+    emit({ type: 'step', scenario: scenario.name, label, elapsedMs: performance.now() - started });
   const latency = ['--latency-ms', String(scenario.mockLatencyMs)];
 
   const mockA = await group.start('mock-a', ['mock', 'http', '--name', 'a', ...latency]);
   let mockB: Child = await group.start('mock-b', ['mock', 'http', '--name', 'b', '--control', ...latency]);
   const portB = new URL(mockB.url).port;
   const proxy = await group.start('proxy', [
-    'proxy', '--upstream', mockA.url, '--upstream', mockB.url,
-    '--upstream-timeout-ms', String(scenario.upstreamTimeoutMs), '--health-interval-ms', '250',
+    'proxy',
+    '--upstream',
+    mockA.url,
+    '--upstream',
+    mockB.url,
+    '--upstream-timeout-ms',
+    String(scenario.upstreamTimeoutMs),
+    '--health-interval-ms',
+    '250',
   ]);
-  emit({ type: 'processes-ready', scenario: scenario.name, processes: [mockA, mockB, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })) });
+  emit({
+    type: 'processes-ready',
+    scenario: scenario.name,
+    processes: [mockA, mockB, proxy].map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
+  });
 
   const url = new URL(proxy.url);
-  const target: SessionTarget = { url, pool: createTargetPool(url, 256), requestTimeoutMs: scenario.upstreamTimeoutMs * 3 };
+  const target: SessionTarget = {
+    url,
+    pool: createTargetPool(url, 256),
+    requestTimeoutMs: scenario.upstreamTimeoutMs * 3,
+  };
   const sessions: RenewingSession[] = [];
   const metrics: Record<string, Metric> = {};
   const series: Record<string, Series> = {};
@@ -92,7 +115,11 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
     for (let i = 0; i < p.sessions; i++) sessions.push(new RenewingSession(target, await McpHttpSession.open(target)));
     const onA = sessions.filter((s) => s.current?.serverName === 'a');
     const onB = sessions.filter((s) => s.current?.serverName === 'b');
-    if (onA.length === 0 || onB.length === 0) throw new McpPerfError('MCP_PERF_TARGET', `the proxy put ${onA.length} sessions on upstream a and ${onB.length} on b; the scenario needs both`);
+    if (onA.length === 0 || onB.length === 0)
+      throw new McpPerfError(
+        'MCP_PERF_TARGET',
+        `the proxy put ${onA.length} sessions on upstream a and ${onB.length} on b; the scenario needs both`,
+      );
     const all = new CallSource(sessions, {});
 
     // 1. Overload.
@@ -109,9 +136,22 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
     step(`overload: ${sustainable * 2} req/s asked (2 × ${sustainable} sustainable)`);
     const t0 = monotonicNs();
     const after = new Timeline(t0);
-    const overload = runOpenModel({ rate: sustainable * 2, durationMs: p.overloadMs, maxInFlight: 1_000, source: all, signal });
+    const overload = runOpenModel({
+      rate: sustainable * 2,
+      durationMs: p.overloadMs,
+      maxInFlight: 1_000,
+      source: all,
+      signal,
+    });
     await abortableSleep(p.overloadMs, signal);
-    const recovering = runOpenModel({ rate: p.rate, durationMs: p.afterMs, maxInFlight: 1_000, source: all, signal, onComplete: after.record });
+    const recovering = runOpenModel({
+      rate: p.rate,
+      durationMs: p.afterMs,
+      maxInFlight: 1_000,
+      source: all,
+      signal,
+      onComplete: after.record,
+    });
     const [over, rec] = await Promise.all([overload, recovering]);
     const overSummary = summarise(over.histogram);
     const overErrors = errorCount(over);
@@ -125,12 +165,20 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
       'overload.dropped_sends': { value: over.achieved.dropped, unit: 'count', better: 'none' },
       'overload.p50_us': { value: overSummary.p50_us, unit: 'us', better: 'lower' },
       'overload.p99_us': { value: overSummary.p99_us, unit: 'us', better: 'lower' },
-      'overload.recovery_ms': { value: Math.round(lastBad === undefined ? 0 : Math.max(0, lastBad - p.overloadMs)), unit: 'ms', better: 'lower' },
+      'overload.recovery_ms': {
+        value: Math.round(lastBad === undefined ? 0 : Math.max(0, lastBad - p.overloadMs)),
+        unit: 'ms',
+        better: 'lower',
+      },
       'overload.recovered': { value: overRecovered ? 1 : 0, unit: 'count', better: 'higher' },
       'overload.after_errors': { value: errorCount(rec), unit: 'count', better: 'lower' },
     } satisfies Record<string, Metric>);
-    for (const [kind, n] of Object.entries(over.errors)) metrics[`overload.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'lower' };
-    if (over.achieved.dropped > 0) warnings.push(`overload: ${over.achieved.dropped} sends were not made (1,000 already outstanding): the proxy queued rather than refused`);
+    for (const [kind, n] of Object.entries(over.errors))
+      metrics[`overload.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'lower' };
+    if (over.achieved.dropped > 0)
+      warnings.push(
+        `overload: ${over.achieved.dropped} sends were not made (1,000 already outstanding): the proxy queued rather than refused`,
+      );
     recordAll(overall, ref.histogram, rec.histogram);
 
     // 2. Faults on B.
@@ -139,22 +187,43 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
     const total = p.beforeMs + p.faultMs + p.afterMs;
     for (const fault of scenario.faults) {
       if (signal.aborted) break;
-      step(`fault "${fault}" on upstream b: ${p.beforeMs / 1000} s steady, ${p.faultMs / 1000} s fault, ${p.afterMs / 1000} s after`);
+      step(
+        `fault "${fault}" on upstream b: ${p.beforeMs / 1000} s steady, ${p.faultMs / 1000} s fault, ${p.afterMs / 1000} s after`,
+      );
       const start = monotonicNs();
       const a = new Timeline(start);
       const b = new Timeline(start);
       // Each group's share of the rate follows its share of the sessions, so every session sees the same load.
       const share = (n: number): number => (p.rate * n) / sessions.length;
       const loads = Promise.all([
-        runOpenModel({ rate: share(onA.length), durationMs: total, maxInFlight: 1_000, source: sourceA, signal, onComplete: a.record }),
-        runOpenModel({ rate: share(onB.length), durationMs: total, maxInFlight: 1_000, source: sourceB, signal, onComplete: b.record }),
+        runOpenModel({
+          rate: share(onA.length),
+          durationMs: total,
+          maxInFlight: 1_000,
+          source: sourceA,
+          signal,
+          onComplete: a.record,
+        }),
+        runOpenModel({
+          rate: share(onB.length),
+          durationMs: total,
+          maxInFlight: 1_000,
+          source: sourceB,
+          signal,
+          onComplete: b.record,
+        }),
       ]);
       await abortableSleep(p.beforeMs, signal);
       const faultAt = Number(monotonicNs() - start) / 1e6;
       if (fault === 'die') await group.kill(mockB);
-      else await control(mockB, fault === 'stall' ? { latencyMs: scenario.upstreamTimeoutMs * 20 } : { errorRate: 0.5, errorKind: 'http500' });
+      else
+        await control(
+          mockB,
+          fault === 'stall' ? { latencyMs: scenario.upstreamTimeoutMs * 20 } : { errorRate: 0.5, errorKind: 'http500' },
+        );
       await abortableSleep(p.faultMs, signal);
-      if (fault === 'die') mockB = await group.start('mock-b', ['mock', 'http', '--name', 'b', '--control', '--port', portB, ...latency]);
+      if (fault === 'die')
+        mockB = await group.start('mock-b', ['mock', 'http', '--name', 'b', '--control', '--port', portB, ...latency]);
       else await control(mockB, fault === 'stall' ? { latencyMs: scenario.mockLatencyMs } : { errorRate: 0 });
       const clearedAt = Number(monotonicNs() - start) / 1e6;
       const [outA, outB] = await loads;
@@ -168,13 +237,22 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
       const k = `faults.${fault}`;
       Object.assign(metrics, {
         [`${k}.unaffected_errors`]: { value: errorCount(outA), unit: 'count', better: 'lower' },
-        [`${k}.unaffected_p50_ratio`]: { value: roundTo(aBefore > 0 ? summarise(aDuring.histogram).p50_us / aBefore : 1, 3), unit: 'ratio', better: 'lower' },
+        [`${k}.unaffected_p50_ratio`]: {
+          value: roundTo(aBefore > 0 ? summarise(aDuring.histogram).p50_us / aBefore : 1, 3),
+          unit: 'ratio',
+          better: 'lower',
+        },
         [`${k}.affected_errors`]: { value: bDuring.errors, unit: 'count', better: 'none' },
         [`${k}.affected_calls`]: { value: bDuring.count, unit: 'count', better: 'none' },
-        [`${k}.recovery_ms`]: { value: Math.round(last === undefined ? 0 : Math.max(0, last - clearedAt)), unit: 'ms', better: 'lower' },
+        [`${k}.recovery_ms`]: {
+          value: Math.round(last === undefined ? 0 : Math.max(0, last - clearedAt)),
+          unit: 'ms',
+          better: 'lower',
+        },
         [`${k}.recovered`]: { value: recovered ? 1 : 0, unit: 'count', better: 'higher' },
       } satisfies Record<string, Metric>);
-      for (const [kind, n] of Object.entries(outB.errors)) metrics[`${k}.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'none' };
+      for (const [kind, n] of Object.entries(outB.errors))
+        metrics[`${k}.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'none' };
       series[`fault_${fault}`] = {
         title: `fault "${fault}" on upstream b (on at ${roundTo(faultAt / 1000, 1)} s, cleared at ${roundTo(clearedAt / 1000, 1)} s): p99 and errors per ${BIN_MS} ms`,
         x: { label: 'seconds', unit: 's' },
@@ -186,27 +264,43 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
         ],
       };
     }
-    metrics['stress.renewed_sessions'] = { value: sessions.reduce((n, s) => n + s.renewals, 0), unit: 'count', better: 'none' };
+    metrics['stress.renewed_sessions'] = {
+      value: sessions.reduce((n, s) => n + s.renewals, 0),
+      unit: 'count',
+      better: 'none',
+    };
 
     const summary = summarise(overall);
-    return completedScenario(scenario, run.profileName, { ...p, faults: scenario.faults, upstreamTimeoutMs: scenario.upstreamTimeoutMs, mockLatencyMs: scenario.mockLatencyMs, sessionsOnA: onA.length, sessionsOnB: onB.length }, {
-      metrics,
-      targets: {
-        proxied: {
-          url: proxy.url,
-          // Steady-load latency outside the overload and on the healthy upstream during faults.
-          latency: { histogram: encodeHistogram(overall), summary },
-          serviceTime: { histogram: encodeHistogram(probe.histogram), summary: summarise(probe.histogram) },
-          throughputRps: sustainable,
-          errors: {},
-          errorSamples: over.errorSamples,
-          cpuUsPerRequest: { open: null, closed: null },
-        },
+    return completedScenario(
+      scenario,
+      run.profileName,
+      {
+        ...p,
+        faults: scenario.faults,
+        upstreamTimeoutMs: scenario.upstreamTimeoutMs,
+        mockLatencyMs: scenario.mockLatencyMs,
+        sessionsOnA: onA.length,
+        sessionsOnB: onB.length,
       },
-      trials: [],
-      warnings,
-      series,
-    });
+      {
+        metrics,
+        targets: {
+          proxied: {
+            url: proxy.url,
+            // Steady-load latency outside the overload and on the healthy upstream during faults.
+            latency: { histogram: encodeHistogram(overall), summary },
+            serviceTime: { histogram: encodeHistogram(probe.histogram), summary: summarise(probe.histogram) },
+            throughputRps: sustainable,
+            errors: {},
+            errorSamples: over.errorSamples,
+            cpuUsPerRequest: { open: null, closed: null },
+          },
+        },
+        trials: [],
+        warnings,
+        series,
+      },
+    );
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
     await target.pool.destroy();
@@ -215,10 +309,15 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
 
 async function control(mock: Child, knobs: Record<string, unknown>): Promise<void> {
   const res = await fetch(new URL('/control', mock.url), { method: 'POST', body: JSON.stringify(knobs) });
-  if (res.status !== 204) throw new McpPerfError('MCP_PERF_TARGET', `mock /control answered HTTP ${res.status}: ${await res.text()}`);
+  if (res.status !== 204)
+    throw new McpPerfError('MCP_PERF_TARGET', `mock /control answered HTTP ${res.status}: ${await res.text()}`);
 }
 
-function bins(timeline: Timeline, totalMs: number, value: (w: { histogram: Histogram; errors: number; count: number }) => number): Array<[number, number]> {
+function bins(
+  timeline: Timeline,
+  totalMs: number,
+  value: (w: { histogram: Histogram; errors: number; count: number }) => number,
+): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let from = 0; from < totalMs + 2 * BIN_MS; from += BIN_MS) {
     const w = timeline.between(from, from + BIN_MS);
@@ -234,5 +333,3 @@ function errorCount(outcome: LoadOutcome): number {
 function recordAll(into: Histogram, ...from: Histogram[]): void {
   for (const h of from) into.add(h);
 }
-
-

@@ -73,14 +73,33 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     legacyChannel = stdio
       ? stdioChannels(config.upstreamCommand, { maxLineBytes: config.maxLineBytes, log, metrics })
       : (events) => new LegacySseChannel(config.upstreams[0]!, channelOptions, events);
-    const bridge = new ChannelBridge({ open: legacyChannel, poolSize: config.stdioPool, upstreamTimeoutMs: config.upstreamTimeoutMs, maxQueueBytes: config.maxQueueBytes, log, metrics });
-    const sessions = new SessionTable<BridgeSession>(config.maxSessions, config.sessionIdleMs, (entry, reason) => bridge.onSessionEnd(entry.binding, reason));
+    const bridge = new ChannelBridge({
+      open: legacyChannel,
+      poolSize: config.stdioPool,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      maxQueueBytes: config.maxQueueBytes,
+      log,
+      metrics,
+    });
+    const sessions = new SessionTable<BridgeSession>(config.maxSessions, config.sessionIdleMs, (entry, reason) =>
+      bridge.onSessionEnd(entry.binding, reason),
+    );
     bridge.attach(sessions);
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
-    metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => [...sessions.values()].reduce((n, e) => n + e.binding.streams.size, 0));
+    metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () =>
+      [...sessions.values()].reduce((n, e) => n + e.binding.streams.size, 0),
+    );
     if (stdio) {
-      metrics.gauge('mcp_proxy_children', 'stdio upstream processes alive (sessions and warm pool).', () => bridge.channels);
-      metrics.gauge('mcp_proxy_children_warm', 'Pre-spawned stdio upstream processes waiting for a session.', () => bridge.warm);
+      metrics.gauge(
+        'mcp_proxy_children',
+        'stdio upstream processes alive (sessions and warm pool).',
+        () => bridge.channels,
+      );
+      metrics.gauge(
+        'mcp_proxy_children_warm',
+        'Pre-spawned stdio upstream processes waiting for a session.',
+        () => bridge.warm,
+      );
     } else {
       metrics.gauge('mcp_proxy_upstream_channels', 'Legacy SSE sessions open to the upstream.', () => bridge.channels);
     }
@@ -88,17 +107,40 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     inFlight = () => bridge.inFlight;
     close = () => bridge.close();
   } else {
-    const upstreams = new UpstreamSet(config.upstreams, { balance: config.balance, healthIntervalMs: config.healthIntervalMs, log, headers: config.upstreamHeaders });
+    const upstreams = new UpstreamSet(config.upstreams, {
+      balance: config.balance,
+      healthIntervalMs: config.healthIntervalMs,
+      log,
+      headers: config.upstreamHeaders,
+    });
     const sessions = new SessionTable<HttpUpstream>(config.maxSessions, config.sessionIdleMs, (entry, reason) => {
       // An idle or shut-down session is ended upstream too, so the upstream frees it as well (best effort).
       if (reason === 'idle' || reason === 'shutdown') entry.binding.deleteSession(entry.id);
     });
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
     metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => streams.open);
-    metrics.gauge('mcp_proxy_upstreams_healthy', 'Upstreams currently taking new sessions.', () => upstreams.upstreams.filter((u) => u.healthy).length);
-    metrics.gauge('mcp_proxy_upstream_pending', 'Requests in flight to upstreams.', () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0));
-    handle = compose(stages, httpForwarder({ upstreams, sessions, timeoutMs: config.upstreamTimeoutMs, metrics, log, streams, upstreamHeaders: config.upstreamHeaders }));
-    legacyChannel = (events) => new StreamableHttpChannel((upstreams.pick() ?? upstreams.upstreams[0]!).url, channelOptions, events);
+    metrics.gauge(
+      'mcp_proxy_upstreams_healthy',
+      'Upstreams currently taking new sessions.',
+      () => upstreams.upstreams.filter((u) => u.healthy).length,
+    );
+    metrics.gauge('mcp_proxy_upstream_pending', 'Requests in flight to upstreams.', () =>
+      upstreams.upstreams.reduce((n, u) => n + u.pending, 0),
+    );
+    handle = compose(
+      stages,
+      httpForwarder({
+        upstreams,
+        sessions,
+        timeoutMs: config.upstreamTimeoutMs,
+        metrics,
+        log,
+        streams,
+        upstreamHeaders: config.upstreamHeaders,
+      }),
+    );
+    legacyChannel = (events) =>
+      new StreamableHttpChannel((upstreams.pick() ?? upstreams.upstreams[0]!).url, channelOptions, events);
     // Open SSE streams never "finish"; only requests waiting for an answer count as in flight.
     inFlight = () => upstreams.upstreams.reduce((n, u) => n + u.pending, 0) - streams.open;
     close = async () => {
@@ -107,7 +149,12 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     };
   }
 
-  const legacy = new LegacySseFront(legacyChannel, { maxSessions: config.maxSessions, maxQueueBytes: config.maxQueueBytes }, log, metrics);
+  const legacy = new LegacySseFront(
+    legacyChannel,
+    { maxSessions: config.maxSessions, maxQueueBytes: config.maxQueueBytes },
+    log,
+    metrics,
+  );
   const legacyHandle = compose(stages, legacy.handler());
   metrics.gauge('mcp_proxy_legacy_sessions', 'Legacy HTTP+SSE client sessions open.', () => legacy.size);
   const closeModes = close;
@@ -121,34 +168,52 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     ex.res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Length': Buffer.byteLength(text) });
     ex.res.end(text);
   };
-  const metricsHandle = config.metricsAuth && config.auth !== undefined ? compose([authStage(config.auth, metrics)], renderMetrics) : renderMetrics;
+  const metricsHandle =
+    config.metricsAuth && config.auth !== undefined
+      ? compose([authStage(config.auth, metrics)], renderMetrics)
+      : renderMetrics;
 
-  const onError = (error: unknown): void => log.error('request handler failed', { error: String((error as Error)?.stack ?? error) });
-  const server = new Http1Server({ maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000, onError }, (req, res) => {
-    const url = req.url;
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
-      metrics.rejected.inc({ reason: 'host' });
-      return replyError(res, 403, null, `Host ${JSON.stringify(req.headers.host)} is not allowed (DNS rebinding protection; see --allow-host)`);
-    }
-    if (path === config.path) return handle(newExchange(req, res));
-    if (path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH) {
-      const allowed = path === LEGACY_SSE_PATH ? 'GET' : 'POST';
-      if (req.method !== allowed) {
-        res.setHeader('Allow', allowed);
-        return replyError(res, 405, null, `method ${req.method} not allowed on ${path}`, RpcErrorCode.INVALID_REQUEST);
+  const onError = (error: unknown): void =>
+    log.error('request handler failed', { error: String((error as Error)?.stack ?? error) });
+  const server = new Http1Server(
+    { maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000, onError },
+    (req, res) => {
+      const url = req.url;
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+        metrics.rejected.inc({ reason: 'host' });
+        return replyError(
+          res,
+          403,
+          null,
+          `Host ${JSON.stringify(req.headers.host)} is not allowed (DNS rebinding protection; see --allow-host)`,
+        );
       }
-      return legacyHandle(newExchange(req, res));
-    }
-    if (path === '/debug/memory' && req.method === 'GET' && config.debugMemory) {
-      const text = JSON.stringify(memoryAfterGc());
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-      return void res.end(text);
-    }
-    if (path === '/metrics' && req.method === 'GET') return metricsHandle(newExchange(req, res));
-    replyError(res, 404, null, `no MCP endpoint at ${path}; use ${config.path}`, RpcErrorCode.INVALID_REQUEST);
-  });
+      if (path === config.path) return handle(newExchange(req, res));
+      if (path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH) {
+        const allowed = path === LEGACY_SSE_PATH ? 'GET' : 'POST';
+        if (req.method !== allowed) {
+          res.setHeader('Allow', allowed);
+          return replyError(
+            res,
+            405,
+            null,
+            `method ${req.method} not allowed on ${path}`,
+            RpcErrorCode.INVALID_REQUEST,
+          );
+        }
+        return legacyHandle(newExchange(req, res));
+      }
+      if (path === '/debug/memory' && req.method === 'GET' && config.debugMemory) {
+        const text = JSON.stringify(memoryAfterGc());
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+        return void res.end(text);
+      }
+      if (path === '/metrics' && req.method === 'GET') return metricsHandle(newExchange(req, res));
+      replyError(res, 404, null, `no MCP endpoint at ${path}; use ${config.path}`, RpcErrorCode.INVALID_REQUEST);
+    },
+  );
 
   const origin = await listenOn(server.net, config.listen.host, config.listen.port);
   log.info('proxy listening', { mode: config.mode, url: `${origin}${config.path}` });

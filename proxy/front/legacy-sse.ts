@@ -42,10 +42,12 @@ export class LegacySseFront {
   handler(): Handler {
     return (ex) => {
       const url = new URL(ex.req.url ?? '/', 'http://proxy');
-      if (url.pathname === LEGACY_SSE_PATH && ex.req.method === 'GET') return this.#openStream(ex.req, ex.res, ex.principal);
+      if (url.pathname === LEGACY_SSE_PATH && ex.req.method === 'GET')
+        return this.#openStream(ex.req, ex.res, ex.principal);
       if (url.pathname === LEGACY_MESSAGES_PATH && ex.req.method === 'POST') {
         const id = url.searchParams.get('sessionId');
-        if (id === null || id === '') return replyError(ex.res, 400, ex.rpcId, 'missing sessionId query parameter', RpcErrorCode.INVALID_REQUEST);
+        if (id === null || id === '')
+          return replyError(ex.res, 400, ex.rpcId, 'missing sessionId query parameter', RpcErrorCode.INVALID_REQUEST);
         const session = this.#sessions.get(id);
         if (session === undefined || session.owner !== ex.principal) {
           this.metrics.rejected.inc({ reason: 'unknown_session' });
@@ -64,7 +66,9 @@ export class LegacySseFront {
     }
     if (this.#sessions.size >= this.limits.maxSessions) {
       this.metrics.rejected.inc({ reason: 'max_sessions' });
-      return replyError(res, 503, null, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
+      return replyError(res, 503, null, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, {
+        'Retry-After': '1',
+      });
     }
     const id = randomUUID();
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
@@ -83,7 +87,8 @@ export class LegacySseFront {
         res.write(`event: message\ndata: ${line.toString('utf8')}\n\n`);
       },
       onClose: (close) => {
-        if (!close.expected) this.log.warn('upstream of a legacy SSE session ended', { session: id, reason: close.reason });
+        if (!close.expected)
+          this.log.warn('upstream of a legacy SSE session ended', { session: id, reason: close.reason });
         this.#sessions.delete(id);
         res.end();
       },
@@ -97,9 +102,11 @@ export class LegacySseFront {
   async close(): Promise<void> {
     const all = [...this.#sessions.values()];
     this.#sessions.clear();
-    await Promise.all(all.map(async ({ res, channel }) => {
-      await channel.close();
-      res.end();
-    }));
+    await Promise.all(
+      all.map(async ({ res, channel }) => {
+        await channel.close();
+        res.end();
+      }),
+    );
   }
 }

@@ -18,14 +18,27 @@ export function runStdioToHttp(config: ProxyConfig, log: Logger, io: StdioIo): P
     io.stdout.write(line);
     io.stdout.write(NEWLINE);
   };
-  const channel = new StreamableHttpChannel(config.upstreams[0]!, { timeoutMs: config.upstreamTimeoutMs, log, headers: config.upstreamHeaders }, { onLine: write, onClose: () => {} });
+  const channel = new StreamableHttpChannel(
+    config.upstreams[0]!,
+    { timeoutMs: config.upstreamTimeoutMs, log, headers: config.upstreamHeaders },
+    { onLine: write, onClose: () => {} },
+  );
   const splitter = new LineSplitter(config.maxLineBytes, {
     onLine: (line) => {
       const parsed = parseMessage(line.toString('utf8'));
       if ('error' in parsed) return write(JSON.stringify(parsed.error));
       channel.send(line);
     },
-    onOversize: (bytes) => write(JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`))),
+    onOversize: (bytes) =>
+      write(
+        JSON.stringify(
+          rpcError(
+            null,
+            RpcErrorCode.INVALID_REQUEST,
+            `message of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`,
+          ),
+        ),
+      ),
   });
 
   return new Promise<number>((resolve) => {

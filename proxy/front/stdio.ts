@@ -14,7 +14,7 @@
  */
 import { classify, parseMessage, RpcErrorCode, rpcError, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
 import type { ProxyConfig } from '../config.js';
-import { LineSplitter, sniffRpcId } from '../../core/protocol/framing.js';
+import { LineSplitter } from '../../core/protocol/framing.js';
 import type { Logger } from '../log.js';
 import { StdioChild, type ChildExit } from '../upstream/stdio-child.js';
 
@@ -68,15 +68,24 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
 
     // One sweep instead of a timer per request: the stdio path carries tens of thousands of messages a second.
     const timeoutMs = config.upstreamTimeoutMs;
-    const sweeper = setInterval(() => {
-      const now = Date.now();
-      for (const [k, entry] of pending) {
-        if (entry.deadline > now) break;
-        fail(k, `upstream did not answer within ${timeoutMs} ms`);
-        late.add(k);
-        child.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: entry.id, reason: 'timed out at the proxy' } }));
-      }
-    }, Math.max(10, Math.min(1_000, timeoutMs / 4)));
+    const sweeper = setInterval(
+      () => {
+        const now = Date.now();
+        for (const [k, entry] of pending) {
+          if (entry.deadline > now) break;
+          fail(k, `upstream did not answer within ${timeoutMs} ms`);
+          late.add(k);
+          child.write(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              method: 'notifications/cancelled',
+              params: { requestId: entry.id, reason: 'timed out at the proxy' },
+            }),
+          );
+        }
+      },
+      Math.max(10, Math.min(1_000, timeoutMs / 4)),
+    );
     sweeper.unref();
 
     const child = new StdioChild(config.upstreamCommand, {
@@ -98,7 +107,8 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
         toClient(line);
       },
       onDropped: (id, bytes) => {
-        if (id !== undefined) fail(key(id), `upstream answer of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`);
+        if (id !== undefined)
+          fail(key(id), `upstream answer of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`);
       },
       onExit: (exit) => finish(exit),
     });
@@ -108,7 +118,8 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
         const parsed = parseMessage(line.toString('utf8'));
         if ('error' in parsed) return toClient(JSON.stringify(parsed.error));
         const m = parsed.message;
-        if (m.kind === 'request') pending.set(key(m.message.id), { id: m.message.id, deadline: Date.now() + timeoutMs });
+        if (m.kind === 'request')
+          pending.set(key(m.message.id), { id: m.message.id, deadline: Date.now() + timeoutMs });
         if (!child.write(line) && !childFull) {
           // The server reads slower than the client writes: stop reading the client until the pipe drains.
           childFull = true;
@@ -119,7 +130,16 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
           });
         }
       },
-      onOversize: (bytes) => toClient(JSON.stringify(rpcError(null, RpcErrorCode.INVALID_REQUEST, `message of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`))),
+      onOversize: (bytes) =>
+        toClient(
+          JSON.stringify(
+            rpcError(
+              null,
+              RpcErrorCode.INVALID_REQUEST,
+              `message of ${bytes}+ bytes exceeds --max-line-bytes ${config.maxLineBytes}`,
+            ),
+          ),
+        ),
     });
 
     io.stdin.on('data', (chunk: Buffer) => fromClient.push(chunk));
@@ -140,7 +160,8 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
       clearInterval(sweeper);
       if (!exit.expected) {
         log.error('stdio upstream exited', { code: exit.code, signal: exit.signal });
-        for (const k of [...pending.keys()]) fail(k, `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})`);
+        for (const k of [...pending.keys()])
+          fail(k, `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})`);
       }
       flush();
       io.stdin.pause();

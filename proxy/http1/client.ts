@@ -9,7 +9,15 @@
  * at most `maxIdle` are kept. A connection that ended mid-exchange is never reused.
  */
 import net from 'node:net';
-import { BodyDecoder, findHeadEnd, HttpParseError, keepAlive, parseResponseHead, responseFraming, type Headers } from './parse.js';
+import {
+  BodyDecoder,
+  findHeadEnd,
+  HttpParseError,
+  keepAlive,
+  parseResponseHead,
+  responseFraming,
+  type Headers,
+} from './parse.js';
 import { writeMessage } from './write.js';
 
 export interface UpstreamRequest {
@@ -32,7 +40,8 @@ export interface ResponseHandler {
   onResponseError(error: UpstreamError): void;
 }
 
-export type UpstreamErrorCode = 'ECONNREFUSED' | 'HEADERS_TIMEOUT' | 'CLOSED' | 'BAD_RESPONSE' | 'POOL_CLOSED' | (string & {});
+export type UpstreamErrorCode =
+  'ECONNREFUSED' | 'HEADERS_TIMEOUT' | 'CLOSED' | 'BAD_RESPONSE' | 'POOL_CLOSED' | (string & {});
 
 export class UpstreamError extends Error {
   constructor(
@@ -163,7 +172,11 @@ class Connection {
     }
     const body = request.body;
     if (body !== null) head += `content-length: ${body.length}\r\n\r\n`;
-    else head += request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH' ? 'content-length: 0\r\n\r\n' : '\r\n';
+    else
+      head +=
+        request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH'
+          ? 'content-length: 0\r\n\r\n'
+          : '\r\n';
     if (request.headersTimeoutMs > 0) this.#armTimeout(request.headersTimeoutMs);
     writeMessage(this.socket, head, body !== null && body.length > 0 ? body : undefined);
     return ex;
@@ -289,7 +302,14 @@ class Connection {
       return;
     }
     const code = this.#error?.code ?? 'CLOSED';
-    ex.fail(new UpstreamError(code, code === 'CLOSED' ? 'upstream closed the connection before the response was complete' : `upstream connection failed: ${code}`));
+    ex.fail(
+      new UpstreamError(
+        code,
+        code === 'CLOSED'
+          ? 'upstream closed the connection before the response was complete'
+          : `upstream connection failed: ${code}`,
+      ),
+    );
   }
 }
 

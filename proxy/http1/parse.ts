@@ -51,7 +51,17 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A CR not followed by LF, an LF not after a CR, or a NUL: nothing a well-formed head holds anywhere. */
 const BARE = /\0|\r(?!\n)|(?<!\r)\n/;
 /** Fields a message may carry once: a repeat is dropped (node:http does the same), except Content-Length. */
-const SINGLE = new Set(['authorization', 'content-type', 'host', 'user-agent', 'proxy-authorization', 'retry-after', 'location', 'etag', 'server']);
+const SINGLE = new Set([
+  'authorization',
+  'content-type',
+  'host',
+  'user-agent',
+  'proxy-authorization',
+  'retry-after',
+  'location',
+  'etag',
+  'server',
+]);
 /** Field names as sent → lowercased and checked: the same few names arrive on every request. */
 const NAMES = new Map<string, string>();
 
@@ -83,7 +93,8 @@ function parseFields(text: string, i: number, status: number): Headers {
     i = eol + 2;
     const seen = headers[name];
     if (seen === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
-    else if (name === 'host') throw new HttpParseError(status, 'more than one Host header'); // RFC 9112 §3.2
+    else if (name === 'host')
+      throw new HttpParseError(status, 'more than one Host header'); // RFC 9112 §3.2
     else if (name === 'set-cookie') (seen as string[]).push(value);
     else if (name === 'content-length') {
       if (seen !== value) throw new HttpParseError(status, 'conflicting Content-Length headers');
@@ -115,7 +126,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const eol = text.indexOf('\r\n');
   const sp1 = text.indexOf(' ');
   const sp2 = text.lastIndexOf(' ', eol);
-  if (sp1 <= 0 || sp2 <= sp1 + 1 || text.indexOf(' ', sp1 + 1) !== sp2) throw new HttpParseError(400, 'malformed request line');
+  if (sp1 <= 0 || sp2 <= sp1 + 1 || text.indexOf(' ', sp1 + 1) !== sp2)
+    throw new HttpParseError(400, 'malformed request line');
   const method = text.slice(0, sp1);
   if (!TOKEN.test(method)) throw new HttpParseError(400, 'malformed request line');
   const minor = version(text.slice(sp2 + 1, eol));
@@ -131,7 +143,11 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
   const d1 = text.charCodeAt(sp + 1) - 0x30;
   const d2 = text.charCodeAt(sp + 2) - 0x30;
   const d3 = text.charCodeAt(sp + 3) - 0x30;
-  if (!(d1 >= 1 && d1 <= 9 && d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9) || sp + 4 > eol || (eol > sp + 4 && text.charCodeAt(sp + 4) !== 0x20)) {
+  if (
+    !(d1 >= 1 && d1 <= 9 && d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9) ||
+    sp + 4 > eol ||
+    (eol > sp + 4 && text.charCodeAt(sp + 4) !== 0x20)
+  ) {
     throw new HttpParseError(502, 'malformed status line');
   }
   const status = d1 * 100 + d2 * 10 + d3;
@@ -139,7 +155,11 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
 }
 
 /** How a body is delimited. */
-export type Framing = { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: number } | { readonly kind: 'chunked' } | { readonly kind: 'close' };
+export type Framing =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' }
+  | { readonly kind: 'close' };
 
 const NONE: Framing = { kind: 'none' };
 const CHUNKED: Framing = { kind: 'chunked' };
@@ -158,9 +178,11 @@ function contentLength(headers: Headers, status: number): Framing {
 export function requestFraming(head: RequestHead): Framing {
   const te = head.headers['transfer-encoding'];
   if (te !== undefined) {
-    if (head.headers['content-length'] !== undefined) throw new HttpParseError(400, 'both Transfer-Encoding and Content-Length');
+    if (head.headers['content-length'] !== undefined)
+      throw new HttpParseError(400, 'both Transfer-Encoding and Content-Length');
     if (head.minor === 0) throw new HttpParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
-    if ((te as string).toLowerCase() !== 'chunked') throw new HttpParseError(501, `transfer coding ${JSON.stringify(te)} not supported`);
+    if ((te as string).toLowerCase() !== 'chunked')
+      throw new HttpParseError(501, `transfer coding ${JSON.stringify(te)} not supported`);
     return CHUNKED;
   }
   return contentLength(head.headers, 400);
@@ -171,7 +193,8 @@ export function responseFraming(head: ResponseHead, method: string): Framing {
   if (method === 'HEAD' || head.status < 200 || head.status === 204 || head.status === 304) return NONE;
   const te = head.headers['transfer-encoding'];
   if (te !== undefined) {
-    if (head.headers['content-length'] !== undefined) throw new HttpParseError(502, 'both Transfer-Encoding and Content-Length');
+    if (head.headers['content-length'] !== undefined)
+      throw new HttpParseError(502, 'both Transfer-Encoding and Content-Length');
     // Any other final coding: the body runs until the connection closes (§6.3 item 4), passed on as it is.
     return /(?:^|,)\s*chunked\s*$/i.test(te as string) ? CHUNKED : CLOSE;
   }

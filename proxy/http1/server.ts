@@ -11,7 +11,15 @@
  */
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
-import { BodyDecoder, findHeadEnd, HttpParseError, keepAlive, parseRequestHead, requestFraming, type Headers } from './parse.js';
+import {
+  BodyDecoder,
+  findHeadEnd,
+  HttpParseError,
+  keepAlive,
+  parseRequestHead,
+  requestFraming,
+  type Headers,
+} from './parse.js';
 import { writeMessage } from './write.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -239,10 +247,15 @@ export class ProxyResponse {
     const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!this.#headSent) {
       // The whole body is known: one write, framed by its length.
-      if (this.#headers['content-length'] === undefined && !this.#noBody && bodyAllowed(this.statusCode)) this.#headers['content-length'] = data?.length ?? 0;
+      if (this.#headers['content-length'] === undefined && !this.#noBody && bodyAllowed(this.statusCode))
+        this.#headers['content-length'] = data?.length ?? 0;
       this.conn.send(this.#head(data), this.#noBody ? undefined : data);
     } else if (this.#chunked) {
-      this.conn.send(data !== undefined && data.length > 0 ? `${data.length.toString(16)}\r\n` : undefined, data !== undefined && data.length > 0 ? data : undefined, '\r\n0\r\n\r\n'.slice(data !== undefined && data.length > 0 ? 0 : 2));
+      this.conn.send(
+        data !== undefined && data.length > 0 ? `${data.length.toString(16)}\r\n` : undefined,
+        data !== undefined && data.length > 0 ? data : undefined,
+        '\r\n0\r\n\r\n'.slice(data !== undefined && data.length > 0 ? 0 : 2),
+      );
     } else if (data !== undefined && data.length > 0 && !this.#noBody) {
       this.conn.send(undefined, data);
     }
@@ -297,7 +310,8 @@ function headerLine(name: string, value: string): string {
 
 /** An LF not preceded by CR, anywhere in `buf`. */
 function hasBareLf(buf: Buffer): boolean {
-  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1))
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
   return false;
 }
 
@@ -362,7 +376,8 @@ class Connection {
     this.since = Date.now();
     if (this.#buf !== undefined) {
       this.#parse();
-      if (this.socket.isPaused() && (this.#buf === undefined || this.#buf.length < MAX_WAITING_BYTES)) this.socket.resume();
+      if (this.socket.isPaused() && (this.#buf === undefined || this.#buf.length < MAX_WAITING_BYTES))
+        this.socket.resume();
     }
   }
 
@@ -424,18 +439,26 @@ class Connection {
       }
       const end = findHeadEnd(buf);
       if (end === -1 || end > this.server.maxHeadBytes) {
-        if (end > this.server.maxHeadBytes || buf.length > this.server.maxHeadBytes) this.#refuse(431, 'request head too large');
+        if (end > this.server.maxHeadBytes || buf.length > this.server.maxHeadBytes)
+          this.#refuse(431, 'request head too large');
         // A head with bare-LF line endings never shows CRLFCRLF: refuse it now rather than at the request timeout.
         else if (hasBareLf(buf)) this.#refuse(400, 'bare LF in the request head (lines must end with CRLF)');
         return;
       }
       const head = parseRequestHead(buf, 0, end);
-      if (this.server.requireHost && head.minor === 1 && head.headers.host === undefined) throw new HttpParseError(400, 'missing Host header');
+      if (this.server.requireHost && head.minor === 1 && head.headers.host === undefined)
+        throw new HttpParseError(400, 'missing Host header');
       const framing = requestFraming(head);
       this.#consume(end);
       this.keepAlive = keepAlive(head.minor, head.headers);
       this.chunkedAllowed = head.minor === 1;
-      const req = new ProxyRequest(head.method, head.url, head.headers, this.socket.remoteAddress ?? 'unknown', this.server.maxBodyBytes);
+      const req = new ProxyRequest(
+        head.method,
+        head.url,
+        head.headers,
+        this.socket.remoteAddress ?? 'unknown',
+        this.server.maxBodyBytes,
+      );
       const res = new ProxyResponse(this, head.method === 'HEAD');
       this.#request = req;
       this.#response = res;
@@ -444,7 +467,8 @@ class Connection {
       else {
         const expect = head.headers.expect;
         if (expect !== undefined) {
-          if ((expect as string).toLowerCase() !== '100-continue') return this.#refuseRequest(res, 417, 'unsupported Expect');
+          if ((expect as string).toLowerCase() !== '100-continue')
+            return this.#refuseRequest(res, 417, 'unsupported Expect');
           this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         }
         this.#decoder = new BodyDecoder(framing, (chunk) => req.pushBody(chunk));
@@ -472,7 +496,11 @@ class Connection {
     if (this.#dead) return;
     if (res === this.#response && !res.headersSent && !res.writableEnded) {
       this.keepAlive = false;
-      const text = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'internal proxy error' } });
+      const text = JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32603, message: 'internal proxy error' },
+      });
       res.writeHead(500, { 'content-type': 'application/json' }).end(text);
     } else this.destroy();
   }

@@ -8,7 +8,12 @@ import type { Socket } from 'node:net';
 const ONE_STRING_MAX = 16 * 1024;
 
 /** Writes head, body and tail (any may be missing) in one system call; false when the socket wants a 'drain'. */
-export function writeMessage(socket: Socket, head: string | undefined, body: Buffer | undefined, tail?: string): boolean {
+export function writeMessage(
+  socket: Socket,
+  head: string | undefined,
+  body: Buffer | undefined,
+  tail?: string,
+): boolean {
   if (socket.destroyed) return false;
   if (body === undefined || body.length <= ONE_STRING_MAX) {
     const text = (head ?? '') + (body === undefined ? '' : body.toString('latin1')) + (tail ?? '');

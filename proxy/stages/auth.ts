@@ -38,7 +38,8 @@ export interface Identity {
 /** The token check alone: resolves to the token's identity, or undefined when the token is not accepted. */
 export function createVerifier(options: AuthOptions): (token: string) => Promise<Identity | undefined> {
   const digests = options.tokens.map(digest);
-  const secret = options.hs256Secret === undefined ? undefined : createSecretKey(Buffer.from(options.hs256Secret, 'utf8'));
+  const secret =
+    options.hs256Secret === undefined ? undefined : createSecretKey(Buffer.from(options.hs256Secret, 'utf8'));
   const keySet: JWTVerifyGetKey | undefined = options.jwks === undefined ? undefined : createLocalJWKSet(options.jwks);
   const audience = options.audience === undefined ? {} : { audience: options.audience };
 
@@ -49,7 +50,8 @@ export function createVerifier(options: AuthOptions): (token: string) => Promise
       let match = false;
       for (const t of digests) match = timingSafeEqual(d, t) || match;
       // Each static token is its own client (for rate limits); a digest prefix names it without revealing it.
-      if (match) return { subject: `token-${d.subarray(0, 6).toString('hex')}`, principal: `token:${d.toString('hex')}` };
+      if (match)
+        return { subject: `token-${d.subarray(0, 6).toString('hex')}`, principal: `token:${d.toString('hex')}` };
     }
     if (token.split('.').length !== 3) return undefined;
     if (secret !== undefined) {
@@ -114,7 +116,12 @@ export function authStage(options: AuthOptions, metrics: ProxyMetrics): Stage {
  * payload is a JSON object whose `exp` (if any) is in the future, `nbf` (if any) not, and `aud` holds the audience
  * when one is required.
  */
-export function verifyHs256(token: string, key: KeyObject, audience: string | undefined, nowSec = Math.floor(Date.now() / 1000)): Record<string, unknown> | undefined {
+export function verifyHs256(
+  token: string,
+  key: KeyObject,
+  audience: string | undefined,
+  nowSec = Math.floor(Date.now() / 1000),
+): Record<string, unknown> | undefined {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) !== -1) return undefined;
@@ -123,12 +130,21 @@ export function verifyHs256(token: string, key: KeyObject, audience: string | un
   const signature = token.slice(second + 1);
   const expected = createHmac('sha256', key).update(token.slice(0, second)).digest();
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected) || given.toString('base64url') !== signature) return undefined;
+  if (
+    given.length !== expected.length ||
+    !timingSafeEqual(given, expected) ||
+    given.toString('base64url') !== signature
+  )
+    return undefined;
   const payload = parseJsonObject(token.slice(first + 1, second));
   if (payload === undefined) return undefined;
   if (payload.exp !== undefined && !(typeof payload.exp === 'number' && payload.exp > nowSec)) return undefined;
   if (payload.nbf !== undefined && !(typeof payload.nbf === 'number' && payload.nbf <= nowSec)) return undefined;
-  if (audience !== undefined && !(payload.aud === audience || (Array.isArray(payload.aud) && payload.aud.includes(audience)))) return undefined;
+  if (
+    audience !== undefined &&
+    !(payload.aud === audience || (Array.isArray(payload.aud) && payload.aud.includes(audience)))
+  )
+    return undefined;
   return payload;
 }
 
@@ -136,7 +152,9 @@ function parseJsonObject(part: string): Record<string, unknown> | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(part)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

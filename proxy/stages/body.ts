@@ -31,7 +31,9 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics): Stage {
     function tooLarge(): void {
       metrics.rejected.inc({ reason: 'body_too_large' });
       // Answered before the rest of the body is read: the server closes the connection after this reply.
-      replyError(ex.res, 413, null, `request body exceeds ${maxBodyBytes} bytes`, RpcErrorCode.INVALID_REQUEST, { Connection: 'close' });
+      replyError(ex.res, 413, null, `request body exceeds ${maxBodyBytes} bytes`, RpcErrorCode.INVALID_REQUEST, {
+        Connection: 'close',
+      });
     }
   };
 }

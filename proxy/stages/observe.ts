@@ -10,7 +10,13 @@ export function observeStage(metrics: ProxyMetrics, log: Logger): Stage {
       const seconds = Number(process.hrtime.bigint() - ex.startNs) / 1e9;
       metrics.requests.inc2('method', ex.req.method, 'status', String(ex.res.statusCode));
       metrics.duration.observe(seconds);
-      if (debug) log.debug('request', { method: ex.req.method, status: ex.res.statusCode, ms: Math.round(seconds * 1e6) / 1e3, client: ex.clientKey });
+      if (debug)
+        log.debug('request', {
+          method: ex.req.method,
+          status: ex.res.statusCode,
+          ms: Math.round(seconds * 1e6) / 1e3,
+          client: ex.clientKey,
+        });
     });
     next(ex);
   };

@@ -57,6 +57,8 @@ export function rateLimitStage(options: RateLimitOptions, metrics: ProxyMetrics,
     const waitSec = buckets.take(ex.clientKey);
     if (waitSec === 0) return next(ex);
     metrics.rejected.inc({ reason: 'rate_limit' });
-    replyError(ex.res, 429, refusalId(ex), `rate limit exceeded: ${options.ratePerSec} requests/s per client`, -32000, { 'Retry-After': String(Math.max(1, Math.ceil(waitSec))) });
+    replyError(ex.res, 429, refusalId(ex), `rate limit exceeded: ${options.ratePerSec} requests/s per client`, -32000, {
+      'Retry-After': String(Math.max(1, Math.ceil(waitSec))),
+    });
   };
 }

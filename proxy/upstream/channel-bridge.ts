@@ -107,7 +107,12 @@ export class ChannelBridge {
     return (ex) => {
       const sessionId = ex.req.headers['mcp-session-id'];
       const message = ex.message;
-      if (ex.req.method === 'POST' && typeof sessionId !== 'string' && message?.kind === 'request' && message.message.method === 'initialize') {
+      if (
+        ex.req.method === 'POST' &&
+        typeof sessionId !== 'string' &&
+        message?.kind === 'request' &&
+        message.message.method === 'initialize'
+      ) {
         return this.#initialize(ex);
       }
       if (typeof sessionId !== 'string' || sessionId === '') {
@@ -137,7 +142,9 @@ export class ChannelBridge {
   #initialize(ex: Exchange): void {
     if (this.#sessions.full) {
       this.#options.metrics.rejected.inc({ reason: 'max_sessions' });
-      return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
+      return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, {
+        'Retry-After': '1',
+      });
     }
     const channel = this.#warm.shift() ?? this.#open();
     setImmediate(() => this.#refill());
@@ -157,7 +164,13 @@ export class ChannelBridge {
     }
     const key = idKey(message.message.id);
     if (session.pending.has(key)) {
-      return replyError(ex.res, 400, ex.rpcId, `request id ${JSON.stringify(message.message.id)} is already in flight in this session`, RpcErrorCode.INVALID_REQUEST);
+      return replyError(
+        ex.res,
+        400,
+        ex.rpcId,
+        `request id ${JSON.stringify(message.message.id)} is already in flight in this session`,
+        RpcErrorCode.INVALID_REQUEST,
+      );
     }
     session.pending.set(key, ex);
     const timer = setTimeout(() => {
@@ -173,7 +186,15 @@ export class ChannelBridge {
       // The client left before its answer: tell the server to stop working on it.
       session.pending.delete(key);
       this.#options.metrics.cancelled.inc();
-      session.channel.send(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: message.message.id, reason: 'client disconnected' } })));
+      session.channel.send(
+        Buffer.from(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: message.message.id, reason: 'client disconnected' },
+          }),
+        ),
+      );
     });
     session.channel.send(ex.body);
   }
@@ -199,8 +220,15 @@ export class ChannelBridge {
     try {
       parsed = JSON.parse(line.toString('utf8'));
     } catch {
-      this.#options.log.warn('upstream wrote a message that is not JSON; dropped', { upstream: channel.label, session: session.id });
-      return this.#failAnswer(session, sniffRpcId(line.subarray(0, 256), line.subarray(-256)), 'upstream answered with a message that is not JSON');
+      this.#options.log.warn('upstream wrote a message that is not JSON; dropped', {
+        upstream: channel.label,
+        session: session.id,
+      });
+      return this.#failAnswer(
+        session,
+        sniffRpcId(line.subarray(0, 256), line.subarray(-256)),
+        'upstream answered with a message that is not JSON',
+      );
     }
     const message = classify(parsed);
     if (message.kind === 'response') {
@@ -213,8 +241,16 @@ export class ChannelBridge {
       return;
     }
     if (message.kind === 'invalid') {
-      this.#options.log.warn('upstream wrote an invalid JSON-RPC message; dropped', { upstream: channel.label, session: session.id, reason: message.reason });
-      return this.#failAnswer(session, message.id ?? undefined, `upstream answered with an invalid JSON-RPC message (${message.reason})`);
+      this.#options.log.warn('upstream wrote an invalid JSON-RPC message; dropped', {
+        upstream: channel.label,
+        session: session.id,
+        reason: message.reason,
+      });
+      return this.#failAnswer(
+        session,
+        message.id ?? undefined,
+        `upstream answered with an invalid JSON-RPC message (${message.reason})`,
+      );
     }
     this.#toStream(session, line);
   }
@@ -278,7 +314,8 @@ export class ChannelBridge {
       onLine: (line) => this.#fromChannel(channel, line),
       onDropped: (id, bytes) => {
         const session = this.#byChannel.get(channel);
-        if (session !== undefined) this.#failAnswer(session, id, `upstream answer of ${bytes}+ bytes exceeds --max-line-bytes`);
+        if (session !== undefined)
+          this.#failAnswer(session, id, `upstream answer of ${bytes}+ bytes exceeds --max-line-bytes`);
       },
       onClose: (close) => this.#onChannelClose(channel, close),
     });
@@ -286,7 +323,8 @@ export class ChannelBridge {
   }
 
   #refill(): void {
-    while (!this.#closed && this.#warm.length < this.#options.poolSize && this.#quickDeaths <= 3) this.#warm.push(this.#open());
+    while (!this.#closed && this.#warm.length < this.#options.poolSize && this.#quickDeaths <= 3)
+      this.#warm.push(this.#open());
   }
 
   async close(): Promise<void> {

@@ -12,18 +12,31 @@ import { StdioChild } from './stdio-child.js';
  * proxy's hot path): the timeout bounds the wait for response headers only, since an SSE stream may stay quiet.
  */
 function upstreamPool(origin: string, headersTimeoutMs: number): Pool {
-  return new Pool(origin, { connections: null, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: headersTimeoutMs, bodyTimeout: 0 });
+  return new Pool(origin, {
+    connections: null,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: headersTimeoutMs,
+    bodyTimeout: 0,
+  });
 }
 
 /** A stdio MCP server process per channel. */
-export function stdioChannels(command: readonly string[], options: { maxLineBytes: number; log: Logger; metrics: ProxyMetrics }): ChannelFactory {
+export function stdioChannels(
+  command: readonly string[],
+  options: { maxLineBytes: number; log: Logger; metrics: ProxyMetrics },
+): ChannelFactory {
   return (events) => {
     const child: StdioChild = new StdioChild(command, {
       maxLineBytes: options.maxLineBytes,
       log: options.log,
       onLine: events.onLine,
       onDropped: events.onDropped,
-      onExit: (exit) => events.onClose({ expected: exit.expected, reason: `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})` }),
+      onExit: (exit) =>
+        events.onClose({
+          expected: exit.expected,
+          reason: `upstream process exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'})`,
+        }),
     });
     options.metrics.childrenSpawned.inc();
     options.log.debug('spawned stdio upstream', { pid: child.pid });
@@ -54,7 +67,15 @@ function safeParse(text: string): Record<string, unknown> | undefined {
 function failureLine(id: JsonRpcId, err: unknown, timeoutMs: number): Buffer {
   const timedOut = err instanceof undiciErrors.HeadersTimeoutError;
   const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  return Buffer.from(JSON.stringify(rpcError(id, RpcErrorCode.SERVER_ERROR, timedOut ? `upstream did not answer within ${timeoutMs} ms` : `upstream unavailable: ${code}`)));
+  return Buffer.from(
+    JSON.stringify(
+      rpcError(
+        id,
+        RpcErrorCode.SERVER_ERROR,
+        timedOut ? `upstream did not answer within ${timeoutMs} ms` : `upstream unavailable: ${code}`,
+      ),
+    ),
+  );
 }
 
 /**
@@ -92,7 +113,8 @@ export class StreamableHttpChannel implements Channel {
     const run = async (): Promise<void> => {
       if (this.#initializing !== undefined && !isInitialize) await this.#initializing;
       await this.#post(copy, message.kind === 'request' ? message.message.id : null, isInitialize);
-      if (message.kind === 'notification' && message.message.method === 'notifications/initialized') void this.#openStream();
+      if (message.kind === 'notification' && message.message.method === 'notifications/initialized')
+        void this.#openStream();
     };
     const p = isInitialize ? (this.#initializing = run()) : run();
     this.#inFlight.add(p);
@@ -129,10 +151,17 @@ export class StreamableHttpChannel implements Channel {
 
   async #post(body: Buffer, id: JsonRpcId, isInitialize: boolean): Promise<void> {
     try {
-      const res = await this.#pool.request({ path: this.#url.pathname + this.#url.search, method: 'POST', headers: this.#headers(), body });
-      if (isInitialize && typeof res.headers['mcp-session-id'] === 'string') this.#sessionId = res.headers['mcp-session-id'];
+      const res = await this.#pool.request({
+        path: this.#url.pathname + this.#url.search,
+        method: 'POST',
+        headers: this.#headers(),
+        body,
+      });
+      if (isInitialize && typeof res.headers['mcp-session-id'] === 'string')
+        this.#sessionId = res.headers['mcp-session-id'];
       if (res.statusCode === 202) return void (await res.body.dump());
-      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) return await this.#relaySse(res.body, isInitialize ? this.#noteVersion : undefined);
+      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream'))
+        return await this.#relaySse(res.body, isInitialize ? this.#noteVersion : undefined);
       const text = await res.body.text();
       if (res.statusCode >= 200 && res.statusCode < 300) {
         if (isInitialize) this.#noteVersion(text);
@@ -141,11 +170,21 @@ export class StreamableHttpChannel implements Channel {
       // An HTTP error: pass on the upstream's JSON-RPC error if it wrote one, else make one for the request.
       const answer = safeParse(text);
       if (id !== null) {
-        this.#events.onLine(Buffer.from(answer && 'error' in answer ? JSON.stringify({ ...answer, id }) : JSON.stringify(rpcError(id, RpcErrorCode.SERVER_ERROR, `upstream answered HTTP ${res.statusCode}`))));
+        this.#events.onLine(
+          Buffer.from(
+            answer && 'error' in answer
+              ? JSON.stringify({ ...answer, id })
+              : JSON.stringify(rpcError(id, RpcErrorCode.SERVER_ERROR, `upstream answered HTTP ${res.statusCode}`)),
+          ),
+        );
       }
-      if (res.statusCode === 404 && this.#sessionId !== undefined) this.#options.log.warn('upstream says the session is gone', { session: this.#sessionId });
+      if (res.statusCode === 404 && this.#sessionId !== undefined)
+        this.#options.log.warn('upstream says the session is gone', { session: this.#sessionId });
     } catch (err) {
-      this.#options.log.warn('upstream request failed', { upstream: this.label, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+      this.#options.log.warn('upstream request failed', {
+        upstream: this.label,
+        error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+      });
       if (id !== null) this.#events.onLine(failureLine(id, err, this.#options.timeoutMs));
     }
   }
@@ -158,12 +197,16 @@ export class StreamableHttpChannel implements Channel {
       const res = await this.#pool.request({
         path: this.#url.pathname + this.#url.search,
         method: 'GET',
-        headers: this.#headers({ accept: 'text/event-stream', ...(this.#lastEventId ? { 'last-event-id': this.#lastEventId } : {}) }),
+        headers: this.#headers({
+          accept: 'text/event-stream',
+          ...(this.#lastEventId ? { 'last-event-id': this.#lastEventId } : {}),
+        }),
         signal: this.#stream.signal,
       });
       if (res.statusCode !== 200) {
         await res.body.dump();
-        if (res.statusCode !== 405) this.#options.log.warn('upstream refused the GET stream', { status: res.statusCode });
+        if (res.statusCode !== 405)
+          this.#options.log.warn('upstream refused the GET stream', { status: res.statusCode });
         return;
       }
       await this.#relaySse(res.body);
@@ -181,7 +224,17 @@ export class StreamableHttpChannel implements Channel {
     this.#stream?.abort();
     await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, 2_000))]);
     if (this.#sessionId !== undefined) {
-      await this.#pool.request({ path: this.#url.pathname + this.#url.search, method: 'DELETE', headers: this.#headers(), headersTimeout: 2_000 }).then((r) => r.body.dump(), () => {});
+      await this.#pool
+        .request({
+          path: this.#url.pathname + this.#url.search,
+          method: 'DELETE',
+          headers: this.#headers(),
+          headersTimeout: 2_000,
+        })
+        .then(
+          (r) => r.body.dump(),
+          () => {},
+        );
     }
     await this.#pool.destroy();
     this.#events.onClose({ expected: true, reason: 'closed' });
@@ -222,7 +275,12 @@ export class LegacySseChannel implements Channel {
   async #listen(found: (url: URL) => void, failed: (err: Error) => void): Promise<void> {
     let reason = 'SSE stream closed';
     try {
-      const res = await this.#pool.request({ path: this.#sseUrl.pathname + this.#sseUrl.search, method: 'GET', headers: { ...this.#options.headers, accept: 'text/event-stream' }, signal: this.#abort.signal });
+      const res = await this.#pool.request({
+        path: this.#sseUrl.pathname + this.#sseUrl.search,
+        method: 'GET',
+        headers: { ...this.#options.headers, accept: 'text/event-stream' },
+        signal: this.#abort.signal,
+      });
       if (res.statusCode !== 200) {
         await res.body.dump();
         throw new Error(`SSE endpoint answered HTTP ${res.statusCode}`);
@@ -231,7 +289,8 @@ export class LegacySseChannel implements Channel {
         onEvent: (event) => {
           if (event.event === 'endpoint') {
             const url = new URL(event.data, this.#sseUrl);
-            if (url.origin !== this.#sseUrl.origin) return failed(new Error(`endpoint ${url.href} is not on ${this.#sseUrl.origin}`));
+            if (url.origin !== this.#sseUrl.origin)
+              return failed(new Error(`endpoint ${url.href} is not on ${this.#sseUrl.origin}`));
             return found(url);
           }
           if (event.data !== '') this.#events.onLine(Buffer.from(event.data));
@@ -252,7 +311,12 @@ export class LegacySseChannel implements Channel {
     void this.#endpoint.then(
       async (endpoint) => {
         try {
-          const res = await this.#pool.request({ path: endpoint.pathname + endpoint.search, method: 'POST', headers: { ...this.#options.headers, 'content-type': 'application/json' }, body: copy });
+          const res = await this.#pool.request({
+            path: endpoint.pathname + endpoint.search,
+            method: 'POST',
+            headers: { ...this.#options.headers, 'content-type': 'application/json' },
+            body: copy,
+          });
           await res.body.dump();
           if (res.statusCode >= 300) this.#reject(copy, new Error(`upstream answered HTTP ${res.statusCode}`));
         } catch (err) {

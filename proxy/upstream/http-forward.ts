@@ -24,7 +24,18 @@ import type { SessionTable } from '../sessions.js';
 import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 /**
  * Not forwarded upstream: a request's framing and Expect were dealt with by our server (the upstream request gets its
  * own), and the client's credentials are for us.
@@ -58,7 +69,10 @@ export interface ForwardContext {
 }
 
 /** The client's end-to-end request headers without its credentials, plus the configured upstream headers. */
-export function upstreamRequestHeaders(headers: Headers, extra: Readonly<Record<string, string>>): Record<string, string | string[]> {
+export function upstreamRequestHeaders(
+  headers: Headers,
+  extra: Readonly<Record<string, string>>,
+): Record<string, string | string[]> {
   const out = copyExcept(headers, REQUEST_ONLY);
   for (const name in extra) out[name] = extra[name]!;
   return out;
@@ -81,7 +95,14 @@ export function httpForwarder(ctx: ForwardContext): Handler {
       if (ex.message?.kind === 'request' && ex.message.message.method === 'initialize') {
         if (!ctx.sessions.reserve()) {
           ctx.metrics.rejected.inc({ reason: 'max_sessions' });
-          return replyError(ex.res, 503, ex.rpcId, 'session limit reached (--max-sessions)', RpcErrorCode.SERVER_ERROR, { 'Retry-After': '1' });
+          return replyError(
+            ex.res,
+            503,
+            ex.rpcId,
+            'session limit reached (--max-sessions)',
+            RpcErrorCode.SERVER_ERROR,
+            { 'Retry-After': '1' },
+          );
         }
         reserved = true;
       }
@@ -89,7 +110,13 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     upstream.pending++;
     const url = ex.req.url;
     const q = url.indexOf('?');
-    const handler = new ForwardHandler(ex, upstream, ctx, typeof sessionId === 'string' ? sessionId : undefined, reserved);
+    const handler = new ForwardHandler(
+      ex,
+      upstream,
+      ctx,
+      typeof sessionId === 'string' ? sessionId : undefined,
+      reserved,
+    );
     handler.start(
       upstream.pool.dispatch(
         {
@@ -179,7 +206,12 @@ class ForwardHandler implements ResponseHandler {
     this.ctx.metrics.upstreamErrors.inc({ kind: timedOut ? 'timeout' : err.code });
     if (err.code === 'ECONNREFUSED') this.ctx.upstreams.markDown(this.upstream, err.code);
     if (res.headersSent) return void res.destroy(err);
-    replyError(res, timedOut ? 504 : 502, rpcId, timedOut ? `upstream did not answer within ${this.ctx.timeoutMs} ms` : `upstream unavailable: ${err.code}`);
+    replyError(
+      res,
+      timedOut ? 504 : 502,
+      rpcId,
+      timedOut ? `upstream did not answer within ${this.ctx.timeoutMs} ms` : `upstream unavailable: ${err.code}`,
+    );
   }
 
   /** Keeps the session table in step with what the upstream said. */
@@ -198,7 +230,10 @@ class ForwardHandler implements ResponseHandler {
       return;
     }
     if (reserved) sessions.unreserve();
-    if (this.sessionId !== undefined && (status === 404 || (this.ex.req.method === 'DELETE' && status >= 200 && status < 300))) {
+    if (
+      this.sessionId !== undefined &&
+      (status === 404 || (this.ex.req.method === 'DELETE' && status >= 200 && status < 300))
+    ) {
       sessions.end(this.sessionId, status === 404 ? 'upstream-gone' : 'deleted');
     }
   }

@@ -33,7 +33,15 @@ export class HttpUpstream {
 
   /** Ends a session on this upstream, best effort (one that idled out, or that no client can use). */
   deleteSession(id: string): void {
-    this.pool.request({ path: this.url.pathname, method: 'DELETE', headers: { 'mcp-session-id': id, ...this.headers }, body: null, headersTimeoutMs: 2_000 }).catch(() => {});
+    this.pool
+      .request({
+        path: this.url.pathname,
+        method: 'DELETE',
+        headers: { 'mcp-session-id': id, ...this.headers },
+        body: null,
+        headersTimeoutMs: 2_000,
+      })
+      .catch(() => {});
   }
 
   close(): void {
@@ -48,8 +56,12 @@ export class UpstreamSet {
   readonly #timer: NodeJS.Timeout | undefined;
   #next = 0;
 
-  constructor(urls: readonly URL[], options: { balance: Balance; healthIntervalMs: number; log: Logger; headers: Readonly<Record<string, string>> }) {
-    const onError = (error: unknown): void => options.log.error('response handler failed', { error: String((error as Error)?.stack ?? error) });
+  constructor(
+    urls: readonly URL[],
+    options: { balance: Balance; healthIntervalMs: number; log: Logger; headers: Readonly<Record<string, string>> },
+  ) {
+    const onError = (error: unknown): void =>
+      options.log.error('response handler failed', { error: String((error as Error)?.stack ?? error) });
     this.upstreams = urls.map((u, i) => new HttpUpstream(u, i, options.headers, onError));
     this.#balance = options.balance;
     this.#log = options.log;
@@ -83,7 +95,11 @@ export class UpstreamSet {
           await u.pool.request({
             path: u.url.pathname,
             method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...u.headers },
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              ...u.headers,
+            },
             body: HEALTH_PING,
             headersTimeoutMs: 2_000,
           });
@@ -91,7 +107,8 @@ export class UpstreamSet {
         } catch {
           up = false;
         }
-        if (up !== u.healthy) this.#log.warn(up ? 'upstream up' : 'upstream down', { upstream: u.url.href, reason: 'health check' });
+        if (up !== u.healthy)
+          this.#log.warn(up ? 'upstream up' : 'upstream down', { upstream: u.url.href, reason: 'health check' });
         u.healthy = up || this.upstreams.length === 1;
       }),
     );

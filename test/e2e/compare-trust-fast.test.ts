@@ -18,7 +18,25 @@ let trust: CliResult;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mcp-perf-trust-'));
   trust = await runCli(
-    ['compare-trust', '-p', 'smoke', '--pool-a', '16', '--pool-b', '8', '--per-side', '8', '--comparisons', '5', '--inject-pct', '40', '--alpha', '0.002', '--out', dir],
+    [
+      'compare-trust',
+      '-p',
+      'smoke',
+      '--pool-a',
+      '16',
+      '--pool-b',
+      '8',
+      '--per-side',
+      '8',
+      '--comparisons',
+      '5',
+      '--inject-pct',
+      '40',
+      '--alpha',
+      '0.002',
+      '--out',
+      dir,
+    ],
     { tag, timeoutMs: 400_000 },
   );
 });
@@ -28,7 +46,12 @@ after(async () => {
 
 test('A/A flags nothing, and the injected regression is caught in every comparison', async () => {
   assert.equal(trust.code, 0, trust.stdout + trust.stderr);
-  const result = JSON.parse(await readFile(join(dir, 'trust.json'), 'utf8')) as { aaFlagged: number; abDetected: number; injectedMs: number; ab: Array<{ regressed: string[] }> };
+  const result = JSON.parse(await readFile(join(dir, 'trust.json'), 'utf8')) as {
+    aaFlagged: number;
+    abDetected: number;
+    injectedMs: number;
+    ab: Array<{ regressed: string[] }>;
+  };
   assert.equal(result.aaFlagged, 0);
   assert.equal(result.abDetected, 5);
   assert.ok(result.injectedMs > 0);
@@ -45,25 +68,45 @@ test('compare A B from result files: the table, exit 98, and Markdown, JUnit and
   assert.equal(r.code, 98, r.stderr);
   assert.match(r.stdout, /direct-vs-proxied proxied\.latency\.p50_us .*✘ regressed/);
   assert.match(r.stdout, /direct-vs-proxied direct\.latency\.p50_us .* ~/);
-  const json = JSON.parse(await readFile(join(out, 'compare.json'), 'utf8')) as { regressed: number; thresholdsFailed: number; samples: { base: number; head: number }; rows: Array<{ metric: string; verdict: string }> };
+  const json = JSON.parse(await readFile(join(out, 'compare.json'), 'utf8')) as {
+    regressed: number;
+    thresholdsFailed: number;
+    samples: { base: number; head: number };
+    rows: Array<{ metric: string; verdict: string }>;
+  };
   assert.deepEqual(json.samples, { base: 16, head: 8 });
   assert.equal(json.rows.find((x) => x.metric === 'proxied.latency.p50_us')!.verdict, 'regressed');
-  assert.equal(json.rows.find((x) => x.metric === 'direct.latency.p50_us')!.verdict, '~', 'the unchanged path is not flagged');
+  assert.equal(
+    json.rows.find((x) => x.metric === 'direct.latency.p50_us')!.verdict,
+    '~',
+    'the unchanged path is not flagged',
+  );
   const md = await readFile(join(out, 'compare.md'), 'utf8');
   assert.match(md, /^\| direct-vs-proxied proxied\.latency\.p50_us \|.*🔴 regressed \|$/m);
   const junit = await readFile(join(out, 'compare-junit.xml'), 'utf8');
   assert.match(junit, /^<\?xml version="1\.0" encoding="UTF-8"\?>/);
-  assert.equal((junit.match(/<failure /g) ?? []).length, json.regressed + json.thresholdsFailed, 'one failing test case per regression and per failed threshold');
-  assert.match(junit, /<testcase classname="mcp-perf\.compare\.direct-vs-proxied" name="direct-vs-proxied proxied\.latency\.p50_us"><failure message="regressed: /);
+  assert.equal(
+    (junit.match(/<failure /g) ?? []).length,
+    json.regressed + json.thresholdsFailed,
+    'one failing test case per regression and per failed threshold',
+  );
+  assert.match(
+    junit,
+    /<testcase classname="mcp-perf\.compare\.direct-vs-proxied" name="direct-vs-proxied proxied\.latency\.p50_us"><failure message="regressed: /,
+  );
 });
 
 test('results from another machine are compared with a loud warning', async () => {
   const other = join(dir, 'other');
   await mkdir(other, { recursive: true });
-  const file = JSON.parse(await readFile(join(dir, 'b', 'run-01', 'results.json'), 'utf8')) as { environment: { machineFingerprint: string } };
+  const file = JSON.parse(await readFile(join(dir, 'b', 'run-01', 'results.json'), 'utf8')) as {
+    environment: { machineFingerprint: string };
+  };
   file.environment.machineFingerprint = '0123456789abcdef';
   await writeFile(join(other, 'results.json'), JSON.stringify(file));
-  const r = await runCli(['compare', join(dir, 'a', 'run-01', 'results.json'), other, '--out', join(dir, 'x')], { tag });
+  const r = await runCli(['compare', join(dir, 'a', 'run-01', 'results.json'), other, '--out', join(dir, 'x')], {
+    tag,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /WARNING: base and head ran on different machines: absolute figures do not transfer/);
   assert.match(r.stdout, /with fewer than 5 per side no change can reach significance/);

@@ -14,7 +14,8 @@ import { BIN, PACKAGE_ROOT, newTag, runCli, waitForNoProcesses } from '../helper
 
 const tag = newTag();
 let dir: string;
-const worktrees = async (): Promise<string> => String((await execa('git', ['-C', PACKAGE_ROOT, 'worktree', 'list', '--porcelain'])).stdout);
+const worktrees = async (): Promise<string> =>
+  String((await execa('git', ['-C', PACKAGE_ROOT, 'worktree', 'list', '--porcelain'])).stdout);
 const scratch = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('mcp-perf-compare-'));
 let worktreesBefore: string;
 let scratchBefore: string[];
@@ -30,22 +31,33 @@ after(async () => {
 
 test('HEAD against the working tree: alternating trials, outputs written, worktrees and copies removed', async () => {
   const out = join(dir, 'ok');
-  const r = await runCli(['compare', '--base', 'HEAD', '--trials', '2', '--profile', 'smoke', 'direct-vs-proxied', '--out', out], { tag, timeoutMs: 240_000 });
+  const r = await runCli(
+    ['compare', '--base', 'HEAD', '--trials', '2', '--profile', 'smoke', 'direct-vs-proxied', '--out', out],
+    { tag, timeoutMs: 240_000 },
+  );
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^base: git worktree of HEAD \([0-9a-f]{10}\)$/m);
   assert.match(r.stdout, /^head: copy of the working tree$/m);
   const order = [...r.stdout.matchAll(/^trial (\d)\/2 (base|head)/gm)].map((m) => `${m[1]}${m[2]}`);
   assert.deepEqual(order, ['1base', '1head', '2base', '2head']);
   for (const side of ['base', 'head']) assert.deepEqual(await readdir(join(out, side)), ['run-01', 'run-02']);
-  const json = JSON.parse(await readFile(join(out, 'compare.json'), 'utf8')) as { samples: { base: number; head: number } };
+  const json = JSON.parse(await readFile(join(out, 'compare.json'), 'utf8')) as {
+    samples: { base: number; head: number };
+  };
   assert.deepEqual(json.samples, { base: 2, head: 2 });
-  assert.match(await readFile(join(out, 'compare.md'), 'utf8'), /^### mcp-perf: working tree vs HEAD \([0-9a-f]{10}\)$/m);
+  assert.match(
+    await readFile(join(out, 'compare.md'), 'utf8'),
+    /^### mcp-perf: working tree vs HEAD \([0-9a-f]{10}\)$/m,
+  );
   assert.equal(await worktrees(), worktreesBefore, 'the base worktree is gone');
   assert.deepEqual(scratch(), scratchBefore, 'the scratch directory is gone');
 });
 
 test('an unknown ref is a usage error, and leaves nothing behind', async () => {
-  const r = await runCli(['compare', '--base', 'no-such-ref-anywhere', '--trials', '2', 'direct-vs-proxied', '--out', join(dir, 'bad')], { tag });
+  const r = await runCli(
+    ['compare', '--base', 'no-such-ref-anywhere', '--trials', '2', 'direct-vs-proxied', '--out', join(dir, 'bad')],
+    { tag },
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /"no-such-ref-anywhere" is not a commit, branch or tag/);
   assert.equal(await worktrees(), worktreesBefore);
@@ -53,11 +65,27 @@ test('an unknown ref is a usage error, and leaves nothing behind', async () => {
 });
 
 test('Ctrl-C during the trials: exit 130, the run in progress and its processes end, worktrees removed', async () => {
-  const proc = execa(process.execPath, [BIN, 'compare', '--base', 'HEAD', '--trials', '5', '--profile', 'smoke', 'direct-vs-proxied', '--out', join(dir, 'int')], {
-    reject: false,
-    env: { MCP_PERF_TEST_TAG: tag, CI: 'true' },
-    stdin: 'ignore',
-  });
+  const proc = execa(
+    process.execPath,
+    [
+      BIN,
+      'compare',
+      '--base',
+      'HEAD',
+      '--trials',
+      '5',
+      '--profile',
+      'smoke',
+      'direct-vs-proxied',
+      '--out',
+      join(dir, 'int'),
+    ],
+    {
+      reject: false,
+      env: { MCP_PERF_TEST_TAG: tag, CI: 'true' },
+      stdin: 'ignore',
+    },
+  );
   let out = '';
   await new Promise<void>((resolve) => {
     proc.stdout?.on('data', (d: Buffer) => {

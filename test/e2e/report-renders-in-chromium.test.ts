@@ -19,13 +19,23 @@ let dir: string;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
+  );
   dir = await mkdtemp(join(tmpdir(), 'mcp-perf-report-'));
   const r = await runCli(['run', '--profile', 'smoke', '--out', dir]);
   assert.ok(r.code === 0 || r.code === 99, r.stderr);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 after(async () => {
@@ -47,9 +57,18 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
   await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
 
   // These callbacks run in the page; the Node typings have no DOM, so the little they touch is typed here.
-  type Canvas = { id: string; width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+  type Canvas = {
+    id: string;
+    width: number;
+    height: number;
+    getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+  };
   const canvases = await page.evaluate(() =>
-    [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Canvas> } }).document.querySelectorAll('canvas')].map((c) => {
+    [
+      ...(
+        globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Canvas> } }
+      ).document.querySelectorAll('canvas'),
+    ].map((c) => {
       const ctx = c.getContext('2d');
       const { data } = ctx.getImageData(0, 0, c.width, c.height);
       let painted = 0;
@@ -64,29 +83,49 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
     const perTarget = Object.keys(sc.targets).length > 0 ? [`spectrum-${i}`, `throughput-${i}`] : [];
     return [...perTarget, ...Object.keys(sc.series ?? {}).map((_, k) => `series-${i}-${k}`)];
   });
-  assert.ok(expected.some((id) => id.startsWith('series-')), 'the smoke run has series to draw');
-  assert.deepEqual(canvases.map((c) => c.id), expected);
+  assert.ok(
+    expected.some((id) => id.startsWith('series-')),
+    'the smoke run has series to draw',
+  );
+  assert.deepEqual(
+    canvases.map((c) => c.id),
+    expected,
+  );
   for (const c of canvases) {
     assert.ok(c.width > 100 && c.height > 100, `${c.id} has a size`);
     assert.ok(c.painted > 2_000, `${c.id} is blank (${c.painted} painted pixels)`);
   }
   // One line per target in the spectrum, one bar per target in the throughput chart.
-  for (const [index, targets] of [[0, ['direct', 'proxied', 'relay']], [1, ['direct', 'bridged']], [2, ['forward-w1', 'forward-w16', 'bridge-c4']], [3, ['proxied']]] as const) {
+  for (const [index, targets] of [
+    [0, ['direct', 'proxied', 'relay']],
+    [1, ['direct', 'bridged']],
+    [2, ['forward-w1', 'forward-w16', 'bridge-c4']],
+    [3, ['proxied']],
+  ] as const) {
     const datasets = await page.evaluate((i) => {
-      const charts = (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string; data: unknown[] }> } } } }).Chart;
+      const charts = (
+        globalThis as unknown as {
+          Chart: { getChart(id: string): { data: { datasets: Array<{ label: string; data: unknown[] }> } } };
+        }
+      ).Chart;
       return {
         spectrum: charts.getChart(`spectrum-${i}`)!.data.datasets.map((d) => [d.label, d.data.length] as const),
         throughput: charts.getChart(`throughput-${i}`)!.data.datasets[0]!.data.length,
       };
     }, index);
-    assert.deepEqual(datasets.spectrum.map(([label]) => label), [...targets]);
+    assert.deepEqual(
+      datasets.spectrum.map(([label]) => label),
+      [...targets],
+    );
     for (const [label, points] of datasets.spectrum) assert.ok(points > 5, `${label} spectrum has ${points} points`);
     assert.equal(datasets.throughput, targets.length);
   }
   // Memory against sessions: RSS, heap, after-close and second-wave points, plus the fitted line.
   const memoryIndex = results.scenarios.findIndex((sc) => sc.name === 'memory-per-session');
   const memoryLabels = await page.evaluate((i) => {
-    const charts = (globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string }> } } } }).Chart;
+    const charts = (
+      globalThis as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ label: string }> } } } }
+    ).Chart;
     return charts.getChart(`series-${i}-0`)!.data.datasets.map((d) => d.label);
   }, memoryIndex);
   assert.equal(memoryLabels.length, 5);
@@ -95,7 +134,7 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
   const summaryRows = await page.locator('h2:has-text("direct-vs-proxied") ~ table').first().locator('tr').count();
   assert.equal(summaryRows, 4, 'header + direct, proxied, relay');
   assert.ok((await page.locator('#baseline-diff tr').count()) > 10, 'the baseline diff table is filled');
-  assert.match((await page.locator('body').innerText()), /Machine fingerprint/);
+  assert.match(await page.locator('body').innerText(), /Machine fingerprint/);
 
   await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
   assert.deepEqual(problems, [], 'no console errors or warnings');

@@ -17,9 +17,14 @@ after(async () => {
 
 test('a missing baseline: the run says how to create one, skips relative thresholds and still judges absolute ones', async () => {
   const tag = newTag();
-  const r = await runCli(['run', '--profile', 'smoke', '--baseline', join(dir, 'none.json'), '--out', join(dir, 'a')], { tag });
+  const r = await runCli(['run', '--profile', 'smoke', '--baseline', join(dir, 'none.json'), '--out', join(dir, 'a')], {
+    tag,
+  });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /no baseline at .*none\.json; relative thresholds are skipped\. Create one with `mcp-perf run --update-baseline`/);
+  assert.match(
+    r.stdout,
+    /no baseline at .*none\.json; relative thresholds are skipped\. Create one with `mcp-perf run --update-baseline`/,
+  );
   assert.match(r.stdout, /proxied\.errors .*✔ pass .*goal: proxied\.errors < 1/, 'smoke shows thresholds as goals');
   assert.match(r.stdout, /proxied\.latency\.p50_us .*\? no baseline/);
   assert.match(r.stdout, /the smoke profile checks the pipeline; its numbers mean nothing/);
@@ -28,7 +33,16 @@ test('a missing baseline: the run says how to create one, skips relative thresho
 
 test('--update-baseline writes a valid baseline that the next run is diffed against', async () => {
   const baseline = join(dir, 'nested', 'measurements.json');
-  const first = await runCli(['run', '--profile', 'smoke', '--baseline', baseline, '--update-baseline', '--out', join(dir, 'b')]);
+  const first = await runCli([
+    'run',
+    '--profile',
+    'smoke',
+    '--baseline',
+    baseline,
+    '--update-baseline',
+    '--out',
+    join(dir, 'b'),
+  ]);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /baseline updated: .*measurements\.json/);
   const written = await readResults(baseline, 'baseline');
@@ -40,12 +54,24 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
   const diff = (await readResults(join(dir, 'c', 'results.json'))).baseline!;
   assert.equal(diff.baselineStartedAt, written.run.startedAt);
   const row = diff.rows.find((r) => r.metric === 'direct.latency.p50_us')!;
-  assert.equal(row.baseline, written.scenarios[0]!.state === 'completed' ? written.scenarios[0]!.metrics['direct.latency.p50_us']!.value : null);
+  assert.equal(
+    row.baseline,
+    written.scenarios[0]!.state === 'completed' ? written.scenarios[0]!.metrics['direct.latency.p50_us']!.value : null,
+  );
   assert.notEqual(row.deltaPct, null);
 });
 
 test('--json prints the results on stdout and nothing else', async () => {
-  const r = await runCli(['run', '--profile', 'smoke', '--json', '--baseline', join(dir, 'none.json'), '--out', join(dir, 'd')]);
+  const r = await runCli([
+    'run',
+    '--profile',
+    'smoke',
+    '--json',
+    '--baseline',
+    join(dir, 'none.json'),
+    '--out',
+    join(dir, 'd'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const parsed = JSON.parse(r.stdout) as { schema: string; scenarios: unknown[] };
   assert.equal(parsed.schema, 'mcp-perf/results');

@@ -18,7 +18,12 @@ after(async () => {
 
 /** Starts a quick run and resolves once its processes are up and load is flowing. */
 async function startRun(tag: string, out: string) {
-  const proc = execa(process.execPath, [BIN, 'run', '--profile', 'quick', '--out', out], { reject: false, buffer: true, stdin: 'ignore', env: { MCP_PERF_TEST_TAG: tag, CI: 'true' } });
+  const proc = execa(process.execPath, [BIN, 'run', '--profile', 'quick', '--out', out], {
+    reject: false,
+    buffer: true,
+    stdin: 'ignore',
+    env: { MCP_PERF_TEST_TAG: tag, CI: 'true' },
+  });
   await new Promise<void>((resolve, reject) => {
     let seen = '';
     proc.stdout?.on('data', (d: Buffer) => {

@@ -37,9 +37,20 @@ test('the run completes: exit 0, or 99 when this machine misses a threshold; nev
 });
 
 test('it prints progress, the per-target summary and the baseline diff', () => {
-  const names = ['direct-vs-proxied', 'stdio-bridge', 'stdio-hammer', 'sse-fanout', 'memory-per-session', 'concurrency', 'soak', 'stress-and-faults', 'components'];
+  const names = [
+    'direct-vs-proxied',
+    'stdio-bridge',
+    'stdio-hammer',
+    'sse-fanout',
+    'memory-per-session',
+    'concurrency',
+    'soak',
+    'stress-and-faults',
+    'components',
+  ];
   assert.match(run.stdout, new RegExp(`^mcp-perf run: ${names.join(', ')} — profile quick`, 'm'));
-  for (const [i, name] of names.entries()) assert.match(run.stdout, new RegExp(`^▶ ${name} \\(${i + 1}/${names.length}\\)$`, 'm'));
+  for (const [i, name] of names.entries())
+    assert.match(run.stdout, new RegExp(`^▶ ${name} \\(${i + 1}/${names.length}\\)$`, 'm'));
   assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
   assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
@@ -60,10 +71,20 @@ test('results.json holds every target with decodable histograms, achieved load a
     assert.ok(t.throughputRps > 0, `${name} throughput`);
     assert.ok(t.cpuUsPerRequest.closed !== null && t.cpuUsPerRequest.closed > 0, `${name} CPU per request`);
   }
-  for (const key of ['proxied.added.p50_us', 'proxied.overhead_pct.p99', 'proxied.throughput_vs_relay', 'proxied.cpu_us_per_req', 'load.achieved_rate', 'load.late_send_pct']) {
+  for (const key of [
+    'proxied.added.p50_us',
+    'proxied.overhead_pct.p99',
+    'proxied.throughput_vs_relay',
+    'proxied.cpu_us_per_req',
+    'load.achieved_rate',
+    'load.late_send_pct',
+  ]) {
     assert.ok(s.metrics[key] !== undefined, `metric ${key}`);
   }
-  assert.ok(Math.abs(s.metrics['load.achieved_rate']!.value - 1_000) < 50, 'the generator achieved about the asked rate');
+  assert.ok(
+    Math.abs(s.metrics['load.achieved_rate']!.value - 1_000) < 50,
+    'the generator achieved about the asked rate',
+  );
   assert.equal(results.environment.cores > 0, true);
   assert.match(results.environment.node, /^v\d+/);
   assert.match(results.environment.machineFingerprint, /^[0-9a-f]{16}$/);
@@ -72,7 +93,9 @@ test('results.json holds every target with decodable histograms, achieved load a
 test('trials are interleaved A B C A B C, latency first, then throughput', () => {
   const s = results.scenarios[0] as CompletedScenario;
   const order = s.trials.map((t) => `${t.phase}:${t.trial}:${t.target}`);
-  const expected = ['latency', 'throughput'].flatMap((phase) => [1, 2, 3].flatMap((trial) => ['direct', 'proxied', 'relay'].map((t) => `${phase}:${trial}:${t}`)));
+  const expected = ['latency', 'throughput'].flatMap((phase) =>
+    [1, 2, 3].flatMap((trial) => ['direct', 'proxied', 'relay'].map((t) => `${phase}:${trial}:${t}`)),
+  );
   assert.deepEqual(order, expected);
   for (const t of s.trials.filter((t) => t.phase === 'latency')) assert.equal(t.asked.rate, 1_000);
 });
@@ -105,21 +128,36 @@ test('the stdio-bridge scenario served its sessions through the bridge, one chil
 
 test('sse-fanout: 500 streams, every sequenced notification delivered once and in order', () => {
   const s = scenario('sse-fanout');
-  for (const key of ['fanout.lost', 'fanout.duplicated', 'fanout.reordered', 'fanout.streams_dropped']) assert.equal(s.metrics[key]!.value, 0, key);
+  for (const key of ['fanout.lost', 'fanout.duplicated', 'fanout.reordered', 'fanout.streams_dropped'])
+    assert.equal(s.metrics[key]!.value, 0, key);
   assert.ok(s.metrics['fanout.events_per_sec']!.value > 0);
-  assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 1_000, 'delivery latencies were recorded');
+  assert.ok(
+    decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 1_000,
+    'delivery latencies were recorded',
+  );
   assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
 });
 
 test('stdio-hammer: every step measured, and the bridge spawned one child per session', () => {
   const s = scenario('stdio-hammer');
-  assert.deepEqual(Object.keys(s.targets), ['forward-w1', 'forward-w8', 'forward-w64', 'forward-w256', 'bridge-c4', 'bridge-c16', 'bridge-c64']);
+  assert.deepEqual(Object.keys(s.targets), [
+    'forward-w1',
+    'forward-w8',
+    'forward-w64',
+    'forward-w256',
+    'bridge-c4',
+    'bridge-c16',
+    'bridge-c64',
+  ]);
   assert.equal(s.metrics['bridge.sessions']!.value, 16);
   assert.equal(s.metrics['bridge.children_spawned']!.value, 16, 'never a child per request');
   assert.equal(s.metrics['forward.errors']!.value, 0);
   assert.equal(s.metrics['bridge.errors']!.value, 0);
   // p99 against rate, one point per step, for the report's knee chart.
-  assert.deepEqual(s.series!.p99_by_step!.lines.map((l) => l.points.length), [4, 3]);
+  assert.deepEqual(
+    s.series!.p99_by_step!.lines.map((l) => l.points.length),
+    [4, 3],
+  );
 });
 
 test('components: every stage was benchmarked in a proxy process', () => {
@@ -138,14 +176,22 @@ test('memory-per-session: a slope from at least 4 points per mode, and memory gi
     assert.ok(s.metrics[`memory.${mode}.points`]!.value >= 4, `${mode}: points`);
     assert.ok(s.metrics[`memory.${mode}.rss_per_session_bytes`] !== undefined, `${mode}: bytes per session`);
     assert.ok(s.metrics[`memory.${mode}.heap_per_session_bytes`]!.value > 0, `${mode}: a session costs some heap`);
-    assert.ok(s.metrics[`memory.${mode}.released_ratio`]!.value >= 0.5, `${mode}: the heap sessions took comes back when they close`);
+    assert.ok(
+      s.metrics[`memory.${mode}.released_ratio`]!.value >= 0.5,
+      `${mode}: the heap sessions took comes back when they close`,
+    );
     const series = s.series![`${mode}_rss`]!;
     assert.equal(series.lines[0]!.points.length, s.metrics[`memory.${mode}.points`]!.value);
-    assert.deepEqual(series.lines[0]!.points.map(([x]) => x), [0, 250, 500, 1_000, 2_000]);
+    assert.deepEqual(
+      series.lines[0]!.points.map(([x]) => x),
+      [0, 250, 500, 1_000, 2_000],
+    );
     assert.ok(series.fit !== undefined);
   }
   // Streams hold a connection each: they must cost more than idle sessions.
-  assert.ok(s.metrics['memory.stream.heap_per_session_bytes']!.value > s.metrics['memory.idle.heap_per_session_bytes']!.value);
+  assert.ok(
+    s.metrics['memory.stream.heap_per_session_bytes']!.value > s.metrics['memory.idle.heap_per_session_bytes']!.value,
+  );
 });
 
 test('concurrency: 1,000 clients held at once, every call accounted for', () => {
@@ -154,7 +200,10 @@ test('concurrency: 1,000 clients held at once, every call accounted for', () => 
   assert.ok(s.metrics['concurrency.held_ratio']!.value > 0.9, 'the proxy held the sessions at the barrier');
   assert.ok(s.metrics['concurrency.proxy_fds_at_peak']!.value >= 1_000, 'one socket per client at the peak');
   // tools/list + 5 tools/call per client whose session opened: none lost, none counted twice.
-  assert.equal(s.metrics['concurrency.calls']!.value, 6 * (1_000 - s.metrics['concurrency.initialize_failures']!.value));
+  assert.equal(
+    s.metrics['concurrency.calls']!.value,
+    6 * (1_000 - s.metrics['concurrency.initialize_failures']!.value),
+  );
   assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 0);
 });
 

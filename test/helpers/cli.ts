@@ -18,7 +18,10 @@ export function newTag(): string {
   return `mcp-perf-test-${randomUUID()}`;
 }
 
-export async function runCli(args: readonly string[], options: { tag?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  options: { tag?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     stdin: 'ignore',
@@ -30,8 +33,16 @@ export async function runCli(args: readonly string[], options: { tag?: string; t
 }
 
 /** Starts a long-running CLI command and resolves with its ready line. */
-export async function startService(args: readonly string[], tag = newTag()): Promise<{ url: string; pid: number; proc: ResultPromise; stop(): Promise<void> }> {
-  const proc = execa(process.execPath, [BIN, ...args], { stdin: 'pipe', buffer: false, reject: false, env: { MCP_PERF_TEST_TAG: tag } });
+export async function startService(
+  args: readonly string[],
+  tag = newTag(),
+): Promise<{ url: string; pid: number; proc: ResultPromise; stop(): Promise<void> }> {
+  const proc = execa(process.execPath, [BIN, ...args], {
+    stdin: 'pipe',
+    buffer: false,
+    reject: false,
+    env: { MCP_PERF_TEST_TAG: tag },
+  });
   const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
     let out = '';
     let err = '';
@@ -61,7 +72,8 @@ export function processesWithTag(tag: string): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`MCP_PERF_TEST_TAG=${tag}`)) found.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`MCP_PERF_TEST_TAG=${tag}`))
+        found.push(Number(entry));
     } catch {
       // gone, or not ours to read
     }
@@ -85,7 +97,12 @@ export type Service = Awaited<ReturnType<typeof startService>>;
  * Services started under one tag, and whatever else a test must stop, ended newest first by `stopAll`, which
  * resolves with the tagged processes still alive afterwards (a test asserts there are none).
  */
-export function serviceGroup(tag = newTag()): { tag: string; start(args: readonly string[]): Promise<Service>; defer(stop: () => Promise<void>): void; stopAll(): Promise<number[]> } {
+export function serviceGroup(tag = newTag()): {
+  tag: string;
+  start(args: readonly string[]): Promise<Service>;
+  defer(stop: () => Promise<void>): void;
+  stopAll(): Promise<number[]>;
+} {
   const stops: Array<() => Promise<void>> = [];
   return {
     tag,

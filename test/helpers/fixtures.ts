@@ -31,9 +31,13 @@ function target(p50: number): TargetResult {
   };
 }
 
-export function scenario(metrics: Record<string, number>, options: { thresholds?: string[]; goals?: string[]; profile?: string; name?: string } = {}): CompletedScenario {
+export function scenario(
+  metrics: Record<string, number>,
+  options: { thresholds?: string[]; goals?: string[]; profile?: string; name?: string } = {},
+): CompletedScenario {
   const m: Record<string, Metric> = {};
-  for (const [k, v] of Object.entries(metrics)) m[k] = { value: v, unit: k.endsWith('_us') ? 'us' : 'count', better: 'lower' };
+  for (const [k, v] of Object.entries(metrics))
+    m[k] = { value: v, unit: k.endsWith('_us') ? 'us' : 'count', better: 'lower' };
   return {
     name: options.name ?? 'direct-vs-proxied',
     description: 'fixture',
@@ -57,7 +61,14 @@ export function results(scenarios: ResultsFile['scenarios'], environment: Enviro
     schema: 'mcp-perf/results',
     schemaVersion: 1,
     tool: { name: 'mcp-perf', version: '0.1.0' },
-    run: { id: 'fixture', startedAt: '2026-11-22T00:00:00.000Z', finishedAt: '2026-11-22T00:01:00.000Z', profile: 'quick', scenarios: scenarios.map((s) => s.name), interrupted: false },
+    run: {
+      id: 'fixture',
+      startedAt: '2026-11-22T00:00:00.000Z',
+      finishedAt: '2026-11-22T00:01:00.000Z',
+      profile: 'quick',
+      scenarios: scenarios.map((s) => s.name),
+      interrupted: false,
+    },
     environment,
     scenarios,
     baseline: null,

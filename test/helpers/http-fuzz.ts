@@ -51,8 +51,13 @@ const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() 
 const int = (rand: Rand, max: number): number => Math.floor(rand() * max);
 
 function headLines(rand: Rand, session: string | undefined): string[] {
-  const lines = [`Host: ${pick(rand, ['127.0.0.1', 'localhost:1', '[::1]', 'evil.example', ''])}`, 'Content-Type: application/json', 'Accept: application/json, text/event-stream'];
-  if (session !== undefined && rand() < 0.6) lines.push(`Mcp-Session-Id: ${rand() < 0.7 ? session : pick(rand, ['nope', '', ' x', 'a'.repeat(300)])}`);
+  const lines = [
+    `Host: ${pick(rand, ['127.0.0.1', 'localhost:1', '[::1]', 'evil.example', ''])}`,
+    'Content-Type: application/json',
+    'Accept: application/json, text/event-stream',
+  ];
+  if (session !== undefined && rand() < 0.6)
+    lines.push(`Mcp-Session-Id: ${rand() < 0.7 ? session : pick(rand, ['nope', '', ' x', 'a'.repeat(300)])}`);
   if (rand() < 0.2) lines.push(`MCP-Protocol-Version: ${pick(rand, ['2025-11-25', '2026-07-28', 'junk'])}`);
   if (rand() < 0.1) lines.push(`Authorization: ${pick(rand, ['Bearer x', 'bearer', 'Basic Zm9v', ''])}`);
   if (rand() < 0.1) lines.push('Expect: 100-continue');
@@ -63,7 +68,8 @@ function headLines(rand: Rand, session: string | undefined): string[] {
 /** Replaces a few bytes with bytes a parser must handle: CR, LF, NUL, space, colon, high bytes. */
 function flip(rand: Rand, buf: Buffer): Buffer {
   const out = Buffer.from(buf);
-  for (let n = 1 + int(rand, 4); n > 0 && out.length > 0; n--) out[int(rand, out.length)] = pick(rand, [0x0d, 0x0a, 0x00, 0x20, 0x3a, 0xff, 0x09, 0x30 + int(rand, 10)]);
+  for (let n = 1 + int(rand, 4); n > 0 && out.length > 0; n--)
+    out[int(rand, out.length)] = pick(rand, [0x0d, 0x0a, 0x00, 0x20, 0x3a, 0xff, 0x09, 0x30 + int(rand, 10)]);
   return out;
 }
 
@@ -81,7 +87,7 @@ function split(rand: Rand, buf: Buffer): Buffer[] {
 
 function chunked(rand: Rand, body: string): string {
   let out = '';
-  for (let at = 0; at < body.length; ) {
+  for (let at = 0; at < body.length;) {
     const n = 1 + int(rand, 40);
     const part = body.slice(at, at + n);
     out += `${Buffer.byteLength(part).toString(16)}${rand() < 0.1 ? ';ext=1' : ''}\r\n${part}\r\n`;
@@ -94,8 +100,12 @@ function chunked(rand: Rand, body: string): string {
 export function nextCase(rand: Rand, session: string | undefined): FuzzCase {
   const body = pick(rand, BODIES);
   const lines = headLines(rand, session);
-  const valid = (method = 'POST', extra: string[] = [], framing = `Content-Length: ${Buffer.byteLength(body)}`, payload = body): string =>
-    `${method} /mcp HTTP/1.1\r\n${[...lines, ...extra, framing].join('\r\n')}\r\n\r\n${payload}`;
+  const valid = (
+    method = 'POST',
+    extra: string[] = [],
+    framing = `Content-Length: ${Buffer.byteLength(body)}`,
+    payload = body,
+  ): string => `${method} /mcp HTTP/1.1\r\n${[...lines, ...extra, framing].join('\r\n')}\r\n\r\n${payload}`;
   const roll = int(rand, 16);
   let shape: string;
   let wire: Buffer;
@@ -139,7 +149,21 @@ export function nextCase(rand: Rand, session: string | undefined): FuzzCase {
     case 7:
       shape = 'bad-chunks';
       wire = Buffer.from(
-        valid('POST', [], 'Transfer-Encoding: chunked', pick(rand, ['zz\r\n', 'fffffffffffffff\r\nx', '5\r\nhello', '5\r\nhelloXX', '5\nhello\n0\n\n', `${'1\r\n{\r\n'.repeat(2_000)}`, '-1\r\n', '5;\0\r\nhello\r\n0\r\n\r\n'])),
+        valid(
+          'POST',
+          [],
+          'Transfer-Encoding: chunked',
+          pick(rand, [
+            'zz\r\n',
+            'fffffffffffffff\r\nx',
+            '5\r\nhello',
+            '5\r\nhelloXX',
+            '5\nhello\n0\n\n',
+            `${'1\r\n{\r\n'.repeat(2_000)}`,
+            '-1\r\n',
+            '5;\0\r\nhello\r\n0\r\n\r\n',
+          ]),
+        ),
       );
       break;
     case 8:
@@ -148,7 +172,9 @@ export function nextCase(rand: Rand, session: string | undefined): FuzzCase {
       break;
     case 9:
       shape = 'request-line';
-      wire = Buffer.from(`${pick(rand, METHODS)} ${pick(rand, ['/mcp', '*', 'http://x/mcp', '/mcp?x=%zz', '', '/metrics', '/sse', '/messages?sessionId=1', '/../etc'])} ${pick(rand, ['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', ''])}\r\n${lines.join('\r\n')}\r\n\r\n`);
+      wire = Buffer.from(
+        `${pick(rand, METHODS)} ${pick(rand, ['/mcp', '*', 'http://x/mcp', '/mcp?x=%zz', '', '/metrics', '/sse', '/messages?sessionId=1', '/../etc'])} ${pick(rand, ['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', ''])}\r\n${lines.join('\r\n')}\r\n\r\n`,
+      );
       break;
     case 10:
       shape = 'oversized-head';
@@ -160,11 +186,23 @@ export function nextCase(rand: Rand, session: string | undefined): FuzzCase {
       break;
     case 12:
       shape = 'pipelined';
-      wire = Buffer.from(Array.from({ length: 2 + int(rand, 4) }, () => (rand() < 0.7 ? valid() : flip(rand, Buffer.from(valid())).toString('latin1'))).join(''), 'latin1');
+      wire = Buffer.from(
+        Array.from({ length: 2 + int(rand, 4) }, () =>
+          rand() < 0.7 ? valid() : flip(rand, Buffer.from(valid())).toString('latin1'),
+        ).join(''),
+        'latin1',
+      );
       break;
     case 13:
       shape = 'other-method';
-      wire = Buffer.from(valid(pick(rand, ['GET', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']), [], rand() < 0.5 ? 'Content-Length: 0' : 'Transfer-Encoding: chunked', rand() < 0.5 ? '' : chunked(rand, body)));
+      wire = Buffer.from(
+        valid(
+          pick(rand, ['GET', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']),
+          [],
+          rand() < 0.5 ? 'Content-Length: 0' : 'Transfer-Encoding: chunked',
+          rand() < 0.5 ? '' : chunked(rand, body),
+        ),
+      );
       break;
     case 14:
       shape = 'http10';
@@ -214,7 +252,16 @@ export function playCase(port: number, c: FuzzCase, waitMs: number): Promise<str
  * Plays `count` cases from `seed`, `concurrency` connections at a time; after every `checkEvery` cases `check()` must
  * resolve (the server still serves). Resolves with the tally.
  */
-export async function fuzz(options: { port: number; seed: number; count: number; concurrency: number; session?: string; waitMs?: number; checkEvery?: number; check?: () => Promise<void> }): Promise<FuzzTally> {
+export async function fuzz(options: {
+  port: number;
+  seed: number;
+  count: number;
+  concurrency: number;
+  session?: string;
+  waitMs?: number;
+  checkEvery?: number;
+  check?: () => Promise<void>;
+}): Promise<FuzzTally> {
   const rand = seeded(options.seed);
   const tally: FuzzTally = { cases: 0, shapes: {}, answers: {}, bytes: 0 };
   const checkEvery = options.checkEvery ?? 500;

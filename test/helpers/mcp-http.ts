@@ -4,9 +4,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 
-export const HEADERS = Object.freeze({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+export const HEADERS = Object.freeze({
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+});
 
-export const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+export const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+});
 
 /** initialize, then the session id the proxy handed back (throws when it did not). */
 export async function openSession(url: string, headers: Record<string, string> = {}): Promise<string> {
@@ -28,7 +36,12 @@ export async function callTool(
 ): Promise<{ status: number; body: any }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { ...HEADERS, ...(session === undefined ? {} : { 'mcp-session-id': session }), 'mcp-protocol-version': '2025-11-25', ...headers },
+    headers: {
+      ...HEADERS,
+      ...(session === undefined ? {} : { 'mcp-session-id': session }),
+      'mcp-protocol-version': '2025-11-25',
+      ...headers,
+    },
     body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
   });
   const text = await res.text();
@@ -52,7 +65,11 @@ export function portOf(url: string): number {
  * Sends raw bytes on one connection (in pieces, `gapMs` apart) and collects what comes back until the connection
  * closes, `until` matches, or `timeoutMs` passes.
  */
-export function rawExchange(port: number, pieces: readonly (string | Buffer)[], options: { until?: (text: string) => boolean; gapMs?: number; timeoutMs?: number } = {}): Promise<{ text: string; closed: boolean; timedOut: boolean }> {
+export function rawExchange(
+  port: number,
+  pieces: readonly (string | Buffer)[],
+  options: { until?: (text: string) => boolean; gapMs?: number; timeoutMs?: number } = {},
+): Promise<{ text: string; closed: boolean; timedOut: boolean }> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';

@@ -11,22 +11,40 @@ import { z } from 'zod';
 /** Tools: add (with a mid-call log notification) and ask (a sampling request to the client). */
 function sdkServer(name: string): McpServer {
   const mcp = new McpServer({ name, version: '1.0.0' }, { capabilities: { logging: {} } });
-  mcp.registerTool('add', { description: 'adds', inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }, extra) => {
-    // A server → client notification in the middle of a call.
-    await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `adding ${a} and ${b}` } });
-    return { content: [{ type: 'text', text: String(a + b) }] };
-  });
-  mcp.registerTool('ask', { description: 'asks the client to sample', inputSchema: { question: z.string() } }, async ({ question }, extra) => {
-    const answer = await extra.sendRequest(
-      { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 10 } },
-      CreateMessageResultSchema,
-    );
-    return { content: [{ type: 'text', text: `client said: ${(answer.content as { text: string }).text}` }] };
-  });
+  mcp.registerTool(
+    'add',
+    { description: 'adds', inputSchema: { a: z.number(), b: z.number() } },
+    async ({ a, b }, extra) => {
+      // A server → client notification in the middle of a call.
+      await extra.sendNotification({
+        method: 'notifications/message',
+        params: { level: 'info', data: `adding ${a} and ${b}` },
+      });
+      return { content: [{ type: 'text', text: String(a + b) }] };
+    },
+  );
+  mcp.registerTool(
+    'ask',
+    { description: 'asks the client to sample', inputSchema: { question: z.string() } },
+    async ({ question }, extra) => {
+      const answer = await extra.sendRequest(
+        {
+          method: 'sampling/createMessage',
+          params: { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 10 },
+        },
+        CreateMessageResultSchema,
+      );
+      return { content: [{ type: 'text', text: `client said: ${(answer.content as { text: string }).text}` }] };
+    },
+  );
   return mcp;
 }
 
-async function listen(server: http.Server, path: string, close: () => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+async function listen(
+  server: http.Server,
+  path: string,
+  close: () => Promise<void>,
+): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
@@ -77,7 +95,8 @@ export async function startSdkLegacyUpstream(): Promise<{ url: string; close(): 
         return;
       }
       const transport = transports.get(url.searchParams.get('sessionId') ?? '');
-      if (req.method === 'POST' && url.pathname === '/messages' && transport !== undefined) return void (await transport.handlePostMessage(req, res));
+      if (req.method === 'POST' && url.pathname === '/messages' && transport !== undefined)
+        return void (await transport.handlePostMessage(req, res));
       res.writeHead(404).end();
     })().catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(err));

@@ -14,7 +14,9 @@ export interface TinyRequest {
 
 export type Reply = (body: { id: unknown; result?: unknown; error?: unknown }) => void;
 
-export async function startTinyServer(answer: (request: TinyRequest, reply: Reply) => void): Promise<{ target: SessionTarget; server: http.Server; close(): Promise<void> }> {
+export async function startTinyServer(
+  answer: (request: TinyRequest, reply: Reply) => void,
+): Promise<{ target: SessionTarget; server: http.Server; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -22,7 +24,9 @@ export async function startTinyServer(answer: (request: TinyRequest, reply: Repl
       const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method: string };
       if (msg.id === undefined) return void res.writeHead(202).end();
       answer({ id: msg.id, method: msg.method }, (body) => {
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' }).end(JSON.stringify({ jsonrpc: '2.0', ...body }));
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' })
+          .end(JSON.stringify({ jsonrpc: '2.0', ...body }));
       });
     });
   });
@@ -41,4 +45,8 @@ export async function startTinyServer(answer: (request: TinyRequest, reply: Repl
 }
 
 /** What `initialize` needs to return for McpHttpSession.open to accept it. */
-export const INITIALIZE_RESULT = { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'tiny', version: '1' } };
+export const INITIALIZE_RESULT = {
+  protocolVersion: '2025-11-25',
+  capabilities: {},
+  serverInfo: { name: 'tiny', version: '1' },
+};

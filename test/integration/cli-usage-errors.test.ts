@@ -51,18 +51,30 @@ test('no command prints usage and exits 2; an unknown command names itself', asy
 });
 
 test('bad flags name the flag and say why', async () => {
-  usageError(await runCli(['run', '--profile', 'fast']), /--profile must be one of smoke, quick, nightly, release, got "fast"/);
+  usageError(
+    await runCli(['run', '--profile', 'fast']),
+    /--profile must be one of smoke, quick, nightly, release, got "fast"/,
+  );
   const unknown = await runCli(['run', '--frobnicate']);
   usageError(unknown, /^mcp-perf run: Unknown option '--frobnicate' \(see `mcp-perf run --help`\)$/m);
   usageError(await runCli(['run', '--timeout-s', 'soon']), /--timeout-s must be a whole number/);
-  usageError(await runCli(['run', 'no-such-scenario']), /unknown scenario "no-such-scenario"; available: direct-vs-proxied/);
+  usageError(
+    await runCli(['run', 'no-such-scenario']),
+    /unknown scenario "no-such-scenario"; available: direct-vs-proxied/,
+  );
   usageError(await runCli(['mock', 'http', '--latency-ms=-1']), /--latency-ms must be a number from 0/);
-  usageError(await runCli(['mock', 'http', '--latency-ms', '-1']), /Option '--latency-ms' argument is ambiguous \(see `mcp-perf mock --help`\)/);
+  usageError(
+    await runCli(['mock', 'http', '--latency-ms', '-1']),
+    /Option '--latency-ms' argument is ambiguous \(see `mcp-perf mock --help`\)/,
+  );
   usageError(await runCli(['mock', 'http', '--response', 'xml']), /--response must be one of json, sse/);
   usageError(await runCli(['mock', 'ftp']), /unknown kind "ftp"; available: http, stdio, sse/);
   usageError(await runCli(['proxy']), /--upstream is required/);
   usageError(await runCli(['proxy', '--upstream', 'not a url']), /--upstream is not a valid URL/);
-  usageError(await runCli(['relay', '--upstream', 'http://127.0.0.1:1/mcp', '--listen', '127.0.0.1:99999']), /port 99999 is out of range/);
+  usageError(
+    await runCli(['relay', '--upstream', 'http://127.0.0.1:1/mcp', '--listen', '127.0.0.1:99999']),
+    /port 99999 is out of range/,
+  );
 });
 
 test('a corrupted baseline stops the run before it starts anything, with a clear message', async () => {

@@ -17,9 +17,18 @@ test('closed and open models over legacy SSE sessions: all calls answered, fault
     const sessions = await Promise.all([0, 1, 2].map(() => LegacySseSession.open(pool, url, 5_000)));
     const closed = await runClosedModel({ concurrency: 6, durationMs: 500, source: new CallSource(sessions, {}) });
     assert.ok(closed.achieved.completed > 100, `${closed.achieved.completed} calls`);
-    assert.equal(closed.achieved.ok + (closed.errors.rpc_error ?? 0), closed.achieved.completed, JSON.stringify(closed.errors));
+    assert.equal(
+      closed.achieved.ok + (closed.errors.rpc_error ?? 0),
+      closed.achieved.completed,
+      JSON.stringify(closed.errors),
+    );
     assert.ok((closed.errors.rpc_error ?? 0) > 0, 'the injected errors were seen and counted');
-    const open = await runOpenModel({ rate: 200, durationMs: 500, maxInFlight: 100, source: new CallSource(sessions, {}) });
+    const open = await runOpenModel({
+      rate: 200,
+      durationMs: 500,
+      maxInFlight: 100,
+      source: new CallSource(sessions, {}),
+    });
     assert.equal(open.achieved.completed, 100);
     await Promise.all(sessions.map((s) => s.close()));
   } finally {

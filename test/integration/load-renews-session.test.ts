@@ -4,7 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { McpHttpSession, RenewingSession, createTargetPool, type SessionTarget } from '../../harness/load/mcp-session.js';
+import {
+  McpHttpSession,
+  RenewingSession,
+  createTargetPool,
+  type SessionTarget,
+} from '../../harness/load/mcp-session.js';
 import { newTag, startService, waitForNoProcesses } from '../helpers/cli.js';
 
 const tag = newTag();
@@ -21,7 +26,8 @@ after(async () => {
   assert.deepEqual(await waitForNoProcesses(tag), [], 'nothing outlives the test');
 });
 
-const echo = (id: number): string => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+const echo = (id: number): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
 
 test('after a 404 the failing call is reported, a new session is opened, and later calls succeed on it', async () => {
   const first = await McpHttpSession.open(target);
@@ -45,7 +51,10 @@ test('after a 404 the failing call is reported, a new session is opened, and lat
 test('other failures do not renew the session', async () => {
   const session = new RenewingSession(target, await McpHttpSession.open(target));
   const before = session.current;
-  const bad = await session.call(1, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'nope' } }));
+  const bad = await session.call(
+    1,
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'nope' } }),
+  );
   assert.equal(bad.ok, false);
   assert.equal(!bad.ok && bad.kind, 'rpc_error');
   assert.equal(session.current, before);

@@ -26,14 +26,26 @@ async function sdkClient(url: string): Promise<Client> {
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { ...HEADERS, ...headers }, body });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null, headers: res.headers };
 }
 
 async function initialize(url: string): Promise<string> {
-  const res = await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }));
+  const res = await post(
+    url,
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  );
   assert.equal(res.status, 200);
   assert.equal(res.json.result.protocolVersion, '2025-06-18', 'a supported revision is echoed');
   return res.headers.get('mcp-session-id')!;
@@ -50,7 +62,10 @@ for (const mode of ['json', 'sse'] as const) {
     try {
       assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        ['echo', 'sample', 'elicit'],
+      );
       const result = await client.callTool({ name: 'echo', arguments: { text: 'hi:', payloadBytes: 10 } });
       assert.deepEqual(result.content, [{ type: 'text', text: 'hi:xxxxxxxxxx' }]);
       await client.ping();
@@ -80,7 +95,9 @@ test('a request without a session is 400, an unknown session 404', async () => {
 
 test('notifications are accepted with 202 and no body', async () => {
   const session = await initialize(json.url);
-  const res = await post(json.url, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), { 'mcp-session-id': session });
+  const res = await post(json.url, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), {
+    'mcp-session-id': session,
+  });
   assert.equal(res.status, 202);
   assert.equal(res.json, null);
 });
@@ -89,7 +106,9 @@ test('DELETE ends the session: the same id is then unknown', async () => {
   const session = await initialize(json.url);
   const del = await fetch(json.url, { method: 'DELETE', headers: { 'mcp-session-id': session } });
   assert.equal(del.status, 200);
-  const after = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }), { 'mcp-session-id': session });
+  const after = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }), {
+    'mcp-session-id': session,
+  });
   assert.equal(after.status, 404);
 });
 
@@ -101,11 +120,20 @@ test('bad input gets the spec error and the mock keeps serving', async () => {
   const notRpc = await post(json.url, '[1,2]', { 'mcp-session-id': session });
   assert.equal(notRpc.status, 400);
   assert.equal(notRpc.json.error.code, -32600);
-  const badVersion = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }), { 'mcp-session-id': session, 'mcp-protocol-version': '1999-01-01' });
+  const badVersion = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }), {
+    'mcp-session-id': session,
+    'mcp-protocol-version': '1999-01-01',
+  });
   assert.equal(badVersion.status, 400);
-  const unknownMethod = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'nope/nope' }), { 'mcp-session-id': session });
+  const unknownMethod = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'nope/nope' }), {
+    'mcp-session-id': session,
+  });
   assert.equal(unknownMethod.json.error.code, -32601);
-  const unknownTool = await post(json.url, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'nope' } }), { 'mcp-session-id': session });
+  const unknownTool = await post(
+    json.url,
+    JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'nope' } }),
+    { 'mcp-session-id': session },
+  );
   assert.equal(unknownTool.json.error.code, -32602);
   const wrongPath = await fetch(json.url.replace('/mcp', '/other'), { method: 'POST', headers: HEADERS, body: '{}' });
   assert.equal(wrongPath.status, 404);
@@ -118,7 +146,10 @@ test('bad input gets the spec error and the mock keeps serving', async () => {
 test('GET opens a standalone SSE stream for a session', async () => {
   const session = await initialize(json.url);
   const controller = new AbortController();
-  const res = await fetch(json.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session }, signal: controller.signal });
+  const res = await fetch(json.url, {
+    headers: { accept: 'text/event-stream', 'mcp-session-id': session },
+    signal: controller.signal,
+  });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   const reader = res.body!.getReader();

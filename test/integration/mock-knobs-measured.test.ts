@@ -55,26 +55,49 @@ test('--stall 300/1000: calls in the stall wait it out; the rest do not', async 
   assert.ok(h.maxValue > 200_000, `max ${h.maxValue} µs`);
 });
 
-for (const [kind, counted] of [['rpc', 'rpc_error'], ['http500', 'http_status'], ['drop', 'reset']] as const) {
+for (const [kind, counted] of [
+  ['rpc', 'rpc_error'],
+  ['http500', 'http_status'],
+  ['drop', 'reset'],
+] as const) {
   test(`--error-rate 0.3 --error-kind ${kind}: about 30% fail, counted as ${counted}`, async () => {
     const { source } = await mockSource(['--error-rate', '0.3', '--error-kind', kind]);
     const o = await runOpenModel({ rate: 500, durationMs: 1_000, maxInFlight: 1_000, source });
     const failed = o.errors[counted] ?? 0;
-    assert.ok(failed > 100 && failed < 200, `${failed} of ${o.achieved.sent} failed as ${counted}: ${JSON.stringify(o.errors)}`);
+    assert.ok(
+      failed > 100 && failed < 200,
+      `${failed} of ${o.achieved.sent} failed as ${counted}: ${JSON.stringify(o.errors)}`,
+    );
     assert.equal(o.achieved.ok + failed, o.achieved.completed, 'no other kind of failure');
   });
 }
 
 test('--notify-rate 200: each HTTP GET stream gets gap-free sequence numbers at about the rate', async () => {
   const { mock } = await mockSource(['--notify-rate', '200'], 0);
-  const init = await fetch(mock.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) });
+  const init = await fetch(mock.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  });
   const session = init.headers.get('mcp-session-id')!;
-  const streams = await Promise.all([0, 1].map(async () => {
-    const controller = new AbortController();
-    const res = await fetch(mock.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session }, signal: controller.signal });
-    return { controller, reader: res.body!.getReader() };
-  }));
-  const read = async ({ reader }: (typeof streams)[number]): Promise<Array<{ seq: number; sentAtUs: number; delayUs: number }>> => {
+  const streams = await Promise.all(
+    [0, 1].map(async () => {
+      const controller = new AbortController();
+      const res = await fetch(mock.url, {
+        headers: { accept: 'text/event-stream', 'mcp-session-id': session },
+        signal: controller.signal,
+      });
+      return { controller, reader: res.body!.getReader() };
+    }),
+  );
+  const read = async ({
+    reader,
+  }: (typeof streams)[number]): Promise<Array<{ seq: number; sentAtUs: number; delayUs: number }>> => {
     const out: Array<{ seq: number; sentAtUs: number; delayUs: number }> = [];
     let text = '';
     const end = Date.now() + 1_000;
@@ -84,7 +107,10 @@ test('--notify-rate 200: each HTTP GET stream gets gap-free sequence numbers at 
       text += Buffer.from(value!).toString();
       let cut: number;
       while ((cut = text.indexOf('\n\n')) >= 0) {
-        const data = text.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
+        const data = text
+          .slice(0, cut)
+          .split('\n')
+          .find((l) => l.startsWith('data: '));
         text = text.slice(cut + 2);
         if (data) {
           const d = (JSON.parse(data.slice(6)) as { params: { data: { seq: number; sentAtUs: number } } }).params.data;
@@ -98,14 +124,23 @@ test('--notify-rate 200: each HTTP GET stream gets gap-free sequence numbers at 
   for (const events of [a!, b!]) {
     assert.ok(events.length > 120 && events.length < 260, `${events.length} events in 1 s`);
     events.forEach((e, i) => assert.equal(e.seq, i + 1, 'sequence numbers from 1, no gaps, no duplicates'));
-    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.sentAtUs >= events[i - 1]!.sentAtUs, 'send times rise');
-    assert.ok(events.every((e) => e.delayUs >= 0 && e.delayUs < 1_000_000), 'delivery delays are sane');
+    for (let i = 1; i < events.length; i++)
+      assert.ok(events[i]!.sentAtUs >= events[i - 1]!.sentAtUs, 'send times rise');
+    assert.ok(
+      events.every((e) => e.delayUs >= 0 && e.delayUs < 1_000_000),
+      'delivery delays are sane',
+    );
   }
   for (const s of streams) s.controller.abort();
 });
 
 test('--notify-rate on stdio: notifications start after initialized, gap-free', async () => {
-  const proc = execa(process.execPath, [BIN, 'mock', 'stdio', '--notify-rate', '100'], { stdin: 'pipe', buffer: false, reject: false, env: { MCP_PERF_TEST_TAG: tag } });
+  const proc = execa(process.execPath, [BIN, 'mock', 'stdio', '--notify-rate', '100'], {
+    stdin: 'pipe',
+    buffer: false,
+    reject: false,
+    env: { MCP_PERF_TEST_TAG: tag },
+  });
   const seqs: number[] = [];
   let partial = '';
   proc.stdout?.on('data', (d: Buffer) => {
@@ -116,7 +151,14 @@ test('--notify-rate on stdio: notifications start after initialized, gap-free', 
       if (m.method === 'notifications/message') seqs.push(m.params!.data.seq);
     }
   });
-  proc.stdin?.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) + '\n');
+  proc.stdin?.write(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }) + '\n',
+  );
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(seqs, [], 'nothing before notifications/initialized');
   proc.stdin?.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
@@ -129,12 +171,24 @@ test('--notify-rate on stdio: notifications start after initialized, gap-free', 
 
 test('a GET stream resumed with Last-Event-ID replays what it missed and continues the same sequence', async () => {
   const { mock } = await mockSource(['--notify-rate', '200'], 0);
-  const init = await fetch(mock.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) });
+  const init = await fetch(mock.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  });
   const session = init.headers.get('mcp-session-id')!;
   const events: Array<{ id: string; seq: number }> = [];
   async function readUntil(extra: Record<string, string>, count: number): Promise<void> {
     const controller = new AbortController();
-    const res = await fetch(mock.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session, ...extra }, signal: controller.signal });
+    const res = await fetch(mock.url, {
+      headers: { accept: 'text/event-stream', 'mcp-session-id': session, ...extra },
+      signal: controller.signal,
+    });
     const reader = res.body!.getReader();
     let text = '';
     const target = events.length + count;
@@ -146,7 +200,11 @@ test('a GET stream resumed with Last-Event-ID replays what it missed and continu
         text = text.slice(cut + 2);
         const id = lines.find((l) => l.startsWith('id: '))?.slice(4);
         const data = lines.find((l) => l.startsWith('data: '));
-        if (id && data) events.push({ id, seq: (JSON.parse(data.slice(6)) as { params: { data: { seq: number } } }).params.data.seq });
+        if (id && data)
+          events.push({
+            id,
+            seq: (JSON.parse(data.slice(6)) as { params: { data: { seq: number } } }).params.data.seq,
+          });
       }
     }
     controller.abort(); // drop the connection mid-stream, as a network would
@@ -154,6 +212,13 @@ test('a GET stream resumed with Last-Event-ID replays what it missed and continu
   await readUntil({}, 20);
   await new Promise((r) => setTimeout(r, 300)); // disconnected for a while
   await readUntil({ 'last-event-id': events.at(-1)!.id }, 20);
-  assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1), 'gap-free and duplicate-free across the reconnect');
-  assert.ok(events.every((e) => e.id.startsWith('1:')), 'the same stream continued');
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    Array.from({ length: 40 }, (_, i) => i + 1),
+    'gap-free and duplicate-free across the reconnect',
+  );
+  assert.ok(
+    events.every((e) => e.id.startsWith('1:')),
+    'the same stream continued',
+  );
 });

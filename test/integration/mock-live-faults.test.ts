@@ -26,8 +26,10 @@ after(async () => {
   assert.deepEqual(await waitForNoProcesses(tag), [], 'no mock outlives the test');
 });
 
-const control = (url: string, body: string): Promise<Response> => fetch(new URL('/control', url), { method: 'POST', body });
-const echo = (id: number): string => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+const control = (url: string, body: string): Promise<Response> =>
+  fetch(new URL('/control', url), { method: 'POST', body });
+const echo = (id: number): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } });
 
 test('--name is the serverInfo.name the SDK client sees, and what McpHttpSession reports', async () => {
   const client = new Client({ name: 'mcp-perf-test', version: '1.0.0' });

@@ -29,7 +29,10 @@ async function readEvents(res: Response, quietMs: number): Promise<Array<{ param
   const events: Array<{ params: { data: { seq: number } } }> = [];
   let text = '';
   for (;;) {
-    const next = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), quietMs))]);
+    const next = await Promise.race([
+      reader.read(),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), quietMs)),
+    ]);
     if (next === undefined || next.done) break;
     text += Buffer.from(next.value).toString();
     let end: number;
@@ -55,13 +58,20 @@ test('200 notifications of 1 MB with no stream open: the newest 4 MB are kept, t
   const stream = await fetch(proxy.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session } });
   const events = await readEvents(stream, 500);
   assert.equal(events.length, 200 - dropped, 'what was kept is delivered once a stream opens');
-  assert.deepEqual(events.map((e) => e.params.data.seq), Array.from({ length: events.length }, (_, i) => 200 - events.length + 1 + i), 'the newest, in order');
+  assert.deepEqual(
+    events.map((e) => e.params.data.seq),
+    Array.from({ length: events.length }, (_, i) => 200 - events.length + 1 + i),
+    'the newest, in order',
+  );
 });
 
 test('a stream whose reader does not read: messages past the bound are dropped, not buffered', async () => {
   const session = await openSession(proxy.url);
   const controller = new AbortController();
-  const stream = await fetch(proxy.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session }, signal: controller.signal });
+  const stream = await fetch(proxy.url, {
+    headers: { accept: 'text/event-stream', 'mcp-session-id': session },
+    signal: controller.signal,
+  });
   assert.equal(stream.status, 200); // its body is never read
   const before = rssBytes(proxy.pid);
   const call = await callTool(proxy.url, session, 'notify', { count: 200, bytes: 1_000_000 });

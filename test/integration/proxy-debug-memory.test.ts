@@ -25,7 +25,8 @@ test('with --debug-memory, GET /debug/memory answers the memory figures after a 
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
   const usage = (await res.json()) as Record<string, number>;
-  for (const key of ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers']) assert.ok(Number.isInteger(usage[key]) && usage[key]! >= 0, key);
+  for (const key of ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'])
+    assert.ok(Number.isInteger(usage[key]) && usage[key]! >= 0, key);
   assert.ok(usage.heapUsed! <= usage.heapTotal!);
   // The proxy keeps serving MCP around it.
   const again = await fetch(new URL('/debug/memory', debug.url));
@@ -33,7 +34,12 @@ test('with --debug-memory, GET /debug/memory answers the memory figures after a 
   const init = await fetch(debug.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
   });
   assert.equal(init.status, 200);
 });

@@ -20,7 +20,17 @@ let proxy: Service;
 
 before(async () => {
   mock = await service(['mock', 'http']);
-  proxy = await service(['proxy', '--upstream', mock.url, '--auth-token', TOKEN, '--rate-limit', '1', '--rate-limit-burst', '200']);
+  proxy = await service([
+    'proxy',
+    '--upstream',
+    mock.url,
+    '--auth-token',
+    TOKEN,
+    '--rate-limit',
+    '1',
+    '--rate-limit-burst',
+    '200',
+  ]);
 });
 after(async () => assert.deepEqual(await group.stopAll(), []));
 
@@ -30,21 +40,29 @@ const METRICS = (host: string) => `GET /metrics HTTP/1.1\r\nConnection: close\r\
 test('HTTP/1.1 without Host, or with two, is 400', async () => {
   const port = portOf(proxy.url);
   assert.equal(statusOf((await rawExchange(port, [`${METRICS('Accept: */*')}\r\n`])).text), 400);
-  assert.equal(statusOf((await rawExchange(port, [`${METRICS('Host: 127.0.0.1\r\nHost: evil.example')}\r\n`])).text), 400);
+  assert.equal(
+    statusOf((await rawExchange(port, [`${METRICS('Host: 127.0.0.1\r\nHost: evil.example')}\r\n`])).text),
+    400,
+  );
   assert.equal(statusOf((await rawExchange(port, [`${METRICS('Host: 127.0.0.1')}\r\n`])).text), 200);
 });
 
 test('a non-loopback Host is refused on every path (DNS rebinding); --allow-host admits a name', async () => {
   const port = portOf(proxy.url);
   for (const path of ['/metrics', '/sse', '/mcp', '/messages?sessionId=x']) {
-    const { text } = await rawExchange(port, [`GET ${path} HTTP/1.1\r\nHost: evil.example:${port}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`]);
+    const { text } = await rawExchange(port, [
+      `GET ${path} HTTP/1.1\r\nHost: evil.example:${port}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`,
+    ]);
     assert.equal(statusOf(text), 403, path);
   }
   for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
     assert.equal(statusOf((await rawExchange(port, [`${METRICS(`Host: ${host}`)}\r\n`])).text), 200, host);
   }
   const named = await service(['proxy', '--upstream', mock.url, '--allow-host', 'mcp.internal']);
-  assert.equal(statusOf((await rawExchange(portOf(named.url), [`${METRICS('Host: mcp.internal:8080')}\r\n`])).text), 200);
+  assert.equal(
+    statusOf((await rawExchange(portOf(named.url), [`${METRICS('Host: mcp.internal:8080')}\r\n`])).text),
+    200,
+  );
   assert.equal(statusOf((await rawExchange(portOf(named.url), [`${METRICS('Host: other.internal')}\r\n`])).text), 403);
 });
 
@@ -52,19 +70,28 @@ test('--metrics-auth puts /metrics behind the token; without it /metrics stays o
   assert.equal((await fetch(new URL('/metrics', proxy.url))).status, 200);
   const locked = await service(['proxy', '--upstream', mock.url, '--auth-token', TOKEN, '--metrics-auth']);
   assert.equal((await fetch(new URL('/metrics', locked.url))).status, 401);
-  assert.equal((await fetch(new URL('/metrics', locked.url), { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+  assert.equal(
+    (await fetch(new URL('/metrics', locked.url), { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    200,
+  );
 });
 
 test('the bearer scheme is case-insensitive', async () => {
   for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
-    const res = await fetch(proxy.url, { method: 'POST', headers: { ...HEADERS, authorization: `${scheme} ${TOKEN}` }, body: INIT });
+    const res = await fetch(proxy.url, {
+      method: 'POST',
+      headers: { ...HEADERS, authorization: `${scheme} ${TOKEN}` },
+      body: INIT,
+    });
     assert.equal(res.status, 200, scheme);
     await res.arrayBuffer();
   }
 });
 
 test('a head with bare-LF line endings is refused at once, not after the 60 s request timeout', async () => {
-  const { text, timedOut } = await rawExchange(portOf(proxy.url), ['GET /metrics HTTP/1.1\nHost: 127.0.0.1\n\n'], { timeoutMs: 10_000 });
+  const { text, timedOut } = await rawExchange(portOf(proxy.url), ['GET /metrics HTTP/1.1\nHost: 127.0.0.1\n\n'], {
+    timeoutMs: 10_000,
+  });
   assert.equal(timedOut, false);
   assert.equal(statusOf(text), 400);
   assert.match(text, /bare LF/);
@@ -72,20 +99,40 @@ test('a head with bare-LF line endings is refused at once, not after the 60 s re
 
 test('401 and 429 refusals carry the request id', async () => {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 'req-401', method: 'ping' });
-  const denied = await fetch(proxy.url, { method: 'POST', headers: { ...HEADERS, authorization: 'Bearer wrong-token-00' }, body });
+  const denied = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...HEADERS, authorization: 'Bearer wrong-token-00' },
+    body,
+  });
   assert.equal(denied.status, 401);
   assert.equal(((await denied.json()) as { id: unknown }).id, 'req-401');
   const limited = await service(['proxy', '--upstream', mock.url, '--rate-limit', '1', '--rate-limit-burst', '1']);
   await (await fetch(limited.url, { method: 'POST', headers: HEADERS, body: INIT })).arrayBuffer();
-  const second = await fetch(limited.url, { method: 'POST', headers: HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 429, method: 'ping' }) });
+  const second = await fetch(limited.url, {
+    method: 'POST',
+    headers: HEADERS,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 429, method: 'ping' }),
+  });
   assert.equal(second.status, 429);
   assert.equal(((await second.json()) as { id: unknown }).id, 429);
 });
 
 test('bridge: an id of 1e999 is refused at once; over-long, invalid and non-JSON answers fail their call at once', async () => {
-  const bridge = await service(['proxy', '--upstream-cmd', `"${process.execPath}" "${FIXTURE}"`, '--max-line-bytes', '4096', '--upstream-timeout-ms', '20000']);
+  const bridge = await service([
+    'proxy',
+    '--upstream-cmd',
+    `"${process.execPath}" "${FIXTURE}"`,
+    '--max-line-bytes',
+    '4096',
+    '--upstream-timeout-ms',
+    '20000',
+  ]);
   const session = await openSession(bridge.url);
-  const infinite = await fetch(bridge.url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': session }, body: '{"jsonrpc":"2.0","id":1e999,"method":"tools/call","params":{"name":"echo"}}' });
+  const infinite = await fetch(bridge.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-session-id': session },
+    body: '{"jsonrpc":"2.0","id":1e999,"method":"tools/call","params":{"name":"echo"}}',
+  });
   assert.equal(infinite.status, 400);
   assert.equal(((await infinite.json()) as { error: { code: number } }).error.code, -32600);
   for (const [name, message] of [
@@ -104,7 +151,22 @@ test('bridge: an id of 1e999 is refused at once; over-long, invalid and non-JSON
 });
 
 test('stdio forward: a request the child never answers gets an error at the timeout; a late answer is dropped', async () => {
-  const proc = execa(process.execPath, [BIN, 'proxy', '--stdio', '--upstream-timeout-ms', '500', '--max-line-bytes', '4096', '--', process.execPath, FIXTURE], { env: { MCP_PERF_TEST_TAG: group.tag }, reject: false, stdin: 'pipe', buffer: false });
+  const proc = execa(
+    process.execPath,
+    [
+      BIN,
+      'proxy',
+      '--stdio',
+      '--upstream-timeout-ms',
+      '500',
+      '--max-line-bytes',
+      '4096',
+      '--',
+      process.execPath,
+      FIXTURE,
+    ],
+    { env: { MCP_PERF_TEST_TAG: group.tag }, reject: false, stdin: 'pipe', buffer: false },
+  );
   const lines: Array<{ id?: unknown; result?: unknown; error?: { message: string } }> = [];
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => {
@@ -114,7 +176,10 @@ test('stdio forward: a request the child never answers gets an error at the time
       out = out.slice(nl + 1);
     }
   });
-  const send = (id: number, name: string, args: object = {}) => proc.stdin!.write(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) + '\n');
+  const send = (id: number, name: string, args: object = {}) =>
+    proc.stdin!.write(
+      JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) + '\n',
+    );
   proc.stdin!.write(INIT + '\n');
   send(2, 'hang');
   send(3, 'late', { ms: 1_500 });

@@ -28,7 +28,12 @@ after(async () => {
 });
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+});
 
 test('the SDK client works through the proxy: initialize, tools/list, tools/call, ping, close', async () => {
   const client = new Client({ name: 'through-proxy', version: '1.0.0' });
@@ -36,7 +41,10 @@ test('the SDK client works through the proxy: initialize, tools/list, tools/call
   await client.connect(transport);
   assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
   assert.ok(transport.sessionId, 'Mcp-Session-Id came back through the proxy');
-  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
+  assert.deepEqual(
+    (await client.listTools()).tools.map((t) => t.name),
+    ['echo', 'sample', 'elicit'],
+  );
   const result = await client.callTool({ name: 'echo', arguments: { text: 'via-proxy', payloadBytes: 0 } });
   assert.deepEqual(result.content, [{ type: 'text', text: 'via-proxy' }]);
   await client.ping();
@@ -62,12 +70,24 @@ test('session and protocol headers are forwarded both ways; an unknown session i
   const init = await fetch(proxy.url, { method: 'POST', headers: HEADERS, body: INIT });
   const session = init.headers.get('mcp-session-id');
   assert.ok(session);
-  const ok = await fetch(proxy.url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' }, body: '{"jsonrpc":"2.0","id":2,"method":"ping"}' });
+  const ok = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    body: '{"jsonrpc":"2.0","id":2,"method":"ping"}',
+  });
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { jsonrpc: '2.0', id: 2, result: {} });
-  const badVersion = await fetch(proxy.url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '1999-01-01' }, body: '{"jsonrpc":"2.0","id":3,"method":"ping"}' });
+  const badVersion = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '1999-01-01' },
+    body: '{"jsonrpc":"2.0","id":3,"method":"ping"}',
+  });
   assert.equal(badVersion.status, 400, 'MCP-Protocol-Version reached the upstream');
-  const unknown = await fetch(proxy.url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': 'nope' }, body: '{"jsonrpc":"2.0","id":4,"method":"ping"}' });
+  const unknown = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-session-id': 'nope' },
+    body: '{"jsonrpc":"2.0","id":4,"method":"ping"}',
+  });
   assert.equal(unknown.status, 404);
 });
 
@@ -75,12 +95,17 @@ test('an SSE stream is relayed as it is written, not buffered until it ends', as
   const init = await fetch(proxy.url, { method: 'POST', headers: HEADERS, body: INIT });
   const session = init.headers.get('mcp-session-id')!;
   const controller = new AbortController();
-  const res = await fetch(proxy.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session }, signal: controller.signal });
+  const res = await fetch(proxy.url, {
+    headers: { accept: 'text/event-stream', 'mcp-session-id': session },
+    signal: controller.signal,
+  });
   assert.equal(res.status, 200);
   // The mock writes one comment and keeps the stream open; we can only read it if the proxy passed it on.
   const first = await Promise.race([
     res.body!.getReader().read(),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no SSE bytes while the stream is open: the proxy buffers')), 5_000)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('no SSE bytes while the stream is open: the proxy buffers')), 5_000),
+    ),
   ]);
   assert.match(Buffer.from(first.value!).toString(), /^: stream open/);
   controller.abort();
@@ -94,7 +119,11 @@ test('upstream refused → 502 with a JSON-RPC error carrying the request id', a
     });
   });
   const dead = await service(['proxy', '--upstream', `http://127.0.0.1:${port}/mcp`]);
-  const res = await fetch(dead.url, { method: 'POST', headers: HEADERS, body: '{"jsonrpc":"2.0","id":"req-9","method":"ping"}' });
+  const res = await fetch(dead.url, {
+    method: 'POST',
+    headers: HEADERS,
+    body: '{"jsonrpc":"2.0","id":"req-9","method":"ping"}',
+  });
   assert.equal(res.status, 502);
   const body = (await res.json()) as { id: unknown; error: { code: number; message: string } };
   assert.equal(body.id, 'req-9');
@@ -108,12 +137,20 @@ test('upstream slower than --upstream-timeout-ms → 504, and the proxy keeps se
   const init = await fetch(impatient.url, { method: 'POST', headers: HEADERS, body: INIT });
   const session = init.headers.get('mcp-session-id')!;
   const headers = { ...HEADERS, 'mcp-session-id': session };
-  const res = await fetch(impatient.url, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo"}}' });
+  const res = await fetch(impatient.url, {
+    method: 'POST',
+    headers,
+    body: '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo"}}',
+  });
   assert.equal(res.status, 504);
   const body = (await res.json()) as { id: unknown; error: { message: string } };
   assert.equal(body.id, 11);
   assert.match(body.error.message, /did not answer within 300 ms/);
-  const ping = await fetch(impatient.url, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":12,"method":"ping"}' });
+  const ping = await fetch(impatient.url, {
+    method: 'POST',
+    headers,
+    body: '{"jsonrpc":"2.0","id":12,"method":"ping"}',
+  });
   assert.equal(ping.status, 200);
 });
 
@@ -144,7 +181,9 @@ test('2026-07-28 requests (no session id; Mcp-Method and Mcp-Name headers) are f
     req.on('data', (c: Buffer) => (body += String(c)));
     req.on('end', () => {
       seen.push({ headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(body).id, result: { content: [] } }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(body).id, result: { content: [] } }));
     });
   });
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', r));

@@ -29,17 +29,35 @@ test('after answers of 20 KB to 2 MB in one session, the next call of another se
   for (const payloadBytes of [16_500, 20_000, 100_000, 2_000_000]) {
     const big = await callTool(proxy.url, a, 'echo', { text: 'big', payloadBytes });
     assert.equal(big.status, 200);
-    assert.equal(answerText(big.body).length, 'big'.length + payloadBytes, `the ${payloadBytes}-byte answer arrived whole`);
+    assert.equal(
+      answerText(big.body).length,
+      'big'.length + payloadBytes,
+      `the ${payloadBytes}-byte answer arrived whole`,
+    );
     const next = await callTool(proxy.url, b, 'echo', { payloadBytes: 0, text: 'small' });
-    assert.equal(next.status, 200, `the call after a ${payloadBytes}-byte answer: ${JSON.stringify(next.body).slice(0, 200)}`);
+    assert.equal(
+      next.status,
+      200,
+      `the call after a ${payloadBytes}-byte answer: ${JSON.stringify(next.body).slice(0, 200)}`,
+    );
     assert.equal(answerText(next.body), 'small');
   }
 });
 
 test('eight large answers in parallel, then eight small calls in parallel: all answered', async () => {
   const sessions = await Promise.all(Array.from({ length: 8 }, () => openSession(proxy.url)));
-  const big = await Promise.all(sessions.map((s) => callTool(proxy.url, s, 'echo', { text: '', payloadBytes: 300_000 })));
-  assert.deepEqual(big.map((r) => r.status), Array(8).fill(200));
-  const small = await Promise.all(sessions.map((s, i) => callTool(proxy.url, s, 'echo', { payloadBytes: 0, text: `s${i}` })));
-  assert.deepEqual(small.map((r) => answerText(r.body)), sessions.map((_, i) => `s${i}`));
+  const big = await Promise.all(
+    sessions.map((s) => callTool(proxy.url, s, 'echo', { text: '', payloadBytes: 300_000 })),
+  );
+  assert.deepEqual(
+    big.map((r) => r.status),
+    Array(8).fill(200),
+  );
+  const small = await Promise.all(
+    sessions.map((s, i) => callTool(proxy.url, s, 'echo', { payloadBytes: 0, text: `s${i}` })),
+  );
+  assert.deepEqual(
+    small.map((r) => answerText(r.body)),
+    sessions.map((_, i) => `s${i}`),
+  );
 });

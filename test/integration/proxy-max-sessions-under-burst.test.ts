@@ -21,8 +21,13 @@ async function upstream(failures: number): Promise<{ url: string; initializes: (
       if (req.method === 'DELETE') return void res.writeHead(200).end();
       const i = ++n;
       setTimeout(() => {
-        if (i <= failures) return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"boom"}}');
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `session-${i}` }).end('{"jsonrpc":"2.0","id":1,"result":{}}');
+        if (i <= failures)
+          return void res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end('{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"boom"}}');
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `session-${i}` })
+          .end('{"jsonrpc":"2.0","id":1,"result":{}}');
       }, 200);
     });
   });
@@ -30,7 +35,8 @@ async function upstream(failures: number): Promise<{ url: string; initializes: (
   return { url: server.url, initializes: () => n };
 }
 
-const initialize = (url: string) => fetch(url, { method: 'POST', headers: HEADERS, body: INIT }).then(async (r) => (await r.arrayBuffer(), r.status));
+const initialize = (url: string) =>
+  fetch(url, { method: 'POST', headers: HEADERS, body: INIT }).then(async (r) => (await r.arrayBuffer(), r.status));
 
 test('twenty simultaneous initializes against --max-sessions 5: five sessions, fifteen 503s that never went upstream', async () => {
   const up = await upstream(0);

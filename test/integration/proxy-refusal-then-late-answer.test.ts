@@ -28,14 +28,19 @@ before(async () => {
       return;
     }
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' }).end('{"jsonrpc":"2.0","id":1,"result":{}}'));
+    req.on('end', () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' })
+        .end('{"jsonrpc":"2.0","id":1,"result":{}}'),
+    );
   });
   slowUrl = slow.url;
   group.defer(() => slow.close());
 });
 after(async () => assert.deepEqual(await group.stopAll(), []));
 
-const GET_WITH_BODY = 'GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\naccept: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n';
+const GET_WITH_BODY =
+  'GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\naccept: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n';
 
 test('a malformed chunk after the request went upstream: 400, the upstream request is cut, the proxy lives', async () => {
   const proxy = await group.start(['proxy', '--upstream', slowUrl]);

@@ -30,7 +30,11 @@ async function assertBound(url: string): Promise<void> {
   const session = await openSession(url, ALPHA);
   const post = await callTool(url, session, 'echo', { payloadBytes: 0, text: 'x' }, BETA);
   assert.equal(post.status, 404, 'POST with another token');
-  assert.equal(post.body.error.message, 'unknown or expired session', 'the same answer as for an id that never existed');
+  assert.equal(
+    post.body.error.message,
+    'unknown or expired session',
+    'the same answer as for an id that never existed',
+  );
   const get = await fetch(url, { headers: { accept: 'text/event-stream', 'mcp-session-id': session, ...BETA } });
   assert.equal(get.status, 404, 'GET stream with another token');
   await get.arrayBuffer();
@@ -55,20 +59,46 @@ test('stdio bridge: another token cannot use, watch or delete a session', async 
 test('JWTs: the same subject with a fresh token keeps its session; another subject or issuer does not get it', async () => {
   const proxy = await service(['proxy', '--upstream', mock.url, ...AUTH]);
   const key = new TextEncoder().encode(SECRET);
-  const jwt = (sub: string, iss: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(iss).setExpirationTime('1h').sign(key);
+  const jwt = (sub: string, iss: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuer(iss)
+      .setExpirationTime('1h')
+      .sign(key);
   const bearer = async (sub: string, iss = 'idp') => ({ authorization: `Bearer ${await jwt(sub, iss)}` });
   const session = await openSession(proxy.url, await bearer('alice'));
   await new Promise((r) => setTimeout(r, 1_100)); // a new iat: a different token string for the same subject
-  assert.equal((await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'a' }, await bearer('alice'))).status, 200, 'renewed token, same principal');
-  assert.equal((await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'b' }, await bearer('bob'))).status, 404, 'another subject');
-  assert.equal((await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'c' }, await bearer('alice', 'other-idp'))).status, 404, 'the same subject from another issuer');
-  assert.equal((await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'd' }, ALPHA)).status, 404, 'a static token');
+  assert.equal(
+    (await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'a' }, await bearer('alice'))).status,
+    200,
+    'renewed token, same principal',
+  );
+  assert.equal(
+    (await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'b' }, await bearer('bob'))).status,
+    404,
+    'another subject',
+  );
+  assert.equal(
+    (await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'c' }, await bearer('alice', 'other-idp')))
+      .status,
+    404,
+    'the same subject from another issuer',
+  );
+  assert.equal(
+    (await callTool(proxy.url, session, 'echo', { payloadBytes: 0, text: 'd' }, ALPHA)).status,
+    404,
+    'a static token',
+  );
 });
 
 test('legacy SSE front: another token cannot post into a session', async () => {
   const proxy = await service(['proxy', '--upstream', mock.url, ...AUTH]);
   const controller = new AbortController();
-  const stream = await fetch(new URL('/sse', proxy.url), { headers: { accept: 'text/event-stream', ...ALPHA }, signal: controller.signal });
+  const stream = await fetch(new URL('/sse', proxy.url), {
+    headers: { accept: 'text/event-stream', ...ALPHA },
+    signal: controller.signal,
+  });
   assert.equal(stream.status, 200);
   const reader = stream.body!.getReader();
   let text = '';

@@ -20,7 +20,11 @@ test('SIGTERM with a call in flight to stubborn children: exit 0, no child left'
     const children = processesWithTag(tag).filter((pid) => pid !== proxy.pid);
     assert.equal(children.length, 2, 'one child per session');
     // A call that will never be answered, in flight at shutdown.
-    const hanging = fetch(proxy.url, { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': a }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'hang' } }) }).catch(() => undefined);
+    const hanging = fetch(proxy.url, {
+      method: 'POST',
+      headers: { ...HEADERS, 'mcp-session-id': a },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'hang' } }),
+    }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
     proxy.proc.kill('SIGTERM');
@@ -40,7 +44,11 @@ test('stdio forward: the client closes stdin, the child ignores EOF and SIGTERM:
   const tag = newTag();
   const { execa } = await import('execa');
   const { BIN } = await import('../helpers/cli.js');
-  const proc = execa(process.execPath, [BIN, 'proxy', '--stdio', '--', process.execPath, FIXTURE, '--stubborn'], { env: { MCP_PERF_TEST_TAG: tag }, reject: false, stdin: 'pipe' });
+  const proc = execa(process.execPath, [BIN, 'proxy', '--stdio', '--', process.execPath, FIXTURE, '--stubborn'], {
+    env: { MCP_PERF_TEST_TAG: tag },
+    reject: false,
+    stdin: 'pipe',
+  });
   proc.stdin!.write(INIT + '\n');
   await new Promise((r) => setTimeout(r, 500));
   proc.stdin!.end(); // the client goes away: the child ignores EOF and SIGTERM

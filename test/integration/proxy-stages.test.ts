@@ -30,8 +30,14 @@ after(async () => {
 });
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
-const post = (url: string, headers: Record<string, string> = {}, body = INIT) => fetch(url, { method: 'POST', headers: { ...HEADERS, ...headers }, body });
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+});
+const post = (url: string, headers: Record<string, string> = {}, body = INIT) =>
+  fetch(url, { method: 'POST', headers: { ...HEADERS, ...headers }, body });
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: number; message: string } }).error;
 
 test('auth: no token or a wrong one → 401 with WWW-Authenticate; static token, HS256 and RS256 JWTs → through', async () => {
@@ -39,7 +45,17 @@ test('auth: no token or a wrong one → 401 with WWW-Authenticate; static token,
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const jwksFile = join(dir, 'jwks.json');
   await writeFile(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }] }));
-  const proxy = await service(['proxy', '--upstream', mock.url, '--auth-token', 'static-token-123', '--auth-hs256-secret', secret, '--auth-jwks', jwksFile]);
+  const proxy = await service([
+    'proxy',
+    '--upstream',
+    mock.url,
+    '--auth-token',
+    'static-token-123',
+    '--auth-hs256-secret',
+    secret,
+    '--auth-jwks',
+    jwksFile,
+  ]);
 
   const none = await post(proxy.url);
   assert.equal(none.status, 401);
@@ -50,20 +66,45 @@ test('auth: no token or a wrong one → 401 with WWW-Authenticate; static token,
   assert.equal((await errorOf(wrong)).code, -32001);
 
   assert.equal((await post(proxy.url, { authorization: 'Bearer static-token-123' })).status, 200);
-  const hs = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  const hs = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('alice')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(secret));
   assert.equal((await post(proxy.url, { authorization: `Bearer ${hs}` })).status, 200);
-  const rs = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('bob').setExpirationTime('5m').sign(privateKey);
+  const rs = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+    .setSubject('bob')
+    .setExpirationTime('5m')
+    .sign(privateKey);
   assert.equal((await post(proxy.url, { authorization: `Bearer ${rs}` })).status, 200);
 
-  const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(secret));
+  const expired = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+    .sign(new TextEncoder().encode(secret));
   assert.equal((await post(proxy.url, { authorization: `Bearer ${expired}` })).status, 401);
-  const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-entirely!!'));
+  const forged = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode('another-secret-entirely!!'));
   assert.equal((await post(proxy.url, { authorization: `Bearer ${forged}` })).status, 401);
   assert.equal(await metric(proxy.url, 'mcp_proxy_rejected_total{reason="auth"}'), 4);
 });
 
 test('rate limit: past the burst → 429 with Retry-After; other clients are not affected', async () => {
-  const proxy = await service(['proxy', '--upstream', mock.url, '--rate-limit', '2', '--rate-limit-burst', '3', '--auth-token', 'token-of-client-a', '--auth-token', 'token-of-client-b']);
+  const proxy = await service([
+    'proxy',
+    '--upstream',
+    mock.url,
+    '--rate-limit',
+    '2',
+    '--rate-limit-burst',
+    '3',
+    '--auth-token',
+    'token-of-client-a',
+    '--auth-token',
+    'token-of-client-b',
+  ]);
   const a = { authorization: 'Bearer token-of-client-a' };
   const statuses: number[] = [];
   let retryAfter = '';
@@ -75,7 +116,11 @@ test('rate limit: past the burst → 429 with Retry-After; other clients are not
   assert.deepEqual(statuses.slice(0, 3), [200, 200, 200]);
   assert.ok(statuses.slice(3).includes(429), statuses.join(','));
   assert.ok(Number(retryAfter) >= 1);
-  assert.equal((await post(proxy.url, { authorization: 'Bearer token-of-client-b' })).status, 200, 'client b has its own bucket');
+  assert.equal(
+    (await post(proxy.url, { authorization: 'Bearer token-of-client-b' })).status,
+    200,
+    'client b has its own bucket',
+  );
 });
 
 test('origin: a foreign browser Origin → 403; loopback and listed origins → through', async () => {
@@ -94,7 +139,11 @@ test('body stage: malformed JSON → 400/-32700, a batch → 400/-32600, unknown
   const batch = await post(proxy.url, {}, '[{"jsonrpc":"2.0","id":1,"method":"ping"}]');
   assert.equal(batch.status, 400);
   assert.match((await errorOf(batch)).message, /batches are not supported/);
-  const unknown = await post(proxy.url, { 'mcp-session-id': 'never-issued' }, '{"jsonrpc":"2.0","id":5,"method":"ping"}');
+  const unknown = await post(
+    proxy.url,
+    { 'mcp-session-id': 'never-issued' },
+    '{"jsonrpc":"2.0","id":5,"method":"ping"}',
+  );
   assert.equal(unknown.status, 404);
   assert.equal(await metric(proxy.url, 'mcp_proxy_rejected_total{reason="unknown_session"}'), 1);
 });
@@ -117,7 +166,12 @@ test('two upstreams: sessions stick to theirs; when one dies, new sessions go to
   const sessions: string[] = [];
   for (let i = 0; i < 6; i++) sessions.push((await post(proxy.url)).headers.get('mcp-session-id')!);
   // A proxy that did not stick would send about half of these to the upstream that never saw the session (404).
-  for (const s of sessions) for (let i = 0; i < 3; i++) assert.equal((await post(proxy.url, { 'mcp-session-id': s }, `{"jsonrpc":"2.0","id":${i + 2},"method":"ping"}`)).status, 200);
+  for (const s of sessions)
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        (await post(proxy.url, { 'mcp-session-id': s }, `{"jsonrpc":"2.0","id":${i + 2},"method":"ping"}`)).status,
+        200,
+      );
   await b.stop();
   await new Promise((r) => setTimeout(r, 600)); // a health probe or two
   const after: number[] = [];
@@ -130,7 +184,11 @@ test('SIGTERM drains: a request in flight is answered before the proxy exits', a
   const slowMock = await service(['mock', 'http', '--latency-ms', '600']);
   const proxy = await startService(['proxy', '--upstream', slowMock.url], tag);
   const session = (await post(proxy.url)).headers.get('mcp-session-id')!;
-  const call = post(proxy.url, { 'mcp-session-id': session }, '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo"}}');
+  const call = post(
+    proxy.url,
+    { 'mcp-session-id': session },
+    '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo"}}',
+  );
   await new Promise((r) => setTimeout(r, 150));
   proxy.proc.kill('SIGTERM');
   const res = await call;
@@ -143,7 +201,13 @@ test('/metrics is Prometheus text with the request, session and latency series',
   const proxy = await service(['proxy', '--upstream', mock.url]);
   await post(proxy.url);
   const text = await (await fetch(new URL('/metrics', proxy.url))).text();
-  for (const series of ['mcp_proxy_requests_total{method="POST",status="200"} 1', 'mcp_proxy_active_sessions 1', 'mcp_proxy_request_duration_seconds_count 1', '# TYPE mcp_proxy_request_duration_seconds histogram', 'mcp_proxy_open_streams 0']) {
+  for (const series of [
+    'mcp_proxy_requests_total{method="POST",status="200"} 1',
+    'mcp_proxy_active_sessions 1',
+    'mcp_proxy_request_duration_seconds_count 1',
+    '# TYPE mcp_proxy_request_duration_seconds histogram',
+    'mcp_proxy_open_streams 0',
+  ]) {
     assert.ok(text.includes(series), `missing: ${series}`);
   }
 });

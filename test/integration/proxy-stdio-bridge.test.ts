@@ -19,7 +19,10 @@ let proxy: Awaited<ReturnType<typeof startService>>;
 const clients: Client[] = [];
 
 before(async () => {
-  proxy = await startService(['proxy', '--upstream-cmd', COMMAND, '--stdio-pool', '2', '--session-idle-ms', '2000'], tag);
+  proxy = await startService(
+    ['proxy', '--upstream-cmd', COMMAND, '--stdio-pool', '2', '--session-idle-ms', '2000'],
+    tag,
+  );
 });
 after(async () => {
   for (const c of clients) await c.close().catch(() => {});
@@ -42,7 +45,7 @@ async function connect(): Promise<{ client: Client; transport: StreamableHTTPCli
   return { client, transport, log };
 }
 
-const text = (r: unknown): string => ((r as { content: Array<{ text: string }> }).content[0]!.text);
+const text = (r: unknown): string => (r as { content: Array<{ text: string }> }).content[0]!.text;
 /** Alive and not a zombie. */
 function alive(pid: number): boolean {
   try {
@@ -75,7 +78,8 @@ test('one child per session, reused for every request; never a child per request
   const pidB = Number(text(await b.client.callTool({ name: 'pid', arguments: {} })));
   assert.notEqual(pidA, pidB, 'two sessions, two children');
   const spawned = await metric(proxy.url, 'mcp_proxy_children_spawned_total');
-  for (let i = 0; i < 25; i++) assert.equal(Number(text(await a.client.callTool({ name: 'pid', arguments: {} }))), pidA);
+  for (let i = 0; i < 25; i++)
+    assert.equal(Number(text(await a.client.callTool({ name: 'pid', arguments: {} }))), pidA);
   assert.equal(await metric(proxy.url, 'mcp_proxy_children_spawned_total'), spawned, '25 calls spawned nothing');
 });
 
@@ -86,14 +90,25 @@ test('DELETE ends the session and its child; the session id is then unknown', as
   await transport.terminateSession();
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(alive(pid), false, `child ${pid} still runs after DELETE`);
-  const res = await fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+  const res = await fetch(proxy.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': sessionId,
+    },
+    body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+  });
   assert.equal(res.status, 404);
 });
 
 test('a child that crashes fails its pending request with a JSON-RPC error; other sessions are untouched', async () => {
   const victim = await connect();
   const bystander = await connect();
-  await assert.rejects(victim.client.callTool({ name: 'crash', arguments: {} }), /502|upstream process exited|session/i);
+  await assert.rejects(
+    victim.client.callTool({ name: 'crash', arguments: {} }),
+    /502|upstream process exited|session/i,
+  );
   assert.equal(text(await bystander.client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })), '2');
   assert.ok((await metric(proxy.url, 'mcp_proxy_upstream_errors_total{kind="child_exit"}')) >= 1);
 });
@@ -102,7 +117,7 @@ test('sessions idle past --session-idle-ms are ended with their child', async ()
   const { client } = await connect();
   const pid = Number(text(await client.callTool({ name: 'pid', arguments: {} })));
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(alive(pid), false, 'the idle session\'s child was ended');
+  assert.equal(alive(pid), false, "the idle session's child was ended");
 });
 
 test('a client that disconnects mid-call cancels the request upstream', async () => {
@@ -111,13 +126,24 @@ test('a client that disconnects mid-call cancels the request upstream', async ()
   const controller = new AbortController();
   const call = fetch(proxy.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 'slow-1', method: 'tools/call', params: { name: 'slow', arguments: { ms: 3000 } } }),
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': transport.sessionId!,
+      'mcp-protocol-version': '2025-11-25',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'slow-1',
+      method: 'tools/call',
+      params: { name: 'slow', arguments: { ms: 3000 } },
+    }),
     signal: controller.signal,
   });
   setTimeout(() => controller.abort(), 200);
   await assert.rejects(call);
-  for (let i = 0; i < 50 && (await metric(proxy.url, 'mcp_proxy_cancelled_total')) === before; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 50 && (await metric(proxy.url, 'mcp_proxy_cancelled_total')) === before; i++)
+    await new Promise((r) => setTimeout(r, 20));
   assert.equal(await metric(proxy.url, 'mcp_proxy_cancelled_total'), before + 1);
 });
 
@@ -125,7 +151,11 @@ test('bad input: missing or unknown session, malformed JSON, session limit', asy
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const missing = await fetch(proxy.url, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
   assert.equal(missing.status, 400);
-  const unknown = await fetch(proxy.url, { method: 'POST', headers: { ...headers, 'mcp-session-id': 'nope' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+  const unknown = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': 'nope' },
+    body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+  });
   assert.equal(unknown.status, 404);
   const malformed = await fetch(proxy.url, { method: 'POST', headers, body: '{"jsonrpc":' });
   assert.equal(malformed.status, 400);
@@ -136,7 +166,12 @@ test('--max-sessions: the session past the limit gets 503 and spawns nothing', a
   const small = await startService(['proxy', '--upstream-cmd', COMMAND, '--max-sessions', '2'], tag);
   try {
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await fetch(small.url, { method: 'POST', headers, body: init })).status);
     assert.deepEqual(statuses, [200, 200, 503]);

@@ -32,7 +32,11 @@ function through(url: string): { client: Client; transport: StdioClientTransport
   const client = new Client({ name: 'stdio-to-http', version: '1.0.0' }, { capabilities: { sampling: {} } });
   const log: unknown[] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void log.push(n.params.data));
-  client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 't', content: { type: 'text', text: 'over stdio' } }));
+  client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+    role: 'assistant',
+    model: 't',
+    content: { type: 'text', text: 'over stdio' },
+  }));
   return { client, transport, log };
 }
 
@@ -40,8 +44,15 @@ test('to our HTTP mock: initialize, tools/list, tools/call; the proxy exits when
   const { client, transport } = through(mock.url);
   await client.connect(transport);
   assert.equal(client.getServerVersion()?.name, 'mcp-perf-mock');
-  assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['echo', 'sample', 'elicit']);
-  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: String(i), payloadBytes: 0 } })));
+  assert.deepEqual(
+    (await client.listTools()).tools.map((t) => t.name),
+    ['echo', 'sample', 'elicit'],
+  );
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      client.callTool({ name: 'echo', arguments: { text: String(i), payloadBytes: 0 } }),
+    ),
+  );
   results.forEach((r, i) => assert.deepEqual(r.content, [{ type: 'text', text: String(i) }]));
   await client.close();
 });
@@ -49,9 +60,13 @@ test('to our HTTP mock: initialize, tools/list, tools/call; the proxy exits when
 test('to an SDK McpServer over HTTP: SSE answers, a mid-call notification, and sampling across the transport change', async () => {
   const { client, transport, log } = through(sdk.url);
   await client.connect(transport);
-  assert.deepEqual((await client.callTool({ name: 'add', arguments: { a: 4, b: 5 } })).content, [{ type: 'text', text: '9' }]);
+  assert.deepEqual((await client.callTool({ name: 'add', arguments: { a: 4, b: 5 } })).content, [
+    { type: 'text', text: '9' },
+  ]);
   assert.deepEqual(log, ['adding 4 and 5']);
-  assert.deepEqual((await client.callTool({ name: 'ask', arguments: { question: 'q' } })).content, [{ type: 'text', text: 'client said: over stdio' }]);
+  assert.deepEqual((await client.callTool({ name: 'ask', arguments: { question: 'q' } })).content, [
+    { type: 'text', text: 'client said: over stdio' },
+  ]);
   await client.close();
 });
 

@@ -17,7 +17,11 @@ before(async () => {
   const recorder = await listenHttp((req, res) => {
     seen.push(req.headers);
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `s${seen.length}` }).end('{"jsonrpc":"2.0","id":1,"result":{}}'));
+    req.on('end', () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `s${seen.length}` })
+        .end('{"jsonrpc":"2.0","id":1,"result":{}}'),
+    );
   });
   upstreamUrl = recorder.url;
   group.defer(() => recorder.close());
@@ -37,7 +41,15 @@ test('by default the upstream gets neither the client token nor its cookie; othe
 });
 
 test('--upstream-header sets the upstream credentials, on forwarded requests and on the DELETE of an idle session', async () => {
-  const proxy = await group.start(['proxy', '--upstream', upstreamUrl, '--upstream-header', 'Authorization: Bearer upstream-token', '--session-idle-ms', '300']);
+  const proxy = await group.start([
+    'proxy',
+    '--upstream',
+    upstreamUrl,
+    '--upstream-header',
+    'Authorization: Bearer upstream-token',
+    '--session-idle-ms',
+    '300',
+  ]);
   const before = seen.length;
   const res = await fetch(proxy.url, { method: 'POST', headers: CLIENT, body: INIT });
   assert.equal(res.status, 200);

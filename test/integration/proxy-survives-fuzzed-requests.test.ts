@@ -36,10 +36,16 @@ async function fuzzProxy(args: string[], seed: number): Promise<void> {
     check: async () => {
       assert.ok(alive(proxy.pid), `the proxy died after ${checks * 500} cases: ${stderr.slice(0, 2_000)}`);
       const r = await callTool(proxy.url, kept, 'echo', { text: `check ${++checks}`, payloadBytes: 0 });
-      assert.equal(answerText(r.body), `check ${checks}`, `check ${checks}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(
+        answerText(r.body),
+        `check ${checks}`,
+        `check ${checks}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`,
+      );
     },
   });
-  process.stdout.write(`# fuzz ${args[0]} seed ${seed}: ${tally.cases} cases, ${(tally.bytes / 2 ** 20).toFixed(1)} MiB, shapes ${JSON.stringify(tally.shapes)}, answers ${JSON.stringify(tally.answers)}\n`);
+  process.stdout.write(
+    `# fuzz ${args[0]} seed ${seed}: ${tally.cases} cases, ${(tally.bytes / 2 ** 20).toFixed(1)} MiB, shapes ${JSON.stringify(tally.shapes)}, answers ${JSON.stringify(tally.answers)}\n`,
+  );
   assert.equal(tally.cases, CASES);
   assert.ok(Object.keys(tally.shapes).length >= 16, 'every shape was played');
   assert.doesNotMatch(stderr, /handler failed|Uncaught|TypeError|RangeError/, 'no handler failure was logged');

@@ -31,7 +31,9 @@ function tinyChunks(port: number, chunks: number): Promise<string> {
     socket.on('data', (d) => (answer += d.toString('latin1')));
     socket.on('close', () => resolve(answer.split('\r\n')[0]!));
     socket.on('error', reject);
-    socket.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n');
+    socket.write(
+      'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n',
+    );
     const block = Buffer.from('1\r\n{\r\n'.repeat(100_000));
     let sent = 0;
     const pump = (): void => {

@@ -31,7 +31,10 @@ test('one failing threshold fails the metric; a metric without thresholds is inf
 });
 
 test('a run diffed against itself flags nothing', () => {
-  const s = scenario({ 'proxied.latency.p50_us': 5_450, 'proxied.errors': 0 }, { thresholds: ['proxied.latency.p50_us < +5%', 'proxied.errors < 1'] });
+  const s = scenario(
+    { 'proxied.latency.p50_us': 5_450, 'proxied.errors': 0 },
+    { thresholds: ['proxied.latency.p50_us < +5%', 'proxied.errors < 1'] },
+  );
   const run = results([s]);
   const diff = diffAgainstBaseline(run, run, 'b.json');
   assert.equal(diff.failed, 0);
@@ -41,8 +44,12 @@ test('a run diffed against itself flags nothing', () => {
 });
 
 test('a regression beyond a relative threshold is flagged with its delta', () => {
-  const base = results([scenario({ 'proxied.latency.p50_us': 5_000 }, { thresholds: ['proxied.latency.p50_us < +5%'] })]);
-  const now = results([scenario({ 'proxied.latency.p50_us': 5_600 }, { thresholds: ['proxied.latency.p50_us < +5%'] })]);
+  const base = results([
+    scenario({ 'proxied.latency.p50_us': 5_000 }, { thresholds: ['proxied.latency.p50_us < +5%'] }),
+  ]);
+  const now = results([
+    scenario({ 'proxied.latency.p50_us': 5_600 }, { thresholds: ['proxied.latency.p50_us < +5%'] }),
+  ]);
   const diff = diffAgainstBaseline(now, base, 'b.json');
   assert.equal(diff.failed, 1);
   const row = diff.rows.find((r) => r.metric === 'proxied.latency.p50_us')!;
@@ -53,10 +60,15 @@ test('a regression beyond a relative threshold is flagged with its delta', () =>
 });
 
 test('a threshold on a metric the scenario did not produce fails instead of passing silently', () => {
-  const now = results([scenario({ 'proxied.latency.p50_us': 5_000 }, { thresholds: ['proxied.latency.p50_usx < 6000'] })]);
+  const now = results([
+    scenario({ 'proxied.latency.p50_us': 5_000 }, { thresholds: ['proxied.latency.p50_usx < 6000'] }),
+  ]);
   const diff = diffAgainstBaseline(now, null, 'b.json');
   assert.equal(diff.failed, 1);
-  assert.equal(diff.rows.find((r) => r.metric === 'proxied.latency.p50_usx')?.note, 'the scenario produced no such metric');
+  assert.equal(
+    diff.rows.find((r) => r.metric === 'proxied.latency.p50_usx')?.note,
+    'the scenario produced no such metric',
+  );
 });
 
 test('goals that fail are "miss", shown but not counted as failures', () => {
@@ -77,8 +89,8 @@ test('a metric whose only goal holds shows pass, and still gates nothing', () =>
 });
 
 test('a baseline from another profile gives no relative verdicts, and says why', () => {
-  const base = results([scenario({ 'm_us': 100 }, { profile: 'nightly' })]);
-  const now = results([scenario({ 'm_us': 200 }, { thresholds: ['m_us < +10%'] })]);
+  const base = results([scenario({ m_us: 100 }, { profile: 'nightly' })]);
+  const now = results([scenario({ m_us: 200 }, { thresholds: ['m_us < +10%'] })]);
   const row = diffAgainstBaseline(now, base, 'b.json').rows[0]!;
   assert.equal(row.verdict, 'no-baseline');
   assert.equal(row.baseline, null);
@@ -87,7 +99,19 @@ test('a baseline from another profile gives no relative verdicts, and says why',
 
 test('a failed scenario is a failed row', () => {
   const now = results([
-    { name: 'x', description: '', kind: 'comparison', profile: 'quick', settings: {}, thresholds: [], goals: [], startedAt: '', durationMs: 0, state: 'failed', error: 'proxy failed to start' },
+    {
+      name: 'x',
+      description: '',
+      kind: 'comparison',
+      profile: 'quick',
+      settings: {},
+      thresholds: [],
+      goals: [],
+      startedAt: '',
+      durationMs: 0,
+      state: 'failed',
+      error: 'proxy failed to start',
+    },
   ]);
   const diff = diffAgainstBaseline(now, null, 'b.json');
   assert.equal(diff.failed, 1);

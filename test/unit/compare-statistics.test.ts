@@ -16,7 +16,10 @@ test('Mann–Whitney exact p-values match R: wilcox.test(x, y)', () => {
   assert.ok(Math.abs(r.p - 0.1111) < 1e-4);
   assert.equal(r.method, 'exact');
   // Fully separated samples of 10: p = 2 / choose(20, 10) = 1.0825e-5
-  assert.ok(Math.abs(mannWhitney([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18, 19, 20]).p - 2 / 184_756) < 1e-12);
+  assert.ok(
+    Math.abs(mannWhitney([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18, 19, 20]).p - 2 / 184_756) <
+      1e-12,
+  );
   // Symmetric: swapping the samples changes U to n1·n2 − U, not p.
   const a = [3, 7, 1, 9, 4];
   const b = [8, 2, 10, 6];
@@ -54,7 +57,8 @@ test('median, normal CDF and quantile', () => {
   assert.ok(Math.abs(normalQuantile(0.001) + 3.090232) < 1e-6);
 });
 
-const gauss = (random: () => number): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+const gauss = (random: () => number): number =>
+  Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 
 test('A/A on seeded noise: the test rejects at about alpha, never much more', () => {
   const random = seededRandom(11);

@@ -28,7 +28,11 @@ test("under seeded noise the slope's 95% interval holds the true slope about 95%
 });
 
 test('a flat series has slope 0; the t quantile matches the table and tends to 1.96', () => {
-  const fit = fitLine([[0, 5], [1, 5], [2, 5]]);
+  const fit = fitLine([
+    [0, 5],
+    [1, 5],
+    [2, 5],
+  ]);
   assert.equal(fit.slope, 0);
   assert.equal(tQuantile975(1), 12.706);
   assert.equal(tQuantile975(10), 2.228);
@@ -38,5 +42,12 @@ test('a flat series has slope 0; the t quantile matches the table and tends to 1
 
 test('fewer than two points, or one x value, is an error rather than a number', () => {
   assert.throws(() => fitLine([[1, 1]]), /at least 2 points/);
-  assert.throws(() => fitLine([[1, 1], [1, 2]]), /two distinct x/);
+  assert.throws(
+    () =>
+      fitLine([
+        [1, 1],
+        [1, 2],
+      ]),
+    /two distinct x/,
+  );
 });

@@ -6,17 +6,22 @@ import { seeded } from '../helpers/random.js';
 function collect(max: number): { splitter: LineSplitter; lines: string[]; oversize: number[] } {
   const lines: string[] = [];
   const oversize: number[] = [];
-  const splitter = new LineSplitter(max, { onLine: (l) => lines.push(l.toString()), onOversize: (b) => oversize.push(b) });
+  const splitter = new LineSplitter(max, {
+    onLine: (l) => lines.push(l.toString()),
+    onOversize: (b) => oversize.push(b),
+  });
   return { splitter, lines, oversize };
 }
 
 test('lines split at any chunk boundary come out whole and in order', () => {
-  const messages = Array.from({ length: 200 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'x', params: { pad: 'é'.repeat(i % 17) } }));
+  const messages = Array.from({ length: 200 }, (_, i) =>
+    JSON.stringify({ jsonrpc: '2.0', id: i, method: 'x', params: { pad: 'é'.repeat(i % 17) } }),
+  );
   const bytes = Buffer.from(messages.join('\n') + '\n');
   for (let seed = 1; seed <= 20; seed++) {
     const rand = seeded(seed);
     const { splitter, lines } = collect(1 << 20);
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const n = 1 + Math.floor(rand() * 300);
       splitter.push(bytes.subarray(at, at + n));
       at += n;

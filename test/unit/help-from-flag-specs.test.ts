@@ -15,14 +15,23 @@ test('renderOptions lists each flag once, with its short form, value, help and d
   };
   assert.equal(
     renderOptions(specs),
-    ['Options:', '  -r, --rate N  requests per second (default 1000)', '      --json    print JSON', '                and nothing else', ''].join('\n'),
+    [
+      'Options:',
+      '  -r, --rate N  requests per second (default 1000)',
+      '      --json    print JSON',
+      '                and nothing else',
+      '',
+    ].join('\n'),
   );
 });
 
 test('parseFlags reads what the specs declare and refuses the rest with a ConfigError naming the command', () => {
   const specs: FlagSpecs = { rate: { type: 'string', short: 'r', help: 'x' }, all: { type: 'boolean', help: 'y' } };
   assert.deepEqual({ ...parseFlags('t', ['-r', '5', '--all'], specs).values }, { rate: '5', all: true });
-  assert.throws(() => parseFlags('t', ['--nope'], specs), (err: unknown) => err instanceof ConfigError && /see `mcp-perf t --help`/.test(err.message));
+  assert.throws(
+    () => parseFlags('t', ['--nope'], specs),
+    (err: unknown) => err instanceof ConfigError && /see `mcp-perf t --help`/.test(err.message),
+  );
 });
 
 test('every flag of run and proxy is in its --help text', () => {
@@ -32,7 +41,8 @@ test('every flag of run and proxy is in its --help text', () => {
   ] as const) {
     for (const [name, spec] of Object.entries(specs)) {
       assert.ok(help.includes(`--${name}`), `--${name} in help`);
-      if (spec.default !== undefined) assert.ok(help.includes(`(default ${spec.default})`), `--${name}'s default in help`);
+      if (spec.default !== undefined)
+        assert.ok(help.includes(`(default ${spec.default})`), `--${name}'s default in help`);
     }
   }
 });

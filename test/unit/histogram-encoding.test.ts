@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMicros, summarise } from '../../core/measure/histogram.js';
+import {
+  createLatencyHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  mergeHistograms,
+  recordMicros,
+  summarise,
+} from '../../core/measure/histogram.js';
 import { seeded } from '../helpers/random.js';
 
 test('encode → decode keeps every count and percentile, for many random distributions', () => {
@@ -12,7 +19,10 @@ test('encode → decode keeps every count and percentile, for many random distri
     const back = decodeHistogram(encodeHistogram(h));
     assert.equal(back.totalCount, h.totalCount, `seed ${seed}: count`);
     // Decoding keeps buckets, not the exact max: it comes back as its bucket's value, within the 0.1% resolution.
-    assert.ok(Math.abs(back.maxValue - h.maxValue) <= h.maxValue * 0.001, `seed ${seed}: max ${back.maxValue} vs ${h.maxValue}`);
+    assert.ok(
+      Math.abs(back.maxValue - h.maxValue) <= h.maxValue * 0.001,
+      `seed ${seed}: max ${back.maxValue} vs ${h.maxValue}`,
+    );
     for (const p of [0, 50, 90, 99, 99.9, 100]) {
       assert.equal(back.getValueAtPercentile(p), h.getValueAtPercentile(p), `seed ${seed}: p${p}`);
     }

@@ -22,7 +22,9 @@ before(async () => {
       res.on('close', () => serverClosed.push(req.url!));
       switch (req.url) {
         case '/json':
-          return void res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'abc' }).end(`{"echo":${JSON.stringify(body)}}`);
+          return void res
+            .writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': 'abc' })
+            .end(`{"echo":${JSON.stringify(body)}}`);
         case '/sse':
           res.writeHead(200, { 'Content-Type': 'text/event-stream' });
           res.write('data: 1\n\n');
@@ -35,7 +37,9 @@ before(async () => {
         case '/short-keepalive':
           return void res.writeHead(200, { 'Keep-Alive': 'timeout=1', 'Content-Length': '2' }).end('ok');
         case '/big':
-          return void res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(Buffer.alloc(1_000_000, 7));
+          return void res
+            .writeHead(200, { 'Content-Type': 'application/octet-stream' })
+            .end(Buffer.alloc(1_000_000, 7));
         case '/silent':
           return; // never answers
         default:
@@ -61,7 +65,11 @@ interface Outcome {
   error?: UpstreamError;
 }
 
-function exchange(pool: Http1Pool, request: Partial<UpstreamRequest> & { path: string }, hooks: Partial<ResponseHandler> = {}): Promise<Outcome> {
+function exchange(
+  pool: Http1Pool,
+  request: Partial<UpstreamRequest> & { path: string },
+  hooks: Partial<ResponseHandler> = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const out: Outcome = { status: 0, headers: {}, body: Buffer.alloc(0), chunks: 0 };
     const parts: Buffer[] = [];
@@ -88,7 +96,12 @@ test('a POST goes out with Host, Content-Length and its headers; the answer come
   const pool = new Http1Pool(origin);
   try {
     const before = connections;
-    const first = await exchange(pool, { method: 'POST', path: '/json', headers: { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }, body: Buffer.from('{"a":1}') });
+    const first = await exchange(pool, {
+      method: 'POST',
+      path: '/json',
+      headers: { 'content-type': 'application/json', 'x-multi': ['a', 'b'] },
+      body: Buffer.from('{"a":1}'),
+    });
     const second = await exchange(pool, { method: 'POST', path: '/json', body: Buffer.from('2') });
     assert.equal(first.status, 200);
     assert.equal(first.headers['mcp-session-id'], 'abc');
@@ -110,7 +123,11 @@ test('an SSE answer is handed on chunk by chunk, the first before the upstream h
   try {
     secondChunkWritten = false;
     let firstSeenEarly: boolean | undefined;
-    const out = await exchange(pool, { path: '/sse' }, { onResponseData: () => ((firstSeenEarly ??= !secondChunkWritten), true) });
+    const out = await exchange(
+      pool,
+      { path: '/sse' },
+      { onResponseData: () => ((firstSeenEarly ??= !secondChunkWritten), true) },
+    );
     assert.equal(firstSeenEarly, true);
     assert.equal(out.body.toString(), 'data: 1\n\ndata: 2\n\n', 'chunked framing removed');
     assert.ok(out.chunks >= 2);
@@ -123,7 +140,8 @@ test('Connection: close and a keep-alive hint of 1 s both stop reuse', async () 
   const pool = new Http1Pool(origin);
   try {
     const before = connections;
-    for (const path of ['/close', '/close', '/short-keepalive', '/short-keepalive']) assert.equal((await exchange(pool, { path })).body.toString(), 'ok');
+    for (const path of ['/close', '/close', '/short-keepalive', '/short-keepalive'])
+      assert.equal((await exchange(pool, { path })).body.toString(), 'ok');
     assert.equal(connections - before, 4);
   } finally {
     pool.close();
@@ -182,7 +200,9 @@ test('failures are errors with codes: refused, no head in time, malformed, cut s
   const raw = (reply: string) =>
     new Promise<{ pool: Http1Pool; server: net.Server }>((resolve) => {
       const s = net.createServer((socket) => socket.once('data', () => socket.end(reply)));
-      s.listen(0, '127.0.0.1', () => resolve({ server: s, pool: new Http1Pool(new URL(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)) }));
+      s.listen(0, '127.0.0.1', () =>
+        resolve({ server: s, pool: new Http1Pool(new URL(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)) }),
+      );
     });
   const cases: [string, string | undefined, string][] = [
     ['HTTP/1.1 2x0 OK\r\n\r\n', 'BAD_RESPONSE', ''],
@@ -208,12 +228,22 @@ test('abort closes the upstream connection and the handler hears nothing more', 
     const closedBefore = serverClosed.filter((u) => u === '/silent').length;
     const ex = pool.dispatch(
       { method: 'GET', path: '/silent', headers: {}, body: null, headersTimeoutMs: 0 },
-      { onResponseStart: () => heard++, onResponseData: () => (heard++, true), onResponseEnd: () => heard++, onResponseError: () => heard++ },
+      {
+        onResponseStart: () => heard++,
+        onResponseData: () => (heard++, true),
+        onResponseEnd: () => heard++,
+        onResponseError: () => heard++,
+      },
     );
     for (let i = 0; i < 100 && serverSaw.length === sawBefore; i++) await new Promise((r) => setTimeout(r, 10));
     ex.abort();
-    for (let i = 0; i < 100 && serverClosed.filter((u) => u === '/silent').length === closedBefore; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(serverClosed.filter((u) => u === '/silent').length, closedBefore + 1, 'the server saw the connection go');
+    for (let i = 0; i < 100 && serverClosed.filter((u) => u === '/silent').length === closedBefore; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(
+      serverClosed.filter((u) => u === '/silent').length,
+      closedBefore + 1,
+      'the server saw the connection go',
+    );
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(heard, 0);
     assert.equal(pool.connections, 0);

@@ -32,11 +32,19 @@ function refused(text: string, status: number, what: RegExp): void {
 }
 
 test('a request head: method, target, version, lowercased names, trimmed values, repeats joined', () => {
-  const head = request('POST /mcp?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type:  application/json \r\nAccept: a\r\naccept: b\r\nSet-Cookie: 1\r\nSet-Cookie: 2\r\nContent-Length: 5\r\n\r\nhello');
+  const head = request(
+    'POST /mcp?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type:  application/json \r\nAccept: a\r\naccept: b\r\nSet-Cookie: 1\r\nSet-Cookie: 2\r\nContent-Length: 5\r\n\r\nhello',
+  );
   assert.equal(head.method, 'POST');
   assert.equal(head.url, '/mcp?x=1');
   assert.equal(head.minor, 1);
-  assert.deepEqual(head.headers, { host: 'a', 'content-type': 'application/json', accept: 'a, b', 'set-cookie': ['1', '2'], 'content-length': '5' });
+  assert.deepEqual(head.headers, {
+    host: 'a',
+    'content-type': 'application/json',
+    accept: 'a, b',
+    'set-cookie': ['1', '2'],
+    'content-length': '5',
+  });
   assert.deepEqual(requestFraming(head), { kind: 'length', length: 5 });
   assert.equal(request('GET / HTTP/1.0\r\n\r\n').minor, 0);
   assert.deepEqual(request('GET / HTTP/1.1\r\n\r\n').headers, {});
@@ -71,7 +79,9 @@ test('request smuggling shapes and malformed heads are refused with the status a
 });
 
 test('request framing: chunked (any case), Content-Length 0 is no body, no header is no body', () => {
-  assert.deepEqual(requestFraming(request('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n')), { kind: 'chunked' });
+  assert.deepEqual(requestFraming(request('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n')), {
+    kind: 'chunked',
+  });
   assert.deepEqual(requestFraming(request('POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n')), { kind: 'none' });
   assert.deepEqual(requestFraming(request('DELETE / HTTP/1.1\r\n\r\n')), { kind: 'none' });
 });
@@ -88,11 +98,23 @@ test('a response head, and its framing by status, method and headers (RFC 9112 Â
   assert.deepEqual(responseFraming(ok, 'HEAD'), { kind: 'none' });
   assert.equal(parse('HTTP/1.1 204\r\n\r\n').status, 204, 'the reason phrase may be missing');
   assert.deepEqual(responseFraming(parse('HTTP/1.1 204 No Content\r\n\r\n'), 'POST'), { kind: 'none' });
-  assert.deepEqual(responseFraming(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n'), 'GET'), { kind: 'none' });
-  assert.deepEqual(responseFraming(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), 'GET'), { kind: 'chunked' });
-  assert.deepEqual(responseFraming(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n'), 'GET'), { kind: 'close' });
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n'), 'GET'), {
+    kind: 'none',
+  });
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), 'GET'), {
+    kind: 'chunked',
+  });
+  assert.deepEqual(responseFraming(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n'), 'GET'), {
+    kind: 'close',
+  });
   assert.deepEqual(responseFraming(parse('HTTP/1.0 200 OK\r\n\r\n'), 'GET'), { kind: 'close' });
-  for (const bad of ['HTTP/1.1 20 OK\r\n\r\n', 'HTTP/1.1 2000 OK\r\n\r\n', 'HTTP/1.1 1e2 OK\r\n\r\n', 'HTTP/1.1 OK\r\n\r\n', 'HTTP/3 200 OK\r\n\r\n']) {
+  for (const bad of [
+    'HTTP/1.1 20 OK\r\n\r\n',
+    'HTTP/1.1 2000 OK\r\n\r\n',
+    'HTTP/1.1 1e2 OK\r\n\r\n',
+    'HTTP/1.1 OK\r\n\r\n',
+    'HTTP/3 200 OK\r\n\r\n',
+  ]) {
     assert.throws(() => parse(bad), HttpParseError, bad);
   }
 });
@@ -124,23 +146,34 @@ function decode(framing: Framing, bytes: Buffer, pieces: number[]): { body: stri
 test('a chunked body decodes the same whatever the read boundaries, and stops at its end', () => {
   const text = 'a'.repeat(5) + 'Ã©'.repeat(300) + 'z';
   const sizes = [1, 15, 16, 255, 4];
-  let wire = '';
   let at = 0;
   const body = Buffer.from(text);
   const parts: Buffer[] = [];
   for (const size of sizes) {
     const chunk = body.subarray(at, at + size);
     at += size;
-    parts.push(Buffer.from(`${chunk.length.toString(16)}${size === 15 ? ';ext=1' : ''}\r\n`), chunk, Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(`${chunk.length.toString(16)}${size === 15 ? ';ext=1' : ''}\r\n`),
+      chunk,
+      Buffer.from('\r\n'),
+    );
   }
-  parts.push(body.subarray(at).length > 0 ? Buffer.concat([Buffer.from(`${body.subarray(at).length.toString(16).toUpperCase()}\r\n`), body.subarray(at), Buffer.from('\r\n')]) : Buffer.alloc(0));
+  parts.push(
+    body.subarray(at).length > 0
+      ? Buffer.concat([
+          Buffer.from(`${body.subarray(at).length.toString(16).toUpperCase()}\r\n`),
+          body.subarray(at),
+          Buffer.from('\r\n'),
+        ])
+      : Buffer.alloc(0),
+  );
   parts.push(Buffer.from('0\r\nX-Trailer: 1\r\n\r\nNEXT REQUEST'));
   const bytes = Buffer.concat(parts);
   const bodyBytes = bytes.length - 'NEXT REQUEST'.length;
   for (let seed = 1; seed <= 30; seed++) {
     const rand = seeded(seed);
     const pieces: number[] = [];
-    for (let n = 0; n < bytes.length; ) {
+    for (let n = 0; n < bytes.length;) {
       const k = 1 + Math.floor(rand() * 40);
       pieces.push(k);
       n += k;
@@ -153,8 +186,19 @@ test('a chunked body decodes the same whatever the read boundaries, and stops at
 });
 
 test('malformed chunked bodies are refused', () => {
-  for (const bad of ['x\r\n', '5\r\nhello!!', '5\nhello\r\n', '1234567890abc\r\n', '5\r\nhello\r\n0\r\nX: 1\n', `5;${'e'.repeat(5000)}\r\n`]) {
-    assert.throws(() => decode({ kind: 'chunked' }, Buffer.from(bad), [bad.length]), HttpParseError, JSON.stringify(bad.slice(0, 30)));
+  for (const bad of [
+    'x\r\n',
+    '5\r\nhello!!',
+    '5\nhello\r\n',
+    '1234567890abc\r\n',
+    '5\r\nhello\r\n0\r\nX: 1\n',
+    `5;${'e'.repeat(5000)}\r\n`,
+  ]) {
+    assert.throws(
+      () => decode({ kind: 'chunked' }, Buffer.from(bad), [bad.length]),
+      HttpParseError,
+      JSON.stringify(bad.slice(0, 30)),
+    );
   }
 });
 

@@ -18,7 +18,10 @@ function handler(req: ProxyRequest, res: ProxyResponse): void {
   res.on('close', () => closes.push(`${req.url} ${res.writableFinished ? 'finished' : 'cut'}`));
   req.readBody((body) => {
     seen.push({ method: req.method, url: req.url, body: body === undefined ? null : body.toString() });
-    if (req.url === '/echo') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${req.method} ${body === undefined ? 'TOO LARGE' : body.toString()}`);
+    if (req.url === '/echo')
+      return void res
+        .writeHead(200, { 'Content-Type': 'text/plain' })
+        .end(`${req.method} ${body === undefined ? 'TOO LARGE' : body.toString()}`);
     if (req.url === '/stream') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       res.flushHeaders();
@@ -45,7 +48,11 @@ after(async () => {
 });
 
 /** Sends raw bytes (in pieces, if given several) and collects everything until the server closes or `until` matches. */
-function talk(pieces: (string | Buffer)[], until?: (text: string) => boolean, gapMs = 0): Promise<{ text: string; closed: boolean }> {
+function talk(
+  pieces: (string | Buffer)[],
+  until?: (text: string) => boolean,
+  gapMs = 0,
+): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
@@ -83,12 +90,16 @@ test('keep-alive: two requests on one connection, each framed by Content-Length'
 });
 
 test('pipelined requests are answered in order, even when the first is slower', async () => {
-  const { text } = await talk(['GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'], (t) => t.includes('POST hi'));
+  const { text } = await talk(
+    ['GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'],
+    (t) => t.includes('POST hi'),
+  );
   assert.ok(text.indexOf('slow') < text.indexOf('POST hi'), text);
 });
 
 test('a chunked request body arrives whole, sent a few bytes at a time', async () => {
-  const wire = 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\n\r\n';
+  const wire =
+    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\n\r\n';
   const pieces = wire.match(/[\s\S]{1,7}/g)!;
   const { text } = await talk(pieces, (t) => t.includes('POST abcdefg'), 2);
   assert.match(text, STATUS);
@@ -145,7 +156,10 @@ test('bad requests get a JSON-RPC error with the right status, then the connecti
 
 test('a body over maxBodyBytes is read and reported as too large, not kept', async () => {
   const body = 'x'.repeat(100);
-  const { text } = await talk([`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`], (t) => t.includes('TOO LARGE'));
+  const { text } = await talk(
+    [`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+    (t) => t.includes('TOO LARGE'),
+  );
   assert.match(text, /POST TOO LARGE$/);
   assert.equal(seen.at(-1)?.body, null);
 });

@@ -50,11 +50,20 @@ test('every import points the way the rooms allow', () => {
     if (file === DISPATCH && (to === 'proxy' || to === 'mock-upstreams')) return false;
     return !ALLOWED[from]!.includes(to);
   });
-  assert.deepEqual(wrong.map(([file, to]) => `${file} → ${to}/`), []);
+  assert.deepEqual(
+    wrong.map(([file, to]) => `${file} → ${to}/`),
+    [],
+  );
 });
 
 test('the rule would catch a wrong import (the scan reads what it should)', () => {
   const found = edges();
-  assert.ok(found.some(([file, to]) => file === DISPATCH && to === 'proxy'), 'the CLI dispatch is seen');
-  assert.ok(found.some(([file, to]) => file.startsWith('proxy/') && to === 'core'), 'proxy → core is seen');
+  assert.ok(
+    found.some(([file, to]) => file === DISPATCH && to === 'proxy'),
+    'the CLI dispatch is seen',
+  );
+  assert.ok(
+    found.some(([file, to]) => file.startsWith('proxy/') && to === 'core'),
+    'proxy → core is seen',
+  );
 });

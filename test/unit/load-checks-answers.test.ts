@@ -10,12 +10,25 @@ test('checkAnswer sorts answers into ok and error kinds', () => {
   const ok = '{"jsonrpc":"2.0","id":5,"result":{}}';
   assert.deepEqual(checkAnswer(200, 'application/json', ok, 5), { ok: true });
   assert.equal(kind(checkAnswer(200, 'application/json', ok, 6)), 'id_mismatch');
-  assert.equal(kind(checkAnswer(200, 'application/json', '{"jsonrpc":"2.0","id":5,"error":{"code":-1,"message":"x"}}', 5)), 'rpc_error');
+  assert.equal(
+    kind(checkAnswer(200, 'application/json', '{"jsonrpc":"2.0","id":5,"error":{"code":-1,"message":"x"}}', 5)),
+    'rpc_error',
+  );
   assert.equal(kind(checkAnswer(500, 'application/json', ok, 5)), 'http_status');
   assert.equal(kind(checkAnswer(200, 'application/json', 'not json', 5)), 'bad_response');
-  const sse = 'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nid: 9\ndata: {"jsonrpc":"2.0","id":5,"result":{}}\n\n';
-  assert.deepEqual(checkAnswer(200, 'text/event-stream', sse, 5), { ok: true }, 'notifications before the answer are skipped');
-  assert.equal((findResponse('data: {"jsonrpc":"2.0","id":1,\ndata: "result":{}}\n\n', 'text/event-stream', 1) as { id: number }).id, 1, 'multi-line data joins');
+  const sse =
+    'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nid: 9\ndata: {"jsonrpc":"2.0","id":5,"result":{}}\n\n';
+  assert.deepEqual(
+    checkAnswer(200, 'text/event-stream', sse, 5),
+    { ok: true },
+    'notifications before the answer are skipped',
+  );
+  assert.equal(
+    (findResponse('data: {"jsonrpc":"2.0","id":1,\ndata: "result":{}}\n\n', 'text/event-stream', 1) as { id: number })
+      .id,
+    1,
+    'multi-line data joins',
+  );
 });
 
 function kind(outcome: ReturnType<typeof checkAnswer>): string {
@@ -25,10 +38,18 @@ function kind(outcome: ReturnType<typeof checkAnswer>): string {
 test('a server that answers with the wrong id has every such answer counted as id_mismatch', async () => {
   // Every other tools/call answer carries somebody else's id.
   const tiny = await startTinyServer((req, reply) =>
-    reply({ id: req.method === 'tools/call' && req.id % 2 === 0 ? req.id + 1_000_000 : req.id, result: req.method === 'initialize' ? INITIALIZE_RESULT : {} }),
+    reply({
+      id: req.method === 'tools/call' && req.id % 2 === 0 ? req.id + 1_000_000 : req.id,
+      result: req.method === 'initialize' ? INITIALIZE_RESULT : {},
+    }),
   );
   try {
-    const outcome = await runOpenModel({ rate: 200, durationMs: 500, maxInFlight: 100, source: new CallSource([await McpHttpSession.open(tiny.target)], {}) });
+    const outcome = await runOpenModel({
+      rate: 200,
+      durationMs: 500,
+      maxInFlight: 100,
+      source: new CallSource([await McpHttpSession.open(tiny.target)], {}),
+    });
     assert.equal(outcome.achieved.sent, 100);
     assert.equal(outcome.achieved.completed, 100);
     assert.equal(outcome.errors.id_mismatch, 50);
@@ -41,7 +62,9 @@ test('a server that answers with the wrong id has every such answer counted as i
 });
 
 test('a server that goes away mid-run yields counted connection errors, and the run still ends on time', async () => {
-  const tiny = await startTinyServer((req, reply) => reply({ id: req.id, result: req.method === 'initialize' ? INITIALIZE_RESULT : {} }));
+  const tiny = await startTinyServer((req, reply) =>
+    reply({ id: req.id, result: req.method === 'initialize' ? INITIALIZE_RESULT : {} }),
+  );
   try {
     const source = new CallSource([await McpHttpSession.open(tiny.target)], {});
     setTimeout(() => {

@@ -21,7 +21,12 @@ test('fixed is fixed', () => {
 test('uniform:2-8 spreads evenly between its bounds', () => {
   const d = draws('uniform:2-8');
   assert.ok(d[0]! >= 2 && d.at(-1)! <= 8);
-  for (const [p, expected] of [[0.1, 2.6], [0.5, 5], [0.9, 7.4]] as const) assert.ok(Math.abs(q(d, p) - expected) < 0.05, `p${p * 100} ${q(d, p)}`);
+  for (const [p, expected] of [
+    [0.1, 2.6],
+    [0.5, 5],
+    [0.9, 7.4],
+  ] as const)
+    assert.ok(Math.abs(q(d, p) - expected) < 0.05, `p${p * 100} ${q(d, p)}`);
 });
 
 test('lognormal:5:0.5 has median 5 and log-standard-deviation 0.5', () => {
@@ -46,7 +51,11 @@ test('a stall holds calls in the last PAUSE ms of each period until it ends', ()
 
 test('bad specs are refused with the grammar in the message', () => {
   for (const bad of ['5', 'fixed:', 'uniform:8-2', 'lognormal:0:1', 'gamma:1:2', 'fixed:-1']) {
-    assert.throws(() => parseLatency(bad), (e: unknown) => e instanceof ConfigError && /fixed:MS, uniform:MIN-MAX or lognormal:MEDIAN:SIGMA/.test(e.message), bad);
+    assert.throws(
+      () => parseLatency(bad),
+      (e: unknown) => e instanceof ConfigError && /fixed:MS, uniform:MIN-MAX or lognormal:MEDIAN:SIGMA/.test(e.message),
+      bad,
+    );
   }
   for (const bad of ['200', '200/100', 'a/b', '0/0']) assert.throws(() => parseStall(bad), ConfigError, bad);
 });

@@ -50,6 +50,9 @@ test('the closed model sees the same stall only once per connection (why it is n
   assert.ok(h.totalCount > 100, `only ${h.totalCount} samples`);
   // At most a couple of samples (the request in flight when the stall began) are slow.
   const pAllButThree = 100 * (1 - 3 / h.totalCount);
-  assert.ok(h.getValueAtPercentile(pAllButThree) < 100_000, 'the closed model recorded the stall more than once or twice');
+  assert.ok(
+    h.getValueAtPercentile(pAllButThree) < 100_000,
+    'the closed model recorded the stall more than once or twice',
+  );
   assert.ok(h.maxValue >= 100_000, 'the one stalled request is there');
 });

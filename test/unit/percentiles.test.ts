@@ -6,7 +6,8 @@ test('percentiles of 1..100000 µs are exact to the histogram resolution (0.1%)'
   const h = createLatencyHistogram();
   for (let v = 1; v <= 100_000; v++) recordMicros(h, v);
   const s = summarise(h);
-  const near = (actual: number, expected: number): void => assert.ok(Math.abs(actual - expected) <= expected * 0.001 + 1, `${actual} ≉ ${expected}`);
+  const near = (actual: number, expected: number): void =>
+    assert.ok(Math.abs(actual - expected) <= expected * 0.001 + 1, `${actual} ≉ ${expected}`);
   near(s.p50_us, 50_000);
   near(s.p90_us, 90_000);
   near(s.p99_us, 99_000);
@@ -31,6 +32,9 @@ test('the percentile spectrum rises monotonically and ends at the max', () => {
     assert.ok(points[i]!.value_us >= points[i - 1]!.value_us, 'values rise');
   }
   assert.equal(points.at(-1)!.percentile, 100);
-  assert.ok(Math.abs(points.at(-1)!.value_us - h.maxValue) <= h.maxValue * 0.001, 'the last point is the max, to the resolution');
+  assert.ok(
+    Math.abs(points.at(-1)!.value_us - h.maxValue) <= h.maxValue * 0.001,
+    'the last point is the max, to the resolution',
+  );
   assert.deepEqual(percentileSpectrum(createLatencyHistogram()), []);
 });

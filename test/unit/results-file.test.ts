@@ -23,7 +23,12 @@ test('a results file written is read back equal, and no temp file is left', asyn
   assert.deepEqual(await readdir(join(dir, 'nested')), ['results.json']);
 });
 
-async function rejects(content: string, pattern: RegExp, what: 'results file' | 'baseline' = 'results file', code = 'MCP_PERF_RESULTS_INVALID'): Promise<void> {
+async function rejects(
+  content: string,
+  pattern: RegExp,
+  what: 'results file' | 'baseline' = 'results file',
+  code = 'MCP_PERF_RESULTS_INVALID',
+): Promise<void> {
   const file = join(dir, `bad-${Math.random()}.json`);
   await writeFile(file, content);
   await assert.rejects(readResults(file, what), (err: unknown) => {
@@ -46,7 +51,9 @@ test('another schema, a newer version, missing parts and a broken histogram are 
   await rejects(JSON.stringify({ ...good, schemaVersion: 2 }), /schemaVersion 2 is not supported/);
   await rejects(JSON.stringify({ ...good, scenarios: 'x' }), /"scenarios" is not an array/);
   await rejects('[]', /top level is not an object/);
-  const broken = structuredClone(good) as unknown as { scenarios: Array<{ targets: { direct: { latency: { histogram: string } } } }> };
+  const broken = structuredClone(good) as unknown as {
+    scenarios: Array<{ targets: { direct: { latency: { histogram: string } } } }>;
+  };
   broken.scenarios[0]!.targets.direct.latency.histogram = 'not-a-histogram';
   await rejects(JSON.stringify(broken), /histogram does not decode/);
   const nanMetric = JSON.stringify(good).replace('"value":1', '"value":"1"');
@@ -55,10 +62,30 @@ test('another schema, a newer version, missing parts and a broken histogram are 
 
 test('a corrupted baseline is a baseline error; a missing one says so', async () => {
   await rejects('{"schema":', /baseline .* not valid JSON/, 'baseline', 'MCP_PERF_BASELINE_INVALID');
-  await assert.rejects(readResults(join(dir, 'nope.json'), 'baseline'), (err: unknown) => err instanceof ResultsFileError && err.code === 'MCP_PERF_BASELINE_MISSING' && /baseline not found/.test(err.message));
+  await assert.rejects(
+    readResults(join(dir, 'nope.json'), 'baseline'),
+    (err: unknown) =>
+      err instanceof ResultsFileError &&
+      err.code === 'MCP_PERF_BASELINE_MISSING' &&
+      /baseline not found/.test(err.message),
+  );
 });
 
 test('validateResults accepts a failed scenario with its error', () => {
-  const run = results([{ name: 'x', description: '', kind: 'comparison', profile: 'quick', settings: {}, thresholds: [], goals: [], startedAt: '', durationMs: 0, state: 'failed', error: 'boom' }]);
+  const run = results([
+    {
+      name: 'x',
+      description: '',
+      kind: 'comparison',
+      profile: 'quick',
+      settings: {},
+      thresholds: [],
+      goals: [],
+      startedAt: '',
+      durationMs: 0,
+      state: 'failed',
+      error: 'boom',
+    },
+  ]);
   assert.equal(validateResults(run), undefined);
 });

@@ -28,7 +28,10 @@ test('malformed thresholds are rejected with the expected form in the message', 
   for (const bad of ['p99 < 10%', 'p99 <', '< 5', 'p99 = 5', 'p99 < five', 'p99<5 extra', '']) {
     assert.throws(
       () => parseThreshold(bad),
-      (err: unknown) => err instanceof McpPerfError && err.code === 'MCP_PERF_THRESHOLD_SYNTAX' && err.message.includes('METRIC OP LIMIT'),
+      (err: unknown) =>
+        err instanceof McpPerfError &&
+        err.code === 'MCP_PERF_THRESHOLD_SYNTAX' &&
+        err.message.includes('METRIC OP LIMIT'),
       bad,
     );
   }
