@@ -15,7 +15,10 @@ import { CHART_SCRIPT, type ReportData } from './charts.js';
 let chartJsSource: string | undefined;
 function chartJs(): string {
   // chart.js does not export its UMD build; it sits beside the CommonJS entry.
-  chartJsSource ??= readFileSync(join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  chartJsSource ??= readFileSync(
+    join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
+    'utf8',
+  );
   return chartJsSource;
 }
 
@@ -28,17 +31,23 @@ export async function writeReport(results: ResultsFile, path: string): Promise<s
 export function renderReport(results: ResultsFile): string {
   const data: ReportData = {
     // Entry i belongs to the i-th scenario section (canvas ids carry i); a failed scenario has no entry to draw.
-    scenarios: results.scenarios.map((s) => s.state !== 'completed' ? null : ({
-      name: s.name,
-      targets: Object.entries(s.targets).map(([name, t]) => ({
-        name,
-        spectrum: percentileSpectrum(decodeHistogram(t.latency.histogram)),
-        throughputRps: t.throughputRps,
-        trialRates: s.trials.filter((tr) => tr.phase === 'throughput' && tr.target === name).map((tr) => tr.achieved.rate),
-        trialP50: s.trials.filter((tr) => tr.phase === 'latency' && tr.target === name).map((tr) => tr.p50_us),
-      })),
-      series: Object.values(s.series ?? {}),
-    })),
+    scenarios: results.scenarios.map((s) =>
+      s.state !== 'completed'
+        ? null
+        : {
+            name: s.name,
+            targets: Object.entries(s.targets).map(([name, t]) => ({
+              name,
+              spectrum: percentileSpectrum(decodeHistogram(t.latency.histogram)),
+              throughputRps: t.throughputRps,
+              trialRates: s.trials
+                .filter((tr) => tr.phase === 'throughput' && tr.target === name)
+                .map((tr) => tr.achieved.rate),
+              trialP50: s.trials.filter((tr) => tr.phase === 'latency' && tr.target === name).map((tr) => tr.p50_us),
+            })),
+            series: Object.values(s.series ?? {}),
+          },
+    ),
   };
   const diff = results.baseline;
   const verdict =
@@ -113,9 +122,17 @@ ${seriesCharts(s, index)}`;
     .join('\n');
   const added = Object.keys(s.targets).filter((t) => s.metrics[`${t}.added.p50_us`] !== undefined);
   const addedRows = added
-    .map((t) => `<tr><td>${esc(t)}</td>${(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map((p) => `<td>${us(s.metrics[`${t}.added.${p}_us`]!.value)} <span class="muted">(${esc(formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct'))})</span></td>`).join('')}<td>${esc(formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'))}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td>${esc(t)}</td>${(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map((p) => `<td>${us(s.metrics[`${t}.added.${p}_us`]!.value)} <span class="muted">(${esc(formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct'))})</span></td>`).join('')}<td>${esc(formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'))}</td></tr>`,
+    )
     .join('\n');
-  const settings = s.settings as { rate?: number; trials?: number; latencyTrialMs?: number; throughputConcurrency?: number };
+  const settings = s.settings as {
+    rate?: number;
+    trials?: number;
+    latencyTrialMs?: number;
+    throughputConcurrency?: number;
+  };
   const asked = s.metrics['load.achieved_rate'];
   return `<h2>${esc(s.name)}</h2>
 <p>${esc(s.description)}</p>
@@ -138,7 +155,9 @@ ${seriesCharts(s, index)}`;
 
 function metricsTable(s: CompletedScenario): string {
   return `<table class="metrics"><tr><th>metric</th><th>value</th></tr>
-${Object.entries(s.metrics).map(([k, m]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(m.value, m.unit))}</td></tr>`).join('\n')}
+${Object.entries(s.metrics)
+  .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(m.value, m.unit))}</td></tr>`)
+  .join('\n')}
 </table>`;
 }
 
@@ -158,7 +177,8 @@ ${diff.unavailable !== undefined ? `<p class="warn">${esc(diff.unavailable)}</p>
 ${diff.machineMismatch ? '<p class="warn">⚠ The baseline was measured on a different machine: absolute figures do not transfer; ratios such as overhead % may.</p>' : ''}`;
   const rows = diff.rows
     .map((r) => {
-      const cls = r.verdict === 'fail' ? 'fail' : r.verdict === 'pass' ? 'pass' : r.verdict === 'miss' ? 'miss' : 'muted';
+      const cls =
+        r.verdict === 'fail' ? 'fail' : r.verdict === 'pass' ? 'pass' : r.verdict === 'miss' ? 'miss' : 'muted';
       return `<tr><td>${esc(r.scenario)} ${esc(r.metric)}</td><td>${esc(formatValue(r.baseline, r.unit))}</td><td>${esc(formatValue(r.now, r.unit))}</td><td>${esc(formatDelta(r.deltaPct))}</td><td class="${cls}">${esc(r.verdict === 'info' ? '' : r.verdict)}</td><td class="muted">${esc([...r.thresholds, ...r.goals.map((g) => `goal: ${g}`)].join('; ') || r.note || '')}</td></tr>`;
     })
     .join('\n');
