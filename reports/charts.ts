@@ -9,6 +9,8 @@ export interface ReportData {
     readonly name: string;
     readonly targets: ReadonlyArray<{
       readonly name: string;
+      /** How the latency was timed (open, closed, delivery); null when the target has none. */
+      readonly model: string | null;
       readonly spectrum: ReadonlyArray<{ percentile: number; value_us: number }>;
       readonly throughputRps: number;
       readonly trialRates: readonly number[];
@@ -79,9 +81,9 @@ export const CHART_SCRIPT = String.raw`
       new Chart(spectrum, {
         type: 'line',
         data: {
-          datasets: s.targets.map(function (t, k) {
+          datasets: s.targets.filter(function (t) { return t.model !== null; }).map(function (t, k) {
             return {
-              label: t.name,
+              label: t.name + ' (' + t.model + ')',
               borderColor: palette[k % palette.length],
               backgroundColor: palette[k % palette.length],
               pointRadius: 0,
@@ -96,7 +98,7 @@ export const CHART_SCRIPT = String.raw`
         options: {
           parsing: false,
           plugins: {
-            title: { display: true, text: s.name + ': latency by percentile (µs, from intended send time)' },
+            title: { display: true, text: s.name + ': latency by percentile (µs; open = from intended send time, closed = service time, delivery = event send to arrival)' },
             tooltip: { callbacks: { title: function (items) { return 'p' + percentileLabel(items[0].parsed.x); } } }
           },
           scales: {

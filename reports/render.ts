@@ -38,7 +38,8 @@ export function renderReport(results: ResultsFile): string {
             name: s.name,
             targets: Object.entries(s.targets).map(([name, t]) => ({
               name,
-              spectrum: percentileSpectrum(decodeHistogram(t.latency.histogram)),
+              model: t.latency?.model ?? null,
+              spectrum: t.latency === undefined ? [] : percentileSpectrum(decodeHistogram(t.latency.histogram)),
               throughputRps: t.throughputRps,
               trialRates: s.trials
                 .filter((tr) => tr.phase === 'throughput' && tr.target === name)
@@ -115,9 +116,10 @@ ${seriesCharts(s, index)}`;
   const us = (v: number): string => esc(formatValue(v, 'us'));
   const rows = Object.entries(s.targets)
     .map(([name, t]) => {
-      const l = t.latency.summary;
+      const l = t.latency?.summary;
       const errors = Object.values(t.errors).reduce((a, b) => a + b, 0);
-      return `<tr><td>${esc(name)}</td><td>${us(l.p50_us)}</td><td>${us(l.p90_us)}</td><td>${us(l.p99_us)}</td><td>${us(l['p99.9_us'])}</td><td>${us(l.max_us)}</td><td>${l.count}</td><td>${esc(formatValue(t.throughputRps, 'rps'))}</td><td class="${errors > 0 ? 'fail' : ''}">${errors}</td><td>${t.cpuUsPerRequest.closed === null ? '—' : us(t.cpuUsPerRequest.closed)}</td></tr>`;
+      const cell = (v: number | undefined): string => `<td>${v === undefined ? '—' : us(v)}</td>`;
+      return `<tr><td>${esc(name)}</td><td>${esc(t.latency?.model ?? '—')}</td>${cell(l?.p50_us)}${cell(l?.p90_us)}${cell(l?.p99_us)}${cell(l?.['p99.9_us'])}${cell(l?.max_us)}<td>${l?.count ?? 0}</td><td>${esc(formatValue(t.throughputRps, 'rps'))}</td><td class="${errors > 0 ? 'fail' : ''}">${errors}</td><td>${t.cpuUsPerRequest.closed === null ? '—' : us(t.cpuUsPerRequest.closed)}</td></tr>`;
     })
     .join('\n');
   const added = Object.keys(s.targets).filter((t) => s.metrics[`${t}.added.p50_us`] !== undefined);
@@ -141,7 +143,7 @@ ${settings.trials ?? '?'} interleaved trials of ${((settings.latencyTrialMs ?? 0
 throughput: closed model, ${settings.throughputConcurrency ?? '?'} clients, mock latency 0 · latency timed from the intended send time</p>
 ${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
 <table>
-<tr><th>target</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>samples</th><th>throughput</th><th>errors</th><th>CPU / request</th></tr>
+<tr><th>target</th><th>timed</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>samples</th><th>throughput</th><th>errors</th><th>CPU / request</th></tr>
 ${rows}
 </table>
 ${added.length > 0 ? `<table><tr><th>added vs ${esc(Object.keys(s.targets)[0] ?? '')}</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>throughput ratio</th></tr>\n${addedRows}\n</table>` : ''}

@@ -2,6 +2,7 @@
  * Scenarios are data: what to start, what load to put on it, for how long in each profile, and what must hold.
  * defineScenario checks a definition once, when it is loaded, and freezes it.
  */
+import type { TargetName } from './targets.js';
 import { parseThreshold } from './thresholds.js';
 
 /**
@@ -15,11 +16,8 @@ export type ProfileName = (typeof PROFILES)[number];
 /** Profiles too short for their numbers to mean anything: thresholds are shown as goals there, never gating. */
 export const UNGATED_PROFILES: ReadonlySet<ProfileName> = new Set(['smoke']);
 
-/**
- * The ways to reach the mock in a comparison: straight (the HTTP mock), through our reverse proxy, through a raw
- * TCP relay, or through our HTTP → stdio bridge in front of the stdio mock (same behaviour, stdio transport).
- */
-export type TargetName = 'direct' | 'proxied' | 'relay' | 'bridged';
+/** The seats a comparison can fill: rows of the targets table (scenarios/targets.ts). */
+export type { TargetName } from './targets.js';
 
 export interface ComparisonProfile {
   /** Open-model warm-up per target before any trial counts, ms. */

@@ -31,14 +31,13 @@ export function renderSummary(results: ResultsFile): string {
     const us = (v: number): string => formatValue(v, 'us');
     out.push(
       table(
-        ['target', 'p50', 'p90', 'p99', 'p99.9', 'max', 'throughput', 'errors', 'CPU/req'],
+        ['target', 'timed', 'p50', 'p90', 'p99', 'p99.9', 'max', 'throughput', 'errors', 'CPU/req'],
         Object.entries(s.targets).map(([name, t]) => [
           name,
-          us(t.latency.summary.p50_us),
-          us(t.latency.summary.p90_us),
-          us(t.latency.summary.p99_us),
-          us(t.latency.summary['p99.9_us']),
-          us(t.latency.summary.max_us),
+          t.latency?.model ?? '—',
+          ...(['p50_us', 'p90_us', 'p99_us', 'p99.9_us', 'max_us'] as const).map((k) =>
+            t.latency === undefined ? '—' : us(t.latency.summary[k]),
+          ),
           formatValue(t.throughputRps, 'rps'),
           String(Object.values(t.errors).reduce((a, b) => a + b, 0)),
           t.cpuUsPerRequest.closed === null ? '—' : us(t.cpuUsPerRequest.closed),

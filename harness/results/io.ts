@@ -1,9 +1,13 @@
-/** Writing and reading results files. Reading validates the shape and says plainly what is wrong. */
+/**
+ * Writing and reading results files. Reading validates the shape and says plainly what is wrong; a file of an older
+ * schema version this reader knows is upgraded on the way in (upgradeResults), so a committed baseline and the runs
+ * of an older build in `mcp-perf compare` read as the current version.
+ */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ResultsFileError } from '../../core/runtime/errors.js';
 import { decodeHistogram } from '../../core/measure/histogram.js';
-import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile } from './schema.js';
+import { LATENCY_MODELS, RESULTS_SCHEMA, SCHEMA_VERSION, type LatencyModel, type ResultsFile } from './schema.js';
 
 /** Writes atomically (temp file + rename): a crash never leaves half a results file or baseline. */
 export async function writeResults(path: string, results: ResultsFile): Promise<void> {
@@ -40,7 +44,7 @@ export async function readResults(
       `${what} ${path} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited`,
     );
   }
-  const problem = validateResults(value);
+  const problem = validateResults(upgradeResults(value));
   if (problem !== undefined)
     throw new ResultsFileError(invalid, `${what} ${path} is not an mcp-perf results file: ${problem}`);
   return value as ResultsFile;
@@ -75,12 +79,23 @@ export function validateResults(value: unknown): string | undefined {
     }
     if (!isObject(s.targets)) return `${where} (${s.name}) has no targets`;
     for (const [name, t] of Object.entries(s.targets)) {
-      if (!isObject(t) || !isObject(t.latency) || typeof t.latency.histogram !== 'string')
-        return `${where} (${s.name}) target "${name}" has no latency histogram`;
-      try {
-        decodeHistogram(t.latency.histogram);
-      } catch {
-        return `${where} (${s.name}) target "${name}": the latency histogram does not decode`;
+      if (!isObject(t)) return `${where} (${s.name}) target "${name}" is not an object`;
+      for (const field of ['latency', 'serviceTime'] as const) {
+        const record = t[field];
+        if (record === undefined) continue;
+        if (
+          !isObject(record) ||
+          typeof record.histogram !== 'string' ||
+          !isObject(record.summary) ||
+          !LATENCY_MODELS.includes(record.model as LatencyModel) ||
+          record.unit !== 'us'
+        )
+          return `${where} (${s.name}) target "${name}" ${field} is not {model: open|closed|delivery, unit: "us", histogram, summary}`;
+        try {
+          decodeHistogram(record.histogram);
+        } catch {
+          return `${where} (${s.name}) target "${name}": the ${field} histogram does not decode`;
+        }
       }
     }
     if (s.series !== undefined) {
@@ -101,6 +116,47 @@ export function validateResults(value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Brings a parsed file of an older schema version up to the current one, in place; anything else is returned as it
+ * is (the validator then says what is wrong). v1 → v2: every target carried a `latency` and a `serviceTime` histogram,
+ * untagged, some of them empty; v2 keeps the ones with samples and says how each was timed. What v1 stored under
+ * `latency` was open-model latency except in three kinds: concurrency and stdio-hammer stored closed-model service
+ * times there, fan-out stored delivery times.
+ */
+export function upgradeResults(value: unknown): unknown {
+  if (
+    !isObject(value) ||
+    value.schema !== RESULTS_SCHEMA ||
+    value.schemaVersion !== 1 ||
+    !Array.isArray(value.scenarios)
+  )
+    return value;
+  const latencyModel: Record<string, LatencyModel> = {
+    concurrency: 'closed',
+    'stdio-hammer': 'closed',
+    fanout: 'delivery',
+  };
+  for (const s of value.scenarios) {
+    if (!isObject(s) || !isObject(s.targets)) continue;
+    for (const t of Object.values(s.targets)) {
+      if (!isObject(t)) continue;
+      const tag = (field: 'latency' | 'serviceTime', model: LatencyModel): void => {
+        const record = t[field];
+        const count = isObject(record) && isObject(record.summary) ? record.summary.count : undefined;
+        if (typeof count === 'number' && count > 0)
+          t[field] = { model, unit: 'us', ...(record as Record<string, unknown>) };
+        else delete t[field];
+      };
+      tag('latency', latencyModel[String(s.kind)] ?? 'open');
+      // v1's concurrency stored the same histogram twice; v2 keeps it once.
+      if (String(s.kind) === 'concurrency') delete t.serviceTime;
+      else tag('serviceTime', 'closed');
+    }
+  }
+  value.schemaVersion = SCHEMA_VERSION;
+  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,12 +1,16 @@
 /**
  * The results file: the only contract between measuring, diffing and reporting. A report can be re-rendered, and two
- * runs compared, from files alone. Bump SCHEMA_VERSION on any change a reader of the old shape would misread.
+ * runs compared, from files alone. Bump SCHEMA_VERSION on any change a reader of the old shape would misread; the
+ * reader (io.ts) upgrades older versions it knows, so baselines and comparisons carry across.
+ *
+ * v2 (from v1): a target's latency histograms are optional — only what was measured is stored, never an empty one —
+ * and each says how it was timed (`model`) and in what (`unit`).
  */
 import type { Environment } from '../measure/environment.js';
 import type { LatencySummary } from '../../core/measure/histogram.js';
 
 export const RESULTS_SCHEMA = 'mcp-perf/results';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export type Unit = 'us' | 'ns' | 'ms' | 's' | 'pct' | 'rps' | 'count' | 'ratio' | 'bytes';
 
@@ -17,12 +21,30 @@ export interface Metric {
   readonly better: 'lower' | 'higher' | 'none';
 }
 
+/**
+ * How a latency was timed:
+ * - `open`: a request's answer time from its *intended* send time in an open-model (fixed arrival rate) load, so a
+ *   stalled target's backlog counts in full (coordinated omission corrected, as wrk2 does);
+ * - `closed`: service time, from the actual send, in a closed-model load (N clients each waiting for its answer);
+ * - `delivery`: a server → client event's time from the server's send time (in the event) to its arrival.
+ */
+export type LatencyModel = 'open' | 'closed' | 'delivery';
+export const LATENCY_MODELS: readonly LatencyModel[] = Object.freeze(['open', 'closed', 'delivery']);
+
+/** One measured latency distribution: an encoded HDR histogram of whole microseconds and its summary. */
+export interface LatencyRecord {
+  readonly model: LatencyModel;
+  readonly unit: 'us';
+  readonly histogram: string;
+  readonly summary: LatencySummary;
+}
+
 export interface TargetResult {
   readonly url: string;
-  /** Open-model latency from the intended send time, all trials merged. */
-  readonly latency: { readonly histogram: string; readonly summary: LatencySummary };
-  /** Closed-model service time (from the actual send), all trials merged. */
-  readonly serviceTime: { readonly histogram: string; readonly summary: LatencySummary };
+  /** The target's latency as the scenario measured it (see `model`), all trials merged; absent when none was. */
+  readonly latency?: LatencyRecord;
+  /** Closed-model service time, where a scenario measured it beside an open-model `latency`. */
+  readonly serviceTime?: LatencyRecord;
   /** Closed-model completions per second, median over trials. */
   readonly throughputRps: number;
   readonly errors: Readonly<Record<string, number>>;

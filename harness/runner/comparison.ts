@@ -14,18 +14,14 @@ import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mc
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
 import { processTreeCpuMicros } from '../measure/cpu.js';
-import {
-  encodeHistogram,
-  mergeHistograms,
-  summarise,
-  type Histogram,
-  type LatencySummary,
-} from '../../core/measure/histogram.js';
+import { mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
-import { roundTo } from './result.js';
+import { latencyRecord, roundTo } from './result.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
+import { expandArgv, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
+import type { ScenarioKind } from './kind.js';
 
 export interface ComparisonRun {
   readonly scenario: ComparisonScenario;
@@ -86,20 +82,23 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
     '--payload-bytes',
     String(scenario.mock.payloadBytes),
   ];
-  const launch: Record<Exclude<TargetName, 'direct'>, readonly string[]> = {
-    proxied: ['proxy', '--upstream', mock.url],
-    relay: ['relay', '--upstream', mock.url],
-    bridged: ['proxy', '--upstream-cmd', quoteCommand(stdioMock), '--max-sessions', String(scenario.sessions * 2)],
+  // Each seat is a row of the targets table: started from its argv template, or the mock itself.
+  const placeholders = {
+    upstream_url: mock.url,
+    upstream_cmd: quoteCommand(stdioMock),
+    max_sessions: String(scenario.sessions * 2),
   };
-  const urls = new Map<TargetName, { url: string; pid: number }>([['direct', { url: mock.url, pid: mock.pid }]]);
+  const urls = new Map<TargetName, { url: string; pid: number }>();
   const processes = [mock];
-  for (const target of scenario.targets) {
-    if (target === 'direct') continue;
-    const child = await group.start(
-      target === 'bridged' ? 'bridge' : target === 'proxied' ? 'proxy' : 'relay',
-      launch[target],
-    );
-    urls.set(target, { url: child.url, pid: child.pid });
+  for (const name of scenario.targets) {
+    const spec: TargetSpec = TARGETS[name];
+    if (spec.argv === undefined || spec.process === undefined) {
+      urls.set(name, { url: mock.url, pid: mock.pid });
+      continue;
+    }
+    const child = await group.start(spec.process, expandArgv(spec.argv, placeholders));
+    // CPU is charged to the process in the seat, or to the mock for a seat that is the mock.
+    urls.set(name, { url: child.url, pid: spec.charge === 'self' ? child.pid : mock.pid });
     processes.push(child);
   }
   emit({
@@ -232,21 +231,21 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
     }
 
     const targets: Record<string, TargetResult> = {};
-    const summaries = new Map<Seat, { latency: LatencySummary; rps: number }>();
+    const latencies = new Map<string, LatencySummary>();
     for (const seat of seats) {
       const latency = mergeHistograms(seat.latency);
       const service = mergeHistograms(seat.service);
+      latencies.set(seat.name, summarise(latency));
       const result: TargetResult = {
         url: seat.target.url.href,
-        latency: { histogram: encodeHistogram(latency), summary: summarise(latency) },
-        serviceTime: { histogram: encodeHistogram(service), summary: summarise(service) },
+        latency: latencyRecord('open', latency),
+        serviceTime: latencyRecord('closed', service),
         throughputRps: roundTo(median(seat.rates), 1),
         errors: seat.errors,
         errorSamples: seat.errorSamples,
         cpuUsPerRequest: { open: perRequest(seat.cpu.open), closed: perRequest(seat.cpu.closed) },
       };
       targets[seat.name] = result;
-      summaries.set(seat, { latency: result.latency.summary, rps: result.throughputRps });
     }
 
     return {
@@ -265,7 +264,7 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
       thresholds: scenario.thresholds,
       goals: scenario.goals,
       state: 'completed',
-      metrics: comparisonMetrics(seats, targets, trials),
+      metrics: comparisonMetrics(seats, targets, latencies, trials),
       targets,
       trials,
       warnings: [...warnings],
@@ -334,15 +333,17 @@ const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p99.9'] as const;
 function comparisonMetrics(
   seats: readonly Seat[],
   targets: Record<string, TargetResult>,
+  latencies: ReadonlyMap<string, LatencySummary>,
   trials: readonly TrialRecord[],
 ): Record<string, Metric> {
   const m: Record<string, Metric> = {};
   const us = (value: number): Metric => ({ value, unit: 'us', better: 'lower' });
   const reference = seats[0]!;
   const ref = targets[reference.name]!;
+  const refLatency = latencies.get(reference.name)!;
   for (const seat of seats) {
     const t = targets[seat.name]!;
-    const s = t.latency.summary;
+    const s = latencies.get(seat.name)!;
     for (const p of PERCENTILE_KEYS) m[`${seat.name}.latency.${p}_us`] = us(s[`${p}_us`]);
     m[`${seat.name}.latency.max_us`] = us(s.max_us);
     m[`${seat.name}.throughput_rps`] = { value: t.throughputRps, unit: 'rps', better: 'higher' };
@@ -355,10 +356,10 @@ function comparisonMetrics(
       m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
     if (seat === reference) continue;
     for (const p of PERCENTILE_KEYS) {
-      const added = s[`${p}_us`] - ref.latency.summary[`${p}_us`];
+      const added = s[`${p}_us`] - refLatency[`${p}_us`];
       m[`${seat.name}.added.${p}_us`] = { value: added, unit: 'us', better: 'lower' };
       m[`${seat.name}.overhead_pct.${p}`] = {
-        value: roundTo((added / Math.max(1, ref.latency.summary[`${p}_us`])) * 100, 2),
+        value: roundTo((added / Math.max(1, refLatency[`${p}_us`])) * 100, 2),
         unit: 'pct',
         better: 'lower',
       };
@@ -378,7 +379,9 @@ function comparisonMetrics(
       better: 'higher',
     };
     for (const p of ['p50', 'p99'] as const) {
-      m[`proxied.added_vs_relay.${p}_us`] = us(proxied.latency.summary[`${p}_us`] - relay.latency.summary[`${p}_us`]);
+      m[`proxied.added_vs_relay.${p}_us`] = us(
+        latencies.get('proxied')![`${p}_us`] - latencies.get('relay')![`${p}_us`],
+      );
     }
   }
   const latencyTrials = trials.filter((t) => t.phase === 'latency');
@@ -411,3 +414,17 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+export const comparisonKind: ScenarioKind<ComparisonScenario> = {
+  kind: 'comparison',
+  estimateMs: (scenario, profile) => {
+    const p = scenario.profiles[profile];
+    // An open-model warm-up, and a closed-model burst before each phase.
+    return (
+      scenario.targets.length *
+        (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
+      3_000
+    );
+  },
+  run: (ctx) => runComparison({ ...ctx, profile: ctx.scenario.profiles[ctx.profileName] }),
+};

@@ -5,10 +5,10 @@
 import { execa } from 'execa';
 import type { ComponentsScenario, ProfileName } from '../../scenarios/define.js';
 import { McpPerfError } from '../../core/runtime/errors.js';
-import type { LatencySummary } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import { CLI_BIN } from './children.js';
 import type { EventSink } from './events.js';
+import type { ScenarioKind } from './kind.js';
 
 export interface ComponentsRun {
   readonly scenario: ComponentsScenario;
@@ -49,13 +49,13 @@ export async function runComponents(run: ComponentsRun): Promise<Omit<CompletedS
       `mcp-perf proxy-bench failed (exit ${String(child.exitCode)}): ${String(child.stderr).slice(-400)}`,
     );
   }
-  const results = (JSON.parse(line) as { results: Record<string, { summary: LatencySummary; opsPerSec: number }> })
-    .results;
+  const results = (
+    JSON.parse(line) as { results: Record<string, { ns: { p50: number; p99: number }; opsPerSec: number }> }
+  ).results;
   const metrics: Record<string, Metric> = {};
   for (const [name, r] of Object.entries(results)) {
-    // The bench records nanoseconds in the summary's "_us" fields.
-    metrics[`components.${name}.p50_ns`] = { value: r.summary.p50_us, unit: 'ns', better: 'lower' };
-    metrics[`components.${name}.p99_ns`] = { value: r.summary.p99_us, unit: 'ns', better: 'lower' };
+    metrics[`components.${name}.p50_ns`] = { value: r.ns.p50, unit: 'ns', better: 'lower' };
+    metrics[`components.${name}.p99_ns`] = { value: r.ns.p99, unit: 'ns', better: 'lower' };
     metrics[`components.${name}.ops_per_sec`] = { value: r.opsPerSec, unit: 'rps', better: 'higher' };
   }
   emit({
@@ -85,3 +85,9 @@ export async function runComponents(run: ComponentsRun): Promise<Omit<CompletedS
     warnings: [],
   };
 }
+
+export const componentsKind: ScenarioKind<ComponentsScenario> = {
+  kind: 'components',
+  estimateMs: (scenario, profile) => scenario.profiles[profile].msEach * 1.2 * 6 + 2_000,
+  run: (ctx) => runComponents(ctx),
+};

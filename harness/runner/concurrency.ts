@@ -8,11 +8,12 @@ import type { ConcurrencyScenario } from '../../scenarios/define.js';
 import { McpHttpSession, createTargetPool, type CallOutcome, type SessionTarget } from '../load/mcp-session.js';
 import { ErrorTally, ownCpuMicros } from '../load/outcome.js';
 import { processFdCount, processRssBytes } from '../measure/cpu.js';
-import { createLatencyHistogram, encodeHistogram, recordMicros, summarise } from '../../core/measure/histogram.js';
+import { createLatencyHistogram, recordMicros, summarise } from '../../core/measure/histogram.js';
 import { scrapeGauge } from '../measure/scrape.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
-import { completedScenario, roundTo } from './result.js';
+import { completedScenario, latencyRecord, roundTo } from './result.js';
+import type { ScenarioKind } from './kind.js';
 
 export type ConcurrencyRun = ScenarioRun<ConcurrencyScenario>;
 
@@ -150,9 +151,8 @@ export async function runConcurrency(
         targets: {
           proxied: {
             url: proxy.url,
-            // Each client calls back to back: these are service times (closed model), not open-model latencies.
-            latency: { histogram: encodeHistogram(histogram), summary },
-            serviceTime: { histogram: encodeHistogram(histogram), summary },
+            // Each client calls back to back: service times (closed model), not open-model latencies.
+            latency: latencyRecord('closed', histogram),
             throughputRps: m['concurrency.calls_per_sec']!.value,
             errors: { ...tally.counts, initialize: p.clients - opened },
             errorSamples: [...openErrors.slice(0, 3), ...tally.samples],
@@ -175,3 +175,12 @@ export async function runConcurrency(
     return outcome.ok;
   }
 }
+
+export const concurrencyKind: ScenarioKind<ConcurrencyScenario> = {
+  kind: 'concurrency',
+  estimateMs: (scenario, profile) => {
+    const c = scenario.profiles[profile];
+    return c.clients + (c.clients * (c.callsPerClient + 2)) / 8 + 1_000;
+  },
+  run: (ctx) => runConcurrency(ctx),
+};

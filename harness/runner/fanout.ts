@@ -10,9 +10,11 @@ import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mc
 import { ownCpuMicros } from '../load/outcome.js';
 import { FanoutReceiver } from '../load/sse-streams.js';
 import { processCpuMicros, processRssBytes } from '../measure/cpu.js';
-import { createLatencyHistogram, encodeHistogram, summarise } from '../../core/measure/histogram.js';
+import { summarise } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
+import { latencyRecord } from './result.js';
+import type { ScenarioKind } from './kind.js';
 
 export type FanoutRun = ScenarioRun<FanoutScenario>;
 
@@ -136,7 +138,6 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
       warnings.push(
         `the receiver used ${Math.round(generatorCpuPct)}% CPU: delivery latency includes its own queueing`,
       );
-    const empty = createLatencyHistogram();
     return {
       name: scenario.name,
       description: scenario.description,
@@ -150,8 +151,8 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
       targets: {
         proxied: {
           url: proxy.url,
-          latency: { histogram: encodeHistogram(t.histogram), summary },
-          serviceTime: { histogram: encodeHistogram(empty), summary: summarise(empty) },
+          // Each event's time from the mock's send (in the event) to its arrival here.
+          latency: latencyRecord('delivery', t.histogram),
           throughputRps: round(rate),
           errors: { lost, duplicated: t.duplicated, reordered: t.reordered, streams_dropped: t.dropped },
           errorSamples: [],
@@ -196,3 +197,12 @@ export async function runFanout(run: FanoutRun): Promise<Omit<CompletedScenario,
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
+
+export const fanoutKind: ScenarioKind<FanoutScenario> = {
+  kind: 'fanout',
+  estimateMs: (scenario, profile) => {
+    const f = scenario.profiles[profile];
+    return f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150 + 3_000;
+  },
+  run: (ctx) => runFanout(ctx),
+};

@@ -15,6 +15,7 @@ import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { ScenarioRun } from './events.js';
 import { completedScenario, roundTo } from './result.js';
 import type { Child } from './children.js';
+import type { ScenarioKind } from './kind.js';
 
 export type MemoryRun = ScenarioRun<MemoryScenario>;
 
@@ -204,3 +205,13 @@ async function closeAll(sessions: McpHttpSession[], receiver: FanoutReceiver): P
   for (let i = 0; i < all.length; i += OPEN_BATCH)
     await Promise.all(all.slice(i, i + OPEN_BATCH).map((s) => s.close()));
 }
+
+export const memoryKind: ScenarioKind<MemoryScenario> = {
+  kind: 'memory',
+  estimateMs: (scenario, profile) => {
+    const m = scenario.profiles[profile];
+    const opened = m.steps.reduce((a, b) => Math.max(a, b), 0);
+    return 2 * ((m.steps.length + 5) * (m.settleMs + 100) + opened * 2) + 2_000;
+  },
+  run: (ctx) => runMemory(ctx),
+};

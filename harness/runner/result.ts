@@ -1,6 +1,8 @@
 /** The parts every scenario runner's result shares, built in one place. */
 import type { ProfileName } from '../../scenarios/define.js';
-import type { CompletedScenario } from '../results/schema.js';
+import type { Histogram } from 'hdr-histogram-js';
+import { encodeHistogram, summarise } from '../../core/measure/histogram.js';
+import type { CompletedScenario, LatencyModel, LatencyRecord } from '../results/schema.js';
 
 type Described = {
   readonly name: string;
@@ -30,6 +32,12 @@ export function completedScenario(
     state: 'completed',
     ...measured,
   };
+}
+
+/** A histogram as stored in results.json, tagged with how it was timed; nothing when it holds no sample. */
+export function latencyRecord(model: LatencyModel, histogram: Histogram): LatencyRecord | undefined {
+  if (histogram.totalCount === 0) return undefined;
+  return { model, unit: 'us', histogram: encodeHistogram(histogram), summary: summarise(histogram) };
 }
 
 /** Rounds to `digits` decimals, for figures stored in results.json. */

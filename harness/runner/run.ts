@@ -6,23 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { UNGATED_PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { captureEnvironment } from '../measure/environment.js';
-import {
-  RESULTS_SCHEMA,
-  SCHEMA_VERSION,
-  type CompletedScenario,
-  type ResultsFile,
-  type ScenarioResult,
-} from '../results/schema.js';
+import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile, type ScenarioResult } from '../results/schema.js';
 import { VERSION } from '../version.js';
 import type { ProcessGroup } from './children.js';
-import { BURST_WARMUP_MS, runComparison } from './comparison.js';
-import { runFanout } from './fanout.js';
-import { runComponents } from './components.js';
-import { runStdioHammer } from './stdio-hammer.js';
-import { runMemory } from './memory.js';
-import { runConcurrency } from './concurrency.js';
-import { runSoak } from './soak.js';
-import { runStress } from './stress.js';
+import type { KindResult } from './kind.js';
+import { kindOf } from './kinds.js';
 import type { EventSink } from './events.js';
 
 export interface RunOptions {
@@ -117,78 +105,12 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   };
 }
 
-function runScenario(
-  scenario: Scenario,
-  options: RunOptions,
-): Promise<Omit<CompletedScenario, 'startedAt' | 'durationMs'>> {
-  const run = { profileName: options.profile, group: options.group, signal: options.signal, emit: options.emit };
-  switch (scenario.kind) {
-    case 'comparison':
-      return runComparison({ ...run, scenario, profile: scenario.profiles[options.profile] });
-    case 'fanout':
-      return runFanout({ ...run, scenario });
-    case 'components':
-      return runComponents({ ...run, scenario });
-    case 'stdio-hammer':
-      return runStdioHammer({ ...run, scenario });
-    case 'memory':
-      return runMemory({ ...run, scenario });
-    case 'concurrency':
-      return runConcurrency({ ...run, scenario });
-    case 'soak':
-      return runSoak({ ...run, scenario });
-    case 'stress':
-      return runStress({ ...run, scenario });
-  }
+function runScenario(scenario: Scenario, options: RunOptions): Promise<KindResult> {
+  const { profile: profileName, group, signal, emit } = options;
+  return kindOf(scenario).run({ scenario, profileName, group, signal, emit });
 }
 
 /** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */
 export function estimateMs(scenario: Scenario, profile: ProfileName): number {
-  if (scenario.kind === 'components') return scenario.profiles[profile].msEach * 1.2 * 6 + 2_000;
-  if (scenario.kind === 'stdio-hammer') {
-    const h = scenario.profiles[profile];
-    return (
-      h.windows.length * (h.warmupMs + h.stepMs + 600) +
-      h.warmupMs +
-      h.concurrency.length * h.stepMs +
-      h.sessions * 60 +
-      2_000
-    );
-  }
-  if (scenario.kind === 'stress') {
-    const t = scenario.profiles[profile];
-    return (
-      1.5 * t.probeMs +
-      2 * t.beforeMs +
-      t.overloadMs +
-      t.afterMs +
-      scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) +
-      t.sessions * 20 +
-      4_000
-    );
-  }
-  if (scenario.kind === 'soak') {
-    const k = scenario.profiles[profile];
-    return k.warmupMs + k.durationMs + k.sessions * 100 + 3_000;
-  }
-  if (scenario.kind === 'concurrency') {
-    const c = scenario.profiles[profile];
-    return c.clients + (c.clients * (c.callsPerClient + 2)) / 8 + 1_000;
-  }
-  if (scenario.kind === 'memory') {
-    const m = scenario.profiles[profile];
-    const opened = m.steps.reduce((a, b) => Math.max(a, b), 0);
-    return 2 * ((m.steps.length + 5) * (m.settleMs + 100) + opened * 2) + 2_000;
-  }
-  if (scenario.kind === 'fanout') {
-    const f = scenario.profiles[profile];
-    return f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150 + 3_000;
-  }
-  const p = scenario.profiles[profile];
-  const n = scenario.targets.length;
-  // An open-model warm-up, and a closed-model burst before each phase.
-  return (
-    n * (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
-    3_000
-  );
+  return kindOf(scenario).estimateMs(scenario, profile);
 }

@@ -15,18 +15,13 @@ import { CallSource } from '../load/outcome.js';
 import { processDescendantCount, processFdCount } from '../measure/cpu.js';
 import { proxyMemoryAfterGc } from '../measure/scrape.js';
 import { fitLine, tQuantile975, type LineFit } from '../measure/fit.js';
-import {
-  encodeHistogram,
-  summarise,
-  createLatencyHistogram,
-  recordMicros,
-  type Histogram,
-} from '../../core/measure/histogram.js';
+import { summarise, createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import { CLI_BIN, type Child } from './children.js';
 import type { ScenarioRun } from './events.js';
-import { completedScenario, roundTo } from './result.js';
+import { completedScenario, latencyRecord, roundTo } from './result.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
+import type { ScenarioKind } from './kind.js';
 
 export type SoakRun = ScenarioRun<SoakScenario>;
 
@@ -268,11 +263,7 @@ export async function runSoak(run: SoakRun): Promise<Omit<CompletedScenario, 'st
         targets: {
           proxied: {
             url: proxy.url,
-            latency: { histogram: encodeHistogram(histogram), summary },
-            serviceTime: {
-              histogram: encodeHistogram(createLatencyHistogram()),
-              summary: summarise(createLatencyHistogram()),
-            },
+            latency: latencyRecord('open', histogram),
             throughputRps: Math.round(outcome.achieved.rate),
             errors: { ...outcome.errors, churn: churnErrors },
             errorSamples: outcome.errorSamples,
@@ -295,3 +286,12 @@ async function sample(proxy: Child, s: number): Promise<Sample> {
   const { rss, heapUsed } = await proxyMemoryAfterGc(proxy.url, proxy.pid);
   return { s, rss, heap: heapUsed, fds: processFdCount(proxy.pid) ?? 0, children: processDescendantCount(proxy.pid) };
 }
+
+export const soakKind: ScenarioKind<SoakScenario> = {
+  kind: 'soak',
+  estimateMs: (scenario, profile) => {
+    const k = scenario.profiles[profile];
+    return k.warmupMs + k.durationMs + k.sessions * 100 + 3_000;
+  },
+  run: (ctx) => runSoak(ctx),
+};

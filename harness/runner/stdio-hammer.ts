@@ -11,12 +11,14 @@ import { runClosedModel } from '../load/closed-model.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
 import { runStdioPipelined } from '../load/stdio-pipelined.js';
-import { createLatencyHistogram, encodeHistogram, summarise } from '../../core/measure/histogram.js';
+import { summarise } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, TargetResult, TrialRecord } from '../results/schema.js';
 import { CLI_BIN } from './children.js';
 import { scrapeGauge } from '../measure/scrape.js';
 import type { ScenarioRun } from './events.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
+import { latencyRecord } from './result.js';
+import type { ScenarioKind } from './kind.js';
 
 export type StdioHammerRun = ScenarioRun<StdioHammerScenario>;
 
@@ -39,12 +41,11 @@ export async function runStdioHammer(
 
   const record = (name: string, o: LoadOutcome, label: string): void => {
     const summary = summarise(o.histogram);
-    const empty = createLatencyHistogram();
     const errors = o.achieved.completed - o.achieved.ok;
     targets[name] = {
       url: label,
-      latency: { histogram: encodeHistogram(o.histogram), summary },
-      serviceTime: { histogram: encodeHistogram(empty), summary: summarise(empty) },
+      // A fixed window of requests in flight: service times (closed model).
+      latency: latencyRecord('closed', o.histogram),
       throughputRps: Math.round(o.achieved.rate),
       errors: { ...o.errors } as Record<string, number>,
       errorSamples: o.errorSamples,
@@ -223,3 +224,18 @@ export async function runStdioHammer(
     },
   };
 }
+
+export const stdioHammerKind: ScenarioKind<StdioHammerScenario> = {
+  kind: 'stdio-hammer',
+  estimateMs: (scenario, profile) => {
+    const h = scenario.profiles[profile];
+    return (
+      h.windows.length * (h.warmupMs + h.stepMs + 600) +
+      h.warmupMs +
+      h.concurrency.length * h.stepMs +
+      h.sessions * 60 +
+      2_000
+    );
+  },
+  run: (ctx) => runStdioHammer(ctx),
+};

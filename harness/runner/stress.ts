@@ -22,17 +22,12 @@ import { McpHttpSession, RenewingSession, createTargetPool, type SessionTarget }
 import { runClosedModel } from '../load/closed-model.js';
 import { runOpenModel } from '../load/open-model.js';
 import { CallSource, type LoadOutcome } from '../load/outcome.js';
-import {
-  createLatencyHistogram,
-  encodeHistogram,
-  recordMicros,
-  summarise,
-  type Histogram,
-} from '../../core/measure/histogram.js';
+import { createLatencyHistogram, recordMicros, summarise, type Histogram } from '../../core/measure/histogram.js';
 import type { CompletedScenario, Metric, Series } from '../results/schema.js';
 import type { Child } from './children.js';
 import type { ScenarioRun } from './events.js';
-import { completedScenario, roundTo } from './result.js';
+import { completedScenario, latencyRecord, roundTo } from './result.js';
+import type { ScenarioKind } from './kind.js';
 
 export type StressRun = ScenarioRun<StressScenario>;
 
@@ -270,7 +265,6 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
       better: 'none',
     };
 
-    const summary = summarise(overall);
     return completedScenario(
       scenario,
       run.profileName,
@@ -288,8 +282,9 @@ export async function runStress(run: StressRun): Promise<Omit<CompletedScenario,
           proxied: {
             url: proxy.url,
             // Steady-load latency outside the overload and on the healthy upstream during faults.
-            latency: { histogram: encodeHistogram(overall), summary },
-            serviceTime: { histogram: encodeHistogram(probe.histogram), summary: summarise(probe.histogram) },
+            latency: latencyRecord('open', overall),
+            // The closed-model probe that found the sustainable rate.
+            serviceTime: latencyRecord('closed', probe.histogram),
             throughputRps: sustainable,
             errors: {},
             errorSamples: over.errorSamples,
@@ -333,3 +328,20 @@ function errorCount(outcome: LoadOutcome): number {
 function recordAll(into: Histogram, ...from: Histogram[]): void {
   for (const h of from) into.add(h);
 }
+
+export const stressKind: ScenarioKind<StressScenario> = {
+  kind: 'stress',
+  estimateMs: (scenario, profile) => {
+    const t = scenario.profiles[profile];
+    return (
+      1.5 * t.probeMs +
+      2 * t.beforeMs +
+      t.overloadMs +
+      t.afterMs +
+      scenario.faults.length * (t.beforeMs + t.faultMs + t.afterMs + 500) +
+      t.sessions * 20 +
+      4_000
+    );
+  },
+  run: (ctx) => runStress(ctx),
+};

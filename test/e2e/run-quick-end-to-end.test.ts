@@ -65,6 +65,8 @@ test('results.json holds every target with decodable histograms, achieved load a
   assert.equal(s.state, 'completed');
   assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied', 'relay']);
   for (const [name, t] of Object.entries(s.targets)) {
+    assert.equal(t.latency?.model, 'open', `${name}: open-model latency`);
+    assert.equal(t.serviceTime?.model, 'closed', `${name}: closed-model service time`);
     const h = decodeHistogram(t.latency.histogram);
     assert.equal(h.totalCount, t.latency.summary.count, name);
     assert.ok(h.totalCount >= 3 * 2_000, `${name}: ${h.totalCount} latency samples`);
@@ -131,6 +133,8 @@ test('sse-fanout: 500 streams, every sequenced notification delivered once and i
   for (const key of ['fanout.lost', 'fanout.duplicated', 'fanout.reordered', 'fanout.streams_dropped'])
     assert.equal(s.metrics[key]!.value, 0, key);
   assert.ok(s.metrics['fanout.events_per_sec']!.value > 0);
+  assert.equal(s.targets.proxied!.latency?.model, 'delivery');
+  assert.equal(s.targets.proxied!.serviceTime, undefined, 'no empty histogram is stored');
   assert.ok(
     decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 1_000,
     'delivery latencies were recorded',
@@ -204,6 +208,7 @@ test('concurrency: 1,000 clients held at once, every call accounted for', () => 
     s.metrics['concurrency.calls']!.value,
     6 * (1_000 - s.metrics['concurrency.initialize_failures']!.value),
   );
+  assert.equal(s.targets.proxied!.latency?.model, 'closed', 'clients call back to back: service time');
   assert.ok(decodeHistogram(s.targets.proxied!.latency.histogram).totalCount > 0);
 });
 

@@ -22,8 +22,8 @@ function target(p50: number): TargetResult {
   const encoded = encodeHistogram(h);
   return {
     url: 'http://127.0.0.1:1/mcp',
-    latency: { histogram: encoded, summary: summarise(h) },
-    serviceTime: { histogram: encoded, summary: summarise(h) },
+    latency: { model: 'open', unit: 'us', histogram: encoded, summary: summarise(h) },
+    serviceTime: { model: 'closed', unit: 'us', histogram: encoded, summary: summarise(h) },
     throughputRps: 1_000,
     errors: {},
     errorSamples: [],
@@ -59,7 +59,7 @@ export function scenario(
 export function results(scenarios: ResultsFile['scenarios'], environment: Environment = ENVIRONMENT): ResultsFile {
   return {
     schema: 'mcp-perf/results',
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'mcp-perf', version: '0.1.0' },
     run: {
       id: 'fixture',

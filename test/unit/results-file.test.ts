@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { ResultsFileError } from '../../core/runtime/errors.js';
 import { readResults, validateResults, writeResults } from '../../harness/results/io.js';
 import { results, scenario } from '../helpers/fixtures.js';
+import { PACKAGE_ROOT } from '../helpers/cli.js';
 
 let dir: string;
 before(async () => {
@@ -48,7 +49,7 @@ test('truncated JSON is a clear error', async () => {
 test('another schema, a newer version, missing parts and a broken histogram are each named', async () => {
   const good = results([scenario({ a_us: 1 })]);
   await rejects(JSON.stringify({ ...good, schema: 'k6' }), /"schema" is "k6"/);
-  await rejects(JSON.stringify({ ...good, schemaVersion: 2 }), /schemaVersion 2 is not supported/);
+  await rejects(JSON.stringify({ ...good, schemaVersion: 3 }), /schemaVersion 3 is not supported/);
   await rejects(JSON.stringify({ ...good, scenarios: 'x' }), /"scenarios" is not an array/);
   await rejects('[]', /top level is not an object/);
   const broken = structuredClone(good) as unknown as {
@@ -88,4 +89,37 @@ test('validateResults accepts a failed scenario with its error', () => {
     },
   ]);
   assert.equal(validateResults(run), undefined);
+});
+
+test('a v1 file (the committed baseline) reads as v2: histograms tagged with their model, empty ones dropped', async () => {
+  const v1 = await readResults(join(PACKAGE_ROOT, 'baseline', 'measurements.json'), 'baseline');
+  assert.equal(v1.schemaVersion, 2);
+  const byKind = new Map(v1.scenarios.map((s) => [s.kind, s]));
+  const targets = (kind: string) => {
+    const s = byKind.get(kind);
+    assert.ok(s !== undefined && s.state === 'completed', kind);
+    return Object.values(s.targets);
+  };
+  for (const t of targets('comparison')) {
+    assert.equal(t.latency?.model, 'open');
+    assert.equal(t.serviceTime?.model, 'closed');
+  }
+  for (const t of targets('concurrency')) assert.deepEqual([t.latency?.model, t.serviceTime], ['closed', undefined]);
+  for (const t of targets('stdio-hammer')) assert.deepEqual([t.latency?.model, t.serviceTime], ['closed', undefined]);
+  for (const t of targets('fanout')) assert.deepEqual([t.latency?.model, t.serviceTime], ['delivery', undefined]);
+  for (const t of targets('soak')) assert.deepEqual([t.latency?.model, t.serviceTime], ['open', undefined]);
+  for (const kind of ['comparison', 'concurrency', 'stdio-hammer', 'fanout', 'soak', 'stress'])
+    for (const t of targets(kind)) for (const r of [t.latency, t.serviceTime]) if (r) assert.ok(r.summary.count > 0);
+});
+
+test('a v2 target without a latency is valid; one whose latency has no model is not', async () => {
+  const run = results([scenario({ x: 1 })]);
+  const s = run.scenarios[0]!;
+  assert.ok(s.state === 'completed');
+  const { latency: _latency, serviceTime: _service, ...bare } = s.targets.direct!;
+  const withBare = { ...run, scenarios: [{ ...s, targets: { direct: bare } }] };
+  assert.equal(validateResults(JSON.parse(JSON.stringify(withBare))), undefined);
+  const untagged = JSON.parse(JSON.stringify(run));
+  delete untagged.scenarios[0].targets.direct.latency.model;
+  assert.match(validateResults(untagged) ?? '', /latency is not \{model: open\|closed\|delivery/);
 });
