@@ -95,12 +95,13 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
     assert.ok(c.width > 100 && c.height > 100, `${c.id} has a size`);
     assert.ok(c.painted > 2_000, `${c.id} is blank (${c.painted} painted pixels)`);
   }
-  // One line per target in the spectrum, one bar per target in the throughput chart.
+  // One line per target in the spectrum, labelled with how its latency was timed; one bar per target in the
+  // throughput chart.
   for (const [index, targets] of [
-    [0, ['direct', 'proxied', 'relay']],
-    [1, ['direct', 'bridged']],
-    [2, ['forward-w1', 'forward-w16', 'bridge-c4']],
-    [3, ['proxied']],
+    [0, ['direct (open)', 'proxied (open)', 'relay (open)']],
+    [1, ['direct (open)', 'bridged (open)']],
+    [2, ['forward-w1 (closed)', 'forward-w16 (closed)', 'bridge-c4 (closed)']],
+    [3, ['proxied (delivery)']],
   ] as const) {
     const datasets = await page.evaluate((i) => {
       const charts = (

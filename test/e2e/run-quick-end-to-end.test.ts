@@ -54,7 +54,8 @@ test('it prints progress, the per-target summary and the baseline diff', () => {
   assert.match(run.stdout, /^ {2}started mock pid \d+, bridge pid \d+$/m);
   assert.match(run.stdout, /^ {2}started mock pid \d+, proxy pid \d+, relay pid \d+$/m);
   assert.match(run.stdout, /^ {2}latency 3\/3 +relay +\d+\/s of 1000\/s asked/m);
-  assert.match(run.stdout, /^target +p50 +p90 +p99 +p99\.9 +max +throughput +errors +CPU\/req$/m);
+  assert.match(run.stdout, /^target +timed +p50 +p90 +p99 +p99\.9 +max +throughput +errors +CPU\/req$/m);
+  assert.match(run.stdout, /^proxied +open +[\d,]+ µs/m, 'the comparison says its latency is open-model');
   assert.match(run.stdout, /^metric +baseline +now +delta +verdict +threshold$/m);
   assert.match(run.stdout, /direct-vs-proxied proxied\.overhead_pct\.p95 .*goal: proxied\.overhead_pct\.p95 < 5/);
   assert.match(run.stdout, new RegExp(`^results: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/results\\.json$`, 'm'));
