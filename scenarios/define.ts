@@ -37,7 +37,6 @@ export interface ComparisonScenario {
   readonly kind: 'comparison';
   readonly name: string;
   readonly description: string;
-  readonly transport: 'streamable-http';
   /** Knobs of the mock upstream all targets lead to. */
   readonly mock: { readonly latencyMs: number; readonly payloadBytes: number; readonly response: 'json' | 'sse' };
   /** Targets in trial order; the first is the reference the others' overhead is measured against. */
@@ -73,7 +72,6 @@ export interface FanoutScenario {
   readonly kind: 'fanout';
   readonly name: string;
   readonly description: string;
-  readonly transport: 'streamable-http';
   readonly profiles: Readonly<Record<ProfileName, FanoutProfile>>;
   readonly thresholds: readonly string[];
   readonly goals: readonly string[];

@@ -10,7 +10,6 @@ export default defineScenario({
   name: 'direct-vs-proxied',
   description:
     'Latency the proxy adds over a direct connection and over a raw TCP relay, and its throughput ratio to the relay.',
-  transport: 'streamable-http',
   // A 5 ms tool call: long enough that the proxy's cost is a small, stable fraction (the seed target is < 5% at p95),
   // short enough to keep many requests in flight.
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },

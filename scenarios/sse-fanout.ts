@@ -10,7 +10,6 @@ export default defineScenario({
   name: 'sse-fanout',
   description:
     'N concurrent SSE streams through the proxy receiving sequenced notifications: delivery latency, loss, duplicates, reordering, proxy memory and CPU.',
-  transport: 'streamable-http',
   profiles: {
     smoke: { streams: 50, notifyRate: 10, warmupMs: 300, durationMs: 1_000 },
     quick: { streams: 500, notifyRate: 10, warmupMs: 1_000, durationMs: 5_000 },

@@ -10,7 +10,6 @@ export default defineScenario({
   name: 'stdio-bridge',
   description:
     'The HTTP → stdio bridge against a native HTTP server: added latency, and calls/s across 32 sessions (one child each).',
-  transport: 'streamable-http',
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
   targets: ['direct', 'bridged'],
   sessions: 32,

@@ -38,9 +38,6 @@ export function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
   return merged;
 }
 
-/** The percentiles every latency summary carries, in this order. */
-export const SUMMARY_PERCENTILES = Object.freeze([50, 90, 95, 99, 99.9] as const);
-
 export interface LatencySummary {
   readonly count: number;
   readonly min_us: number;

@@ -98,13 +98,6 @@ export class ProcessGroup {
     return child;
   }
 
-  /** PIDs of the children still running. */
-  pids(): number[] {
-    return this.#entries
-      .filter((e) => e.process.exitCode === null && e.process.signalCode === null)
-      .map((e) => e.child.pid);
-  }
-
   /** Ends every child, newest first (the proxy before the upstream it forwards to). Never throws. */
   async stopAll(): Promise<void> {
     const entries = this.#entries.splice(0).reverse();

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import { serviceGroup } from '../helpers/cli.js';
 import { fuzz } from '../helpers/http-fuzz.js';
 import { alive, answerText, callTool, openSession, portOf } from '../helpers/mcp-http.js';
@@ -19,7 +19,7 @@ const SEED = Number(process.env.MCP_PERF_FUZZ_SEED ?? 18);
 const group = serviceGroup();
 after(async () => assert.deepEqual(await group.stopAll(), []));
 
-async function fuzzProxy(args: string[], seed: number): Promise<void> {
+async function fuzzProxy(t: TestContext, args: string[], seed: number): Promise<void> {
   const proxy = await group.start(['proxy', ...args, '--log-level', 'error']);
   let stderr = '';
   proxy.proc.stderr?.on('data', (d: Buffer) => (stderr += String(d)));
@@ -43,8 +43,8 @@ async function fuzzProxy(args: string[], seed: number): Promise<void> {
       );
     },
   });
-  process.stdout.write(
-    `# fuzz ${args[0]} seed ${seed}: ${tally.cases} cases, ${(tally.bytes / 2 ** 20).toFixed(1)} MiB, shapes ${JSON.stringify(tally.shapes)}, answers ${JSON.stringify(tally.answers)}\n`,
+  t.diagnostic(
+    `fuzz ${args[0]} seed ${seed}: ${tally.cases} cases, ${(tally.bytes / 2 ** 20).toFixed(1)} MiB, shapes ${JSON.stringify(tally.shapes)}, answers ${JSON.stringify(tally.answers)}`,
   );
   assert.equal(tally.cases, CASES);
   assert.ok(Object.keys(tally.shapes).length >= 16, 'every shape was played');
@@ -52,11 +52,11 @@ async function fuzzProxy(args: string[], seed: number): Promise<void> {
   assert.ok(checks >= Math.floor(CASES / 500));
 }
 
-test('reverse proxy: no crash, no handler failure, a prior session served throughout', async () => {
+test('reverse proxy: no crash, no handler failure, a prior session served throughout', async (t) => {
   const mock = await group.start(['mock', 'http']);
-  await fuzzProxy(['--upstream', mock.url], SEED);
+  await fuzzProxy(t, ['--upstream', mock.url], SEED);
 });
 
-test('stdio bridge: the same', async () => {
-  await fuzzProxy(['--upstream-cmd', `"${process.execPath}" "${FIXTURE}"`], SEED + 1);
+test('stdio bridge: the same', async (t) => {
+  await fuzzProxy(t, ['--upstream-cmd', `"${process.execPath}" "${FIXTURE}"`], SEED + 1);
 });
