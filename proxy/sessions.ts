@@ -59,6 +59,11 @@ export class SessionTable<T> {
     return entry;
   }
 
+  /** Whether a session with this id exists, whoever owns it. */
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
   /** Holds a slot for a session about to be opened; false when the table is full. Pair with add(…, true) or unreserve(). */
   reserve(): boolean {
     if (this.full) return false;

@@ -221,10 +221,18 @@ class ForwardHandler implements ResponseHandler {
     const reserved = this.reserved;
     this.reserved = false;
     if (this.sessionId === undefined && typeof issued === 'string' && status >= 200 && status < 300) {
+      if (sessions.has(issued)) {
+        // An upstream that hands out an id it already gave: ending it would end the first holder's session too.
+        if (reserved) sessions.unreserve();
+        return void log.warn('upstream issued a session id already in use; not tracked again', { session: issued });
+      }
       // A session nobody will learn the id of, or one past the limit, is ended upstream at once rather than left there.
-      if (!deliverable) return void this.upstream.deleteSession(issued);
+      if (!deliverable) {
+        if (reserved) sessions.unreserve();
+        return void this.upstream.deleteSession(issued);
+      }
       if (!sessions.add(issued, this.upstream, this.ex.principal, reserved)) {
-        log.warn('session table full or id taken; session ended upstream', { session: issued });
+        log.warn('session table full; session ended upstream', { session: issued });
         this.upstream.deleteSession(issued);
       }
       return;
