@@ -58,5 +58,10 @@ test('reverse proxy: no crash, no handler failure, a prior session served throug
 });
 
 test('stdio bridge: the same', async (t) => {
-  await fuzzProxy(t, ['--upstream-cmd', `"${process.execPath}" "${FIXTURE}"`], SEED + 1);
+  // Every valid initialize spawns a child: short idle expiry and a session cap keep a long run's children bounded.
+  await fuzzProxy(
+    t,
+    ['--upstream-cmd', `"${process.execPath}" "${FIXTURE}"`, '--session-idle-ms', '30000', '--max-sessions', '64'],
+    SEED + 1,
+  );
 });
