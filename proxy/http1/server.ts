@@ -54,7 +54,8 @@ export class ProxyRequest {
   /**
    * The body so far. The first piece is kept as a view into the Buffer the socket read into (a body that arrives in
    * one read, the common case, is never copied); from the second piece on, pieces are copied into one growing
-   * buffer. Keeping every piece instead cost a Buffer object per chunk: 4,000,000 one-byte chunks held ~300 MB.
+   * buffer. Keeping every piece instead cost a Buffer object per chunk: 4,000,000 one-byte chunks grew RSS by
+   * 487 MiB (25 MiB now).
    */
   #data: Buffer = EMPTY;
   #owned = false;
