@@ -138,9 +138,14 @@ ${seriesCharts(s, index)}`;
   const asked = s.metrics['load.achieved_rate'];
   return `<h2>${esc(s.name)}</h2>
 <p>${esc(s.description)}</p>
-<p class="muted">open model at ${settings.rate ?? '?'} req/s asked, ${asked ? esc(formatValue(asked.value, 'rps')) : '?'} achieved (median trial) ·
+${
+  // The load line describes a comparison's trials; other kinds say how they load in their description and table.
+  s.kind === 'comparison'
+    ? `<p class="muted">open model at ${settings.rate ?? '?'} req/s asked, ${asked ? esc(formatValue(asked.value, 'rps')) : '?'} achieved (median trial) ·
 ${settings.trials ?? '?'} interleaved trials of ${((settings.latencyTrialMs ?? 0) / 1000).toFixed(1)} s per target after warm-up ·
-throughput: closed model, ${settings.throughputConcurrency ?? '?'} clients, mock latency 0 · latency timed from the intended send time</p>
+throughput: closed model, ${settings.throughputConcurrency ?? '?'} clients, mock latency 0 · latency timed from the intended send time</p>`
+    : ''
+}
 ${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
 <table>
 <tr><th>target</th><th>timed</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>samples</th><th>throughput</th><th>errors</th><th>CPU / request</th></tr>
