@@ -107,7 +107,7 @@ ${[
 function scenarioSection(s: CompletedScenario, index: number): string {
   if (Object.keys(s.targets).length === 0) {
     // Metrics (and curves, when the scenario has them), no per-target latency.
-    return `<h2>${esc(s.name)}</h2>
+    return `<h2>${esc(s.name)}${s.partial ? ' <span class="warn">(partial: interrupted)</span>' : ''}</h2>
 <p>${esc(s.description)}</p>
 ${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
 ${metricsTable(s)}
@@ -126,7 +126,7 @@ ${seriesCharts(s, index)}`;
   const addedRows = added
     .map(
       (t) =>
-        `<tr><td>${esc(t)}</td>${(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map((p) => `<td>${us(s.metrics[`${t}.added.${p}_us`]!.value)} <span class="muted">(${esc(formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct'))})</span></td>`).join('')}<td>${esc(formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'))}</td></tr>`,
+        `<tr><td>${esc(t)}</td>${(['p50', 'p90', 'p95', 'p99', 'p99.9'] as const).map((p) => `<td>${us(s.metrics[`${t}.added.${p}_us`]!.value)} <span class="muted">(${esc(formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct'))})</span></td>`).join('')}<td>${s.metrics[`${t}.throughput_ratio`] === undefined ? '—' : esc(formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'))}</td></tr>`,
     )
     .join('\n');
   const settings = s.settings as {
@@ -136,7 +136,7 @@ ${seriesCharts(s, index)}`;
     throughputConcurrency?: number;
   };
   const asked = s.metrics['load.achieved_rate'];
-  return `<h2>${esc(s.name)}</h2>
+  return `<h2>${esc(s.name)}${s.partial ? ' <span class="warn">(partial: interrupted)</span>' : ''}</h2>
 <p>${esc(s.description)}</p>
 ${
   // The load line describes a comparison's trials; other kinds say how they load in their description and table.

@@ -91,7 +91,11 @@ export const runCommand: Command = {
     const resultsPath = join(config.outDir, 'results.json');
     if (results.run.interrupted) {
       await writeResults(resultsPath, results);
-      info.write(`partial results (${results.scenarios.length} completed scenario(s)) written to ${resultsPath}\n`);
+      const partial = results.scenarios.filter((s) => s.state === 'completed' && s.partial === true).length;
+      if (results.scenarios.length > 0) info.write(renderSummary(results));
+      info.write(
+        `partial results (${results.scenarios.length - partial} completed scenario(s), ${partial} cut short) written to ${resultsPath}\n`,
+      );
       throw controller.signal.reason instanceof McpPerfError ? controller.signal.reason : new InterruptedError('abort');
     }
 

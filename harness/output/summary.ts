@@ -17,7 +17,7 @@ export function renderSummary(results: ResultsFile): string {
       out.push(`${s.name}: FAILED — ${s.error}\n`);
       continue;
     }
-    out.push(`\n${s.name} (${s.profile}): ${s.description}\n`);
+    out.push(`\n${s.name} (${s.profile}${s.partial ? ', PARTIAL: interrupted' : ''}): ${s.description}\n`);
     if (Object.keys(s.targets).length === 0) {
       out.push(
         table(
@@ -56,7 +56,10 @@ export function renderSummary(results: ResultsFile): string {
               (p) =>
                 `${formatValue(s.metrics[`${t}.added.${p}_us`]!.value, 'us')} (${formatValue(s.metrics[`${t}.overhead_pct.${p}`]!.value, 'pct')})`,
             ),
-            formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'),
+            // Absent in a scenario cut short before its throughput trials.
+            s.metrics[`${t}.throughput_ratio`] === undefined
+              ? '—'
+              : formatValue(s.metrics[`${t}.throughput_ratio`]!.value, 'ratio'),
           ]),
         ),
       );

@@ -97,6 +97,11 @@ export interface CompletedScenario extends ScenarioBase {
   readonly warnings: readonly string[];
   /** Curves the report draws for this scenario (RSS against sessions, figures over time), by name. */
   readonly series?: Readonly<Record<string, Series>>;
+  /**
+   * The run was interrupted inside this scenario: its figures cover only what had completed (the kind's last
+   * checkpoint: whole trials or steps), and a warning says where it stopped.
+   */
+  readonly partial?: true;
 }
 
 /** One chart's data: lines of (x, y) points, optionally with a fitted straight line drawn over them. */

@@ -21,7 +21,7 @@ import type { EventSink } from './events.js';
 import { latencyRecord, roundTo } from './result.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
 import { expandArgv, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
-import type { ScenarioKind } from './kind.js';
+import type { KindResult, ScenarioKind } from './kind.js';
 
 export interface ComparisonRun {
   readonly scenario: ComparisonScenario;
@@ -30,6 +30,7 @@ export interface ComparisonRun {
   readonly group: ProcessGroup;
   readonly signal: AbortSignal;
   readonly emit: EventSink;
+  readonly checkpoint: (result: KindResult) => void;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -108,6 +109,8 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
   });
 
   const seats: Seat[] = [];
+  const trials: TrialRecord[] = [];
+  const warnings = new Set<string>();
   try {
     for (const name of scenario.targets) {
       const url = new URL(urls.get(name)!.url);
@@ -128,8 +131,6 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
       for (let i = 0; i < scenario.sessions; i++) seat.sessions.push(await McpHttpSession.open(target));
     }
 
-    const trials: TrialRecord[] = [];
-    const warnings = new Set<string>();
     const openSources = new Map(seats.map((s) => [s, new CallSource(s.sessions, {})]));
     const closedSources = new Map(seats.map((s) => [s, new CallSource(s.sessions, { latencyMs: 0 })]));
 
@@ -210,6 +211,7 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
           // The whole tree: a bridge's stdio children do part of its work.
           const cpuBefore = processTreeCpuMicros(seat.pid);
           const outcome = await drive(seat, trialMs);
+          if (signal.aborted) break; // a trial the abort cut short is not a trial
           const cpuAfter = processTreeCpuMicros(seat.pid);
           const targetCpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null;
           trials.push(record(phase, trial, seat, outcome, targetCpuUs, warnings));
@@ -227,9 +229,20 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
             errors: outcome.achieved.completed - outcome.achieved.ok,
           });
         }
+        // A whole round (every seat has run this trial) is a result in itself, should the run be aborted now.
+        if (!signal.aborted) run.checkpoint(assemble());
       }
     }
+    return assemble();
+  } finally {
+    for (const seat of seats) {
+      await Promise.all(seat.sessions.map((s) => s.close()));
+      await seat.target.pool.destroy();
+    }
+  }
 
+  /** The result from the trials so far; throughput figures only once a throughput trial has run. */
+  function assemble(): KindResult {
     const targets: Record<string, TargetResult> = {};
     const latencies = new Map<string, LatencySummary>();
     for (const seat of seats) {
@@ -247,7 +260,10 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
       };
       targets[seat.name] = result;
     }
-
+    let metrics = comparisonMetrics(seats, targets, latencies, trials);
+    if (!trials.some((t) => t.phase === 'throughput')) {
+      metrics = Object.fromEntries(Object.entries(metrics).filter(([k]) => !/throughput|cpu_us_per_req/.test(k)));
+    }
     return {
       name: scenario.name,
       description: scenario.description,
@@ -264,16 +280,11 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
       thresholds: scenario.thresholds,
       goals: scenario.goals,
       state: 'completed',
-      metrics: comparisonMetrics(seats, targets, latencies, trials),
+      metrics,
       targets,
-      trials,
+      trials: [...trials],
       warnings: [...warnings],
     };
-  } finally {
-    for (const seat of seats) {
-      await Promise.all(seat.sessions.map((s) => s.close()));
-      await seat.target.pool.destroy();
-    }
   }
 }
 

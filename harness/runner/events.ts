@@ -33,7 +33,7 @@ export type RunEvent =
   | {
       readonly type: 'scenario-end';
       readonly scenario: string;
-      readonly state: 'completed' | 'failed';
+      readonly state: 'completed' | 'failed' | 'partial';
       readonly elapsedMs: number;
       readonly error?: string;
     };

@@ -32,9 +32,9 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
     options.emit({ type: 'scenario-start', scenario: scenario.name, index, total: options.scenarios.length });
     const t0 = performance.now();
     const scenarioStartedAt = new Date().toISOString();
-    try {
-      const result = await runScenario(scenario, options);
-      if (options.signal.aborted) break; // a partial measurement is not a result
+    let checkpoint: KindResult | undefined;
+    /** Records a measured scenario; `partial` when an abort cut it and this is its last checkpoint. */
+    const keep = (result: KindResult, partial: boolean): void => {
       // In a profile too short to mean anything, every threshold is shown but none gates.
       const ungated = UNGATED_PROFILES.has(options.profile)
         ? {
@@ -46,20 +46,48 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
             ],
           }
         : {};
-      results.push({
+      const elapsedMs = performance.now() - t0;
+      const kept: ScenarioResult = {
         ...result,
         ...ungated,
         startedAt: scenarioStartedAt,
-        durationMs: Math.round(performance.now() - t0),
-      });
+        durationMs: Math.round(elapsedMs),
+      };
+      results.push(
+        partial
+          ? {
+              ...kept,
+              partial: true,
+              warnings: [
+                `interrupted after ${(elapsedMs / 1000).toFixed(1)} s: these figures cover only what had completed (${result.trials.length} trials)`,
+                ...kept.warnings,
+              ],
+            }
+          : kept,
+      );
       options.emit({
         type: 'scenario-end',
         scenario: scenario.name,
-        state: 'completed',
-        elapsedMs: performance.now() - t0,
+        state: partial ? 'partial' : 'completed',
+        elapsedMs,
       });
+    };
+    /** An abort inside the scenario: its last checkpoint is kept, flagged partial; without one, nothing is. */
+    const keepCheckpoint = (): void => {
+      if (checkpoint !== undefined) keep(checkpoint, true);
+    };
+    try {
+      const result = await runScenario(scenario, options, (r) => (checkpoint = r));
+      if (options.signal.aborted) {
+        keepCheckpoint(); // what finished after the last checkpoint may have been cut short
+        break;
+      }
+      keep(result, false);
     } catch (err) {
-      if (options.signal.aborted) break;
+      if (options.signal.aborted) {
+        keepCheckpoint();
+        break;
+      }
       const error = err instanceof Error ? err.message : String(err);
       results.push({
         name: scenario.name,
@@ -105,9 +133,13 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   };
 }
 
-function runScenario(scenario: Scenario, options: RunOptions): Promise<KindResult> {
+function runScenario(
+  scenario: Scenario,
+  options: RunOptions,
+  checkpoint: (result: KindResult) => void,
+): Promise<KindResult> {
   const { profile: profileName, group, signal, emit } = options;
-  return kindOf(scenario).run({ scenario, profileName, group, signal, emit });
+  return kindOf(scenario).run({ scenario, profileName, group, signal, emit, checkpoint });
 }
 
 /** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */

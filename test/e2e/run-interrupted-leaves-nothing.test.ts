@@ -16,8 +16,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts a quick run and resolves once its processes are up and load is flowing. */
-async function startRun(tag: string, out: string) {
+/** Starts a quick run and resolves once its processes are up and load is flowing (or `until` shows in its output). */
+async function startRun(tag: string, out: string, until = /warm-up +direct/) {
   const proc = execa(process.execPath, [BIN, 'run', '--profile', 'quick', '--out', out], {
     reject: false,
     buffer: true,
@@ -28,7 +28,7 @@ async function startRun(tag: string, out: string) {
     let seen = '';
     proc.stdout?.on('data', (d: Buffer) => {
       seen += String(d);
-      if (/warm-up +direct/.test(seen)) resolve();
+      if (until.test(seen)) resolve();
     });
     void proc.then(() => reject(new Error(`run ended before load started: ${seen}`)));
   });
@@ -51,6 +51,31 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.equal(partial.run.interrupted, true);
   });
 }
+
+test('SIGINT after a whole round of trials keeps that round, flagged partial; a trial cut short is not kept', async () => {
+  const tag = newTag();
+  const out = join(dir, 'partial');
+  const { proc } = await startRun(tag, out, /latency 1\/3 +relay/);
+  proc.kill('SIGINT');
+  const result = await proc;
+  assert.equal(result.exitCode, 130, String(result.stderr));
+  assert.match(String(result.stdout), /partial results \(0 completed scenario\(s\), 1 cut short\)/);
+  assert.match(String(result.stdout), /^direct-vs-proxied \(quick, PARTIAL: interrupted\)/m);
+  const partial = await readResults(join(out, 'results.json'));
+  assert.equal(partial.run.interrupted, true);
+  const s = partial.scenarios[0]!;
+  assert.ok(s.state === 'completed' && s.partial === true, 'the scenario in progress is kept, flagged partial');
+  const latencyTrials = s.trials.filter((t) => t.phase === 'latency');
+  assert.ok(
+    latencyTrials.length % 3 === 0 && latencyTrials.length >= 3,
+    `whole rounds only: ${latencyTrials.length} trials`,
+  );
+  assert.ok(s.metrics['proxied.added.p50_us'] !== undefined, 'the latency figures of the kept round');
+  if (!s.trials.some((t) => t.phase === 'throughput'))
+    assert.equal(s.metrics['proxied.throughput_rps'], undefined, 'no throughput figure without a throughput trial');
+  assert.match(s.warnings[0] ?? '', /^interrupted after [\d.]+ s: these figures cover only what had completed/);
+  assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
+});
 
 test('a runner killed with SIGKILL still leaves no children: they exit when their stdin pipe closes', async () => {
   const tag = newTag();
