@@ -33,10 +33,12 @@ export default defineScenario({
     'direct.latency.p50_us < +5%',
     'proxied.latency.p50_us < +5%',
     'proxied.latency.p90_us < +10%',
-    'proxied.added.p50_us < +50%',
     'proxied.throughput_rps > -25%',
   ],
   // The seed target from the proxy teams' plans: met in the nightly profile (3.0-4.1%) and in 5 of 7 quick runs
   // (2.9-5.7%); a goal until it holds in every run.
-  goals: ['proxied.overhead_pct.p95 < 5'],
+  // Added p50 is a goal, not a gate: a quick run measures it to about ±50 µs (this VM, identical builds, 2026-12-02:
+  // 100, 116, 148, 160 and 188 µs against a baseline of 124), so "+50%" failed clean runs. A step in it still moves
+  // proxied.latency.p50_us past its +5% gate (~265 µs); smaller changes are what `mcp-perf compare` is for.
+  goals: ['proxied.overhead_pct.p95 < 5', 'proxied.added.p50_us < +50%'],
 });
