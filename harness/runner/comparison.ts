@@ -63,26 +63,15 @@ export async function runComparison(run: ComparisonRun): Promise<Omit<CompletedS
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
 
-  const mock = await group.start('mock', [
-    'mock',
-    'http',
-    '--latency-ms',
-    String(scenario.mock.latencyMs),
-    '--payload-bytes',
-    String(scenario.mock.payloadBytes),
-    '--response',
-    scenario.mock.response,
-  ]);
-  const stdioMock = [
-    process.execPath,
-    CLI_BIN,
-    'mock',
-    'stdio',
+  // The same behaviour behind both mocks: the HTTP one for direct, proxied and relay; the stdio one for a bridge.
+  const knobs = [
     '--latency-ms',
     String(scenario.mock.latencyMs),
     '--payload-bytes',
     String(scenario.mock.payloadBytes),
   ];
+  const mock = await group.start('mock', ['mock', 'http', ...knobs, '--response', scenario.mock.response]);
+  const stdioMock = [process.execPath, CLI_BIN, 'mock', 'stdio', ...knobs];
   // Each seat is a row of the targets table: started from its argv template, or the mock itself.
   const placeholders = {
     upstream_url: mock.url,
