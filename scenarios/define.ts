@@ -2,7 +2,6 @@
  * Scenarios are data: what to start, what load to put on it, for how long in each profile, and what must hold.
  * defineScenario checks a definition once, when it is loaded, and freezes it.
  */
-import type { TargetName } from './targets.js';
 import { parseThreshold } from './thresholds.js';
 
 /**
@@ -19,6 +18,32 @@ export const UNGATED_PROFILES: ReadonlySet<ProfileName> = new Set(['smoke']);
 /** The seats a comparison can fill: rows of the targets table (scenarios/targets.ts). */
 export type { TargetName } from './targets.js';
 
+/**
+ * Executors, named as k6 names them (implemented in harness/load/executors.ts):
+ *   constant-arrival-rate  open model at a rate, latency from the intended send time
+ *   constant-vus           closed model: a fixed number of virtual users, service time
+ */
+export const EXECUTOR_NAMES = Object.freeze(['constant-arrival-rate', 'constant-vus'] as const);
+export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
+
+/** What every scenario holds, whatever its kind; a kind adds its own fields. */
+export interface ScenarioBase<K extends string, P extends object> {
+  /** Which code runs it: harness/runner/kinds/<kind>.ts. */
+  readonly kind: K;
+  /** kebab-case; also the file name under scenarios/. */
+  readonly name: string;
+  readonly description: string;
+  /** Its settings in each profile (every field a number > 0, or a list of them). */
+  readonly profiles: Readonly<Record<ProfileName, P>>;
+  /** Gates: a run whose threshold fails exits 99. Grammar in scenarios/thresholds.ts. */
+  readonly thresholds: readonly string[];
+  /**
+   * Goals: the same grammar, evaluated and shown in every diff and report (verdict "miss"), but not gating the exit
+   * code — targets the system under test does not meet yet. A goal met for good becomes a threshold.
+   */
+  readonly goals: readonly string[];
+}
+
 export interface ComparisonProfile {
   /** Open-model warm-up per target before any trial counts, ms. */
   readonly warmupMs: number;
@@ -33,28 +58,22 @@ export interface ComparisonProfile {
 }
 
 /** The same load against the mock directly, through the proxy, and through a raw TCP relay. */
-export interface ComparisonScenario {
-  readonly kind: 'comparison';
-  readonly name: string;
-  readonly description: string;
+export interface ComparisonScenario extends ScenarioBase<'comparison', ComparisonProfile> {
   /** Knobs of the mock upstream all targets lead to. */
   readonly mock: { readonly latencyMs: number; readonly payloadBytes: number; readonly response: 'json' | 'sse' };
-  /** Targets in trial order; the first is the reference the others' overhead is measured against. */
-  readonly targets: readonly TargetName[];
+  /**
+   * Targets in trial order, by their name in the targets table (scenarios/targets.ts); the first is the reference
+   * the others' overhead is measured against.
+   */
+  readonly targets: readonly string[];
+  /** How each phase loads a target: the latency phase at the profile's rate, the throughput phase at saturation. */
+  readonly executors: { readonly latency: ExecutorName; readonly throughput: ExecutorName };
   /** MCP sessions each target's load is spread over. */
   readonly sessions: number;
   /** Open-model cap on outstanding requests; sends beyond it are dropped and counted. */
   readonly maxInFlight: number;
   /** Closed-model virtual clients, each with the mock's latency set to 0 (pure proxy cost). */
   readonly throughputConcurrency: number;
-  readonly profiles: Readonly<Record<ProfileName, ComparisonProfile>>;
-  /** Gates: a run whose threshold fails exits 99. Grammar in harness/baseline/thresholds.ts. */
-  readonly thresholds: readonly string[];
-  /**
-   * Goals: the same grammar, evaluated and shown in every diff and report (verdict "miss"), but not gating the exit
-   * code — targets the system under test does not meet yet. A goal met for good becomes a threshold.
-   */
-  readonly goals: readonly string[];
 }
 
 export interface FanoutProfile {
@@ -68,25 +87,10 @@ export interface FanoutProfile {
 }
 
 /** Many SSE streams through the proxy, each receiving the mock's sequenced notifications. */
-export interface FanoutScenario {
-  readonly kind: 'fanout';
-  readonly name: string;
-  readonly description: string;
-  readonly profiles: Readonly<Record<ProfileName, FanoutProfile>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
-}
+export type FanoutScenario = ScenarioBase<'fanout', FanoutProfile>;
 
 /** Micro-benchmarks of the proxy's stages, run in a proxy process (`mcp-perf proxy-bench`). */
-export interface ComponentsScenario {
-  readonly kind: 'components';
-  readonly name: string;
-  readonly description: string;
-  /** Milliseconds each component is timed for. */
-  readonly profiles: Readonly<Record<ProfileName, { readonly msEach: number }>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
-}
+export type ComponentsScenario = ScenarioBase<'components', { readonly msEach: number }>;
 
 export interface StdioHammerProfile {
   /** Outstanding pipelined requests on the forward proxy, one step each. */
@@ -100,14 +104,7 @@ export interface StdioHammerProfile {
 }
 
 /** Pipelined stdio load at rising steps on the forward proxy and the HTTP → stdio bridge. */
-export interface StdioHammerScenario {
-  readonly kind: 'stdio-hammer';
-  readonly name: string;
-  readonly description: string;
-  readonly profiles: Readonly<Record<ProfileName, StdioHammerProfile>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
-}
+export type StdioHammerScenario = ScenarioBase<'stdio-hammer', StdioHammerProfile>;
 
 export interface MemoryProfile {
   /** Session counts to sample the proxy's memory at, rising; 0 is always sampled first. */
@@ -121,14 +118,7 @@ export interface MemoryProfile {
  * holding one GET stream each; bytes per session = the fitted slope. Then every session is closed and the memory that
  * comes back is measured.
  */
-export interface MemoryScenario {
-  readonly kind: 'memory';
-  readonly name: string;
-  readonly description: string;
-  readonly profiles: Readonly<Record<ProfileName, MemoryProfile>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
-}
+export type MemoryScenario = ScenarioBase<'memory', MemoryProfile>;
 
 export interface ConcurrencyProfile {
   /** Clients holding a session and a connection of their own, all at once. */
@@ -141,15 +131,9 @@ export interface ConcurrencyProfile {
  * Many simultaneous clients through the proxy: every client opens its own connection and session, waits until all the
  * others have too (so the proxy really holds them all at once), then does a session's worth of calls and ends it.
  */
-export interface ConcurrencyScenario {
-  readonly kind: 'concurrency';
-  readonly name: string;
-  readonly description: string;
+export interface ConcurrencyScenario extends ScenarioBase<'concurrency', ConcurrencyProfile> {
   /** The mock's answer latency, ms: a client's calls take at least this long each. */
   readonly mockLatencyMs: number;
-  readonly profiles: Readonly<Record<ProfileName, ConcurrencyProfile>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
 }
 
 export interface SoakProfile {
@@ -170,16 +154,10 @@ export interface SoakProfile {
  * Steady load for a long time, with the proxy's memory, open descriptors and children sampled along the way; a trend
  * beyond noise (the fitted slope's 95% interval above a floor) fails the run.
  */
-export interface SoakScenario {
-  readonly kind: 'soak';
-  readonly name: string;
-  readonly description: string;
+export interface SoakScenario extends ScenarioBase<'soak', SoakProfile> {
   /** Where the proxy forwards: the HTTP mock (reverse proxy) or a stdio mock child per session (the bridge). */
   readonly upstream: 'http' | 'stdio';
   readonly mockLatencyMs: number;
-  readonly profiles: Readonly<Record<ProfileName, SoakProfile>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
 }
 
 export interface StressProfile {
@@ -204,28 +182,31 @@ export type FaultKind = 'stall' | 'error' | 'die';
  * restarted, while sessions on upstream A carry on. Measures error behaviour, time to recover once the fault clears,
  * and whether sessions on the healthy upstream noticed anything.
  */
-export interface StressScenario {
-  readonly kind: 'stress';
-  readonly name: string;
-  readonly description: string;
+export interface StressScenario extends ScenarioBase<'stress', StressProfile> {
   readonly mockLatencyMs: number;
   /** The proxy's --upstream-timeout-ms: how long a stalled upstream holds a request before a 504. */
   readonly upstreamTimeoutMs: number;
   readonly faults: readonly FaultKind[];
-  readonly profiles: Readonly<Record<ProfileName, StressProfile>>;
-  readonly thresholds: readonly string[];
-  readonly goals: readonly string[];
 }
 
-export type Scenario =
-  | ComparisonScenario
-  | FanoutScenario
-  | ComponentsScenario
-  | StdioHammerScenario
-  | MemoryScenario
-  | ConcurrencyScenario
-  | SoakScenario
-  | StressScenario;
+/**
+ * Every kind's scenario type, by kind. A new kind registers its type from its own definition file, so nothing here
+ * changes (TypeScript merges the declarations):
+ *   declare module './define.js' { interface ScenarioTypes { 'my-kind': MyKindScenario } }
+ */
+export interface ScenarioTypes {
+  comparison: ComparisonScenario;
+  fanout: FanoutScenario;
+  components: ComponentsScenario;
+  'stdio-hammer': StdioHammerScenario;
+  memory: MemoryScenario;
+  concurrency: ConcurrencyScenario;
+  soak: SoakScenario;
+  stress: StressScenario;
+}
+
+export type Scenario = ScenarioTypes[keyof ScenarioTypes];
+export type ScenarioKindName = keyof ScenarioTypes;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);
@@ -242,7 +223,13 @@ export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   }
   if (scenario.kind === 'stress' && scenario.faults.length === 0)
     throw new Error(`scenario ${scenario.name} has no faults`);
-  if (scenario.kind === 'comparison' && scenario.targets.length === 0)
-    throw new Error(`scenario ${scenario.name} has no targets`);
+  if (scenario.kind === 'comparison') {
+    if (scenario.targets.length === 0) throw new Error(`scenario ${scenario.name} has no targets`);
+    for (const executor of Object.values(scenario.executors))
+      if (!(EXECUTOR_NAMES as readonly string[]).includes(executor))
+        throw new Error(
+          `scenario ${scenario.name}: unknown executor "${executor}"; known: ${EXECUTOR_NAMES.join(', ')}`,
+        );
+  }
   return Object.freeze(scenario);
 }

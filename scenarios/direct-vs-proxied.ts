@@ -14,6 +14,7 @@ export default defineScenario({
   // short enough to keep many requests in flight.
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
   targets: ['direct', 'proxied', 'relay'],
+  executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
   sessions: 8,
   maxInFlight: 1_000,
   throughputConcurrency: 16,

@@ -12,6 +12,7 @@ export default defineScenario({
     'The HTTP → stdio bridge against a native HTTP server: added latency, and calls/s across 32 sessions (one child each).',
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
   targets: ['direct', 'bridged'],
+  executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
   sessions: 32,
   maxInFlight: 1_000,
   throughputConcurrency: 32,

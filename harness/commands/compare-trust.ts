@@ -15,7 +15,7 @@ import {
 } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { PROFILES } from '../../scenarios/define.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { SCENARIOS } from '../config/scenarios.js';
 
 const TRUST_FLAGS: FlagSpecs = {
   scenario: {

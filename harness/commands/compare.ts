@@ -26,7 +26,7 @@ import { readResults } from '../results/io.js';
 import type { ResultsFile } from '../results/schema.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { PROFILES } from '../../scenarios/define.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { SCENARIOS } from '../config/scenarios.js';
 
 const COMPARE_FLAGS: FlagSpecs = {
   base: { type: 'string', value: 'REF', help: 'build and run base from this git ref' },

@@ -4,14 +4,15 @@ import type { Command } from '../../core/runtime/command.js';
 import { diffAgainstBaseline } from '../baseline/diff.js';
 import { RUN_FLAGS, validateRunConfig } from '../config/run-config.js';
 import { renderOptions } from '../../core/runtime/flags.js';
-import { ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../../core/runtime/errors.js';
+import { ConfigError, ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../../core/runtime/errors.js';
 import { createProgress } from '../output/progress.js';
 import { renderDiff, renderSummary } from '../output/summary.js';
 import { readResults, writeResults } from '../results/io.js';
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { ProcessGroup } from '../runner/children.js';
-import { estimateMs, runScenarios } from '../runner/run.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { runScenarios } from '../runner/run.js';
+import { kindOf } from '../runner/kinds.js';
+import { SCENARIOS } from '../config/scenarios.js';
 
 const help = `Usage: mcp-perf run [scenario…] [options]
 
@@ -38,7 +39,17 @@ export const runCommand: Command = {
     const { baseline, unavailable } = await loadBaseline(config.baselinePath, config.updateBaseline);
 
     const info = config.json ? io.stderr : io.stdout;
-    const expectedMs = config.scenarios.reduce((sum, s) => sum + estimateMs(s, config.profile), 0);
+    // Every scenario's kind is found and its data checked before anything starts.
+    let expectedMs = 0;
+    for (const scenario of config.scenarios) {
+      const kind = await kindOf(scenario);
+      try {
+        kind.check?.(scenario);
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+      expectedMs += kind.estimateMs(scenario, config.profile);
+    }
     const timeoutMs = config.timeoutMs > 0 ? config.timeoutMs : expectedMs * 2 + 60_000;
     const progress = createProgress(info, Boolean((info as { isTTY?: boolean }).isTTY) && !io.env.CI, expectedMs);
     const group = new ProcessGroup({ proxyArgs: config.proxyArgs });

@@ -1,7 +1,7 @@
 /** `mcp-perf run` configuration: defaults in one frozen place, validated once at the edge. */
 import { isAbsolute, join, resolve } from 'node:path';
 import { PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { SCENARIOS } from './scenarios.js';
 import { ConfigError } from '../../core/runtime/errors.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { choiceFlag, HELP_FLAG, intFlag, parseFlags, type FlagSpecs } from '../../core/runtime/flags.js';

@@ -108,8 +108,19 @@ export class McpHttpSession {
     });
   }
 
-  /** DELETE: ends the session upstream. Errors are ignored: the server may already be gone. */
-  async close(): Promise<void> {
+  #closing: Promise<void> | undefined;
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** DELETE: ends the session upstream, once however often it is called. Errors are ignored: the server may be gone. */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#delete());
+  }
+
+  async #delete(): Promise<void> {
     try {
       const res = await this.#target.pool.request({
         path: this.#target.url.pathname,

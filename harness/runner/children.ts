@@ -8,6 +8,11 @@ import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { parseReadyLine } from '../../core/runtime/service.js';
+import { quoteCommand } from '../../core/runtime/argv.js';
+import { abortableSleep } from '../../core/runtime/clock.js';
+import { connect } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { Readiness } from '../../scenarios/targets.js';
 
 export const CLI_BIN = fileURLToPath(new URL('../../../bin/mcp-perf.js', import.meta.url));
 
@@ -41,9 +46,27 @@ export class ProcessGroup {
 
   /** Starts `mcp-perf <args>` and waits for its ready line. */
   async start(name: string, commandArgs: readonly string[]): Promise<Child> {
-    const args =
-      commandArgs[0] === 'proxy' && this.#proxyArgs.length > 0 ? [...commandArgs, ...this.#proxyArgs] : commandArgs;
-    const proc = execa(process.execPath, [CLI_BIN, ...args], {
+    return this.spawn(name, ['mcp-perf', ...commandArgs], { ready: 'ready-line' });
+  }
+
+  /**
+   * Starts any command and waits until it is ready: its ready line, or `url`'s port accepting a connection, or an
+   * HTTP GET of a path on `url` answering. `argv[0]` `mcp-perf` is this package's CLI, run with this node; anything
+   * else is an executable (on PATH or a path). A command that exits first, or is not ready in time, is ended and
+   * reported with the last of its stderr.
+   */
+  async spawn(
+    name: string,
+    argv: readonly string[],
+    how: { ready: Readiness; url?: string; timeoutMs?: number },
+  ): Promise<Child> {
+    if (argv.length === 0) throw new McpPerfError('MCP_PERF_CHILD_START', `${name}: empty command`);
+    // `mcp-perf run --proxy-args` reaches every `mcp-perf proxy` started.
+    if (argv[0] === 'mcp-perf' && argv[1] === 'proxy') argv = [...argv, ...this.#proxyArgs];
+    const [file, args] =
+      argv[0] === 'mcp-perf' ? [process.execPath, [CLI_BIN, ...argv.slice(1)]] : [argv[0]!, argv.slice(1)];
+    const shown = quoteCommand(argv);
+    const proc = execa(file, args, {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -53,49 +76,60 @@ export class ProcessGroup {
       forceKillAfterDelay: STOP_GRACE_MS,
     });
     let tail = '';
-    proc.stderr?.on('data', (chunk: Buffer) => {
+    const keepTail = (chunk: Buffer): void => {
       tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
-    });
+    };
+    proc.stderr?.on('data', keepTail);
     const exited = proc.then(
-      () => undefined,
-      () => undefined,
+      (r) => r,
+      (err: unknown) => err,
     );
+    const exitedVoid = exited.then(() => undefined);
+    const child: Child = {
+      name,
+      pid: proc.pid ?? -1,
+      url: how.url ?? '',
+      exited: exitedVoid,
+      stderrTail: () => tail.trim(),
+    };
+    const entry = { child, process: proc };
+    this.#entries.push(entry);
 
-    const ready = await new Promise<{ url: string; pid: number } | Error>((resolve) => {
-      let buffered = '';
-      const timer = setTimeout(
-        () => resolve(new Error(`no ready line within ${READY_TIMEOUT_MS} ms`)),
-        READY_TIMEOUT_MS,
-      );
-      proc.stdout?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const ready = parseReadyLine(buffered.slice(0, nl).trim());
-          buffered = buffered.slice(nl + 1);
-          if (ready) {
-            clearTimeout(timer);
-            resolve(ready);
-          }
-        }
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        resolve(new Error(`exited with code ${String(proc.exitCode)} before it was ready`));
-      });
+    const gone = exited.then((r) => {
+      // execa reports a command that could not start (ENOENT) as a result with a message.
+      const failed = (r as { failed?: boolean; code?: string; shortMessage?: string } | undefined) ?? {};
+      if (failed.code === 'ENOENT') return new Error(`command not found: ${argv[0]}`);
+      return new Error(`exited with code ${String(proc.exitCode ?? proc.signalCode)} before it was ready`);
     });
+    const deadline = new Promise<Error>((resolve) => {
+      const timeoutMs = how.timeoutMs ?? READY_TIMEOUT_MS;
+      const timer = setTimeout(() => resolve(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+      void exitedVoid.then(() => clearTimeout(timer));
+    });
+    const ready =
+      how.ready === 'ready-line'
+        ? readyLine(proc.stdout)
+        : probe(how.url ?? '', how.ready, () => proc.exitCode !== null || proc.signalCode !== null);
+    // A target that is not ours may write freely to stdout; it must not fill the pipe and stall.
+    if (how.ready !== 'ready-line') proc.stdout?.resume();
+    const outcome = await Promise.race([ready, gone, deadline]);
 
-    const child: Child = { name, pid: proc.pid ?? -1, url: '', exited, stderrTail: () => tail.trim() };
-    this.#entries.push({ child, process: proc });
-    if (ready instanceof Error) {
-      await this.#stop(this.#entries[this.#entries.length - 1]!);
+    if (outcome instanceof Error) {
+      await this.#stop(entry);
+      this.#entries.splice(this.#entries.indexOf(entry), 1);
       throw new McpPerfError(
         'MCP_PERF_CHILD_START',
-        `${name} (mcp-perf ${args.join(' ')}) failed to start: ${ready.message}${tail ? `\n${tail.trim()}` : ''}`,
+        `${name} (${shown}) failed to start: ${outcome.message}${tail ? `\n${tail.trim()}` : ''}`,
       );
     }
-    Object.assign(child, { url: ready.url, pid: ready.pid });
+    if (how.ready === 'ready-line') proc.stdout?.resume();
+    Object.assign(child, outcome);
     return child;
+  }
+
+  /** Every process started and not yet ended, oldest first. */
+  running(): readonly Child[] {
+    return this.#entries.map((e) => e.child);
   }
 
   /** Ends every child, newest first (the proxy before the upstream it forwards to). Never throws. */
@@ -124,5 +158,59 @@ export class ProcessGroup {
     proc.stdin?.end();
     proc.kill('SIGTERM'); // forceKillAfterDelay sends SIGKILL if it is still alive after the grace period
     await entry.child.exited;
+  }
+}
+
+/** Resolves with the URL and pid of the first ready line on `stdout`; never rejects (the race has other arms). */
+function readyLine(stdout: Readable | null): Promise<{ url: string; pid: number }> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const ready = parseReadyLine(buffered.slice(0, nl).trim());
+        buffered = buffered.slice(nl + 1);
+        if (ready) {
+          stdout?.off('data', onData);
+          resolve({ url: ready.url, pid: ready.pid });
+          return;
+        }
+      }
+    };
+    stdout?.on('data', onData);
+  });
+}
+
+const PROBE_EVERY_MS = 50;
+
+/** Polls `url` until its port accepts a connection (or, for `{ http }`, a GET of that path answers). */
+async function probe(url: string, ready: Exclude<Readiness, 'ready-line'>, gone: () => boolean): Promise<object> {
+  const target = new URL(url);
+  for (;;) {
+    if (gone()) return new Promise(() => {}); // the exit arm of the race answers
+    if (await answers(target, ready)) return {};
+    await abortableSleep(PROBE_EVERY_MS);
+  }
+}
+
+/** Whether the target answers once now: a TCP connect, or any HTTP status for a GET of the given path. */
+export async function answers(target: URL, ready: Exclude<Readiness, 'ready-line'>): Promise<boolean> {
+  if (ready === 'port') {
+    return new Promise((resolve) => {
+      const socket = connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port) });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+  try {
+    const res = await fetch(new URL(ready.http, target), { signal: AbortSignal.timeout(1_000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
   }
 }

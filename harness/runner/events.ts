@@ -39,12 +39,3 @@ export type RunEvent =
     };
 
 export type EventSink = (event: RunEvent) => void;
-
-/** What every scenario runner is given. */
-export interface ScenarioRun<S> {
-  readonly scenario: S;
-  readonly profileName: import('../../scenarios/define.js').ProfileName;
-  readonly group: import('./children.js').ProcessGroup;
-  readonly signal: AbortSignal;
-  readonly emit: EventSink;
-}

@@ -1,41 +1,136 @@
 /**
- * What a scenario kind is: how long a scenario of it takes in a profile, and how it runs. The run loop (run.ts) owns
- * everything kinds share — ordering, progress events around each scenario, ending every process the scenario
- * started on every path out, turning a throw into a failed scenario, keeping what an aborted scenario had completed
- * (its last checkpoint) flagged partial, the smoke profile's ungating — and finds a kind by name in the registry
- * (kinds.ts). A new kind is one file exporting
- * a ScenarioKind, one line in the registry, and its scenario type in scenarios/define.ts.
+ * What a scenario kind is, and what the framework gives it. A kind owns only what is special about it (its load
+ * shape and its metrics); the RunContext owns what every kind shares: starting mocks and targets as processes,
+ * connection pools and MCP sessions, progress events around trials and steps, clean-up on every path out (deferred
+ * here, run by the run loop whether the kind returns, throws or is aborted), checkpoints an abort keeps (flagged
+ * partial), and the result's common part. A kind is one file, `harness/runner/kinds/<kind>.ts`, whose default
+ * export is a ScenarioKind; the run loop loads it by the scenario's `kind` (kinds.ts).
  */
 import type { ProfileName, Scenario } from '../../scenarios/define.js';
+import type { TargetSpec } from '../../scenarios/targets.js';
+import type { McpHttpSession, SessionTarget } from '../load/mcp-session.js';
+import type { LoadOutcome } from '../load/outcome.js';
 import type { CompletedScenario } from '../results/schema.js';
-import type { ProcessGroup } from './children.js';
-import type { EventSink } from './events.js';
+import type { Child } from './children.js';
+import type { EventSink, RunEvent } from './events.js';
 
-/** What a kind's run gets: its scenario and profile, the process group to start targets in, the abort, progress. */
+/** A measured scenario, without the start time and duration the run loop adds. */
+export type KindResult = Omit<CompletedScenario, 'startedAt' | 'durationMs'>;
+/** What a kind measured: the result without what the context fills in from the scenario. */
+export type Measured = Pick<KindResult, 'metrics' | 'targets' | 'trials' | 'warnings'> &
+  Partial<Pick<KindResult, 'series'>>;
+
+/** The knobs every mock takes (mock-upstreams/behaviour.ts), as `mcp-perf mock` flags. */
+export interface MockKnobs {
+  readonly latencyMs?: number;
+  readonly payloadBytes?: number;
+  readonly response?: 'json' | 'sse';
+  readonly notifyRate?: number;
+  /** serverInfo.name, to tell upstreams apart behind one proxy. */
+  readonly name?: string;
+  /** Accept POST /control (fault injection). */
+  readonly control?: boolean;
+  readonly port?: number;
+}
+
+/** A target in its seat: where its clients connect, and the process its CPU is read from (none for a remote one). */
+export interface StartedTarget {
+  readonly name: string;
+  readonly spec: TargetSpec;
+  readonly url: URL;
+  readonly chargedPid: number | undefined;
+}
+
+/** Identifies a trial or a warm-up in progress events. */
+export interface TrialLabel {
+  readonly phase: 'warmup' | 'latency' | 'throughput';
+  readonly trial: number;
+  readonly trials: number;
+  readonly target: string;
+}
+
+/** What a trial-end event reports: the rate asked (null when none was), the rate achieved, the errors. */
+export interface TrialFigures {
+  readonly askedRate: number | null;
+  readonly achievedRate: number;
+  readonly errors: number;
+}
+
+type ProfileOf<S extends Scenario> = S['profiles'][ProfileName];
+
 export interface RunContext<S extends Scenario> {
   readonly scenario: S;
   readonly profileName: ProfileName;
-  /** Processes started here are ended by the run loop when the scenario ends, however it ends. */
-  readonly group: ProcessGroup;
+  /** The scenario's settings in this profile. */
+  readonly profile: ProfileOf<S>;
   /**
    * Aborted on Ctrl-C, SIGTERM or the run's watchdog: stop promptly. What the last checkpoint held is kept, flagged
    * partial; anything measured after it (a trial the abort cut short) is not.
    */
   readonly signal: AbortSignal;
+  /** Milliseconds since the scenario started. */
+  elapsedMs(): number;
+  /** Raw progress events (prefer step and trial). */
   readonly emit: EventSink;
-  /**
-   * The result so far, complete in itself (whole trials or steps only): kept, flagged partial, if the run is aborted
-   * before the kind returns. A kind with one indivisible measurement never calls it, and an abort keeps nothing.
-   */
-  checkpoint(result: KindResult): void;
-}
+  /** A progress line for a step that is not a load trial (opening sessions, a sample, a fault switched on). */
+  step(label: string): void;
 
-/** A measured scenario, without the start time and duration the run loop adds. */
-export type KindResult = Omit<CompletedScenario, 'startedAt' | 'durationMs'>;
+  /** Starts `mcp-perf <args>` and waits for its ready line; ended when the scenario ends, however it ends. */
+  start(name: string, args: readonly string[]): Promise<Child>;
+  /** An HTTP mock with these knobs, as a process. */
+  startMock(name: string, knobs?: MockKnobs): Promise<Child>;
+  /** The argv that runs a stdio mock with these knobs (a proxy starts it, once per session). */
+  stdioMockArgv(knobs?: MockKnobs): readonly string[];
+  /**
+   * Seats a target of the targets table in front of the mocks: started from its argv template (or, for one already
+   * running, probed at its URL), its URL and the process its CPU is charged to.
+   */
+  startTarget(
+    name: string,
+    upstreams: { readonly http?: Child; readonly stdioArgv?: readonly string[]; readonly maxSessions?: number },
+  ): Promise<StartedTarget>;
+  /** SIGKILLs one started process now (an upstream that dies, for fault scenarios). */
+  kill(child: Child): Promise<void>;
+  /** Announces every process started so far (the progress line shows their pids and URLs). */
+  ready(): void;
+
+  /** A connection pool to a target, destroyed when the scenario ends. */
+  connect(url: URL, options: { readonly connections: number; readonly requestTimeoutMs?: number }): SessionTarget;
+  /**
+   * Opens `count` MCP sessions (in batches, so set-up is not one burst), each closed (DELETE) when the scenario ends
+   * unless closed before; stops early on abort.
+   */
+  openSessions(target: SessionTarget, count: number, clientName?: string): Promise<McpHttpSession[]>;
+  /** Runs `cleanup` when the scenario ends, however it ends; newest first, before the processes are ended. */
+  defer(cleanup: () => unknown): void;
+
+  /**
+   * Runs one trial (or warm-up) of load with progress events around it. Resolves undefined when the abort cut it
+   * short: such a trial is not a trial, and is never kept.
+   */
+  trial(label: TrialLabel, load: () => Promise<LoadOutcome>): Promise<LoadOutcome | undefined>;
+  /**
+   * The progress events of a trial whose load is not an executor's (streams receiving events, a benchmark process):
+   * trial-start now, trial-end when the returned function is called with what was asked and achieved.
+   */
+  trialStarted(label: TrialLabel): (figures: TrialFigures) => void;
+  /**
+   * What an abort from now on keeps, flagged partial: `build` is called only then, so a checkpoint costs nothing
+   * until it is needed. It must describe only what had completed when it was taken (whole trials or steps). A kind
+   * with one indivisible measurement never checkpoints, and an abort keeps nothing of it.
+   */
+  checkpoint(build: () => KindResult): void;
+  /** The whole result: the scenario's declaration and settings plus what the kind measured. */
+  result(settings: Readonly<Record<string, unknown>>, measured: Measured): KindResult;
+}
 
 export interface ScenarioKind<S extends Scenario> {
   readonly kind: S['kind'];
   /** Expected wall time in a profile, for the watchdog and the progress line. */
   estimateMs(scenario: S, profile: ProfileName): number;
+  /** Checks what defineScenario cannot: data that depends on the harness (targets known, executors). Throws. */
+  check?(scenario: S): void;
   run(ctx: RunContext<S>): Promise<KindResult>;
 }
+
+export type { RunEvent };

@@ -1,29 +1,37 @@
-/** The registry of scenario kinds: `kind` in a scenario's data → the file that runs it. */
+/**
+ * Scenario kinds are found by name: the scenario's `kind` → `harness/runner/kinds/<kind>.ts`, whose default export
+ * is its ScenarioKind. Adding a kind is adding that file; only the kinds a run uses are loaded.
+ */
 import type { Scenario } from '../../scenarios/define.js';
-import { comparisonKind } from './comparison.js';
-import { componentsKind } from './components.js';
-import { concurrencyKind } from './concurrency.js';
-import { fanoutKind } from './fanout.js';
+import { McpPerfError } from '../../core/runtime/errors.js';
 import type { ScenarioKind } from './kind.js';
-import { memoryKind } from './memory.js';
-import { soakKind } from './soak.js';
-import { stdioHammerKind } from './stdio-hammer.js';
-import { stressKind } from './stress.js';
 
-type Registry = { readonly [K in Scenario['kind']]: ScenarioKind<Extract<Scenario, { kind: K }>> };
+const loaded = new Map<string, Promise<ScenarioKind<Scenario>>>();
 
-export const KINDS: Registry = Object.freeze({
-  comparison: comparisonKind,
-  fanout: fanoutKind,
-  components: componentsKind,
-  'stdio-hammer': stdioHammerKind,
-  memory: memoryKind,
-  concurrency: concurrencyKind,
-  soak: soakKind,
-  stress: stressKind,
-});
+/** The kind of a scenario, typed for it; a clear error when no file runs it. */
+export function kindOf<S extends Scenario>(scenario: S): Promise<ScenarioKind<S>> {
+  const name: string = scenario.kind;
+  let kind = loaded.get(name);
+  if (kind === undefined) loaded.set(name, (kind = load(name)));
+  return kind as unknown as Promise<ScenarioKind<S>>;
+}
 
-/** The kind of a scenario, typed for it. */
-export function kindOf<S extends Scenario>(scenario: S): ScenarioKind<S> {
-  return KINDS[scenario.kind] as unknown as ScenarioKind<S>;
+async function load(name: string): Promise<ScenarioKind<Scenario>> {
+  const missing = (): McpPerfError =>
+    new McpPerfError('MCP_PERF_CONFIG', `no scenario kind "${name}": harness/runner/kinds/${name}.ts does not exist`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw missing();
+  let module: { default?: ScenarioKind<Scenario> };
+  try {
+    module = (await import(`./kinds/${name}.js`)) as { default?: ScenarioKind<Scenario> };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`kinds/${name}.js`)) throw missing();
+    throw err;
+  }
+  if (module.default?.kind !== name)
+    throw new McpPerfError(
+      'MCP_PERF_CONFIG',
+      `harness/runner/kinds/${name}.ts must export default the ScenarioKind of kind "${name}"`,
+    );
+  return module.default;
 }

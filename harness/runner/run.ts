@@ -8,7 +8,9 @@ import { UNGATED_PROFILES, type ProfileName, type Scenario } from '../../scenari
 import { captureEnvironment } from '../measure/environment.js';
 import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile, type ScenarioResult } from '../results/schema.js';
 import { VERSION } from '../version.js';
+import type { TargetSpec } from '../../scenarios/targets.js';
 import type { ProcessGroup } from './children.js';
+import { createContext } from './context.js';
 import type { KindResult } from './kind.js';
 import { kindOf } from './kinds.js';
 import type { EventSink } from './events.js';
@@ -20,6 +22,8 @@ export interface RunOptions {
   readonly group: ProcessGroup;
   readonly signal: AbortSignal;
   readonly emit: EventSink;
+  /** The targets table comparison seats are filled from; default scenarios/targets.ts. */
+  readonly targets?: Readonly<Record<string, TargetSpec>>;
 }
 
 export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
@@ -32,7 +36,6 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
     options.emit({ type: 'scenario-start', scenario: scenario.name, index, total: options.scenarios.length });
     const t0 = performance.now();
     const scenarioStartedAt = new Date().toISOString();
-    let checkpoint: KindResult | undefined;
     /** Records a measured scenario; `partial` when an abort cut it and this is its last checkpoint. */
     const keep = (result: KindResult, partial: boolean): void => {
       // In a profile too short to mean anything, every threshold is shown but none gates.
@@ -59,7 +62,7 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
               ...kept,
               partial: true,
               warnings: [
-                `interrupted after ${(elapsedMs / 1000).toFixed(1)} s: these figures cover only what had completed (${result.trials.length} trials)`,
+                `interrupted after ${(elapsedMs / 1000).toFixed(1)} s: these figures cover only what had completed by its last checkpoint${result.trials.length > 0 ? ` (${result.trials.length} trials)` : ''}`,
                 ...kept.warnings,
               ],
             }
@@ -72,12 +75,19 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
         elapsedMs,
       });
     };
+    const frame = createContext({ ...options, scenario, profileName: options.profile });
     /** An abort inside the scenario: its last checkpoint is kept, flagged partial; without one, nothing is. */
     const keepCheckpoint = (): void => {
+      let checkpoint: KindResult | undefined;
+      try {
+        checkpoint = frame.lastCheckpoint();
+      } catch {
+        checkpoint = undefined; // a checkpoint that cannot be built is no checkpoint
+      }
       if (checkpoint !== undefined) keep(checkpoint, true);
     };
     try {
-      const result = await runScenario(scenario, options, (r) => (checkpoint = r));
+      const result = await (await kindOf(scenario)).run(frame.ctx);
       if (options.signal.aborted) {
         keepCheckpoint(); // what finished after the last checkpoint may have been cut short
         break;
@@ -110,6 +120,7 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
         error,
       });
     } finally {
+      await frame.cleanUp();
       await options.group.stopAll();
     }
   }
@@ -133,16 +144,7 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   };
 }
 
-function runScenario(
-  scenario: Scenario,
-  options: RunOptions,
-  checkpoint: (result: KindResult) => void,
-): Promise<KindResult> {
-  const { profile: profileName, group, signal, emit } = options;
-  return kindOf(scenario).run({ scenario, profileName, group, signal, emit, checkpoint });
-}
-
 /** Expected wall time of a scenario in a profile, for the run's watchdog and the progress line. */
-export function estimateMs(scenario: Scenario, profile: ProfileName): number {
-  return kindOf(scenario).estimateMs(scenario, profile);
+export async function estimateMs(scenario: Scenario, profile: ProfileName): Promise<number> {
+  return (await kindOf(scenario)).estimateMs(scenario, profile);
 }

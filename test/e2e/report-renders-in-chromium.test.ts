@@ -97,12 +97,13 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
   }
   // One line per target in the spectrum, labelled with how its latency was timed; one bar per target in the
   // throughput chart.
-  for (const [index, targets] of [
-    [0, ['direct (open)', 'proxied (open)', 'relay (open)']],
-    [1, ['direct (open)', 'bridged (open)']],
-    [2, ['forward-w1 (closed)', 'forward-w16 (closed)', 'bridge-c4 (closed)']],
-    [3, ['proxied (delivery)']],
+  for (const [name, targets] of [
+    ['direct-vs-proxied', ['direct (open)', 'proxied (open)', 'relay (open)']],
+    ['stdio-bridge', ['direct (open)', 'bridged (open)']],
+    ['stdio-hammer', ['forward-w1 (closed)', 'forward-w16 (closed)', 'bridge-c4 (closed)']],
+    ['sse-fanout', ['proxied (delivery)']],
   ] as const) {
+    const index = results.scenarios.findIndex((sc) => sc.name === name);
     const datasets = await page.evaluate((i) => {
       const charts = (
         globalThis as unknown as {

@@ -53,11 +53,9 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
   assert.ok(second.code === 0 || second.code === 99, second.stderr);
   const diff = (await readResults(join(dir, 'c', 'results.json'))).baseline!;
   assert.equal(diff.baselineStartedAt, written.run.startedAt);
-  const row = diff.rows.find((r) => r.metric === 'direct.latency.p50_us')!;
-  assert.equal(
-    row.baseline,
-    written.scenarios[0]!.state === 'completed' ? written.scenarios[0]!.metrics['direct.latency.p50_us']!.value : null,
-  );
+  const row = diff.rows.find((r) => r.scenario === 'direct-vs-proxied' && r.metric === 'direct.latency.p50_us')!;
+  const recorded = written.scenarios.find((s) => s.name === 'direct-vs-proxied')!;
+  assert.equal(row.baseline, recorded.state === 'completed' ? recorded.metrics['direct.latency.p50_us']!.value : null);
   assert.notEqual(row.deltaPct, null);
 });
 

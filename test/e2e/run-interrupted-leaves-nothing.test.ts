@@ -18,7 +18,7 @@ after(async () => {
 
 /** Starts a quick run and resolves once its processes are up and load is flowing (or `until` shows in its output). */
 async function startRun(tag: string, out: string, until = /warm-up +direct/) {
-  const proc = execa(process.execPath, [BIN, 'run', '--profile', 'quick', '--out', out], {
+  const proc = execa(process.execPath, [BIN, 'run', 'direct-vs-proxied', '--profile', 'quick', '--out', out], {
     reject: false,
     buffer: true,
     stdin: 'ignore',

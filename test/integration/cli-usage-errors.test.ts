@@ -60,7 +60,7 @@ test('bad flags name the flag and say why', async () => {
   usageError(await runCli(['run', '--timeout-s', 'soon']), /--timeout-s must be a whole number/);
   usageError(
     await runCli(['run', 'no-such-scenario']),
-    /unknown scenario "no-such-scenario"; available: direct-vs-proxied/,
+    /unknown scenario "no-such-scenario"; available: components, concurrency, direct-vs-proxied,/,
   );
   usageError(await runCli(['mock', 'http', '--latency-ms=-1']), /--latency-ms must be a number from 0/);
   usageError(

@@ -1,0 +1,337 @@
+/**
+ * The comparison kind: the same load on every target of the scenario (rows of the targets table, in front of the
+ * same mock), after a warm-up each, in interleaved trials (A B C A B C …) so machine drift hits all targets alike —
+ * first latency trials with the scenario's latency executor (open model at the profile's rate), then throughput
+ * trials with its throughput executor (closed model, the mock's latency at zero).
+ */
+import type { ComparisonScenario } from '../../../scenarios/define.js';
+import { drive } from '../../load/executors.js';
+import type { McpHttpSession, SessionTarget } from '../../load/mcp-session.js';
+import { CallSource, type LoadOutcome } from '../../load/outcome.js';
+import { processTreeCpuMicros } from '../../measure/cpu.js';
+import { mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../../core/measure/histogram.js';
+import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js';
+import { latencyRecord, roundTo } from '../result.js';
+import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
+import { TARGETS } from '../../../scenarios/targets.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Each phase's warm-up starts with a closed-model burst (mock latency 0) of at most this long per target. Before the
+ * latency phase it is for JIT-compiled targets, which reach their top tier only after thousands of requests: at
+ * 1,000 req/s alone, V8 optimises our proxy's request path 5-10 s in, and until then its p50 runs up to ~170 µs
+ * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures).
+ */
+export const BURST_WARMUP_MS = 1_000;
+const SATURATED_GENERATOR_CPU_PCT = 90;
+const LATE_SEND_WARN_FRACTION = 0.01;
+
+interface Seat {
+  readonly name: string;
+  readonly target: SessionTarget;
+  /** The process whose CPU is charged to this target (with its children); none for a target already running. */
+  readonly pid: number | undefined;
+  readonly sessions: McpHttpSession[];
+  readonly latency: Histogram[];
+  readonly service: Histogram[];
+  readonly rates: number[];
+  readonly errors: Record<string, number>;
+  readonly errorSamples: string[];
+  readonly cpu: { open: { us: number; requests: number }; closed: { us: number; requests: number } };
+}
+
+type Phase = 'latency' | 'throughput';
+
+export async function runComparison(ctx: RunContext<ComparisonScenario>): Promise<KindResult> {
+  const { scenario, profile, signal } = ctx;
+
+  // The same behaviour behind both mocks: the HTTP one for seats that front HTTP, the stdio one for a bridge.
+  const knobs = { latencyMs: scenario.mock.latencyMs, payloadBytes: scenario.mock.payloadBytes };
+  const mock = await ctx.startMock('mock', { ...knobs, response: scenario.mock.response });
+  const upstreams = { http: mock, stdioArgv: ctx.stdioMockArgv(knobs), maxSessions: scenario.sessions * 2 };
+  const started = [];
+  for (const name of scenario.targets) started.push(await ctx.startTarget(name, upstreams));
+  ctx.ready();
+
+  const seats: Seat[] = [];
+  const trials: TrialRecord[] = [];
+  const warnings = new Set<string>();
+  for (const t of started) {
+    const target = ctx.connect(t.url, { connections: 64, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    seats.push({
+      name: t.name,
+      target,
+      pid: t.chargedPid,
+      sessions: await ctx.openSessions(target, scenario.sessions),
+      latency: [],
+      service: [],
+      rates: [],
+      errors: {},
+      errorSamples: [],
+      cpu: { open: { us: 0, requests: 0 }, closed: { us: 0, requests: 0 } },
+    });
+  }
+  if (signal.aborted) return assemble();
+  for (const seat of seats)
+    if (seat.pid === undefined)
+      warnings.add(`${seat.name} was already running: no CPU of its is charged, and its figures carry none`);
+
+  const sources = new Map(
+    seats.map((s) => [
+      s,
+      { open: new CallSource(s.sessions, {}), closed: new CallSource(s.sessions, { latencyMs: 0 }) },
+    ]),
+  );
+  // Latency: the scenario's latency executor at the profile's rate; throughput: at saturation, mock latency 0.
+  const load = (phase: Phase, seat: Seat, durationMs: number): Promise<LoadOutcome> =>
+    drive(phase === 'latency' ? scenario.executors.latency : scenario.executors.throughput, {
+      source: phase === 'latency' ? sources.get(seat)!.open : sources.get(seat)!.closed,
+      durationMs,
+      signal,
+      rate: profile.rate,
+      maxInFlight: scenario.maxInFlight,
+      vus: scenario.throughputConcurrency,
+    });
+
+  const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
+  const phases: Array<{ phase: Phase; warmups: Array<{ phase: Phase; ms: number }>; trialMs: number }> = [
+    {
+      phase: 'latency',
+      warmups: [
+        { phase: 'throughput', ms: burstMs },
+        { phase: 'latency', ms: profile.warmupMs },
+      ],
+      trialMs: profile.latencyTrialMs,
+    },
+    { phase: 'throughput', warmups: [{ phase: 'throughput', ms: burstMs }], trialMs: profile.throughputTrialMs },
+  ];
+  for (const { phase, warmups, trialMs } of phases) {
+    for (const seat of seats)
+      for (const warmup of warmups) {
+        const label = { phase: 'warmup' as const, trial: 0, trials: profile.trials, target: seat.name };
+        if ((await ctx.trial(label, () => load(warmup.phase, seat, warmup.ms))) === undefined) return assemble();
+      }
+    for (let trial = 1; trial <= profile.trials; trial++) {
+      // A round (every seat runs this trial) counts only once whole: an abort keeps the rounds before it.
+      const round: Array<{ seat: Seat; outcome: LoadOutcome; cpuUs: number | null }> = [];
+      for (const seat of seats) {
+        // The whole tree: a bridge's stdio children do part of its work.
+        const cpuBefore = seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid);
+        const outcome = await ctx.trial({ phase, trial, trials: profile.trials, target: seat.name }, () =>
+          load(phase, seat, trialMs),
+        );
+        if (outcome === undefined) return assemble();
+        const cpuAfter = seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid);
+        round.push({
+          seat,
+          outcome,
+          cpuUs: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null,
+        });
+      }
+      for (const { seat, outcome, cpuUs } of round) {
+        trials.push(record(phase, trial, seat, outcome, cpuUs, warnings));
+        absorb(seat, phase, outcome, cpuUs);
+      }
+      ctx.checkpoint(assemble);
+    }
+  }
+  return assemble();
+
+  /** The result from the whole rounds so far; throughput figures only once a throughput round has run. */
+  function assemble(): KindResult {
+    const targets: Record<string, TargetResult> = {};
+    const latencies = new Map<string, LatencySummary>();
+    for (const seat of seats) {
+      const latency = mergeHistograms(seat.latency);
+      const service = mergeHistograms(seat.service);
+      latencies.set(seat.name, summarise(latency));
+      targets[seat.name] = {
+        url: seat.target.url.href,
+        latency: latencyRecord('open', latency),
+        serviceTime: latencyRecord('closed', service),
+        throughputRps: roundTo(median(seat.rates), 1),
+        errors: { ...seat.errors },
+        errorSamples: [...seat.errorSamples],
+        cpuUsPerRequest: { open: perRequest(seat.cpu.open), closed: perRequest(seat.cpu.closed) },
+      };
+    }
+    let metrics = comparisonMetrics(seats, targets, latencies, trials);
+    if (!trials.some((t) => t.phase === 'throughput')) {
+      metrics = Object.fromEntries(Object.entries(metrics).filter(([k]) => !/throughput|cpu_us_per_req/.test(k)));
+    }
+    return ctx.result(
+      {
+        ...profile,
+        mock: scenario.mock,
+        targets: scenario.targets,
+        executors: scenario.executors,
+        sessions: scenario.sessions,
+        throughputConcurrency: scenario.throughputConcurrency,
+        maxInFlight: scenario.maxInFlight,
+      },
+      { metrics, targets, trials: [...trials], warnings: [...warnings] },
+    );
+  }
+}
+
+function record(
+  phase: 'latency' | 'throughput',
+  trial: number,
+  seat: Seat,
+  o: LoadOutcome,
+  targetCpuUs: number | null,
+  warnings: Set<string>,
+): TrialRecord {
+  const summary = summarise(o.histogram);
+  const generatorCpuPct = roundTo((o.generatorCpuUs / (o.achieved.durationMs * 1000)) * 100, 1);
+  if (o.model === 'open' && o.achieved.lateSends > o.achieved.sent * LATE_SEND_WARN_FRACTION) {
+    warnings.add(
+      `load generator sent more than ${LATE_SEND_WARN_FRACTION * 100}% of requests late in ${seat.name} latency trial ${trial} (worst ${o.achieved.maxSendLagUs} µs): its tail includes the generator's own stall`,
+    );
+  }
+  if (o.achieved.dropped > 0)
+    warnings.add(
+      `load generator dropped ${o.achieved.dropped} sends (over ${o.asked.rate} req/s with too many outstanding): the target could not keep up`,
+    );
+  if (o.model === 'closed' && generatorCpuPct > SATURATED_GENERATOR_CPU_PCT) {
+    warnings.add(
+      `load generator used over ${SATURATED_GENERATOR_CPU_PCT}% CPU in ${seat.name} throughput trials: that throughput is the generator's ceiling, not the target's`,
+    );
+  }
+  return {
+    phase,
+    trial,
+    target: seat.name,
+    asked: o.asked,
+    achieved: { ...o.achieved, rate: roundTo(o.achieved.rate, 1), durationMs: roundTo(o.achieved.durationMs, 1) },
+    p50_us: summary.p50_us,
+    p99_us: summary.p99_us,
+    errors: o.achieved.completed - o.achieved.ok,
+    generatorCpuPct,
+    targetCpuUs: targetCpuUs === null ? null : Math.round(targetCpuUs),
+  };
+}
+
+function absorb(seat: Seat, phase: 'latency' | 'throughput', o: LoadOutcome, targetCpuUs: number | null): void {
+  (phase === 'latency' ? seat.latency : seat.service).push(o.histogram);
+  if (phase === 'throughput') seat.rates.push(o.achieved.rate);
+  for (const [kind, n] of Object.entries(o.errors)) seat.errors[kind] = (seat.errors[kind] ?? 0) + (n ?? 0);
+  for (const s of o.errorSamples) if (seat.errorSamples.length < 5) seat.errorSamples.push(s);
+  if (targetCpuUs !== null) {
+    const cpu = phase === 'latency' ? seat.cpu.open : seat.cpu.closed;
+    cpu.us += targetCpuUs;
+    cpu.requests += o.achieved.completed;
+  }
+}
+
+const PERCENTILE_KEYS = ['p50', 'p90', 'p95', 'p99', 'p99.9'] as const;
+
+/** The flat metric map that thresholds and the baseline diff read. */
+function comparisonMetrics(
+  seats: readonly Seat[],
+  targets: Record<string, TargetResult>,
+  latencies: ReadonlyMap<string, LatencySummary>,
+  trials: readonly TrialRecord[],
+): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
+  const us = (value: number): Metric => ({ value, unit: 'us', better: 'lower' });
+  const reference = seats[0];
+  if (reference === undefined) return m;
+  const ref = targets[reference.name]!;
+  const refLatency = latencies.get(reference.name)!;
+  for (const seat of seats) {
+    const t = targets[seat.name]!;
+    const s = latencies.get(seat.name)!;
+    for (const p of PERCENTILE_KEYS) m[`${seat.name}.latency.${p}_us`] = us(s[`${p}_us`]);
+    m[`${seat.name}.latency.max_us`] = us(s.max_us);
+    m[`${seat.name}.throughput_rps`] = { value: t.throughputRps, unit: 'rps', better: 'higher' };
+    m[`${seat.name}.errors`] = {
+      value: Object.values(t.errors).reduce((a, b) => a + b, 0),
+      unit: 'count',
+      better: 'lower',
+    };
+    if (t.cpuUsPerRequest.closed !== null)
+      m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
+    if (seat === reference) continue;
+    for (const p of PERCENTILE_KEYS) {
+      const added = s[`${p}_us`] - refLatency[`${p}_us`];
+      m[`${seat.name}.added.${p}_us`] = { value: added, unit: 'us', better: 'lower' };
+      m[`${seat.name}.overhead_pct.${p}`] = {
+        value: roundTo((added / Math.max(1, refLatency[`${p}_us`])) * 100, 2),
+        unit: 'pct',
+        better: 'lower',
+      };
+    }
+    m[`${seat.name}.throughput_ratio`] = {
+      value: roundTo(t.throughputRps / Math.max(1e-9, ref.throughputRps), 3),
+      unit: 'ratio',
+      better: 'higher',
+    };
+  }
+  const proxied = targets.proxied;
+  const relay = targets.relay;
+  if (proxied !== undefined && relay !== undefined) {
+    m['proxied.throughput_vs_relay'] = {
+      value: roundTo(proxied.throughputRps / Math.max(1e-9, relay.throughputRps), 3),
+      unit: 'ratio',
+      better: 'higher',
+    };
+    for (const p of ['p50', 'p99'] as const) {
+      m[`proxied.added_vs_relay.${p}_us`] = us(
+        latencies.get('proxied')![`${p}_us`] - latencies.get('relay')![`${p}_us`],
+      );
+    }
+  }
+  const latencyTrials = trials.filter((t) => t.phase === 'latency');
+  const sent = latencyTrials.reduce((a, t) => a + t.achieved.sent, 0);
+  m['load.achieved_rate'] = {
+    value: roundTo(median(latencyTrials.map((t) => t.achieved.rate)), 1),
+    unit: 'rps',
+    better: 'none',
+  };
+  m['load.late_send_pct'] = {
+    value: roundTo((latencyTrials.reduce((a, t) => a + t.achieved.lateSends, 0) / Math.max(1, sent)) * 100, 2),
+    unit: 'pct',
+    better: 'lower',
+  };
+  m['load.dropped'] = {
+    value: latencyTrials.reduce((a, t) => a + t.achieved.dropped, 0),
+    unit: 'count',
+    better: 'lower',
+  };
+  return m;
+}
+
+function perRequest(cpu: { us: number; requests: number }): number | null {
+  return cpu.requests > 0 ? roundTo(cpu.us / cpu.requests, 2) : null;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const comparisonKind: ScenarioKind<ComparisonScenario> = {
+  kind: 'comparison',
+  estimateMs: (scenario, profile) => {
+    const p = scenario.profiles[profile];
+    // An open-model warm-up, and a closed-model burst before each phase.
+    return (
+      scenario.targets.length *
+        (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
+      3_000
+    );
+  },
+  check: (scenario) => {
+    for (const name of scenario.targets)
+      if (!Object.hasOwn(TARGETS, name))
+        throw new Error(
+          `scenario ${scenario.name}: unknown target "${name}"; known: ${Object.keys(TARGETS).join(', ')}`,
+        );
+  },
+  run: runComparison,
+};
+
+export default comparisonKind;
