@@ -19,6 +19,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'prove compare on this machine: A/A flags nothing, an injected +10% latency is caught',
     load: async () => (await import('./commands/compare-trust.js')).compareTrustCommand,
   },
+  calibrate: {
+    summary: 'prove the instrument on this machine: timer, known answers, the generator ceiling two ways',
+    load: async () => (await import('./commands/calibrate.js')).calibrateCommand,
+  },
+  trend: {
+    summary: 'draw a history directory (run --history DIR) as one page: gated metrics over commits',
+    load: async () => (await import('./commands/trend.js')).trendCommand,
+  },
   report: {
     summary: 'render report.html from a results.json',
     load: async () => (await import('./commands/report.js')).reportCommand,

@@ -13,7 +13,7 @@ import type { CompletedScenario, ResultsFile } from '../harness/results/schema.j
 import { CHART_SCRIPT, type ReportData } from './charts.js';
 
 let chartJsSource: string | undefined;
-function chartJs(): string {
+export function chartJs(): string {
   // chart.js does not export its UMD build; it sits beside the CommonJS entry.
   chartJsSource ??= readFileSync(
     join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
@@ -54,18 +54,11 @@ export function renderReport(results: ResultsFile): string {
   const verdict =
     diff === null
       ? 'no baseline diff'
-      : `${diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold(s) failed`}${diff.missed > 0 ? ` · ${diff.missed} goal(s) not met yet` : ''}`;
+      : `${diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold(s) failed`}${(diff.inconclusive ?? 0) > 0 ? ` · ${diff.inconclusive} inconclusive` : ''}${diff.missed > 0 ? ` · ${diff.missed} goal(s) not met yet` : ''}`;
   const env = results.environment;
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>mcp-perf report — ${esc(results.run.profile)} — ${esc(results.run.startedAt)}</title>
+  return `${htmlHead(`mcp-perf report — ${results.run.profile} — ${results.run.startedAt}`)}
 <style>
-  body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5rem; color: #1b1f24; }
   h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
   table { border-collapse: collapse; margin: .6rem 0 1rem; font-variant-numeric: tabular-nums; }
   th, td { padding: .25rem .7rem; border-bottom: 1px solid #eaeef2; text-align: right; } th { background: #f6f8fa; }
@@ -180,13 +173,19 @@ function diffSection(results: ResultsFile): string {
   if (diff === null) return '<h2>Baseline</h2><p class="muted">This run was not diffed against a baseline.</p>';
   const head = `<h2>Against the baseline</h2>
 <p class="muted">${esc(diff.baselinePath)}${diff.baselineCommit ? ` · commit ${esc(diff.baselineCommit.slice(0, 10))}` : ''}${diff.baselineStartedAt ? ` · ${esc(diff.baselineStartedAt)}` : ''}</p>
-${diff.unavailable !== undefined ? `<p class="warn">${esc(diff.unavailable)}</p>` : ''}
+${diff.unavailable !== undefined ? `<p class="warn">${esc(diff.unavailable)}</p>` : diff.testbed !== undefined ? `<p class="muted">testbed: ${esc(diff.testbed)}</p>` : ''}
 ${diff.machineMismatch ? '<p class="warn">⚠ The baseline was measured on a different machine: absolute figures do not transfer; ratios such as overhead % may.</p>' : ''}`;
   const rows = diff.rows
     .map((r) => {
       const cls =
-        r.verdict === 'fail' ? 'fail' : r.verdict === 'pass' ? 'pass' : r.verdict === 'miss' ? 'miss' : 'muted';
-      return `<tr><td>${esc(r.scenario)} ${esc(r.metric)}</td><td>${esc(formatValue(r.baseline, r.unit))}</td><td>${esc(formatValue(r.now, r.unit))}</td><td>${esc(formatDelta(r.deltaPct))}</td><td class="${cls}">${esc(r.verdict === 'info' ? '' : r.verdict)}</td><td class="muted">${esc([...r.thresholds, ...r.goals.map((g) => `goal: ${g}`)].join('; ') || r.note || '')}</td></tr>`;
+        r.verdict === 'fail'
+          ? 'fail'
+          : r.verdict === 'pass'
+            ? 'pass'
+            : r.verdict === 'miss' || r.verdict === 'inconclusive'
+              ? 'miss'
+              : 'muted';
+      return `<tr><td>${esc(r.scenario)} ${esc(r.metric)}</td><td>${esc(formatValue(r.baseline, r.unit))}</td><td>${esc(formatValue(r.now, r.unit))}</td><td>${esc(formatDelta(r.deltaPct))}</td><td class="${cls}">${esc(r.verdict === 'info' ? '' : r.verdict)}</td><td class="muted">${esc([...r.thresholds, ...r.goals.map((g) => `goal: ${g}`), ...(r.note !== undefined && r.verdict === 'inconclusive' ? [r.note] : [])].join('; ') || r.note || '')}</td></tr>`;
     })
     .join('\n');
   return `${head}
@@ -195,6 +194,23 @@ ${rows}
 </table>`;
 }
 
-function esc(text: string): string {
+/**
+ * The opening of every page we write: a Content-Security-Policy that forbids any network fetch (the page must open
+ * the same from file://, an artifact store or an attachment), and the base style; the page adds its own.
+ */
+export function htmlHead(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5rem; color: #1b1f24; }
+</style>`;
+}
+
+export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -7,7 +7,15 @@ import { renderOptions } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../../core/runtime/errors.js';
 import { createProgress } from '../output/progress.js';
 import { renderDiff, renderSummary } from '../output/summary.js';
-import { readResults, writeResults } from '../results/io.js';
+import { writeResults } from '../results/io.js';
+import {
+  describe,
+  findTestbed,
+  readBaselineStore,
+  withTestbed,
+  writeBaselineStore,
+  type BaselineStore,
+} from '../baseline/store.js';
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { ProcessGroup } from '../runner/children.js';
 import { runScenarios } from '../runner/run.js';
@@ -36,7 +44,7 @@ export const runCommand: Command = {
       return ExitCode.OK;
     }
     // Read the baseline before measuring: a corrupted one is a clear error now, not after a minute of load.
-    const { baseline, unavailable } = await loadBaseline(config.baselinePath, config.updateBaseline);
+    const { store, unavailable } = await loadBaseline(config.baselinePath, config.updateBaseline);
 
     const info = config.json ? io.stderr : io.stdout;
     // Every scenario's kind is found and its data checked before anything starts.
@@ -110,10 +118,18 @@ export const runCommand: Command = {
       throw controller.signal.reason instanceof McpPerfError ? controller.signal.reason : new InterruptedError('abort');
     }
 
+    // Absolute figures compare only with this machine's own baseline (its testbed); without one, relative
+    // thresholds are skipped and same-run ones still decide.
+    const found = store === undefined ? undefined : findTestbed(store, results.environment);
     const diff: BaselineComparison =
-      baseline === null
-        ? { ...diffAgainstBaseline(results, null, config.baselinePath), unavailable: unavailable ?? 'none' }
-        : diffAgainstBaseline(results, baseline, config.baselinePath);
+      found?.baseline == null
+        ? {
+            ...diffAgainstBaseline(results, null, config.baselinePath, found?.why),
+            unavailable:
+              unavailable ??
+              `no baseline for this machine yet: \`npx mcp-perf run --update-baseline\` records one; relative thresholds are skipped, same-run ones still gate (${found?.why ?? 'no baseline file'})`,
+          }
+        : diffAgainstBaseline(results, found.baseline, config.baselinePath, found.why);
     results = { ...results, baseline: diff };
     await writeResults(resultsPath, results);
 
@@ -129,8 +145,18 @@ export const runCommand: Command = {
     info.write(`\nresults: ${resultsPath}\n${reportPath !== undefined ? `report:  ${reportPath}\n` : ''}`);
     if (config.json) io.stdout.write(JSON.stringify(results, null, 2) + '\n');
 
+    if (config.historyDir !== undefined) {
+      const stamp = results.run.startedAt.replace(/[:.]/g, '-');
+      const file = join(
+        config.historyDir,
+        `${stamp}-${results.environment.gitCommit?.slice(0, 10) ?? 'nocommit'}.json`,
+      );
+      await writeResults(file, results);
+      info.write(`history: ${file}\n`);
+    }
+
     let failed = diff.failed;
-    if (config.updateBaseline) failed = await updateBaseline(results, config.baselinePath, info);
+    if (config.updateBaseline) failed = await updateBaseline(results, store, config.baselinePath, info);
     return failed === 0 ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
   },
 };
@@ -138,18 +164,17 @@ export const runCommand: Command = {
 async function loadBaseline(
   path: string,
   replacing: boolean,
-): Promise<{ baseline: ResultsFile | null; unavailable?: string }> {
+): Promise<{ store: BaselineStore | undefined; unavailable?: string }> {
   try {
-    return { baseline: await readResults(path, 'baseline') };
+    const store = await readBaselineStore(path);
+    if (store !== undefined) return { store };
+    return {
+      store: undefined,
+      unavailable: `no baseline at ${path}; relative thresholds are skipped. Create one with \`mcp-perf run --update-baseline\`.`,
+    };
   } catch (err) {
     if (!(err instanceof ResultsFileError)) throw err;
-    if (err.code === 'MCP_PERF_BASELINE_MISSING') {
-      return {
-        baseline: null,
-        unavailable: `no baseline at ${path}; relative thresholds are skipped. Create one with \`mcp-perf run --update-baseline\`.`,
-      };
-    }
-    if (replacing) return { baseline: null, unavailable: `${err.message} — it will be replaced` };
+    if (replacing) return { store: undefined, unavailable: `${err.message} — it will be replaced` };
     throw new ResultsFileError(
       'MCP_PERF_BASELINE_INVALID',
       `${err.message}\nFix or restore it (git checkout ${path}), point --baseline elsewhere, or rewrite it with --update-baseline.`,
@@ -157,8 +182,16 @@ async function loadBaseline(
   }
 }
 
-/** Writes the run as the baseline; returns the failures left when relative thresholds compare the run with itself. */
-async function updateBaseline(results: ResultsFile, path: string, info: NodeJS.WritableStream): Promise<number> {
+/**
+ * Records the run as this machine's baseline (its testbed's entry replaced, other machines' kept); returns the
+ * failures left when relative thresholds compare the run with itself.
+ */
+async function updateBaseline(
+  results: ResultsFile,
+  store: BaselineStore | undefined,
+  path: string,
+  info: NodeJS.WritableStream,
+): Promise<number> {
   const failedScenarios = results.scenarios.filter((s) => s.state === 'failed').map((s) => s.name);
   if (failedScenarios.length > 0) {
     throw new McpPerfError(
@@ -167,10 +200,11 @@ async function updateBaseline(results: ResultsFile, path: string, info: NodeJS.W
       { exitCode: ExitCode.THRESHOLDS_FAILED },
     );
   }
-  await writeResults(path, { ...results, baseline: null });
+  const next = withTestbed(store, results);
+  await writeBaselineStore(path, next);
   const self = diffAgainstBaseline(results, results, path);
   info.write(
-    `baseline updated: ${path}${self.failed > 0 ? ` (${self.failed} absolute threshold(s) fail even so)` : ''}\n`,
+    `baseline updated for this machine (${describe(results.environment)}; ${next.testbeds.length} testbed(s) in the file): ${path}${self.failed > 0 ? ` (${self.failed} absolute threshold(s) fail even so)` : ''}\n`,
   );
   return self.failed;
 }

@@ -20,6 +20,8 @@ export interface RunConfig {
   readonly timeoutMs: number;
   /** Extra flags for every `mcp-perf proxy` the run starts (experiments: an injected latency, a different limit). */
   readonly proxyArgs: readonly string[];
+  /** Where to keep a copy of every completed run's results, one file each, for `mcp-perf trend`; none when absent. */
+  readonly historyDir: string | undefined;
   readonly help: boolean;
 }
 
@@ -62,6 +64,11 @@ export const RUN_FLAGS: FlagSpecs = {
     help: 'write this run as the new baseline (relative thresholds then compare it with itself)',
   },
   'no-report': { type: 'boolean', help: 'skip report.html' },
+  history: {
+    type: 'string',
+    value: 'DIR',
+    help: "also keep this run's results in DIR, one file per run (<time>-<commit>.json), for `mcp-perf trend DIR`",
+  },
   'timeout-s': {
     type: 'string',
     value: 'N',
@@ -109,6 +116,7 @@ export function validateRunConfig(argv: readonly string[], cwd: string, now: Dat
     report: values['no-report'] !== true,
     timeoutMs: intFlag('timeout-s', values['timeout-s'], RUN_DEFAULTS.timeoutMs, 1, 24 * 3600) * 1000,
     proxyArgs: proxyArgsFlag(values['proxy-args']),
+    historyDir: historyFlag(values.history, cwd),
     help: values.help === true,
   });
 }
@@ -122,4 +130,10 @@ function proxyArgsFlag(value: unknown): readonly string[] {
       `--proxy-args takes proxy flags, e.g. --proxy-args="--inject-latency-ms 0.5"; got "${String(value)}"`,
     );
   return args;
+}
+
+function historyFlag(value: unknown, cwd: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError('--history needs a directory');
+  return resolve(cwd, value);
 }

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
+import type { SpeedFigures } from './speed.js';
 
 export interface Environment {
   readonly node: string;
@@ -15,6 +16,8 @@ export interface Environment {
   readonly gitDirty: boolean | null;
   /** A short hash of what makes absolute figures comparable: CPU model, cores, memory, OS, Node major. */
   readonly machineFingerprint: string;
+  /** This machine's speed when the run started (absent in files from before it was measured): the testbed's key. */
+  readonly speed?: SpeedFigures;
 }
 
 export function captureEnvironment(cwd: string): Environment {

@@ -8,6 +8,7 @@ const VERDICT_MARK = {
   miss: '○ goal missed',
   info: '',
   'no-baseline': '? no baseline',
+  inconclusive: '~ inconclusive',
 } as const;
 
 export function renderSummary(results: ResultsFile): string {
@@ -111,9 +112,15 @@ export function renderDiff(diff: BaselineComparison): string {
       ]),
     ),
   );
+  if (diff.testbed !== undefined && diff.baselineStartedAt !== null) out.push(`testbed: ${diff.testbed}\n`);
   out.push(
     diff.failed === 0 ? 'all thresholds passed' : `${diff.failed} threshold${diff.failed === 1 ? '' : 's'} FAILED`,
   );
+  const unsure = diff.inconclusive ?? 0;
+  if (unsure > 0)
+    out.push(
+      `; ${unsure} inconclusive (crossed within the run's noise or on a busy machine: not failing; \`mcp-perf compare\` decides)`,
+    );
   out.push(
     diff.missed > 0 ? `; ${diff.missed} goal${diff.missed === 1 ? '' : 's'} not met yet (shown, not gating)\n` : '\n',
   );

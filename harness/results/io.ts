@@ -44,9 +44,17 @@ export async function readResults(
       `${what} ${path} is not valid JSON (${(err as Error).message}); it may be truncated or hand-edited`,
     );
   }
+  return readResultsValue(value, `${what} ${path}`, what);
+}
+
+/** Upgrades and validates a parsed results file; `label` names it in the message ("baseline x.json testbeds[0]"). */
+export function readResultsValue(value: unknown, label: string, what: 'results file' | 'baseline'): ResultsFile {
   const problem = validateResults(upgradeResults(value));
   if (problem !== undefined)
-    throw new ResultsFileError(invalid, `${what} ${path} is not an mcp-perf results file: ${problem}`);
+    throw new ResultsFileError(
+      what === 'baseline' ? 'MCP_PERF_BASELINE_INVALID' : 'MCP_PERF_RESULTS_INVALID',
+      `${label} is not an mcp-perf results file: ${problem}`,
+    );
   return value as ResultsFile;
 }
 

@@ -102,6 +102,11 @@ export interface CompletedScenario extends ScenarioBase {
    * checkpoint: whole trials or steps), and a warning says where it stopped.
    */
   readonly partial?: true;
+  /**
+   * What else the machine did while this scenario ran (measure/machine-load.ts); absent where /proc cannot tell. A
+   * busy machine makes a timing verdict inconclusive, never failed.
+   */
+  readonly machineLoad?: { readonly foreignCpuPct: number; readonly stealPct: number };
 }
 
 /** One chart's data: lines of (x, y) points, optionally with a fitted straight line drawn over them. */
@@ -122,7 +127,12 @@ export interface FailedScenario extends ScenarioBase {
 export type ScenarioResult = CompletedScenario | FailedScenario;
 
 /** fail: a threshold failed (gates the exit code); miss: only a goal failed (shown, does not gate). */
-export type Verdict = 'pass' | 'fail' | 'miss' | 'info' | 'no-baseline';
+/**
+ * pass / fail (a gate), miss (a goal), info (no threshold), no-baseline (a relative threshold with nothing of this
+ * machine to compare with), inconclusive (a threshold crossed within the run's own noise, or on a busy machine:
+ * shown, never failing; `mcp-perf compare` decides).
+ */
+export type Verdict = 'pass' | 'fail' | 'miss' | 'info' | 'no-baseline' | 'inconclusive';
 
 export interface DiffRow {
   readonly scenario: string;
@@ -150,6 +160,10 @@ export interface BaselineComparison {
   readonly failed: number;
   /** Goals missed (not counted in `failed`). */
   readonly missed: number;
+  /** Thresholds crossed within the noise or on a busy machine: shown, not failing (absent in older files). */
+  readonly inconclusive?: number;
+  /** Which testbed the baseline is, or why this machine has none (absent in older files). */
+  readonly testbed?: string;
   /** Why there is no comparison, when there is none (missing baseline). */
   readonly unavailable?: string;
 }

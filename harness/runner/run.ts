@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { UNGATED_PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { captureEnvironment } from '../measure/environment.js';
+import { measureSpeed } from '../measure/speed.js';
+import { watchMachineLoad } from '../measure/machine-load.js';
 import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile, type ScenarioResult } from '../results/schema.js';
 import { VERSION } from '../version.js';
 import type { TargetSpec } from '../../scenarios/targets.js';
@@ -28,7 +30,8 @@ export interface RunOptions {
 
 export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   const startedAt = new Date().toISOString();
-  const environment = captureEnvironment(options.cwd);
+  // Measured before any load, on a quiet machine: the speed figures key this run's testbed (baseline/store.ts).
+  const environment = { ...captureEnvironment(options.cwd), speed: await measureSpeed() };
   const results: ScenarioResult[] = [];
 
   for (const [index, scenario] of options.scenarios.entries()) {
@@ -50,9 +53,11 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
           }
         : {};
       const elapsedMs = performance.now() - t0;
+      const machineLoad = machine.end();
       const kept: ScenarioResult = {
         ...result,
         ...ungated,
+        ...(machineLoad === undefined ? {} : { machineLoad }),
         startedAt: scenarioStartedAt,
         durationMs: Math.round(elapsedMs),
       };
@@ -76,6 +81,8 @@ export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
       });
     };
     const frame = createContext({ ...options, scenario, profileName: options.profile });
+    // What else the machine did meanwhile: a busy machine makes timing verdicts inconclusive (baseline/diff.ts).
+    const machine = watchMachineLoad();
     /** An abort inside the scenario: its last checkpoint is kept, flagged partial; without one, nothing is. */
     const keepCheckpoint = (): void => {
       let checkpoint: KindResult | undefined;

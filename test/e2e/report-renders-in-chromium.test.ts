@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { readResults } from '../../harness/results/io.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -43,7 +43,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('report.html opens from file:// with charts drawn, tables filled and no errors or requests', async () => {
+/** A page that records console errors and warnings, and every request that is not for a local file. */
+async function watchedPage(): Promise<{ page: Page; problems: string[]; requests: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
   const problems: string[] = [];
   const requests: string[] = [];
@@ -54,6 +55,11 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
   page.on('request', (r) => {
     if (!r.url().startsWith('file:')) requests.push(r.url());
   });
+  return { page, problems, requests };
+}
+
+test('report.html opens from file:// with charts drawn, tables filled and no errors or requests', async () => {
+  const { page, problems, requests } = await watchedPage();
   await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
 
   // These callbacks run in the page; the Node typings have no DOM, so the little they touch is typed here.
@@ -139,6 +145,80 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
   assert.match(await page.locator('body').innerText(), /Machine fingerprint/);
 
   await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
+  assert.deepEqual(problems, [], 'no console errors or warnings');
+  assert.deepEqual(requests, [], 'no network requests');
+  await page.close();
+});
+
+test('trend.html from five stored runs: every gated metric drawn over the runs, with no errors or requests', async () => {
+  // Five runs of history: the smoke run above, stored as five nights with their figures moved a little.
+  const history = join(dir, 'history');
+  await mkdir(history, { recursive: true });
+  const run = await readResults(join(dir, 'results.json'));
+  for (let night = 0; night < 5; night++) {
+    const factor = 1 + night * 0.02;
+    const moved = {
+      ...run,
+      run: { ...run.run, startedAt: `2026-11-2${night}T03:00:00.000Z` },
+      environment: { ...run.environment, gitCommit: `${night}`.repeat(40) },
+      scenarios: run.scenarios.map((s) =>
+        s.state !== 'completed'
+          ? s
+          : {
+              ...s,
+              metrics: Object.fromEntries(
+                Object.entries(s.metrics).map(([k, m]) => [k, { ...m, value: m.value * factor }]),
+              ),
+            },
+      ),
+    };
+    await writeFile(join(history, `night-${night}.json`), JSON.stringify(moved));
+  }
+  const r = await runCli(['trend', history]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /trend\.html \(5 runs\)/);
+
+  const { page, problems, requests } = await watchedPage();
+  await page.goto(pathToFileURL(join(history, 'trend.html')).href, { waitUntil: 'load' });
+  type Canvas = {
+    id: string;
+    getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+    width: number;
+    height: number;
+  };
+  const drawn = await page.evaluate(() =>
+    [
+      ...(
+        globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Canvas> } }
+      ).document.querySelectorAll('canvas'),
+    ].map((c) => {
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+      const chart = (
+        globalThis as unknown as {
+          Chart: { getChart(id: string): { data: { labels: unknown[] } } };
+        }
+      ).Chart.getChart(c.id);
+      return { id: c.id, painted, points: chart?.data.labels.length ?? 0 };
+    }),
+  );
+  // One chart per metric a threshold names, across the scenarios of the run.
+  // One chart per metric a threshold or goal names (a smoke run shows its thresholds as goals).
+  const gated = new Set(
+    run.scenarios.flatMap((s) => [...s.thresholds, ...s.goals].map((t) => `${s.name} ${t.trim().split(/\s+/)[0]}`)),
+  );
+  const produced = [...gated].filter((id) => {
+    const [name, metric] = id.split(' ');
+    const s = run.scenarios.find((x) => x.name === name);
+    return s?.state === 'completed' && s.metrics[metric!] !== undefined;
+  });
+  assert.equal(drawn.length, produced.length, 'a chart for every gated metric the runs produced');
+  assert.ok(drawn.length >= 10, `${drawn.length} charts`);
+  for (const c of drawn) {
+    assert.ok(c.painted > 2_000, `${c.id} is blank (${c.painted} painted pixels)`);
+    assert.equal(c.points, 5, `${c.id} has a point per run`);
+  }
   assert.deepEqual(problems, [], 'no console errors or warnings');
   assert.deepEqual(requests, [], 'no network requests');
   await page.close();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readResults } from '../../harness/results/io.js';
+import { readBaselineStore } from '../../harness/baseline/store.js';
 import { newTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
 
 let dir: string;
@@ -44,8 +45,14 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
     join(dir, 'b'),
   ]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /baseline updated: .*measurements\.json/);
-  const written = await readResults(baseline, 'baseline');
+  assert.match(
+    first.stdout,
+    /baseline updated for this machine \(.* × \d+, \d+ ops\/ms, loopback \d+ µs .*\): .*measurements\.json/,
+  );
+  const store = (await readBaselineStore(baseline))!;
+  assert.equal(store.testbeds.length, 1, 'one testbed: this machine');
+  const written = store.testbeds[0]!;
+  assert.ok(written.environment.speed !== undefined, 'keyed by its speed figures');
   assert.equal(written.run.profile, 'smoke');
   assert.equal(written.baseline, null, 'a baseline does not carry a diff of its own');
 

@@ -91,8 +91,8 @@ test('validateResults accepts a failed scenario with its error', () => {
   assert.equal(validateResults(run), undefined);
 });
 
-test('a v1 file (the committed baseline) reads as v2: histograms tagged with their model, empty ones dropped', async () => {
-  const v1 = await readResults(join(PACKAGE_ROOT, 'baseline', 'measurements.json'), 'baseline');
+test('a v1 file (the baseline committed before v2) reads as v2: histograms tagged with their model, empty ones dropped', async () => {
+  const v1 = await readResults(join(PACKAGE_ROOT, 'test', 'fixtures', 'baseline-v1.json'), 'baseline');
   assert.equal(v1.schemaVersion, 2);
   const byKind = new Map(v1.scenarios.map((s) => [s.kind, s]));
   const targets = (kind: string) => {

@@ -1,0 +1,38 @@
+/**
+ * `mcp-perf calibrate` measures what has a known answer: on this machine the table is printed with every check,
+ * and a mock whose latency knob is deliberately wrong makes it fail with the reason, every process ended.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
+
+test('calibrate prints every check against its known answer', async () => {
+  const tag = newTag();
+  const r = await runCli(['calibrate', '--json'], { tag });
+  const { checks } = JSON.parse(r.stdout) as { checks: Array<{ name: string; state: string; measured: string }> };
+  assert.deepEqual(
+    checks.map((c) => c.name),
+    [
+      'timer precision (send lateness)',
+      'speed (testbed key)',
+      'known answer: mock at 5 ms',
+      'known answer: stall 200 ms/s',
+      'generator ceiling (zero-latency mock)',
+    ],
+  );
+  assert.match(r.stderr, /^check +measured +expected +verdict$/m);
+  const mock = checks.find((c) => c.name === 'known answer: mock at 5 ms')!;
+  assert.equal(mock.state, 'ok', `${mock.measured}\n${r.stderr}`);
+  assert.match(checks.at(-1)!.measured, /^ours [\d,]+\/s · autocannon [\d,]+\/s/);
+  assert.equal(r.code === 0, !checks.some((c) => c.state === 'off'), 'exit 0 exactly when no known answer is off');
+  assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
+});
+
+test('a mock whose latency knob is wrong makes calibrate fail, naming the check', async () => {
+  const tag = newTag();
+  const r = await runCli(['calibrate', '--mock-args=--latency-ms 7'], { tag });
+  assert.equal(r.code, 99, r.stderr);
+  assert.match(r.stdout, /known answer: mock at 5 ms +p50 7\.\d\d ms +5\.00–6\.00 ms/);
+  assert.match(r.stdout, /calibration FAILED: known answer: mock at 5 ms off/);
+  assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
+});
