@@ -119,6 +119,27 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
       return outcome;
     },
     trialStarted,
+    async interleave(spec) {
+      for (const seat of spec.seats)
+        for (const warmup of spec.warmups) {
+          const label = { phase: 'warmup' as const, trial: 0, trials: spec.trials, target: seat.name };
+          if ((await ctx.trial(label, () => warmup(seat))) === undefined) return false;
+        }
+      for (let trial = 1; trial <= spec.trials; trial++) {
+        const round = [];
+        for (const seat of spec.seats) {
+          const before = spec.cpu?.(seat);
+          const label = { phase: spec.phase, trial, trials: spec.trials, target: seat.name };
+          const outcome = await ctx.trial(label, () => spec.load(seat));
+          if (outcome === undefined) return false;
+          const after = spec.cpu?.(seat);
+          round.push({ seat, outcome, cpuUs: before !== undefined && after !== undefined ? after - before : null });
+        }
+        spec.onRound(trial, round);
+        checkpoint = spec.checkpoint;
+      }
+      return true;
+    },
     checkpoint: (build) => {
       checkpoint = build;
     },

@@ -49,6 +49,23 @@ export interface TrialLabel {
   readonly target: string;
 }
 
+export interface InterleaveSpec<Seat extends { readonly name: string }> {
+  readonly seats: readonly Seat[];
+  readonly phase: 'latency' | 'throughput';
+  readonly trials: number;
+  /** Run on each seat, in order, before the first round; not counted. */
+  readonly warmups: ReadonlyArray<(seat: Seat) => Promise<LoadOutcome>>;
+  readonly load: (seat: Seat) => Promise<LoadOutcome>;
+  /** A seat's CPU now (µs), to charge each trial the CPU it cost; undefined where it cannot be read. */
+  readonly cpu?: (seat: Seat) => number | undefined;
+  readonly onRound: (
+    trial: number,
+    round: ReadonlyArray<{ readonly seat: Seat; readonly outcome: LoadOutcome; readonly cpuUs: number | null }>,
+  ) => void;
+  /** The result as of the last whole round (built only if an abort needs it). */
+  readonly checkpoint: () => KindResult;
+}
+
 /** What a trial-end event reports: the rate asked (null when none was), the rate achieved, the errors. */
 export interface TrialFigures {
   readonly askedRate: number | null;
@@ -109,6 +126,13 @@ export interface RunContext<S extends Scenario> {
    * short: such a trial is not a trial, and is never kept.
    */
   trial(label: TrialLabel, load: () => Promise<LoadOutcome>): Promise<LoadOutcome | undefined>;
+  /**
+   * The framework's trial loop: a warm-up of every seat, then `trials` rounds of `load` on each seat in order
+   * (A B C A B C …, so drift on the machine hits every seat alike). A round counts only once whole: it is handed to
+   * `onRound`, then `checkpoint` becomes what an abort keeps; a round the abort cut short is dropped. Resolves false
+   * when aborted.
+   */
+  interleave<Seat extends { readonly name: string }>(spec: InterleaveSpec<Seat>): Promise<boolean>;
   /**
    * The progress events of a trial whose load is not an executor's (streams receiving events, a benchmark process):
    * trial-start now, trial-end when the returned function is called with what was asked and achieved.

@@ -106,34 +106,23 @@ export async function runComparison(ctx: RunContext<ComparisonScenario>): Promis
     { phase: 'throughput', warmups: [{ phase: 'throughput', ms: burstMs }], trialMs: profile.throughputTrialMs },
   ];
   for (const { phase, warmups, trialMs } of phases) {
-    for (const seat of seats)
-      for (const warmup of warmups) {
-        const label = { phase: 'warmup' as const, trial: 0, trials: profile.trials, target: seat.name };
-        if ((await ctx.trial(label, () => load(warmup.phase, seat, warmup.ms))) === undefined) return assemble();
-      }
-    for (let trial = 1; trial <= profile.trials; trial++) {
-      // A round (every seat runs this trial) counts only once whole: an abort keeps the rounds before it.
-      const round: Array<{ seat: Seat; outcome: LoadOutcome; cpuUs: number | null }> = [];
-      for (const seat of seats) {
-        // The whole tree: a bridge's stdio children do part of its work.
-        const cpuBefore = seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid);
-        const outcome = await ctx.trial({ phase, trial, trials: profile.trials, target: seat.name }, () =>
-          load(phase, seat, trialMs),
-        );
-        if (outcome === undefined) return assemble();
-        const cpuAfter = seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid);
-        round.push({
-          seat,
-          outcome,
-          cpuUs: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null,
-        });
-      }
-      for (const { seat, outcome, cpuUs } of round) {
-        trials.push(record(phase, trial, seat, outcome, cpuUs, warnings));
-        absorb(seat, phase, outcome, cpuUs);
-      }
-      ctx.checkpoint(assemble);
-    }
+    const whole = await ctx.interleave({
+      seats,
+      phase,
+      trials: profile.trials,
+      warmups: warmups.map((w) => (seat: Seat) => load(w.phase, seat, w.ms)),
+      load: (seat) => load(phase, seat, trialMs),
+      // The whole tree: a bridge's stdio children do part of its work.
+      cpu: (seat) => (seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid)),
+      onRound: (trial, round) => {
+        for (const { seat, outcome, cpuUs } of round) {
+          trials.push(record(phase, trial, seat, outcome, cpuUs, warnings));
+          absorb(seat, phase, outcome, cpuUs);
+        }
+      },
+      checkpoint: assemble,
+    });
+    if (!whole) break;
   }
   return assemble();
 
