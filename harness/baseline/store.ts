@@ -94,9 +94,12 @@ export function findTestbed(
   };
 }
 
-/** The store with `results` as its machine's baseline: the matching testbed replaced, or a new one added. */
+/**
+ * The store with `results` as its machine's baseline: the matching testbed replaced, or a new one added. Entries
+ * without speed figures (from before testbeds) are dropped: they can never match a machine.
+ */
 export function withTestbed(store: BaselineStore | undefined, results: ResultsFile): BaselineStore {
-  const kept = (store?.testbeds ?? []).filter((t) => findTestbed({ ...emptyStore(), testbeds: [t] }, results.environment).baseline === null);
+  const kept = (store?.testbeds ?? []).filter((t) => t.environment.speed !== undefined).filter((t) => findTestbed({ ...emptyStore(), testbeds: [t] }, results.environment).baseline === null);
   return { ...emptyStore(), testbeds: [...kept, { ...results, baseline: null }] };
 }
 

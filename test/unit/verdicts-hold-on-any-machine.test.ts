@@ -125,7 +125,12 @@ test('a baseline applies only to its testbed: same fingerprint and speed within 
 test('recording a baseline replaces this testbed and keeps the others', () => {
   const a = { ...ENVIRONMENT, speed };
   const b = { ...ENVIRONMENT, speed: { cpuOpsPerMs: 200, loopbackRttUs: 20 } };
-  let store = withTestbed(undefined, results([scenario({ m_us: 1 })], a));
+  const old = {
+    ...withTestbed(undefined, results([scenario({ m_us: 0 })], a)),
+    testbeds: [results([scenario({ m_us: 0 })])],
+  };
+  let store = withTestbed(old, results([scenario({ m_us: 1 })], a));
+  assert.equal(store.testbeds.length, 1, 'an entry without speed figures (it can match no machine) is dropped');
   store = withTestbed(store, results([scenario({ m_us: 2 })], b));
   store = withTestbed(
     store,
