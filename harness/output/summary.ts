@@ -108,7 +108,15 @@ export function renderDiff(diff: BaselineComparison): string {
         formatValue(r.now, r.unit),
         formatDelta(r.deltaPct),
         VERDICT_MARK[r.verdict],
-        [...r.thresholds, ...r.goals.map((g) => `goal: ${g}`)].join('; ') || (r.note ?? ''),
+        [
+          ...r.thresholds,
+          ...r.goals.map((g) => `goal: ${g}`),
+          // Why a gate failed or was not judged, beside the gate itself.
+          ...(r.note !== undefined && r.thresholds.length > 0 && (r.verdict === 'fail' || r.verdict === 'inconclusive')
+            ? [`(${r.note})`]
+            : []),
+        ].join('; ') ||
+          (r.note ?? ''),
       ]),
     ),
   );
