@@ -4,7 +4,12 @@
  * trip. Measured at the start of every run (~0.3 s) and recorded in its environment; a baseline applies only to a
  * run whose figures are within TOLERANCE of its own (baseline/store.ts).
  */
+import { execFile } from 'node:child_process';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 export interface SpeedFigures {
   /** JSON.stringify + JSON.parse round trips of a fixed 1 KB tools/call answer per millisecond, median of bursts. */
@@ -20,7 +25,18 @@ const BURSTS = 9;
 const BURST_MS = 20;
 const ROUND_TRIPS = 600;
 
+/**
+ * Measured in a fresh node process: the figures must not depend on what the calling process has loaded or
+ * allocated (in the run process the CPU figure read 15–25% lower than in a fresh one, and moved with it).
+ */
 export async function measureSpeed(): Promise<SpeedFigures> {
+  const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(import.meta.url), '--probe'], {
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout) as SpeedFigures;
+}
+
+async function probe(): Promise<SpeedFigures> {
   return { cpuOpsPerMs: cpuScore(), loopbackRttUs: await loopbackRtt() };
 }
 
@@ -105,4 +121,9 @@ export function sameSpeed(a: SpeedFigures, b: SpeedFigures): { same: boolean; wh
 function pct(a: SpeedFigures, b: SpeedFigures, key: keyof SpeedFigures): string {
   const d = ((a[key] - b[key]) / Math.max(1e-9, b[key])) * 100;
   return `${d >= 0 ? '+' : ''}${d.toFixed(0)}%`;
+}
+
+// `node speed.js --probe`: the child measureSpeed runs; prints the figures as JSON.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--probe') {
+  process.stdout.write(JSON.stringify(await probe()) + '\n');
 }
