@@ -129,3 +129,54 @@ export function checkTarget(name: string, spec: TargetSpec): void {
 }
 
 for (const [name, spec] of Object.entries(TARGETS)) checkTarget(name, spec);
+
+/**
+ * A target from a one-line template, as `mcp-perf run --target NAME=TEMPLATE` takes it: either the URL of a target
+ * already running (loopback), or a command line with placeholders. A command must place {port} (it is told where to
+ * listen; readiness is that port opening; its clients connect to http://{host}:{port}/mcp) and {upstream_url}
+ * (it fronts the HTTP mock) or {upstream_cmd} / {upstream_argv} (it fronts the stdio mock). `argv[0]` `mcp-perf`
+ * is this package's CLI.
+ */
+export function targetFromTemplate(name: string, template: string, split: (line: string) => string[]): TargetSpec {
+  const line = template.trim();
+  if (line === '') throw new Error(`target "${name}": the template is empty`);
+  let spec: TargetSpec;
+  if (/^https?:\/\//.test(line)) {
+    const host = new URL(line).hostname.replace(/^\[|\]$/g, '');
+    if (!(host === 'localhost' || host === '::1' || /^127\./.test(host)))
+      throw new Error(`target "${name}": ${line} is not loopback: load stays on this machine`);
+    spec = {
+      description: `${name}: already running at ${line}`,
+      url: line,
+      upstream: 'http',
+      transport: 'streamable-http',
+      ready: 'port',
+      charge: 'none',
+    };
+  } else {
+    const argv = split(line);
+    const has = (p: string): boolean => argv.some((w) => w.includes(`{${p}}`));
+    if (!has('port'))
+      throw new Error(
+        `target "${name}": the command must place {port} (where it listens), e.g. ${name}='node my-proxy.js --port {port} --upstream {upstream_url}'`,
+      );
+    const http = has('upstream_url');
+    const stdio = has('upstream_cmd') || has('upstream_argv');
+    if (http === stdio)
+      throw new Error(
+        `target "${name}": the command must place exactly one upstream: {upstream_url} (the HTTP mock) or {upstream_cmd} / {upstream_argv} (the stdio mock)`,
+      );
+    spec = {
+      description: `${name}: ${line}`,
+      process: name,
+      argv,
+      url: 'http://{host}:{port}/mcp',
+      upstream: http ? 'http' : 'stdio',
+      transport: 'streamable-http',
+      ready: 'port',
+      charge: 'self',
+    };
+  }
+  checkTarget(name, spec);
+  return spec;
+}

@@ -19,6 +19,7 @@ import {
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { ProcessGroup } from '../runner/children.js';
 import { runScenarios } from '../runner/run.js';
+import { TARGETS } from '../../scenarios/targets.js';
 import { kindOf } from '../runner/kinds.js';
 import { SCENARIOS } from '../config/scenarios.js';
 
@@ -47,12 +48,19 @@ export const runCommand: Command = {
     const { store, unavailable } = await loadBaseline(config.baselinePath, config.updateBaseline);
 
     const info = config.json ? io.stderr : io.stdout;
+    // Targets from --target join the table; each takes the seat of its name, or a new one in every comparison.
+    const targets = { ...TARGETS, ...config.targets };
+    const scenarios = config.scenarios.map((s) =>
+      s.kind === 'comparison'
+        ? { ...s, targets: [...s.targets, ...Object.keys(config.targets).filter((t) => !s.targets.includes(t))] }
+        : s,
+    );
     // Every scenario's kind is found and its data checked before anything starts.
     let expectedMs = 0;
-    for (const scenario of config.scenarios) {
+    for (const scenario of scenarios) {
       const kind = await kindOf(scenario);
       try {
-        kind.check?.(scenario);
+        kind.check?.(scenario, targets);
       } catch (err) {
         throw new ConfigError((err as Error).message);
       }
@@ -89,10 +97,11 @@ export const runCommand: Command = {
     let results: ResultsFile;
     try {
       info.write(
-        `mcp-perf run: ${config.scenarios.map((s) => s.name).join(', ')} — profile ${config.profile}, about ${Math.round(expectedMs / 1000)} s\n`,
+        `mcp-perf run: ${scenarios.map((s) => s.name).join(', ')} — profile ${config.profile}, about ${Math.round(expectedMs / 1000)} s\n`,
       );
       results = await runScenarios({
-        scenarios: config.scenarios,
+        scenarios,
+        targets,
         profile: config.profile,
         cwd: io.cwd,
         group,

@@ -2,6 +2,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { SCENARIOS } from './scenarios.js';
+import { targetFromTemplate, type TargetSpec } from '../../scenarios/targets.js';
+import { splitCommand } from '../../core/runtime/argv.js';
 import { ConfigError } from '../../core/runtime/errors.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { choiceFlag, HELP_FLAG, intFlag, parseFlags, type FlagSpecs } from '../../core/runtime/flags.js';
@@ -20,6 +22,8 @@ export interface RunConfig {
   readonly timeoutMs: number;
   /** Extra flags for every `mcp-perf proxy` the run starts (experiments: an injected latency, a different limit). */
   readonly proxyArgs: readonly string[];
+  /** Targets given with --target NAME=TEMPLATE: seats added to every comparison (or replacing one of that name). */
+  readonly targets: Readonly<Record<string, TargetSpec>>;
   /** Where to keep a copy of every completed run's results, one file each, for `mcp-perf trend`; none when absent. */
   readonly historyDir: string | undefined;
   readonly help: boolean;
@@ -64,6 +68,12 @@ export const RUN_FLAGS: FlagSpecs = {
     help: 'write this run as the new baseline (relative thresholds then compare it with itself)',
   },
   'no-report': { type: 'boolean', help: 'skip report.html' },
+  target: {
+    type: 'string',
+    multiple: true,
+    value: 'NAME=TEMPLATE',
+    help: "another proxy in a comparison's seats (repeatable): a command with {port} and {upstream_url} (or\n{upstream_cmd}), e.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}', or the URL of one\nalready running; a NAME the scenario has (proxied) takes that seat and its thresholds",
+  },
   history: {
     type: 'string',
     value: 'DIR',
@@ -116,6 +126,7 @@ export function validateRunConfig(argv: readonly string[], cwd: string, now: Dat
     report: values['no-report'] !== true,
     timeoutMs: intFlag('timeout-s', values['timeout-s'], RUN_DEFAULTS.timeoutMs, 1, 24 * 3600) * 1000,
     proxyArgs: proxyArgsFlag(values['proxy-args']),
+    targets: targetFlags(values.target),
     historyDir: historyFlag(values.history, cwd),
     help: values.help === true,
   });
@@ -136,4 +147,23 @@ function historyFlag(value: unknown, cwd: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') throw new ConfigError('--history needs a directory');
   return resolve(cwd, value);
+}
+
+function targetFlags(value: unknown): Readonly<Record<string, TargetSpec>> {
+  const out: Record<string, TargetSpec> = {};
+  for (const raw of (value as string[] | undefined) ?? []) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0)
+      throw new ConfigError(
+        `--target takes NAME=TEMPLATE, e.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}'; got "${raw}"`,
+      );
+    const name = raw.slice(0, eq).trim();
+    if (Object.hasOwn(out, name)) throw new ConfigError(`--target ${name} is given twice`);
+    try {
+      out[name] = targetFromTemplate(name, raw.slice(eq + 1), splitCommand);
+    } catch (err) {
+      throw new ConfigError(`--target: ${(err as Error).message}`);
+    }
+  }
+  return Object.freeze(out);
 }

@@ -28,6 +28,8 @@ export interface Child {
   readonly exited: Promise<void>;
   /** Last lines the child wrote to stderr, for error messages. */
   stderrTail(): string;
+  /** How it ended ("exited with code 3", "killed by SIGKILL"), or undefined while it runs. */
+  ended(): string | undefined;
 }
 
 interface Entry {
@@ -91,6 +93,12 @@ export class ProcessGroup {
       url: how.url ?? '',
       exited: exitedVoid,
       stderrTail: () => tail.trim(),
+      ended: () =>
+        proc.signalCode !== null
+          ? `killed by ${proc.signalCode}`
+          : proc.exitCode !== null
+            ? `exited with code ${proc.exitCode}`
+            : undefined,
     };
     const entry = { child, process: proc };
     this.#entries.push(entry);

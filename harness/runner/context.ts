@@ -44,6 +44,18 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
   const elapsedMs = (): number => performance.now() - started;
   const cleanups: Array<() => unknown> = [];
   let checkpoint: (() => KindResult) | undefined;
+  /** The processes in a seat: one that ends while the scenario runs fails it, by name. */
+  const seated: Array<{ name: string; child: Child }> = [];
+  const ensureSeatsAlive = (): void => {
+    for (const { name, child } of seated) {
+      const how = child.ended();
+      if (how !== undefined)
+        throw new McpPerfError(
+          'MCP_PERF_TARGET',
+          `target "${name}" ${how} during the scenario${child.stderrTail() ? `:\n${child.stderrTail()}` : ''}`,
+        );
+    }
+  };
 
   const defer = (cleanup: () => unknown): void => {
     cleanups.push(cleanup);
@@ -82,7 +94,9 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
           'MCP_PERF_CONFIG',
           `unknown target "${name}" in scenario ${scenario.name}; known: ${Object.keys(table).join(', ')}`,
         );
-      return seat(name, spec, upstreams, group);
+      const started = await seat(name, spec, upstreams, group);
+      if (started.child !== undefined) seated.push({ name, child: started.child });
+      return started;
     },
 
     connect(url, { connections, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS }) {
@@ -111,6 +125,8 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
       const end = trialStarted(label);
       const outcome = await load();
       if (signal.aborted) return undefined;
+      // A target that died mid-trial is the scenario's failure, named — not a trial full of connection errors.
+      ensureSeatsAlive();
       end({
         askedRate: outcome.asked.rate ?? null,
         achievedRate: outcome.achieved.rate,
@@ -245,7 +261,7 @@ async function seat(
     throw new McpPerfError('MCP_PERF_CHILD_START', `target "${name}": ${(err as Error).message}`, { cause: err });
   }
   const chargedPid = spec.charge === 'self' ? child.pid : spec.charge === 'upstream' ? mock?.pid : undefined;
-  return { name, spec, url: new URL(child.url), chargedPid };
+  return { name, spec, url: new URL(child.url), chargedPid, child };
 }
 
 function isLoopback(hostname: string): boolean {

@@ -39,6 +39,8 @@ export interface StartedTarget {
   readonly spec: TargetSpec;
   readonly url: URL;
   readonly chargedPid: number | undefined;
+  /** The process started for the seat; none for the upstream itself or a target already running. */
+  readonly child?: Child;
 }
 
 /** Identifies a trial or a warm-up in progress events. */
@@ -152,8 +154,8 @@ export interface ScenarioKind<S extends Scenario> {
   readonly kind: S['kind'];
   /** Expected wall time in a profile, for the watchdog and the progress line. */
   estimateMs(scenario: S, profile: ProfileName): number;
-  /** Checks what defineScenario cannot: data that depends on the harness (targets known, executors). Throws. */
-  check?(scenario: S): void;
+  /** Checks what defineScenario cannot: data that depends on the harness (its targets in the table). Throws. */
+  check?(scenario: S, targets: Readonly<Record<string, TargetSpec>>): void;
   run(ctx: RunContext<S>): Promise<KindResult>;
 }
 

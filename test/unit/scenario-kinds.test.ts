@@ -10,6 +10,7 @@ import { SCENARIOS } from '../../harness/config/scenarios.js';
 import { kindOf } from '../../harness/runner/kinds.js';
 import { PROFILES, type Scenario } from '../../scenarios/define.js';
 import { PACKAGE_ROOT } from '../helpers/cli.js';
+import { TARGETS } from '../../scenarios/targets.js';
 
 const API = new Set(['define.ts', 'targets.ts', 'thresholds.ts']);
 
@@ -26,7 +27,7 @@ test('every scenario kind loads from its file and estimates every profile', asyn
   for (const scenario of SCENARIOS.values()) {
     const kind = await kindOf(scenario);
     assert.equal(kind.kind, scenario.kind);
-    assert.doesNotThrow(() => kind.check?.(scenario), scenario.name);
+    assert.doesNotThrow(() => kind.check?.(scenario, TARGETS), scenario.name);
     for (const profile of PROFILES) {
       const ms = kind.estimateMs(scenario, profile);
       assert.ok(Number.isFinite(ms) && ms > 0, `${scenario.name} ${profile}: ${ms}`);
@@ -44,5 +45,8 @@ test('a kind with no file is a clear error naming the file it looked for', async
 test('the comparison kind refuses a target the table does not have', async () => {
   const scenario = { ...SCENARIOS.get('direct-vs-proxied')!, targets: ['direct', 'nginx'] } as Scenario;
   const kind = await kindOf(scenario);
-  assert.throws(() => kind.check?.(scenario), /unknown target "nginx"; known: direct, proxied, relay, bridged/);
+  assert.throws(
+    () => kind.check?.(scenario, TARGETS),
+    /unknown target "nginx"; known: direct, proxied, relay, bridged/,
+  );
 });

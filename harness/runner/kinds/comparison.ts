@@ -13,7 +13,6 @@ import { mergeHistograms, summarise, type Histogram, type LatencySummary } from 
 import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js';
 import { latencyRecord, roundTo } from '../result.js';
 import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
-import { TARGETS } from '../../../scenarios/targets.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 /**
@@ -313,11 +312,11 @@ const comparisonKind: ScenarioKind<ComparisonScenario> = {
       3_000
     );
   },
-  check: (scenario) => {
+  check: (scenario, targets) => {
     for (const name of scenario.targets)
-      if (!Object.hasOwn(TARGETS, name))
+      if (!Object.hasOwn(targets, name))
         throw new Error(
-          `scenario ${scenario.name}: unknown target "${name}"; known: ${Object.keys(TARGETS).join(', ')}`,
+          `scenario ${scenario.name}: unknown target "${name}"; known: ${Object.keys(targets).join(', ')}`,
         );
   },
   run: runComparison,
