@@ -10,7 +10,8 @@
  *   {upstream_argv}  the same command as separate words (only as a whole word: `-- {upstream_argv}`)
  *   {host} {port}    where a target that cannot print a ready line must listen: loopback and a free port
  *   {max_sessions}   twice the scenario's sessions: room for every session a target's load opens
- * `argv[0]` `mcp-perf` is this package's CLI (run with the same node); any other is an executable on PATH or a path.
+ * `argv[0]` `mcp-perf` is this package's CLI (run with the same node); a bare name is looked up in this package's
+ * node_modules/.bin first (the peers it installs), then on PATH; anything else is a path.
  */
 
 /**
@@ -80,6 +81,38 @@ export const TARGETS = Object.freeze({
     upstream: 'stdio',
     transport: 'streamable-http',
     ready: 'ready-line',
+    charge: 'self',
+  },
+  // Peers people use, from npm (devDependencies, pinned: the versions measured). Each bridges the stdio mock.
+  supergateway: {
+    description: 'supergateway 4.0.0 (npm): stdio → Streamable HTTP, stateful (a child per session)',
+    process: 'supergateway',
+    argv: [
+      'supergateway',
+      '--stdio',
+      '{upstream_cmd}',
+      '--outputTransport',
+      'streamableHttp',
+      '--stateful',
+      '--port',
+      '{port}',
+      '--logLevel',
+      'none',
+    ],
+    url: 'http://{host}:{port}/mcp',
+    upstream: 'stdio',
+    transport: 'streamable-http',
+    ready: 'port',
+    charge: 'self',
+  },
+  'mcp-proxy': {
+    description: 'mcp-proxy 6.7.19 (npm, TypeScript): stdio → Streamable HTTP',
+    process: 'mcp-proxy',
+    argv: ['mcp-proxy', '--port', '{port}', '--', '{upstream_argv}'],
+    url: 'http://{host}:{port}/mcp',
+    upstream: 'stdio',
+    transport: 'streamable-http',
+    ready: 'port',
     charge: 'self',
   },
 } satisfies Record<string, TargetSpec>);

@@ -2,7 +2,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { SCENARIOS } from './scenarios.js';
-import { targetFromTemplate, type TargetSpec } from '../../scenarios/targets.js';
+import { TARGETS, targetFromTemplate, type TargetName, type TargetSpec } from '../../scenarios/targets.js';
 import { splitCommand } from '../../core/runtime/argv.js';
 import { ConfigError } from '../../core/runtime/errors.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -72,7 +72,7 @@ export const RUN_FLAGS: FlagSpecs = {
     type: 'string',
     multiple: true,
     value: 'NAME=TEMPLATE',
-    help: "another proxy in a comparison's seats (repeatable): a command with {port} and {upstream_url} (or\n{upstream_cmd}), e.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}', or the URL of one\nalready running; a NAME the scenario has (proxied) takes that seat and its thresholds",
+    help: "another proxy in a comparison's seats (repeatable): a preset (supergateway, mcp-proxy), or a command with\n{port} and {upstream_url} (or {upstream_cmd}), e.g. mine='node my-proxy.js --port {port} --upstream\n{upstream_url}', or the URL of one already running; a NAME the scenario has (proxied) takes that seat",
   },
   history: {
     type: 'string',
@@ -153,9 +153,14 @@ function targetFlags(value: unknown): Readonly<Record<string, TargetSpec>> {
   const out: Record<string, TargetSpec> = {};
   for (const raw of (value as string[] | undefined) ?? []) {
     const eq = raw.indexOf('=');
+    // A bare NAME is a row of the table: a preset (supergateway, mcp-proxy) or one of ours.
+    if (eq === -1 && Object.hasOwn(TARGETS, raw.trim())) {
+      out[raw.trim()] = TARGETS[raw.trim() as TargetName];
+      continue;
+    }
     if (eq <= 0)
       throw new ConfigError(
-        `--target takes NAME=TEMPLATE, e.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}'; got "${raw}"`,
+        `--target takes NAME=TEMPLATE (e.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}') or the name of a preset (${Object.keys(TARGETS).join(', ')}); got "${raw}"`,
       );
     const name = raw.slice(0, eq).trim();
     if (Object.hasOwn(out, name)) throw new ConfigError(`--target ${name} is given twice`);

@@ -5,6 +5,7 @@
  * covers even a SIGKILL of the runner.
  */
 import { execa, type ResultPromise } from 'execa';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { parseReadyLine } from '../../core/runtime/service.js';
@@ -66,7 +67,7 @@ export class ProcessGroup {
     // `mcp-perf run --proxy-args` reaches every `mcp-perf proxy` started.
     if (argv[0] === 'mcp-perf' && argv[1] === 'proxy') argv = [...argv, ...this.#proxyArgs];
     const [file, args] =
-      argv[0] === 'mcp-perf' ? [process.execPath, [CLI_BIN, ...argv.slice(1)]] : [argv[0]!, argv.slice(1)];
+      argv[0] === 'mcp-perf' ? [process.execPath, [CLI_BIN, ...argv.slice(1)]] : [executable(argv[0]!), argv.slice(1)];
     const shown = quoteCommand(argv);
     const proc = execa(file, args, {
       stdin: 'pipe',
@@ -221,4 +222,11 @@ export async function answers(target: URL, ready: Exclude<Readiness, 'ready-line
   } catch {
     return false;
   }
+}
+
+/** A bare command name as this package's node_modules/.bin has it (the peers it installs), else as given (PATH). */
+function executable(name: string): string {
+  if (name.includes('/')) return name;
+  const local = fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url));
+  return existsSync(local) ? local : name;
 }

@@ -33,7 +33,7 @@ test('placeholders fill inside words; a list placeholder becomes several words o
 
 test('every row of the table is well formed', () => {
   for (const [name, spec] of Object.entries(TARGETS)) assert.doesNotThrow(() => checkTarget(name, spec), name);
-  assert.deepEqual(Object.keys(TARGETS), ['direct', 'proxied', 'relay', 'bridged']);
+  assert.deepEqual(Object.keys(TARGETS), ['direct', 'proxied', 'relay', 'bridged', 'supergateway', 'mcp-proxy']);
 });
 
 test('a row that cannot work is refused, naming the target and why', () => {
