@@ -32,6 +32,25 @@ export async function runCli(
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
+/**
+ * `mcp-perf run SCENARIO` in the smoke profile with no baseline of its own and no report, writing to `out`: the
+ * quick way for a test to see a scenario run end to end. `extra` flags follow.
+ */
+export function smokeRunArgs(scenario: string, out: string, ...extra: string[]): string[] {
+  return [
+    'run',
+    scenario,
+    '--profile',
+    'smoke',
+    '--no-report',
+    '--baseline',
+    `${out}.no-baseline.json`,
+    '--out',
+    out,
+    ...extra,
+  ];
+}
+
 /** Starts a long-running CLI command and resolves with its ready line. */
 export async function startService(
   args: readonly string[],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readResults } from '../../harness/results/io.js';
 import type { CompletedScenario } from '../../harness/results/schema.js';
-import { newTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
+import { newTag, runCli, smokeRunArgs, waitForNoProcesses } from '../helpers/cli.js';
 
 let dir: string;
 before(async () => {
@@ -22,24 +22,9 @@ after(async () => {
 
 test('supergateway and mcp-proxy sit beside our bridge and are measured like it', async () => {
   const tag = newTag();
-  const r = await runCli(
-    [
-      'run',
-      'stdio-bridge',
-      '--profile',
-      'smoke',
-      '--no-report',
-      '--baseline',
-      join(dir, 'none.json'),
-      '--out',
-      dir,
-      '--target',
-      'supergateway',
-      '--target',
-      'mcp-proxy',
-    ],
-    { tag },
-  );
+  const r = await runCli(smokeRunArgs('stdio-bridge', dir, '--target', 'supergateway', '--target', 'mcp-proxy'), {
+    tag,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ {2}started mock pid \d+, bridge pid \d+, supergateway pid \d+, mcp-proxy pid \d+$/m);
   const s = (await readResults(join(dir, 'results.json'))).scenarios[0] as CompletedScenario;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { readResults } from '../../harness/results/io.js';
 import type { CompletedScenario } from '../../harness/results/schema.js';
-import { newTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
+import { newTag, runCli, smokeRunArgs, waitForNoProcesses } from '../helpers/cli.js';
 
 const TINY = fileURLToPath(new URL('../fixtures/tiny-proxy.js', import.meta.url));
 const mine = (extra = ''): string =>
@@ -28,21 +28,7 @@ after(async () => {
 
 const run = (out: string, ...args: string[]) => {
   const tag = newTag();
-  const result = runCli(
-    [
-      'run',
-      'direct-vs-proxied',
-      '--profile',
-      'smoke',
-      '--no-report',
-      '--baseline',
-      join(dir, 'none.json'),
-      '--out',
-      join(dir, out),
-      ...args,
-    ],
-    { tag },
-  );
+  const result = runCli(smokeRunArgs('direct-vs-proxied', join(dir, out), ...args), { tag });
   return { tag, result };
 };
 
