@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { UNGATED_PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { captureEnvironment } from '../measure/environment.js';
-import { measureSpeed } from '../measure/speed.js';
+import { runSpeed } from '../measure/speed.js';
 import { watchMachineLoad } from '../measure/machine-load.js';
 import { RESULTS_SCHEMA, SCHEMA_VERSION, type ResultsFile, type ScenarioResult } from '../results/schema.js';
 import { VERSION } from '../version.js';
@@ -31,7 +31,7 @@ export interface RunOptions {
 export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   const startedAt = new Date().toISOString();
   // Measured before any load, on a quiet machine: the speed figures key this run's testbed (baseline/store.ts).
-  const environment = { ...captureEnvironment(options.cwd), speed: await measureSpeed() };
+  const environment = { ...captureEnvironment(options.cwd), speed: await runSpeed() };
   const results: ScenarioResult[] = [];
 
   for (const [index, scenario] of options.scenarios.entries()) {

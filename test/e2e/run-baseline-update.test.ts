@@ -56,8 +56,14 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
   assert.equal(written.run.profile, 'smoke');
   assert.equal(written.baseline, null, 'a baseline does not carry a diff of its own');
 
-  const second = await runCli(['run', '--profile', 'smoke', '--baseline', baseline, '--out', join(dir, 'c')]);
+  // This machine's speed moves between two runs (here 106–194 ops/ms within a minute), and a run at another speed
+  // rightly finds no testbed of its own; what is tested here is the diff, so the second run is pinned to the first's.
+  const { cpuOpsPerMs, loopbackRttUs } = written.environment.speed!;
+  const second = await runCli(['run', '--profile', 'smoke', '--baseline', baseline, '--out', join(dir, 'c')], {
+    env: { MCP_PERF_SPEED: `${cpuOpsPerMs},${loopbackRttUs}` },
+  });
   assert.ok(second.code === 0 || second.code === 99, second.stderr);
+  assert.match(second.stdout, /this machine's baseline \(CPU speed \+0%, loopback round trip \+0%\)/);
   const diff = (await readResults(join(dir, 'c', 'results.json'))).baseline!;
   assert.equal(diff.baselineStartedAt, written.run.startedAt);
   const row = diff.rows.find((r) => r.scenario === 'direct-vs-proxied' && r.metric === 'direct.latency.p50_us')!;

@@ -20,14 +20,14 @@ export function newTag(): string {
 
 export async function runCli(
   args: readonly string[],
-  options: { tag?: string; timeoutMs?: number; cwd?: string } = {},
+  options: { tag?: string; timeoutMs?: number; cwd?: string; env?: Readonly<Record<string, string>> } = {},
 ): Promise<CliResult> {
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     stdin: 'ignore',
     cwd: options.cwd ?? PACKAGE_ROOT,
     timeout: options.timeoutMs ?? 120_000,
-    env: { MCP_PERF_TEST_TAG: options.tag ?? newTag(), CI: 'true' },
+    env: { MCP_PERF_TEST_TAG: options.tag ?? newTag(), CI: 'true', ...options.env },
   });
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { diffAgainstBaseline, judge, trialValues } from '../../harness/baseline/diff.js';
 import { findTestbed, readBaselineStore, withTestbed, writeBaselineStore } from '../../harness/baseline/store.js';
+import { runSpeed } from '../../harness/measure/speed.js';
 import type { CompletedScenario, TrialRecord } from '../../harness/results/schema.js';
 import { parseThreshold } from '../../scenarios/thresholds.js';
 import { ENVIRONMENT, results, scenario } from '../helpers/fixtures.js';
@@ -158,4 +159,11 @@ test('the store reads back what it wrote, reads a plain results file as one test
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('MCP_PERF_SPEED pins the speed figures, and a malformed pin is refused with the form it wants', async () => {
+  assert.deepEqual(await runSpeed({ MCP_PERF_SPEED: '377,15' }), { cpuOpsPerMs: 377, loopbackRttUs: 15 });
+  assert.deepEqual(await runSpeed({ MCP_PERF_SPEED: ' 180.5 , 54 ' }), { cpuOpsPerMs: 180.5, loopbackRttUs: 54 });
+  for (const bad of ['fast', '377', '377,0', '-1,15', '377,15,1'])
+    await assert.rejects(runSpeed({ MCP_PERF_SPEED: bad }), /expected "<CPU ops\/ms>,<loopback µs>"/, bad);
 });
