@@ -1,4 +1,7 @@
-/** --update-baseline writes the run as the baseline; a missing baseline is a message, not a failure. */
+/**
+ * --update-baseline writes the run as the baseline; a missing baseline is a message, not a failure. One scenario
+ * (direct-vs-proxied, smoke) is enough: the baseline's handling does not depend on which scenarios ran.
+ */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +11,7 @@ import { readResults } from '../../harness/results/io.js';
 import { readBaselineStore } from '../../harness/baseline/store.js';
 import { newTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
 
+const SCENARIO = 'direct-vs-proxied';
 let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mcp-perf-baseline-'));
@@ -18,9 +22,10 @@ after(async () => {
 
 test('a missing baseline: the run says how to create one, skips relative thresholds and still judges absolute ones', async () => {
   const tag = newTag();
-  const r = await runCli(['run', '--profile', 'smoke', '--baseline', join(dir, 'none.json'), '--out', join(dir, 'a')], {
-    tag,
-  });
+  const r = await runCli(
+    ['run', SCENARIO, '--profile', 'smoke', '--baseline', join(dir, 'none.json'), '--out', join(dir, 'a')],
+    { tag },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
@@ -36,6 +41,7 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
   const baseline = join(dir, 'nested', 'measurements.json');
   const first = await runCli([
     'run',
+    SCENARIO,
     '--profile',
     'smoke',
     '--baseline',
@@ -59,9 +65,12 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
   // This machine's speed moves between two runs (here 106–194 ops/ms within a minute), and a run at another speed
   // rightly finds no testbed of its own; what is tested here is the diff, so the second run is pinned to the first's.
   const { cpuOpsPerMs, loopbackRttUs } = written.environment.speed!;
-  const second = await runCli(['run', '--profile', 'smoke', '--baseline', baseline, '--out', join(dir, 'c')], {
-    env: { MCP_PERF_SPEED: `${cpuOpsPerMs},${loopbackRttUs}` },
-  });
+  const second = await runCli(
+    ['run', SCENARIO, '--profile', 'smoke', '--baseline', baseline, '--out', join(dir, 'c')],
+    {
+      env: { MCP_PERF_SPEED: `${cpuOpsPerMs},${loopbackRttUs}` },
+    },
+  );
   assert.ok(second.code === 0 || second.code === 99, second.stderr);
   assert.match(second.stdout, /this machine's baseline \(CPU speed \+0%, loopback round trip \+0%\)/);
   const diff = (await readResults(join(dir, 'c', 'results.json'))).baseline!;
@@ -75,6 +84,7 @@ test('--update-baseline writes a valid baseline that the next run is diffed agai
 test('--json prints the results on stdout and nothing else', async () => {
   const r = await runCli([
     'run',
+    SCENARIO,
     '--profile',
     'smoke',
     '--json',
