@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { decodeHistogram, percentileSpectrum } from '../core/measure/histogram.js';
 import { formatDelta, formatValue } from '../harness/output/format.js';
 import type { CompletedScenario, ResultsFile } from '../harness/results/schema.js';
+import { peersTable } from '../harness/results/peers.js';
 import { CHART_SCRIPT, type ReportData } from './charts.js';
 
 let chartJsSource: string | undefined;
@@ -133,7 +134,7 @@ ${seriesCharts(s, index)}`;
 <p>${esc(s.description)}</p>
 ${
   // The load line describes a comparison's trials; other kinds say how they load in their description and table.
-  s.kind === 'comparison'
+  s.kind === 'comparison' || s.kind === 'shootout'
     ? `<p class="muted">open model at ${settings.rate ?? '?'} req/s asked, ${asked ? esc(formatValue(asked.value, 'rps')) : '?'} achieved (median trial) ·
 ${settings.trials ?? '?'} interleaved trials of ${((settings.latencyTrialMs ?? 0) / 1000).toFixed(1)} s per target after warm-up ·
 throughput: closed model, ${settings.throughputConcurrency ?? '?'} clients, mock latency 0 · latency timed from the intended send time</p>`
@@ -145,12 +146,36 @@ ${s.warnings.map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('\n')}
 ${rows}
 </table>
 ${added.length > 0 ? `<table><tr><th>added vs ${esc(Object.keys(s.targets)[0] ?? '')}</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>throughput ratio</th></tr>\n${addedRows}\n</table>` : ''}
-${s.kind !== 'comparison' ? metricsTable(s) : ''}
+${peersSection(s)}
+${s.kind !== 'comparison' && s.kind !== 'shootout' ? metricsTable(s) : ''}
 <div class="charts">
   <div class="chart"><canvas id="spectrum-${index}" aria-label="latency percentile spectrum"></canvas></div>
   <div class="chart"><canvas id="throughput-${index}" aria-label="throughput per target"></canvas></div>
 </div>
 ${seriesCharts(s, index)}`;
+}
+
+/** A shootout's peers table: per mode, best first, with the command that reproduces it and each version. */
+function peersSection(s: CompletedScenario): string {
+  const peers = peersTable(s);
+  if (peers === undefined) return '';
+  const n = (v: number | null | undefined, unit: Parameters<typeof formatValue>[1]): string =>
+    v === null || v === undefined ? '—' : esc(formatValue(v, unit));
+  const blocks = peers.modes.map(
+    ({ mode, rows }) => `<table class="peers">
+<caption>${mode === 'reverse' ? 'Reverse proxy (HTTP upstream)' : 'HTTP → stdio bridge (stdio upstream)'}, best first</caption>
+<tr><th scope="col">target</th><th scope="col">version</th><th scope="col">calls/s</th><th scope="col">to best</th><th scope="col">to ours</th><th scope="col">added p50 vs ${esc(peers.reference ?? 'reference')}</th><th scope="col">CPU / call</th><th scope="col">RSS / session</th><th scope="col">processes / session</th><th scope="col">errors</th></tr>
+${rows
+  .map(
+    (r) =>
+      `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th><td>${esc(r.version ?? '—')}</td><td>${esc(formatValue(r.throughputRps, 'rps'))}</td><td>${esc(formatValue(r.toBest, 'ratio'))}</td><td>${n(r.toOurs, 'ratio')}</td><td>${n(r.addedP50Us, 'us')}</td><td>${n(r.cpuUsPerCall, 'us')}</td><td>${r.rssPerSessionKiB === null ? '—' : `${r.rssPerSessionKiB.toFixed(1)} KiB`}</td><td>${r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2)}</td><td class="${r.errors > 0 ? 'fail' : ''}">${r.errors}${r.errors > 0 ? ' ✘' : ''}</td></tr>`,
+  )
+  .join('\n')}
+</table>`,
+  );
+  return `<h3>Peers</h3>
+<p class="muted">Reproduce: <code>npx mcp-perf run ${esc(s.name)} --profile ${esc(s.profile)}</code>. Calls/s: closed model at saturation (mock latency 0); added p50: open model at the profile's rate; RSS and processes per session: the target's whole process tree before and after its sessions opened (stdio children included, no GC forced).${peers.skipped.length > 0 ? ` Not installed here, skipped: ${esc(peers.skipped.join(', '))}.` : ''}</p>
+${blocks.join('\n')}`;
 }
 
 function metricsTable(s: CompletedScenario): string {

@@ -42,6 +42,8 @@ export interface ScenarioBase<K extends string, P extends object> {
    * code — targets the system under test does not meet yet. A goal met for good becomes a threshold.
    */
   readonly goals: readonly string[];
+  /** Run only when named (`mcp-perf run shootout`), never as part of "every scenario": it needs what may be missing. */
+  readonly onlyWhenNamed?: boolean;
 }
 
 export interface ComparisonProfile {
@@ -74,6 +76,19 @@ export interface ComparisonScenario extends ScenarioBase<'comparison', Compariso
   readonly maxInFlight: number;
   /** Closed-model virtual clients, each with the mock's latency set to 0 (pure proxy cost). */
   readonly throughputConcurrency: number;
+}
+
+/**
+ * Every proxy we can start, side by side: the comparison's load (interleaved, open-model latency at the profile's
+ * rate, closed-model saturation, CPU per call) on each target of `targets` that is installed here (a missing one is
+ * skipped, said once), plus what holding the scenario's sessions costs each (RSS and processes per session). Seats
+ * that front the HTTP mock are the reverse mode, seats that front the stdio mock the bridge mode; the first target
+ * is the reference both are measured against. The report's peers table ranks each mode.
+ */
+export interface ShootoutScenario extends Omit<ComparisonScenario, 'kind'> {
+  readonly kind: 'shootout';
+  /** Per mode, the target the others' ratios are "to ours" against. */
+  readonly ours: { readonly reverse: string; readonly bridge: string };
 }
 
 export interface FanoutProfile {
@@ -196,6 +211,7 @@ export interface StressScenario extends ScenarioBase<'stress', StressProfile> {
  */
 export interface ScenarioTypes {
   comparison: ComparisonScenario;
+  shootout: ShootoutScenario;
   fanout: FanoutScenario;
   components: ComponentsScenario;
   'stdio-hammer': StdioHammerScenario;
@@ -223,7 +239,7 @@ export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   }
   if (scenario.kind === 'stress' && scenario.faults.length === 0)
     throw new Error(`scenario ${scenario.name} has no faults`);
-  if (scenario.kind === 'comparison') {
+  if (scenario.kind === 'comparison' || scenario.kind === 'shootout') {
     if (scenario.targets.length === 0) throw new Error(`scenario ${scenario.name} has no targets`);
     for (const executor of Object.values(scenario.executors))
       if (!(EXECUTOR_NAMES as readonly string[]).includes(executor))

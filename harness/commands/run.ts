@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Command } from '../../core/runtime/command.js';
 import { diffAgainstBaseline } from '../baseline/diff.js';
-import { RUN_FLAGS, validateRunConfig } from '../config/run-config.js';
+import { readRunConfig, RUN_FLAGS } from '../config/run-config.js';
 import { renderOptions } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../../core/runtime/errors.js';
 import { createProgress } from '../output/progress.js';
@@ -25,7 +25,7 @@ import { SCENARIOS } from '../config/scenarios.js';
 
 const help = `Usage: mcp-perf run [scenario…] [options]
 
-Runs scenarios (all of them when none is named), writes results.json and report.html, and diffs the
+Runs scenarios (all of them when none is named, but for those that run only when named: shootout), writes results.json and report.html, and diffs the
 run against the baseline, printing metric / baseline / now / delta / verdict.
 
 Scenarios: ${[...SCENARIOS.keys()].join(', ')}
@@ -39,7 +39,7 @@ Every process the run starts is ended on every path out, including Ctrl-C and th
 export const runCommand: Command = {
   help,
   async run(argv, io) {
-    const config = validateRunConfig(argv, io.cwd);
+    const config = await readRunConfig(argv, io.cwd);
     if (config.help) {
       io.stdout.write(help);
       return ExitCode.OK;
@@ -51,7 +51,7 @@ export const runCommand: Command = {
     // Targets from --target join the table; each takes the seat of its name, or a new one in every comparison.
     const targets = { ...TARGETS, ...config.targets };
     const scenarios = config.scenarios.map((s) =>
-      s.kind === 'comparison'
+      s.kind === 'comparison' || s.kind === 'shootout'
         ? { ...s, targets: [...s.targets, ...Object.keys(config.targets).filter((t) => !s.targets.includes(t))] }
         : s,
     );
@@ -96,6 +96,7 @@ export const runCommand: Command = {
 
     let results: ResultsFile;
     try {
+      if (config.configPath !== undefined) info.write(`config: ${config.configPath}\n`);
       info.write(
         `mcp-perf run: ${scenarios.map((s) => s.name).join(', ')} — profile ${config.profile}, about ${Math.round(expectedMs / 1000)} s\n`,
       );

@@ -7,6 +7,7 @@ import { splitCommand } from '../../core/runtime/argv.js';
 import { ConfigError } from '../../core/runtime/errors.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { choiceFlag, HELP_FLAG, intFlag, parseFlags, type FlagSpecs } from '../../core/runtime/flags.js';
+import { findConfigFile, loadConfigFile, type LoadedConfig } from './config-file.js';
 
 export interface RunConfig {
   readonly scenarios: readonly Scenario[];
@@ -26,6 +27,8 @@ export interface RunConfig {
   readonly targets: Readonly<Record<string, TargetSpec>>;
   /** Where to keep a copy of every completed run's results, one file each, for `mcp-perf trend`; none when absent. */
   readonly historyDir: string | undefined;
+  /** The config file read, if any (its path, shown in the run's first line). */
+  readonly configPath: string | undefined;
   readonly help: boolean;
 }
 
@@ -72,7 +75,7 @@ export const RUN_FLAGS: FlagSpecs = {
     type: 'string',
     multiple: true,
     value: 'NAME=TEMPLATE',
-    help: "another proxy in a comparison's seats (repeatable): a preset (supergateway, mcp-proxy), or a command with\n{port} and {upstream_url} (or {upstream_cmd}), e.g. mine='node my-proxy.js --port {port} --upstream\n{upstream_url}', or the URL of one already running; a NAME the scenario has (proxied) takes that seat",
+    help: "another proxy in every comparison and shootout (repeatable): a preset (supergateway, mcp-proxy,\nnginx, supergateway-stateless), or a command with {port} and {upstream_url} (or {upstream_cmd}),\ne.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}', or the URL of one already\nrunning; a NAME the scenario has (proxied) takes that seat",
   },
   history: {
     type: 'string',
@@ -89,20 +92,52 @@ export const RUN_FLAGS: FlagSpecs = {
     value: '"FLAGS"',
     help: 'extra flags for every proxy the run starts, e.g. --proxy-args="--inject-latency-ms 0.5"\n(with "=": experiments, such as a known regression a comparison must catch)',
   },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: 'read targets, scenarios and thresholds from FILE (default: mcp-perf.config.{ts,mjs,js,json} here, if\nthere is one; flags win over it; docs/config.md)',
+  },
   help: HELP_FLAG,
 };
 
-export function validateRunConfig(argv: readonly string[], cwd: string, now: Date = new Date()): Readonly<RunConfig> {
+/** `mcp-perf run`'s configuration: the config file (named, or found in cwd) under the flags. */
+export async function readRunConfig(argv: readonly string[], cwd: string): Promise<Readonly<RunConfig>> {
+  const { values } = parseFlags('run', argv, RUN_FLAGS, true);
+  if (values.help === true) return validateRunConfig(argv, cwd);
+  const named = values.config;
+  if (named !== undefined && (typeof named !== 'string' || named.trim() === ''))
+    throw new ConfigError('--config needs a file');
+  const path = findConfigFile(cwd, named as string | undefined);
+  return validateRunConfig(
+    argv,
+    cwd,
+    new Date(),
+    path === undefined ? undefined : await loadConfigFile(path, SCENARIOS),
+  );
+}
+
+/** The flags over the config file (if any) over the defaults; a config file's gates replace its scenarios' own. */
+export function validateRunConfig(
+  argv: readonly string[],
+  cwd: string,
+  now: Date = new Date(),
+  file?: LoadedConfig,
+): Readonly<RunConfig> {
   const { values, positionals } = parseFlags('run', argv, RUN_FLAGS, true);
-  const scenarios =
-    positionals.length === 0
-      ? [...SCENARIOS.values()]
-      : positionals.map((name) => {
-          const scenario = SCENARIOS.get(name);
-          if (scenario === undefined)
-            throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
-          return scenario;
-        });
+  const names =
+    positionals.length > 0
+      ? positionals
+      : (file?.scenarios ?? [...SCENARIOS.values()].filter((s) => s.onlyWhenNamed !== true).map((s) => s.name));
+  const scenarios = names.map((name) => {
+    const scenario = SCENARIOS.get(name);
+    if (scenario === undefined)
+      throw new ConfigError(`unknown scenario "${name}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
+    const thresholds = file?.thresholds[name];
+    const goals = file?.goals[name];
+    return thresholds === undefined && goals === undefined
+      ? scenario
+      : { ...scenario, thresholds: thresholds ?? scenario.thresholds, goals: goals ?? scenario.goals };
+  });
   const stamp = now
     .toISOString()
     .replace(/:/g, '-')
@@ -113,21 +148,28 @@ export function validateRunConfig(argv: readonly string[], cwd: string, now: Dat
   const baseline = values.baseline;
   return Object.freeze({
     scenarios,
-    profile: choiceFlag('profile', values.profile, RUN_DEFAULTS.profile, PROFILES),
-    outDir: resolve(cwd, typeof out === 'string' ? out : join(RUN_DEFAULTS.outRoot, stamp)),
+    profile: choiceFlag('profile', values.profile, file?.profile ?? RUN_DEFAULTS.profile, PROFILES),
+    outDir:
+      typeof out === 'string'
+        ? resolve(cwd, out)
+        : file?.out !== undefined
+          ? join(file.out, stamp)
+          : resolve(cwd, join(RUN_DEFAULTS.outRoot, stamp)),
     json: values.json === true,
     baselinePath:
       typeof baseline === 'string'
         ? isAbsolute(baseline)
           ? baseline
           : resolve(cwd, baseline)
-        : RUN_DEFAULTS.baselinePath,
+        : (file?.baseline ?? RUN_DEFAULTS.baselinePath),
     updateBaseline: values['update-baseline'] === true,
     report: values['no-report'] !== true,
     timeoutMs: intFlag('timeout-s', values['timeout-s'], RUN_DEFAULTS.timeoutMs, 1, 24 * 3600) * 1000,
     proxyArgs: proxyArgsFlag(values['proxy-args']),
-    targets: targetFlags(values.target),
-    historyDir: historyFlag(values.history, cwd),
+    // A flag's target replaces the file's of the same name.
+    targets: Object.freeze({ ...file?.targets, ...targetFlags(values.target) }),
+    historyDir: historyFlag(values.history, cwd) ?? file?.history,
+    configPath: file?.path,
     help: values.help === true,
   });
 }
@@ -153,7 +195,7 @@ function targetFlags(value: unknown): Readonly<Record<string, TargetSpec>> {
   const out: Record<string, TargetSpec> = {};
   for (const raw of (value as string[] | undefined) ?? []) {
     const eq = raw.indexOf('=');
-    // A bare NAME is a row of the table: a preset (supergateway, mcp-proxy) or one of ours.
+    // A bare NAME is a row of the table: a preset (supergateway, mcp-proxy, nginx, …) or one of ours.
     if (eq === -1 && Object.hasOwn(TARGETS, raw.trim())) {
       out[raw.trim()] = TARGETS[raw.trim() as TargetName];
       continue;

@@ -52,10 +52,15 @@ export function processTree(pid: number): number[] {
 /** CPU of a process and its descendants (a bridge and its stdio children), µs. Children that exited between two
  * readings take their CPU with them, so take readings while the tree is steady. */
 export function processTreeCpuMicros(pid: number): number | undefined {
+  return sumOverTree(pid, processCpuMicros);
+}
+
+/** A per-process figure summed over a process and its descendants; undefined when none could be read. */
+function sumOverTree(pid: number, read: (pid: number) => number | undefined): number | undefined {
   let total: number | undefined;
   for (const p of processTree(pid)) {
-    const us = processCpuMicros(p);
-    if (us !== undefined) total = (total ?? 0) + us;
+    const value = read(p);
+    if (value !== undefined) total = (total ?? 0) + value;
   }
   return total;
 }
@@ -82,4 +87,9 @@ export function processFdCount(pid: number): number | undefined {
 /** Live descendants of a process (its stdio children and theirs). */
 export function processDescendantCount(pid: number): number {
   return processTree(pid).length - 1;
+}
+
+/** Resident memory of a process and all its descendants, bytes (shared pages counted in each: an upper bound). */
+export function processTreeRssBytes(pid: number): number | undefined {
+  return sumOverTree(pid, processRssBytes);
 }

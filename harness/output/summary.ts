@@ -1,6 +1,7 @@
 /** The terminal summary of a run: per-target latency and throughput, then the baseline diff with verdicts. */
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { formatDelta, formatValue, table } from './format.js';
+import { peersTable, type PeersTable } from '../results/peers.js';
 
 const VERDICT_MARK = {
   pass: '✔ pass',
@@ -10,6 +11,48 @@ const VERDICT_MARK = {
   'no-baseline': '? no baseline',
   inconclusive: '~ inconclusive',
 } as const;
+
+/** The peers table as text: one block per mode, best first. */
+export function renderPeers(peers: PeersTable): string {
+  const out: string[] = [];
+  const n = (v: number | null | undefined, unit: Parameters<typeof formatValue>[1]): string =>
+    v === null || v === undefined ? '—' : formatValue(v, unit);
+  for (const { mode, rows } of peers.modes) {
+    out.push(
+      `\npeers, ${mode === 'reverse' ? 'reverse proxy (HTTP upstream)' : 'HTTP → stdio bridge (stdio upstream)'}, best first:\n`,
+    );
+    out.push(
+      table(
+        [
+          'target',
+          'version',
+          'calls/s',
+          'to best',
+          'to ours',
+          `added p50 vs ${peers.reference ?? 'reference'}`,
+          'CPU/call',
+          'RSS/session',
+          'procs/session',
+          'errors',
+        ],
+        rows.map((r) => [
+          r.ours ? `${r.name} (ours)` : r.name,
+          r.version ?? '—',
+          formatValue(r.throughputRps, 'rps'),
+          formatValue(r.toBest, 'ratio'),
+          n(r.toOurs, 'ratio'),
+          n(r.addedP50Us, 'us'),
+          n(r.cpuUsPerCall, 'us'),
+          r.rssPerSessionKiB === null ? '—' : `${r.rssPerSessionKiB.toFixed(1)} KiB`,
+          r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2),
+          String(r.errors),
+        ]),
+      ),
+    );
+  }
+  if (peers.skipped.length > 0) out.push(`not installed here, skipped: ${peers.skipped.join(', ')}\n`);
+  return out.join('');
+}
 
 export function renderSummary(results: ResultsFile): string {
   const out: string[] = [];
@@ -65,8 +108,10 @@ export function renderSummary(results: ResultsFile): string {
         ),
       );
     }
+    const peers = peersTable(s);
+    if (peers !== undefined) out.push(renderPeers(peers));
     // Scenarios other than comparisons carry figures of their own beyond per-target latency.
-    if (s.kind !== 'comparison')
+    else if (s.kind !== 'comparison')
       out.push(
         table(
           ['metric', 'value'],

@@ -51,6 +51,21 @@ export interface TargetResult {
   readonly errorSamples: readonly string[];
   /** CPU used by the process in the target's seat (proxy, relay; the mock for direct), µs per request. */
   readonly cpuUsPerRequest: { readonly open: number | null; readonly closed: number | null };
+  /** What the target is (a shootout records it): its mode, its version, the command that started it. */
+  readonly about?: {
+    readonly mode: 'reference' | 'reverse' | 'bridge';
+    readonly version?: string;
+    readonly command?: string;
+  };
+  /**
+   * What holding the scenario's sessions costs it (a shootout measures it): resident memory and processes added per
+   * open session, over its whole process tree, no GC forced; null where it has no process of ours to read.
+   */
+  readonly footprint?: {
+    readonly sessions: number;
+    readonly rssPerSessionKiB: number | null;
+    readonly childrenPerSession: number | null;
+  };
 }
 
 export interface TrialRecord {

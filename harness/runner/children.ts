@@ -6,6 +6,7 @@
  */
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { parseReadyLine } from '../../core/runtime/service.js';
@@ -229,4 +230,12 @@ function executable(name: string): string {
   if (name.includes('/')) return name;
   const local = fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url));
   return existsSync(local) ? local : name;
+}
+
+/** Whether a target's command can be started here: `mcp-perf`, a path that exists, or a name found as spawn would. */
+export function commandAvailable(name: string, path = process.env['PATH'] ?? ''): boolean {
+  if (name === 'mcp-perf') return true;
+  const file = executable(name);
+  if (file.includes('/')) return existsSync(file);
+  return path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, file)));
 }

@@ -3,14 +3,17 @@
  * runs its deferred clean-up and ends its processes however the kind ended, and asks it for the last checkpoint if
  * the run was aborted.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { ProfileName, Scenario } from '../../scenarios/define.js';
-import { expandArgv, expandWord, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
+import { expandArgv, expandWord, placesPort, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
-import { answers, CLI_BIN, type Child, type ProcessGroup } from './children.js';
+import { answers, CLI_BIN, commandAvailable, type Child, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
 import type { KindResult, MockKnobs, RunContext, StartedTarget, TrialFigures, TrialLabel } from './kind.js';
 
@@ -87,6 +90,13 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
         processes: group.running().map((c) => ({ name: c.name, pid: c.pid, url: c.url })),
       }),
 
+    unavailable(name) {
+      const spec = Object.hasOwn(table, name) ? table[name] : undefined;
+      if (spec === undefined) return `no target "${name}" in the targets table`;
+      if (spec.argv === undefined || commandAvailable(spec.argv[0]!)) return undefined;
+      return `${spec.argv[0]} is not installed${spec.install === undefined ? '' : ` (${spec.install})`}`;
+    },
+
     async startTarget(name, upstreams) {
       const spec = Object.hasOwn(table, name) ? table[name] : undefined;
       if (spec === undefined)
@@ -94,7 +104,7 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
           'MCP_PERF_CONFIG',
           `unknown target "${name}" in scenario ${scenario.name}; known: ${Object.keys(table).join(', ')}`,
         );
-      const started = await seat(name, spec, upstreams, group);
+      const started = await seat(name, spec, upstreams, group, defer);
       if (started.child !== undefined) seated.push({ name, child: started.child });
       return started;
     },
@@ -212,6 +222,7 @@ async function seat(
   spec: TargetSpec,
   upstreams: { readonly http?: Child; readonly stdioArgv?: readonly string[]; readonly maxSessions?: number },
   group: ProcessGroup,
+  defer: (cleanup: () => unknown) => void,
 ): Promise<StartedTarget> {
   const fail = (why: string): never => {
     throw new McpPerfError('MCP_PERF_CONFIG', `target "${name}": ${why}`);
@@ -227,8 +238,18 @@ async function seat(
     return { name, spec, url: new URL(mock.url), chargedPid: mock.pid };
   }
 
+  if (spec.argv !== undefined && !commandAvailable(spec.argv[0]!))
+    fail(
+      `${spec.argv[0]} is not installed${spec.install === undefined ? ' (not on PATH nor in node_modules/.bin)' : `: ${spec.install}`}`,
+    );
+
   const values: Record<string, string | readonly string[]> = { host: '127.0.0.1' };
-  if (mock !== undefined) values.upstream_url = mock.url;
+  if (mock !== undefined) {
+    const url = new URL(mock.url);
+    values.upstream_url = mock.url;
+    values.upstream_hostport = url.host;
+    values.upstream_path = url.pathname;
+  }
   if (upstreams.stdioArgv !== undefined) {
     values.upstream_cmd = quoteCommand(upstreams.stdioArgv);
     values.upstream_argv = upstreams.stdioArgv;
@@ -251,7 +272,17 @@ async function seat(
     return { name, spec, url, chargedPid: undefined };
   }
 
-  if (spec.argv.some((w) => w.includes('{port}'))) values.port = String(await freePort());
+  if (placesPort(spec)) values.port = String(await freePort());
+  if (spec.files !== undefined || spec.argv.some((w) => w.includes('{dir}'))) {
+    const dir = await mkdtemp(join(tmpdir(), `mcp-perf-${name}-`));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    values.dir = dir;
+    for (const [file, text] of Object.entries(spec.files ?? {}))
+      await writeFile(
+        join(dir, file),
+        fill(() => expandWord(text, values)),
+      );
+  }
   const argv = fill(() => expandArgv(spec.argv!, values));
   const url = spec.url === undefined ? undefined : fill(() => expandWord(spec.url!, values));
   let child: Child;
@@ -261,7 +292,7 @@ async function seat(
     throw new McpPerfError('MCP_PERF_CHILD_START', `target "${name}": ${(err as Error).message}`, { cause: err });
   }
   const chargedPid = spec.charge === 'self' ? child.pid : spec.charge === 'upstream' ? mock?.pid : undefined;
-  return { name, spec, url: new URL(child.url), chargedPid, child };
+  return { name, spec, url: new URL(child.url), chargedPid, child, command: quoteCommand(argv) };
 }
 
 function isLoopback(hostname: string): boolean {

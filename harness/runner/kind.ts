@@ -41,6 +41,8 @@ export interface StartedTarget {
   readonly chargedPid: number | undefined;
   /** The process started for the seat; none for the upstream itself or a target already running. */
   readonly child?: Child;
+  /** The command it was started with, placeholders filled, quoted as a shell would take it. */
+  readonly command?: string;
 }
 
 /** Identifies a trial or a warm-up in progress events. */
@@ -108,6 +110,8 @@ export interface RunContext<S extends Scenario> {
     name: string,
     upstreams: { readonly http?: Child; readonly stdioArgv?: readonly string[]; readonly maxSessions?: number },
   ): Promise<StartedTarget>;
+  /** Why a target of the table cannot be seated here (its command is not installed), or undefined when it can. */
+  unavailable(name: string): string | undefined;
   /** SIGKILLs one started process now (an upstream that dies, for fault scenarios). */
   kill(child: Child): Promise<void>;
   /** Announces every process started so far (the progress line shows their pids and URLs). */

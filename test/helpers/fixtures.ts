@@ -16,7 +16,7 @@ export const ENVIRONMENT: Environment = Object.freeze({
   machineFingerprint: 'aaaaaaaaaaaaaaaa',
 });
 
-function target(p50: number): TargetResult {
+export function target(p50: number): TargetResult {
   const h = createLatencyHistogram();
   for (let i = 0; i < 1_000; i++) recordMicros(h, p50 * (0.9 + (i % 100) / 250));
   const encoded = encodeHistogram(h);

@@ -5,7 +5,7 @@
  * starts. Nothing is left running.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +72,31 @@ test('a template that cannot work is refused before anything starts', async () =
     assert.match(r.stderr + r.stdout, why);
     assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
   }
+});
+
+test('a config file beside the run seats its targets and gates them with its thresholds', async () => {
+  const project = join(dir, 'project');
+  await mkdir(project);
+  await writeFile(
+    join(project, 'mcp-perf.config.json'),
+    JSON.stringify({
+      scenarios: ['direct-vs-proxied'],
+      profile: 'smoke',
+      targets: { mine: { command: [process.execPath, TINY, '--port', '{port}', '--upstream', '{upstream_url}'] } },
+      thresholds: { 'direct-vs-proxied': ['mine.errors < 1', 'mine.throughput_rps > 0'] },
+    }),
+  );
+  const tag = newTag();
+  const r = await runCli(['run', '--no-report', '--baseline', join(project, 'none.json'), '--out', 'out'], {
+    tag,
+    cwd: project,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^config: .*project\/mcp-perf\.config\.json$/m);
+  assert.match(r.stdout, /^mcp-perf run: direct-vs-proxied — profile smoke/m);
+  const s = (await readResults(join(project, 'out', 'results.json'))).scenarios[0] as CompletedScenario;
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied', 'relay', 'mine']);
+  assert.match(r.stdout, /mine\.errors .*✔ pass .*goal: mine\.errors < 1/, "the file's gates are the scenario's now");
+  assert.doesNotMatch(r.stdout, /proxied\.latency\.p90_us/, "the scenario's own gates were replaced");
+  assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
 });

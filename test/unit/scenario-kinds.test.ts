@@ -43,10 +43,30 @@ test('a kind with no file is a clear error naming the file it looked for', async
 });
 
 test('the comparison kind refuses a target the table does not have', async () => {
-  const scenario = { ...SCENARIOS.get('direct-vs-proxied')!, targets: ['direct', 'nginx'] } as Scenario;
+  const scenario = { ...SCENARIOS.get('direct-vs-proxied')!, targets: ['direct', 'haproxy'] } as Scenario;
   const kind = await kindOf(scenario);
   assert.throws(
     () => kind.check?.(scenario, TARGETS),
-    /unknown target "nginx"; known: direct, proxied, relay, bridged/,
+    /unknown target "haproxy"; known: direct, proxied, relay, bridged/,
+  );
+});
+
+test('a comparison refuses a seat whose command is not installed; a shootout only checks the names', async () => {
+  const table = {
+    ...TARGETS,
+    ghost: { ...TARGETS.nginx, argv: ['ghost-proxy-not-installed', '{port}'], install: 'apt-get install ghost' },
+  };
+  const comparison = { ...SCENARIOS.get('direct-vs-proxied')!, targets: ['direct', 'ghost'] } as Scenario;
+  const comparisonKind = await kindOf(comparison);
+  assert.throws(
+    () => comparisonKind.check?.(comparison, table),
+    /target "ghost": ghost-proxy-not-installed is not installed: apt-get install ghost/,
+  );
+  const shootout = { ...SCENARIOS.get('shootout')!, targets: ['direct', 'proxied', 'bridged', 'ghost'] } as Scenario;
+  const kind = await kindOf(shootout);
+  assert.doesNotThrow(() => kind.check?.(shootout, table));
+  assert.throws(
+    () => kind.check?.({ ...shootout, targets: ['direct', 'haproxy'] } as Scenario, table),
+    /unknown target "haproxy"/,
   );
 });

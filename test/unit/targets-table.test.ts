@@ -1,7 +1,7 @@
 /** The targets table: templates fill as documented, and a row that cannot work is refused with its name. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkTarget, expandArgv, expandWord, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
+import { checkTarget, expandArgv, expandWord, placesPort, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
 
 test('placeholders fill inside words; a list placeholder becomes several words only as a whole word', () => {
   const values = {
@@ -33,7 +33,27 @@ test('placeholders fill inside words; a list placeholder becomes several words o
 
 test('every row of the table is well formed', () => {
   for (const [name, spec] of Object.entries(TARGETS)) assert.doesNotThrow(() => checkTarget(name, spec), name);
-  assert.deepEqual(Object.keys(TARGETS), ['direct', 'proxied', 'relay', 'bridged', 'supergateway', 'mcp-proxy']);
+  assert.deepEqual(Object.keys(TARGETS), [
+    'direct',
+    'proxied',
+    'relay',
+    'bridged',
+    'supergateway',
+    'supergateway-stateless',
+    'mcp-proxy',
+    'nginx',
+  ]);
+  // nginx is told its port in the config file it is given, not in its argv.
+  assert.ok(placesPort(TARGETS.nginx) && !TARGETS.nginx.argv.some((w) => w.includes('{port}')));
+  assert.match(
+    expandWord(TARGETS.nginx.files['nginx.conf'], {
+      dir: '/tmp/x',
+      host: '127.0.0.1',
+      port: '8080',
+      upstream_hostport: '127.0.0.1:9000',
+    }),
+    /upstream mcp \{ server 127\.0\.0\.1:9000; keepalive 64; \}[^]*listen 127\.0\.0\.1:8080 /,
+  );
 });
 
 test('a row that cannot work is refused, naming the target and why', () => {
@@ -60,4 +80,5 @@ test('a row that cannot work is refused, naming the target and why', () => {
   );
   refused('running-self', { ...base, url: 'http://127.0.0.1:8080/mcp', ready: 'port' }, /charge must be "none"/);
   refused('running-line', { ...base, url: 'http://127.0.0.1:8080/mcp', charge: 'none' }, /prints no ready line/);
+  refused('files-alone', { ...base, ready: 'ready-line', files: { 'a.conf': 'x' } }, /files are written for a command/);
 });

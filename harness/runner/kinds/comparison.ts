@@ -4,11 +4,15 @@
  * first latency trials with the scenario's latency executor (open model at the profile's rate), then throughput
  * trials with its throughput executor (closed model, the mock's latency at zero).
  */
-import type { ComparisonScenario } from '../../../scenarios/define.js';
+import type { ComparisonScenario, ShootoutScenario } from '../../../scenarios/define.js';
 import { drive } from '../../load/executors.js';
 import type { McpHttpSession, SessionTarget } from '../../load/mcp-session.js';
 import { CallSource, type LoadOutcome } from '../../load/outcome.js';
-import { processTreeCpuMicros } from '../../measure/cpu.js';
+import { abortableSleep } from '../../../core/runtime/clock.js';
+import { processDescendantCount, processTreeCpuMicros, processTreeRssBytes } from '../../measure/cpu.js';
+import { targetVersion } from '../versions.js';
+import { commandAvailable } from '../children.js';
+import type { TargetSpec } from '../../../scenarios/targets.js';
 import { mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../../core/measure/histogram.js';
 import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js';
 import { latencyRecord, roundTo } from '../result.js';
@@ -37,31 +41,80 @@ interface Seat {
   readonly errors: Record<string, number>;
   readonly errorSamples: string[];
   readonly cpu: { open: { us: number; requests: number }; closed: { us: number; requests: number } };
+  readonly about?: TargetResult['about'];
+  readonly footprint?: TargetResult['footprint'];
 }
+
+/** What a kind built on the comparison (the shootout) changes about it. */
+export interface ComparisonOptions {
+  /** The seats, in order; the first is the reference. @default the scenario's targets */
+  readonly targets?: readonly string[];
+  /**
+   * Also record what each seat is (mode, version, command) and what holding the scenario's sessions costs it: its
+   * process tree's RSS and descendants before and after they are opened, per session.
+   */
+  readonly inventory?: boolean;
+  /** Warnings to carry into the result (seats that were skipped). */
+  readonly warnings?: readonly string[];
+  /** Settings to record beside the comparison's own. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+/** After the sessions are opened and before the footprint is read: lazy allocations and child start-up settle. */
+const FOOTPRINT_SETTLE_MS = 500;
 
 type Phase = 'latency' | 'throughput';
 
-export async function runComparison(ctx: RunContext<ComparisonScenario>): Promise<KindResult> {
-  const { scenario, profile, signal } = ctx;
+export async function runComparison(
+  ctx: RunContext<ComparisonScenario> | RunContext<ShootoutScenario>,
+  options: ComparisonOptions = {},
+): Promise<KindResult> {
+  const { scenario, profile, signal } = ctx as RunContext<ComparisonScenario>;
+  const names = options.targets ?? scenario.targets;
 
   // The same behaviour behind both mocks: the HTTP one for seats that front HTTP, the stdio one for a bridge.
   const knobs = { latencyMs: scenario.mock.latencyMs, payloadBytes: scenario.mock.payloadBytes };
   const mock = await ctx.startMock('mock', { ...knobs, response: scenario.mock.response });
   const upstreams = { http: mock, stdioArgv: ctx.stdioMockArgv(knobs), maxSessions: scenario.sessions * 2 };
   const started = [];
-  for (const name of scenario.targets) started.push(await ctx.startTarget(name, upstreams));
+  for (const name of names) started.push(await ctx.startTarget(name, upstreams));
   ctx.ready();
 
   const seats: Seat[] = [];
   const trials: TrialRecord[] = [];
-  const warnings = new Set<string>();
-  for (const t of started) {
+  const warnings = new Set<string>(options.warnings);
+  for (const [index, t] of started.entries()) {
     const target = ctx.connect(t.url, { connections: 64, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const before = options.inventory ? treeFigures(t.chargedPid) : undefined;
+    const sessions = await ctx.openSessions(target, scenario.sessions);
+    let about: Seat['about'];
+    let footprint: Seat['footprint'];
+    if (options.inventory) {
+      await abortableSleep(FOOTPRINT_SETTLE_MS, signal).catch(() => undefined);
+      const after = treeFigures(t.chargedPid);
+      const per = (a: number | undefined, b: number | undefined, scale: number): number | null =>
+        a === undefined || b === undefined || sessions.length === 0
+          ? null
+          : roundTo((b - a) / scale / sessions.length, 2);
+      footprint = {
+        sessions: sessions.length,
+        rssPerSessionKiB: per(before?.rss, after?.rss, 1024),
+        childrenPerSession: per(before?.children, after?.children, 1),
+      };
+      const version = await targetVersion(t.spec);
+      about = {
+        mode: index === 0 ? 'reference' : t.spec.upstream === 'http' ? 'reverse' : 'bridge',
+        ...(version === undefined ? {} : { version }),
+        ...(t.command === undefined ? {} : { command: t.command }),
+      };
+    }
     seats.push({
       name: t.name,
       target,
       pid: t.chargedPid,
-      sessions: await ctx.openSessions(target, scenario.sessions),
+      sessions,
+      ...(about === undefined ? {} : { about }),
+      ...(footprint === undefined ? {} : { footprint }),
       latency: [],
       service: [],
       rates: [],
@@ -141,6 +194,8 @@ export async function runComparison(ctx: RunContext<ComparisonScenario>): Promis
         errors: { ...seat.errors },
         errorSamples: [...seat.errorSamples],
         cpuUsPerRequest: { open: perRequest(seat.cpu.open), closed: perRequest(seat.cpu.closed) },
+        ...(seat.about === undefined ? {} : { about: seat.about }),
+        ...(seat.footprint === undefined ? {} : { footprint: seat.footprint }),
       };
     }
     let metrics = comparisonMetrics(seats, targets, latencies, trials);
@@ -151,11 +206,12 @@ export async function runComparison(ctx: RunContext<ComparisonScenario>): Promis
       {
         ...profile,
         mock: scenario.mock,
-        targets: scenario.targets,
+        targets: names,
         executors: scenario.executors,
         sessions: scenario.sessions,
         throughputConcurrency: scenario.throughputConcurrency,
         maxInFlight: scenario.maxInFlight,
+        ...options.settings,
       },
       { metrics, targets, trials: [...trials], warnings: [...warnings] },
     );
@@ -240,6 +296,18 @@ function comparisonMetrics(
     };
     if (t.cpuUsPerRequest.closed !== null)
       m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
+    if (t.footprint?.rssPerSessionKiB != null)
+      m[`${seat.name}.rss_per_session_bytes`] = {
+        value: Math.round(t.footprint.rssPerSessionKiB * 1024),
+        unit: 'bytes',
+        better: 'lower',
+      };
+    if (t.footprint?.childrenPerSession != null)
+      m[`${seat.name}.children_per_session`] = {
+        value: t.footprint.childrenPerSession,
+        unit: 'count',
+        better: 'lower',
+      };
     if (seat === reference) continue;
     for (const p of PERCENTILE_KEYS) {
       const added = s[`${p}_us`] - refLatency[`${p}_us`];
@@ -290,6 +358,11 @@ function comparisonMetrics(
   return m;
 }
 
+/** Resident memory and descendants of the process tree a seat is charged to; undefined without one. */
+function treeFigures(pid: number | undefined): { rss: number | undefined; children: number } | undefined {
+  return pid === undefined ? undefined : { rss: processTreeRssBytes(pid), children: processDescendantCount(pid) };
+}
+
 function perRequest(cpu: { us: number; requests: number }): number | null {
   return cpu.requests > 0 ? roundTo(cpu.us / cpu.requests, 2) : null;
 }
@@ -301,23 +374,44 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Every seat a scenario names is a row of the targets table. */
+export function checkSeatsKnown(
+  scenario: ComparisonScenario | ShootoutScenario,
+  targets: Readonly<Record<string, TargetSpec>>,
+): void {
+  for (const name of scenario.targets)
+    if (!Object.hasOwn(targets, name))
+      throw new Error(`scenario ${scenario.name}: unknown target "${name}"; known: ${Object.keys(targets).join(', ')}`);
+}
+
+/** Expected wall time of a comparison of these seats. */
+export function estimateComparisonMs(
+  scenario: ComparisonScenario | ShootoutScenario,
+  profile: keyof ComparisonScenario['profiles'],
+  seats = scenario.targets.length,
+): number {
+  const p = scenario.profiles[profile];
+  // An open-model warm-up, and a closed-model burst before each phase.
+  return (
+    seats *
+      (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
+    3_000
+  );
+}
+
 const comparisonKind: ScenarioKind<ComparisonScenario> = {
   kind: 'comparison',
-  estimateMs: (scenario, profile) => {
-    const p = scenario.profiles[profile];
-    // An open-model warm-up, and a closed-model burst before each phase.
-    return (
-      scenario.targets.length *
-        (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
-      3_000
-    );
-  },
+  estimateMs: (scenario, profile) => estimateComparisonMs(scenario, profile),
   check: (scenario, targets) => {
-    for (const name of scenario.targets)
-      if (!Object.hasOwn(targets, name))
+    checkSeatsKnown(scenario, targets);
+    // A seat whose command is missing is refused now, before anything starts.
+    for (const name of scenario.targets) {
+      const argv0 = targets[name]!.argv?.[0];
+      if (argv0 !== undefined && !commandAvailable(argv0))
         throw new Error(
-          `scenario ${scenario.name}: unknown target "${name}"; known: ${Object.keys(targets).join(', ')}`,
+          `target "${name}": ${argv0} is not installed${targets[name]!.install === undefined ? ' (not on PATH nor in node_modules/.bin)' : `: ${targets[name]!.install}`}`,
         );
+    }
   },
   run: runComparison,
 };

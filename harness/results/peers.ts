@@ -1,0 +1,69 @@
+/**
+ * The peers table of a shootout: per mode (reverse: fronting the HTTP mock; bridge: fronting the stdio mock), one
+ * row per target, ranked by closed-model calls/s, with ratios to the best of its mode and to ours, beside what it
+ * costs (added p50 over the reference, CPU per call, memory and processes per session) and its errors. Read from a
+ * results file, so the terminal, the report and docs/peers.md show the same figures.
+ */
+import type { CompletedScenario } from './schema.js';
+
+export type PeerMode = 'reverse' | 'bridge';
+
+export interface PeerRow {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly ours: boolean;
+  readonly p50Us: number | undefined;
+  readonly addedP50Us: number | undefined;
+  readonly throughputRps: number;
+  /** Calls/s as a fraction of the best of its mode (1 for the best). */
+  readonly toBest: number;
+  /** Calls/s as a multiple of ours in its mode; undefined when ours was not measured. */
+  readonly toOurs: number | undefined;
+  readonly cpuUsPerCall: number | null;
+  readonly rssPerSessionKiB: number | null;
+  readonly childrenPerSession: number | null;
+  readonly errors: number;
+}
+
+export interface PeersTable {
+  readonly reference: string | undefined;
+  readonly modes: ReadonlyArray<{ readonly mode: PeerMode; readonly rows: readonly PeerRow[] }>;
+  /** Targets the scenario names that were not installed where it ran. */
+  readonly skipped: readonly string[];
+}
+
+/** The table, or undefined for a scenario that is not a shootout (its targets carry no `about`). */
+export function peersTable(s: CompletedScenario): PeersTable | undefined {
+  const entries = Object.entries(s.targets).filter(([, t]) => t.about !== undefined);
+  if (entries.length === 0) return undefined;
+  const ours = (s.settings['ours'] ?? {}) as Partial<Record<PeerMode, string>>;
+  const skipped = Array.isArray(s.settings['skipped']) ? (s.settings['skipped'] as string[]) : [];
+  const reference = entries.find(([, t]) => t.about!.mode === 'reference')?.[0];
+  const modes = (['reverse', 'bridge'] as const).map((mode) => {
+    const inMode = entries.filter(([, t]) => t.about!.mode === mode);
+    const best = Math.max(1e-9, ...inMode.map(([, t]) => t.throughputRps));
+    const oursRps = inMode.find(([name]) => name === ours[mode])?.[1].throughputRps;
+    const rows = inMode
+      .map(([name, t]): PeerRow => ({
+        name,
+        version: t.about!.version,
+        ours: name === ours[mode],
+        p50Us: t.latency?.summary.p50_us,
+        addedP50Us: s.metrics[`${name}.added.p50_us`]?.value,
+        throughputRps: t.throughputRps,
+        toBest: round(t.throughputRps / best),
+        toOurs: oursRps === undefined || oursRps <= 0 ? undefined : round(t.throughputRps / oursRps),
+        cpuUsPerCall: t.cpuUsPerRequest.closed,
+        rssPerSessionKiB: t.footprint?.rssPerSessionKiB ?? null,
+        childrenPerSession: t.footprint?.childrenPerSession ?? null,
+        errors: Object.values(t.errors).reduce((a, b) => a + b, 0),
+      }))
+      .sort((a, b) => b.throughputRps - a.throughputRps);
+    return { mode, rows };
+  });
+  return { reference, modes: modes.filter((m) => m.rows.length > 0), skipped };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,61 @@
+/** The peers table: per mode, best first, ratios to the best and to ours, the cost per session, what was skipped. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { peersTable } from '../../harness/results/peers.js';
+import type { TargetResult } from '../../harness/results/schema.js';
+import { renderPeers } from '../../harness/output/summary.js';
+import { scenario, target } from '../helpers/fixtures.js';
+
+const seat = (
+  mode: 'reference' | 'reverse' | 'bridge',
+  rps: number,
+  extra: Partial<TargetResult> = {},
+): TargetResult => ({
+  ...target(5_000),
+  throughputRps: rps,
+  about: { mode, version: '1.0.0' },
+  footprint: { sessions: 16, rssPerSessionKiB: 12.5, childrenPerSession: mode === 'bridge' ? 1 : 0 },
+  ...extra,
+});
+
+const shootout = () => ({
+  ...scenario({ 'proxied.added.p50_us': 300, 'nginx.added.p50_us': 120 }, { name: 'shootout' }),
+  kind: 'shootout',
+  settings: { ours: { reverse: 'proxied', bridge: 'bridged' }, skipped: ['ghost'] },
+  targets: {
+    direct: seat('reference', 20_000),
+    proxied: seat('reverse', 10_000),
+    nginx: seat('reverse', 12_500),
+    bridged: seat('bridge', 8_000),
+    supergateway: seat('bridge', 2_000, { errors: { timeout: 3 }, about: { mode: 'bridge' } }),
+  },
+});
+
+test('per mode, best first, with ratios to the best and to ours', () => {
+  const peers = peersTable(shootout())!;
+  assert.equal(peers.reference, 'direct');
+  assert.deepEqual(peers.skipped, ['ghost']);
+  assert.deepEqual(
+    peers.modes.map((m) => [m.mode, m.rows.map((r) => r.name)]),
+    [
+      ['reverse', ['nginx', 'proxied']],
+      ['bridge', ['bridged', 'supergateway']],
+    ],
+  );
+  const [nginx, proxied] = peers.modes[0]!.rows;
+  assert.deepEqual([nginx!.toBest, nginx!.toOurs, nginx!.ours], [1, 1.25, false]);
+  assert.deepEqual([proxied!.toBest, proxied!.toOurs, proxied!.ours], [0.8, 1, true]);
+  assert.equal(nginx!.addedP50Us, 120);
+  const sg = peers.modes[1]!.rows[1]!;
+  assert.deepEqual([sg.toBest, sg.toOurs, sg.errors, sg.version, sg.childrenPerSession], [0.25, 0.25, 3, undefined, 1]);
+
+  const text = renderPeers(peers);
+  assert.match(text, /^peers, reverse proxy \(HTTP upstream\), best first:$/m);
+  assert.match(text, /^nginx +1\.0\.0 +12,500\/s +1\.000× +1\.250× +120 µs /m);
+  assert.match(text, /^supergateway +— +2,000\/s +0\.250× +0\.250× .* 12\.5 KiB +1\.00 +3$/m);
+  assert.match(text, /^not installed here, skipped: ghost$/m);
+});
+
+test('a scenario that is not a shootout has no peers table', () => {
+  assert.equal(peersTable(scenario({})), undefined);
+});
