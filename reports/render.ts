@@ -10,7 +10,13 @@ import { dirname, join } from 'node:path';
 import { decodeHistogram, percentileSpectrum } from '../core/measure/histogram.js';
 import { formatDelta, formatValue } from '../harness/output/format.js';
 import type { CompletedScenario, ResultsFile } from '../harness/results/schema.js';
-import { peersTable } from '../harness/results/peers.js';
+import {
+  formatCalls,
+  formatErrors,
+  formatSessionRss,
+  GENERATOR_BOUND_NOTE,
+  peersTable,
+} from '../harness/results/peers.js';
 import { CHART_SCRIPT, type ReportData } from './charts.js';
 
 let chartJsSource: string | undefined;
@@ -168,14 +174,15 @@ function peersSection(s: CompletedScenario): string {
 ${rows
   .map(
     (r) =>
-      `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th><td>${esc(r.version ?? '—')}</td><td>${esc(formatValue(r.throughputRps, 'rps'))}</td><td>${esc(formatValue(r.toBest, 'ratio'))}</td><td>${n(r.toOurs, 'ratio')}</td><td>${n(r.addedP50Us, 'us')}</td><td>${n(r.cpuUsPerCall, 'us')}</td><td>${r.rssPerSessionKiB === null ? '—' : `${r.rssPerSessionKiB.toFixed(1)} KiB`}</td><td>${r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2)}</td><td class="${r.errors > 0 ? 'fail' : ''}">${r.errors}${r.errors > 0 ? ' ✘' : ''}</td></tr>`,
+      `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th><td>${esc(r.version ?? '—')}</td><td>${esc(formatCalls(r))}</td><td>${esc(formatValue(r.toBest, 'ratio'))}</td><td>${n(r.toOurs, 'ratio')}</td><td>${n(r.addedP50Us, 'us')}</td><td>${n(r.cpuUsPerCall, 'us')}</td><td>${esc(formatSessionRss(r, mode))}</td><td>${r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2)}</td><td class="${r.errors > 0 ? 'fail' : ''}">${esc(formatErrors(r))}${r.errors > 0 ? ' ✘' : ''}</td></tr>`,
   )
   .join('\n')}
 </table>`,
   );
   return `<h3>Peers</h3>
 <p class="muted">Reproduce: <code>npx mcp-perf run ${esc(s.name)} --profile ${esc(s.profile)}</code>. Calls/s: closed model at saturation (mock latency 0); added p50: open model at the profile's rate; RSS and processes per session: the target's whole process tree before and after its sessions opened (stdio children included, no GC forced).${peers.skipped.length > 0 ? ` Not installed here, skipped: ${esc(peers.skipped.join(', '))}.` : ''}</p>
-${blocks.join('\n')}`;
+${blocks.join('\n')}
+${peers.modes.some((m) => m.rows.some((r) => r.generatorBound)) ? `<p class="muted">${esc(GENERATOR_BOUND_NOTE)}</p>` : ''}`;
 }
 
 function metricsTable(s: CompletedScenario): string {

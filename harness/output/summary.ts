@@ -1,7 +1,14 @@
 /** The terminal summary of a run: per-target latency and throughput, then the baseline diff with verdicts. */
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { formatDelta, formatValue, table } from './format.js';
-import { peersTable, type PeersTable } from '../results/peers.js';
+import {
+  formatCalls,
+  formatErrors,
+  formatSessionRss,
+  GENERATOR_BOUND_NOTE,
+  peersTable,
+  type PeersTable,
+} from '../results/peers.js';
 
 const VERDICT_MARK = {
   pass: '✔ pass',
@@ -38,18 +45,19 @@ export function renderPeers(peers: PeersTable): string {
         rows.map((r) => [
           r.ours ? `${r.name} (ours)` : r.name,
           r.version ?? '—',
-          formatValue(r.throughputRps, 'rps'),
+          formatCalls(r),
           formatValue(r.toBest, 'ratio'),
           n(r.toOurs, 'ratio'),
           n(r.addedP50Us, 'us'),
           n(r.cpuUsPerCall, 'us'),
-          r.rssPerSessionKiB === null ? '—' : `${r.rssPerSessionKiB.toFixed(1)} KiB`,
+          formatSessionRss(r, mode),
           r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2),
-          String(r.errors),
+          formatErrors(r),
         ]),
       ),
     );
   }
+  if (peers.modes.some((m) => m.rows.some((r) => r.generatorBound))) out.push(`${GENERATOR_BOUND_NOTE}\n`);
   if (peers.skipped.length > 0) out.push(`not installed here, skipped: ${peers.skipped.join(', ')}\n`);
   return out.join('');
 }

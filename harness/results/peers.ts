@@ -8,6 +8,9 @@ import type { CompletedScenario } from './schema.js';
 
 export type PeerMode = 'reverse' | 'bridge';
 
+/** Generator CPU in a closed-model trial above which its throughput is the generator's, as the comparison warns. */
+const GENERATOR_BOUND_PCT = 90;
+
 export interface PeerRow {
   readonly name: string;
   readonly version: string | undefined;
@@ -15,14 +18,22 @@ export interface PeerRow {
   readonly p50Us: number | undefined;
   readonly addedP50Us: number | undefined;
   readonly throughputRps: number;
+  /**
+   * The generator used over 90% of its core in one of this seat's throughput trials: the figure is the generator's
+   * ceiling, and the target can do at least this much.
+   */
+  readonly generatorBound: boolean;
   /** Calls/s as a fraction of the best of its mode (1 for the best). */
   readonly toBest: number;
   /** Calls/s as a multiple of ours in its mode; undefined when ours was not measured. */
   readonly toOurs: number | undefined;
   readonly cpuUsPerCall: number | null;
   readonly rssPerSessionKiB: number | null;
+  readonly ownRssPerSessionKiB: number | null;
   readonly childrenPerSession: number | null;
   readonly errors: number;
+  /** Errors by kind (timeout, http-502, crossed …), as the load counted them. */
+  readonly errorKinds: Readonly<Record<string, number>>;
 }
 
 export interface PeersTable {
@@ -51,12 +62,18 @@ export function peersTable(s: CompletedScenario): PeersTable | undefined {
         p50Us: t.latency?.summary.p50_us,
         addedP50Us: s.metrics[`${name}.added.p50_us`]?.value,
         throughputRps: t.throughputRps,
+        generatorBound: s.trials.some(
+          (trial) =>
+            trial.target === name && trial.phase === 'throughput' && trial.generatorCpuPct > GENERATOR_BOUND_PCT,
+        ),
         toBest: round(t.throughputRps / best),
         toOurs: oursRps === undefined || oursRps <= 0 ? undefined : round(t.throughputRps / oursRps),
         cpuUsPerCall: t.cpuUsPerRequest.closed,
         rssPerSessionKiB: t.footprint?.rssPerSessionKiB ?? null,
+        ownRssPerSessionKiB: t.footprint?.ownRssPerSessionKiB ?? null,
         childrenPerSession: t.footprint?.childrenPerSession ?? null,
         errors: Object.values(t.errors).reduce((a, b) => a + b, 0),
+        errorKinds: { ...t.errors },
       }))
       .sort((a, b) => b.throughputRps - a.throughputRps);
     return { mode, rows };
@@ -66,4 +83,34 @@ export function peersTable(s: CompletedScenario): PeersTable | undefined {
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Memory per session as the tables show it: the whole process tree, and for a bridge the proxy's own process too
+ * (the rest is the stdio servers it started). In reverse mode the tree is the proxy (nginx's worker is a child).
+ */
+export function formatSessionRss(
+  row: Pick<PeerRow, 'rssPerSessionKiB' | 'ownRssPerSessionKiB'>,
+  mode: PeerMode,
+): string {
+  if (row.rssPerSessionKiB === null) return '—';
+  const kib = (v: number): string => `${v.toLocaleString('en-US', { maximumFractionDigits: 0 })} KiB`;
+  const own = row.ownRssPerSessionKiB;
+  return mode === 'reverse' || own === null
+    ? kib(row.rssPerSessionKiB)
+    : `${kib(row.rssPerSessionKiB)} (proxy ${kib(own)})`;
+}
+
+/** Calls/s as the tables show it, starred when the generator was the limit. */
+export function formatCalls(row: Pick<PeerRow, 'throughputRps' | 'generatorBound'>): string {
+  return `${Math.round(row.throughputRps).toLocaleString('en-US')}/s${row.generatorBound ? ' *' : ''}`;
+}
+
+/** The footnote a starred figure needs. */
+export const GENERATOR_BOUND_NOTE = `* the load generator used over ${GENERATOR_BOUND_PCT}% of its core: the target can do at least this much`;
+
+/** Errors as the tables show them: 0, or each kind with its count. */
+export function formatErrors(row: Pick<PeerRow, 'errorKinds'>): string {
+  const kinds = Object.entries(row.errorKinds).filter(([, n]) => n > 0);
+  return kinds.length === 0 ? '0' : kinds.map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(', ');
 }

@@ -64,6 +64,8 @@ export interface TargetResult {
   readonly footprint?: {
     readonly sessions: number;
     readonly rssPerSessionKiB: number | null;
+    /** The same for the seat's own process alone, without its children (a bridge's stdio servers). */
+    readonly ownRssPerSessionKiB?: number | null;
     readonly childrenPerSession: number | null;
   };
 }

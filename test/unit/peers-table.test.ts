@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { peersTable } from '../../harness/results/peers.js';
-import type { TargetResult } from '../../harness/results/schema.js';
+import type { TargetResult, TrialRecord } from '../../harness/results/schema.js';
 import { renderPeers } from '../../harness/output/summary.js';
 import { scenario, target } from '../helpers/fixtures.js';
 
@@ -18,15 +18,32 @@ const seat = (
   ...extra,
 });
 
+const trialOf = (target: string, generatorCpuPct: number): TrialRecord => ({
+  phase: 'throughput',
+  trial: 1,
+  target,
+  asked: { concurrency: 16, durationMs: 1_000 },
+  achieved: { rate: 1, sent: 1, completed: 1, ok: 1, lateSends: 0, dropped: 0, durationMs: 1_000, maxSendLagUs: 0 },
+  p50_us: 1,
+  p99_us: 1,
+  errors: 0,
+  generatorCpuPct,
+  targetCpuUs: null,
+});
+
 const shootout = () => ({
   ...scenario({ 'proxied.added.p50_us': 300, 'nginx.added.p50_us': 120 }, { name: 'shootout' }),
   kind: 'shootout',
   settings: { ours: { reverse: 'proxied', bridge: 'bridged' }, skipped: ['ghost'] },
+  // nginx's throughput trial ran the generator flat out: its figure is a floor.
+  trials: [{ ...trialOf('nginx', 97) }, { ...trialOf('proxied', 60) }],
   targets: {
     direct: seat('reference', 20_000),
     proxied: seat('reverse', 10_000),
     nginx: seat('reverse', 12_500),
-    bridged: seat('bridge', 8_000),
+    bridged: seat('bridge', 8_000, {
+      footprint: { sessions: 16, rssPerSessionKiB: 47_000, ownRssPerSessionKiB: 25, childrenPerSession: 1 },
+    }),
     supergateway: seat('bridge', 2_000, { errors: { timeout: 3 }, about: { mode: 'bridge' } }),
   },
 });
@@ -51,8 +68,11 @@ test('per mode, best first, with ratios to the best and to ours', () => {
 
   const text = renderPeers(peers);
   assert.match(text, /^peers, reverse proxy \(HTTP upstream\), best first:$/m);
-  assert.match(text, /^nginx +1\.0\.0 +12,500\/s +1\.000× +1\.250× +120 µs /m);
-  assert.match(text, /^supergateway +— +2,000\/s +0\.250× +0\.250× .* 12\.5 KiB +1\.00 +3$/m);
+  assert.match(text, /^nginx +1\.0\.0 +12,500\/s \* +1\.000× +1\.250× +120 µs /m);
+  assert.match(text, /^proxied \(ours\) +1\.0\.0 +10,000\/s +0\.800× /m, 'the generator had room: no star');
+  assert.match(text, /^\* the load generator used over 90% of its core: the target can do at least this much$/m);
+  assert.match(text, /^bridged \(ours\) .* 47,000 KiB \(proxy 25 KiB\) +1\.00 +0$/m);
+  assert.match(text, /^supergateway +— +2,000\/s +0\.250× +0\.250× .* 13 KiB +1\.00 +timeout 3$/m);
   assert.match(text, /^not installed here, skipped: ghost$/m);
 });
 

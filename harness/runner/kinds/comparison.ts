@@ -9,7 +9,12 @@ import { drive } from '../../load/executors.js';
 import type { McpHttpSession, SessionTarget } from '../../load/mcp-session.js';
 import { CallSource, type LoadOutcome } from '../../load/outcome.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
-import { processDescendantCount, processTreeCpuMicros, processTreeRssBytes } from '../../measure/cpu.js';
+import {
+  processDescendantCount,
+  processRssBytes,
+  processTreeCpuMicros,
+  processTreeRssBytes,
+} from '../../measure/cpu.js';
 import { targetVersion } from '../versions.js';
 import { commandAvailable } from '../children.js';
 import type { TargetSpec } from '../../../scenarios/targets.js';
@@ -99,6 +104,7 @@ export async function runComparison(
       footprint = {
         sessions: sessions.length,
         rssPerSessionKiB: per(before?.rss, after?.rss, 1024),
+        ownRssPerSessionKiB: per(before?.ownRss, after?.ownRss, 1024),
         childrenPerSession: per(before?.children, after?.children, 1),
       };
       const version = await targetVersion(t.spec);
@@ -359,8 +365,12 @@ function comparisonMetrics(
 }
 
 /** Resident memory and descendants of the process tree a seat is charged to; undefined without one. */
-function treeFigures(pid: number | undefined): { rss: number | undefined; children: number } | undefined {
-  return pid === undefined ? undefined : { rss: processTreeRssBytes(pid), children: processDescendantCount(pid) };
+function treeFigures(
+  pid: number | undefined,
+): { rss: number | undefined; ownRss: number | undefined; children: number } | undefined {
+  return pid === undefined
+    ? undefined
+    : { rss: processTreeRssBytes(pid), ownRss: processRssBytes(pid), children: processDescendantCount(pid) };
 }
 
 function perRequest(cpu: { us: number; requests: number }): number | null {
