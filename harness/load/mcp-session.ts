@@ -28,6 +28,7 @@ export function createTargetPool(url: URL, connections: number): Pool {
 export class McpHttpSession {
   readonly #target: SessionTarget;
   readonly #headers: Record<string, string>;
+  /** The server's Mcp-Session-Id; '' for a stateless server, which issued none (nothing to send, nothing to DELETE). */
   readonly sessionId: string;
   /** serverInfo.name from the initialize answer: which upstream a proxy bound this session to, when mocks are named. */
   readonly serverName: string;
@@ -39,12 +40,15 @@ export class McpHttpSession {
     this.#headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
-      'mcp-session-id': sessionId,
+      ...(sessionId === '' ? {} : { 'mcp-session-id': sessionId }),
       'mcp-protocol-version': protocolVersion,
     };
   }
 
-  /** initialize → Mcp-Session-Id → notifications/initialized. Throws (this is set-up, not measurement). */
+  /**
+   * initialize → Mcp-Session-Id (none from a stateless server, such as supergateway's default mode) →
+   * notifications/initialized. Throws (this is set-up, not measurement).
+   */
   static async open(target: SessionTarget, clientName = 'mcp-perf-load'): Promise<McpHttpSession> {
     const init = JSON.stringify({
       jsonrpc: '2.0',
@@ -65,12 +69,10 @@ export class McpHttpSession {
       bodyTimeout: target.requestTimeoutMs,
     });
     const text = await res.body.text();
-    const sessionId = res.headers['mcp-session-id'];
-    if (res.statusCode !== 200 || typeof sessionId !== 'string') {
-      throw new Error(
-        `initialize at ${target.url.href} answered HTTP ${res.statusCode} without a session id: ${text.slice(0, 200)}`,
-      );
-    }
+    const header = res.headers['mcp-session-id'];
+    if (res.statusCode !== 200 || Array.isArray(header))
+      throw new Error(`initialize at ${target.url.href} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    const sessionId = header ?? '';
     const answer = findResponse(text, String(res.headers['content-type'] ?? ''), 0);
     const result = (answer as { result?: { protocolVersion?: unknown; serverInfo?: { name?: unknown } } } | undefined)
       ?.result;
@@ -85,7 +87,8 @@ export class McpHttpSession {
       body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
     });
     await ack.body.dump();
-    if (ack.statusCode !== 202)
+    // 202 as the spec says; a stateless server may answer the notification with 200 and no body.
+    if (ack.statusCode !== 202 && !(sessionId === '' && ack.statusCode === 200))
       throw new Error(`notifications/initialized answered HTTP ${ack.statusCode}, expected 202`);
     return session;
   }
@@ -117,7 +120,7 @@ export class McpHttpSession {
 
   /** DELETE: ends the session upstream, once however often it is called. Errors are ignored: the server may be gone. */
   close(): Promise<void> {
-    return (this.#closing ??= this.#delete());
+    return (this.#closing ??= this.sessionId === '' ? Promise.resolve() : this.#delete());
   }
 
   async #delete(): Promise<void> {

@@ -2,6 +2,7 @@
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { formatDelta, formatValue, table } from './format.js';
 import {
+  formatAdded,
   formatCalls,
   formatErrors,
   formatSessionRss,
@@ -48,7 +49,7 @@ export function renderPeers(peers: PeersTable): string {
           formatCalls(r),
           formatValue(r.toBest, 'ratio'),
           n(r.toOurs, 'ratio'),
-          n(r.addedP50Us, 'us'),
+          formatAdded(r),
           n(r.cpuUsPerCall, 'us'),
           formatSessionRss(r, mode),
           r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2),

@@ -17,6 +17,10 @@ export interface PeerRow {
   readonly ours: boolean;
   readonly p50Us: number | undefined;
   readonly addedP50Us: number | undefined;
+  /** The open-model rate its latency was measured at, where its target held it below the scenario's. */
+  readonly rate: number | undefined;
+  /** The closed-model clients its calls/s was measured with, where its target held them below the scenario's. */
+  readonly vus: number | undefined;
   readonly throughputRps: number;
   /**
    * The generator used over 90% of its core in one of this seat's throughput trials: the figure is the generator's
@@ -58,9 +62,11 @@ export function peersTable(s: CompletedScenario): PeersTable | undefined {
       .map(([name, t]): PeerRow => ({
         name,
         version: t.about!.version,
-        ours: name === ours[mode],
+        ours: name === ours[mode] || t.about!.ours === true,
         p50Us: t.latency?.summary.p50_us,
         addedP50Us: s.metrics[`${name}.added.p50_us`]?.value,
+        rate: t.about!.rate,
+        vus: t.about!.vus,
         throughputRps: t.throughputRps,
         generatorBound: s.trials.some(
           (trial) =>
@@ -102,8 +108,9 @@ export function formatSessionRss(
 }
 
 /** Calls/s as the tables show it, starred when the generator was the limit. */
-export function formatCalls(row: Pick<PeerRow, 'throughputRps' | 'generatorBound'>): string {
-  return `${Math.round(row.throughputRps).toLocaleString('en-US')}/s${row.generatorBound ? ' *' : ''}`;
+export function formatCalls(row: Pick<PeerRow, 'throughputRps' | 'generatorBound' | 'vus'>): string {
+  const clients = row.vus === undefined ? '' : ` (${row.vus} clients)`;
+  return `${Math.round(row.throughputRps).toLocaleString('en-US')}/s${clients}${row.generatorBound ? ' *' : ''}`;
 }
 
 /** The footnote a starred figure needs. */
@@ -113,4 +120,11 @@ export const GENERATOR_BOUND_NOTE = `* the load generator used over ${GENERATOR_
 export function formatErrors(row: Pick<PeerRow, 'errorKinds'>): string {
   const kinds = Object.entries(row.errorKinds).filter(([, n]) => n > 0);
   return kinds.length === 0 ? '0' : kinds.map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(', ');
+}
+
+/** Added p50 as the tables show it, with the rate it was measured at where that was held lower. */
+export function formatAdded(row: Pick<PeerRow, 'addedP50Us' | 'rate'>): string {
+  if (row.addedP50Us === undefined) return '—';
+  const us = `${Math.round(row.addedP50Us).toLocaleString('en-US')} µs`;
+  return row.rate === undefined ? us : `${us} (at ${row.rate}/s)`;
 }

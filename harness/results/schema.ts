@@ -56,6 +56,12 @@ export interface TargetResult {
     readonly mode: 'reference' | 'reverse' | 'bridge';
     readonly version?: string;
     readonly command?: string;
+    /** One of mcp-perf's own targets (our proxy, bridge, relay): not a peer. */
+    readonly ours?: true;
+    /** The open-model rate its latency trials asked, where the target's `maxRate` held it below the scenario's. */
+    readonly rate?: number;
+    /** The closed-model clients its throughput trials ran, where the target's `maxVus` held them below. */
+    readonly vus?: number;
   };
   /**
    * What holding the scenario's sessions costs it (a shootout measures it): resident memory and processes added per

@@ -133,7 +133,10 @@ test('a plain command with {port} and an already-running target sit beside direc
 
 test('a target that cannot start fails its scenario with an error naming it, and leaves nothing running', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['missing', /target "missing": .*command not found: mcp-perf-no-such-command/],
+    [
+      'missing',
+      /target "missing": mcp-perf-no-such-command is not installed \(not on PATH nor in node_modules\/\.bin\)/,
+    ],
     ['silent', /target "silent": .*not ready within 1000 ms/],
     ['dies', /target "dies": .*exited with code 3 before it was ready/],
     ['remote', /target "remote": http:\/\/192\.0\.2\.1:8080\/mcp is not loopback: load stays on this machine/],

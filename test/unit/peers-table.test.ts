@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { peersTable } from '../../harness/results/peers.js';
 import type { TargetResult, TrialRecord } from '../../harness/results/schema.js';
 import { renderPeers } from '../../harness/output/summary.js';
+import { toBestPeer } from '../../harness/runner/kinds/shootout.js';
 import { scenario, target } from '../helpers/fixtures.js';
 
 const seat = (
@@ -78,4 +79,20 @@ test('per mode, best first, with ratios to the best and to ours', () => {
 
 test('a scenario that is not a shootout has no peers table', () => {
   assert.equal(peersTable(scenario({})), undefined);
+});
+
+test('to_best_peer: ours over the best peer of its mode, never over one of our own targets', () => {
+  const s = shootout();
+  const targets = {
+    ...s.targets,
+    proxied: seat('reverse', 10_000, { about: { mode: 'reverse', ours: true } }),
+    relay: seat('reverse', 20_000, { about: { mode: 'reverse', ours: true } }),
+    bridged: seat('bridge', 8_000, { about: { mode: 'bridge', ours: true } }),
+  };
+  assert.deepEqual(toBestPeer(targets, { reverse: 'proxied', bridge: 'bridged' }), {
+    'proxied.to_best_peer': { value: 0.8, unit: 'ratio', better: 'higher' },
+    'bridged.to_best_peer': { value: 4, unit: 'ratio', better: 'higher' },
+  });
+  const alone = { direct: targets.direct, proxied: targets.proxied, bridged: targets.bridged };
+  assert.deepEqual(toBestPeer(alone, { reverse: 'proxied', bridge: 'bridged' }), {}, 'no peer, no ratio');
 });

@@ -47,6 +47,10 @@ interface Seat {
   readonly errorSamples: string[];
   readonly cpu: { open: { us: number; requests: number }; closed: { us: number; requests: number } };
   readonly about?: TargetResult['about'];
+  /** Its open-model rate: the profile's, or its target's maxRate where that is lower. */
+  readonly rate: number;
+  /** Its closed-model clients: the scenario's, or its target's maxVus where that is lower. */
+  readonly vus: number;
   readonly footprint?: TargetResult['footprint'];
 }
 
@@ -63,6 +67,8 @@ export interface ComparisonOptions {
   readonly warnings?: readonly string[];
   /** Settings to record beside the comparison's own. */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /** Metrics of its own, from the targets' results (every checkpoint and the end). */
+  readonly metrics?: (targets: Readonly<Record<string, TargetResult>>) => Record<string, Metric>;
 }
 
 /** After the sessions are opened and before the footprint is read: lazy allocations and child start-up settle. */
@@ -108,10 +114,14 @@ export async function runComparison(
         childrenPerSession: per(before?.children, after?.children, 1),
       };
       const version = await targetVersion(t.spec);
+      const ours = t.spec.version !== undefined && 'npm' in t.spec.version && t.spec.version.npm === 'mcp-perf';
       about = {
         mode: index === 0 ? 'reference' : t.spec.upstream === 'http' ? 'reverse' : 'bridge',
         ...(version === undefined ? {} : { version }),
         ...(t.command === undefined ? {} : { command: t.command }),
+        ...(ours ? { ours: true as const } : {}),
+        ...(rateOf(t.spec) < profile.rate ? { rate: rateOf(t.spec) } : {}),
+        ...((t.spec.maxVus ?? Infinity) < scenario.throughputConcurrency ? { vus: t.spec.maxVus } : {}),
       };
     }
     seats.push({
@@ -119,6 +129,8 @@ export async function runComparison(
       target,
       pid: t.chargedPid,
       sessions,
+      rate: rateOf(t.spec),
+      vus: Math.min(scenario.throughputConcurrency, t.spec.maxVus ?? Infinity),
       ...(about === undefined ? {} : { about }),
       ...(footprint === undefined ? {} : { footprint }),
       latency: [],
@@ -146,12 +158,15 @@ export async function runComparison(
       source: phase === 'latency' ? sources.get(seat)!.open : sources.get(seat)!.closed,
       durationMs,
       signal,
-      rate: profile.rate,
+      rate: seat.rate,
       maxInFlight: scenario.maxInFlight,
-      vus: scenario.throughputConcurrency,
+      vus: seat.vus,
     });
 
   const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
+  function rateOf(spec: TargetSpec): number {
+    return Math.min(profile.rate, spec.maxRate ?? Infinity);
+  }
   const phases: Array<{ phase: Phase; warmups: Array<{ phase: Phase; ms: number }>; trialMs: number }> = [
     {
       phase: 'latency',
@@ -204,7 +219,7 @@ export async function runComparison(
         ...(seat.footprint === undefined ? {} : { footprint: seat.footprint }),
       };
     }
-    let metrics = comparisonMetrics(seats, targets, latencies, trials);
+    let metrics = { ...comparisonMetrics(seats, targets, latencies, trials), ...options.metrics?.(targets) };
     if (!trials.some((t) => t.phase === 'throughput')) {
       metrics = Object.fromEntries(Object.entries(metrics).filter(([k]) => !/throughput|cpu_us_per_req/.test(k)));
     }

@@ -5,6 +5,7 @@
  */
 import type { ShootoutScenario } from '../../../scenarios/define.js';
 import type { ScenarioKind } from '../kind.js';
+import type { Metric, TargetResult } from '../../results/schema.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
 const shootoutKind: ScenarioKind<ShootoutScenario> = {
@@ -31,8 +32,34 @@ const shootoutKind: ScenarioKind<ShootoutScenario> = {
       inventory: true,
       warnings: skipped,
       settings: { ours: ctx.scenario.ours, skipped: ctx.scenario.targets.filter((t) => !seats.includes(t)) },
+      metrics: (targets) => toBestPeer(targets, ctx.scenario.ours),
     });
   },
 };
+
+/**
+ * `<ours>.to_best_peer` per mode: our calls/s over the best peer's in that mode (a peer: not one of mcp-perf's own
+ * targets, with throughput measured). A same-run ratio, so it travels between machines and can gate.
+ */
+export function toBestPeer(
+  targets: Readonly<Record<string, TargetResult>>,
+  ours: ShootoutScenario['ours'],
+): Record<string, Metric> {
+  const out: Record<string, Metric> = {};
+  for (const mode of ['reverse', 'bridge'] as const) {
+    const mine = targets[ours[mode]];
+    const peers = Object.values(targets).filter(
+      (t) => t.about?.mode === mode && t.about.ours !== true && t.throughputRps > 0,
+    );
+    if (mine === undefined || peers.length === 0 || mine.throughputRps <= 0) continue;
+    const best = Math.max(...peers.map((t) => t.throughputRps));
+    out[`${ours[mode]}.to_best_peer`] = {
+      value: Math.round((mine.throughputRps / best) * 1000) / 1000,
+      unit: 'ratio',
+      better: 'higher',
+    };
+  }
+  return out;
+}
 
 export default shootoutKind;
