@@ -175,7 +175,7 @@ function peersSection(s: CompletedScenario): string {
 ${rows
   .map(
     (r) =>
-      `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th><td>${esc(r.version ?? '—')}</td><td>${esc(formatCalls(r))}</td><td>${esc(formatValue(r.toBest, 'ratio'))}</td><td>${n(r.toOurs, 'ratio')}</td><td>${esc(formatAdded(r))}</td><td>${n(r.cpuUsPerCall, 'us')}</td><td>${esc(formatSessionRss(r, mode))}</td><td>${r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2)}</td><td class="${r.errors > 0 ? 'fail' : ''}">${esc(formatErrors(r))}${r.errors > 0 ? ' ✘' : ''}</td></tr>`,
+      `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th><td>${esc(r.version ?? '—')}</td><td>${esc(formatCalls(r))}</td><td>${esc(formatValue(r.toBest, 'ratio'))}</td><td>${n(r.toOurs, 'ratio')}</td><td>${esc(formatAdded(r))}</td><td>${n(r.cpuUsPerCall, 'us')}</td><td>${esc(formatSessionRss(r))}</td><td>${r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2)}</td><td class="${r.errors > 0 ? 'fail' : ''}">${esc(formatErrors(r))}${r.errors > 0 ? ' ✘' : ''}</td></tr>`,
   )
   .join('\n')}
 </table>`,

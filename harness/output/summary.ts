@@ -51,7 +51,7 @@ export function renderPeers(peers: PeersTable): string {
           n(r.toOurs, 'ratio'),
           formatAdded(r),
           n(r.cpuUsPerCall, 'us'),
-          formatSessionRss(r, mode),
+          formatSessionRss(r),
           r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2),
           formatErrors(r),
         ]),

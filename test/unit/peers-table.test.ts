@@ -72,7 +72,7 @@ test('per mode, best first, with ratios to the best and to ours', () => {
   assert.match(text, /^nginx +1\.0\.0 +12,500\/s \* +1\.000× +1\.250× +120 µs /m);
   assert.match(text, /^proxied \(ours\) +1\.0\.0 +10,000\/s +0\.800× /m, 'the generator had room: no star');
   assert.match(text, /^\* the load generator used over 90% of its core: the target can do at least this much$/m);
-  assert.match(text, /^bridged \(ours\) .* 47,000 KiB \(proxy 25 KiB\) +1\.00 +0$/m);
+  assert.match(text, /^bridged \(ours\) .* 47,000 KiB +1\.00 +0$/m);
   assert.match(text, /^supergateway +— +2,000\/s +0\.250× +0\.250× .* 13 KiB +1\.00 +timeout 3$/m);
   assert.match(text, /^not installed here, skipped: ghost$/m);
 });
