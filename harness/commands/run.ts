@@ -103,6 +103,8 @@ export const runCommand: Command = {
       results = await runScenarios({
         scenarios,
         targets,
+        // Without a baseline to find or write, or a history to keep, nothing reads them.
+        measureSpeed: store !== undefined || config.updateBaseline || config.historyDir !== undefined,
         profile: config.profile,
         cwd: io.cwd,
         group,

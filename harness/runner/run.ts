@@ -26,12 +26,20 @@ export interface RunOptions {
   readonly emit: EventSink;
   /** The targets table comparison seats are filled from; default scenarios/targets.ts. */
   readonly targets?: Readonly<Record<string, TargetSpec>>;
+  /**
+   * Measure the speed figures that key a testbed (~1 s: a fresh node process): only when a baseline can use them —
+   * one to find or to write, or a history to keep. @default true
+   */
+  readonly measureSpeed?: boolean;
 }
 
 export async function runScenarios(options: RunOptions): Promise<ResultsFile> {
   const startedAt = new Date().toISOString();
   // Measured before any load, on a quiet machine: the speed figures key this run's testbed (baseline/store.ts).
-  const environment = { ...captureEnvironment(options.cwd), speed: await runSpeed() };
+  const environment = {
+    ...captureEnvironment(options.cwd),
+    ...(options.measureSpeed === false ? {} : { speed: await runSpeed() }),
+  };
   const results: ScenarioResult[] = [];
 
   for (const [index, scenario] of options.scenarios.entries()) {
