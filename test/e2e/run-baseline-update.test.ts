@@ -35,7 +35,11 @@ test('a missing baseline: the run says how to create one, skips relative thresho
   assert.match(r.stdout, /proxied\.latency\.p50_us .*\? no baseline/);
   assert.match(r.stdout, /the smoke profile checks the pipeline; its numbers mean nothing/);
   const written = await readResults(join(dir, 'a', 'results.json'));
-  assert.equal(written.environment.speed, undefined, 'no baseline to find or write: the speed figures are not measured');
+  assert.equal(
+    written.environment.speed,
+    undefined,
+    'no baseline to find or write: the speed figures are not measured',
+  );
   assert.deepEqual(await waitForNoProcesses(tag), []);
 });
 
