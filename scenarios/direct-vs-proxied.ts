@@ -19,7 +19,7 @@ export default defineScenario({
   maxInFlight: 1_000,
   throughputConcurrency: 16,
   profiles: {
-    smoke: { warmupMs: 300, trials: 1, latencyTrialMs: 500, throughputTrialMs: 400, rate: 200 },
+    smoke: { warmupMs: 200, trials: 1, latencyTrialMs: 350, throughputTrialMs: 250, rate: 200 },
     quick: { warmupMs: 1_500, trials: 3, latencyTrialMs: 2_500, throughputTrialMs: 2_000, rate: 1_000 },
     nightly: { warmupMs: 5_000, trials: 6, latencyTrialMs: 8_000, throughputTrialMs: 4_000, rate: 1_000 },
     release: { warmupMs: 10_000, trials: 6, latencyTrialMs: 10_000, throughputTrialMs: 5_000, rate: 1_000 },
