@@ -11,11 +11,11 @@ import { decodeHistogram, percentileSpectrum } from '../core/measure/histogram.j
 import { formatDelta, formatValue } from '../harness/output/format.js';
 import type { CompletedScenario, ResultsFile } from '../harness/results/schema.js';
 import {
-  formatAdded,
-  formatCalls,
-  formatErrors,
-  formatSessionRss,
+  anyGeneratorBound,
   GENERATOR_BOUND_NOTE,
+  MODE_TITLE,
+  peerCells,
+  peerColumns,
   peersTable,
 } from '../harness/results/peers.js';
 import { CHART_SCRIPT, type ReportData } from './charts.js';
@@ -166,24 +166,25 @@ ${seriesCharts(s, index)}`;
 function peersSection(s: CompletedScenario): string {
   const peers = peersTable(s);
   if (peers === undefined) return '';
-  const n = (v: number | null | undefined, unit: Parameters<typeof formatValue>[1]): string =>
-    v === null || v === undefined ? '—' : esc(formatValue(v, unit));
+  const head = ['target', ...peerColumns(peers)].map((c) => `<th scope="col">${esc(c)}</th>`).join('');
   const blocks = peers.modes.map(
     ({ mode, rows }) => `<table class="peers">
-<caption>${mode === 'reverse' ? 'Reverse proxy (HTTP upstream)' : 'HTTP → stdio bridge (stdio upstream)'}, best first</caption>
-<tr><th scope="col">target</th><th scope="col">version</th><th scope="col">calls/s</th><th scope="col">to best</th><th scope="col">to ours</th><th scope="col">added p50 vs ${esc(peers.reference ?? 'reference')}</th><th scope="col">CPU / call</th><th scope="col">RSS / session</th><th scope="col">processes / session</th><th scope="col">errors</th></tr>
+<caption>${esc(MODE_TITLE[mode].replace(/^./, (c) => c.toUpperCase()))}, best first</caption>
+<tr>${head}</tr>
 ${rows
-  .map(
-    (r) =>
-      `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th><td>${esc(r.version ?? '—')}</td><td>${esc(formatCalls(r))}</td><td>${esc(formatValue(r.toBest, 'ratio'))}</td><td>${n(r.toOurs, 'ratio')}</td><td>${esc(formatAdded(r))}</td><td>${n(r.cpuUsPerCall, 'us')}</td><td>${esc(formatSessionRss(r))}</td><td>${r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2)}</td><td class="${r.errors > 0 ? 'fail' : ''}">${esc(formatErrors(r))}${r.errors > 0 ? ' ✘' : ''}</td></tr>`,
-  )
+  .map((r) => {
+    const cells = peerCells(r).map((c, k, all) =>
+      k === all.length - 1 && r.errors > 0 ? `<td class="fail">${esc(c)} ✘</td>` : `<td>${esc(c)}</td>`,
+    );
+    return `<tr><th scope="row">${esc(r.name)}${r.ours ? ' <span class="muted">(ours)</span>' : ''}</th>${cells.join('')}</tr>`;
+  })
   .join('\n')}
 </table>`,
   );
   return `<h3>Peers</h3>
 <p class="muted">Reproduce: <code>npx mcp-perf run ${esc(s.name)} --profile ${esc(s.profile)}</code>. Calls/s: closed model at saturation (mock latency 0); added p50: open model at the profile's rate; RSS and processes per session: the target's whole process tree before and after its sessions opened (stdio children included, no GC forced).${peers.skipped.length > 0 ? ` Not installed here, skipped: ${esc(peers.skipped.join(', '))}.` : ''}</p>
 ${blocks.join('\n')}
-${peers.modes.some((m) => m.rows.some((r) => r.generatorBound)) ? `<p class="muted">${esc(GENERATOR_BOUND_NOTE)}</p>` : ''}`;
+${anyGeneratorBound(peers) ? `<p class="muted">${esc(GENERATOR_BOUND_NOTE)}</p>` : ''}`;
 }
 
 function metricsTable(s: CompletedScenario): string {

@@ -2,11 +2,11 @@
 import type { BaselineComparison, ResultsFile } from '../results/schema.js';
 import { formatDelta, formatValue, table } from './format.js';
 import {
-  formatAdded,
-  formatCalls,
-  formatErrors,
-  formatSessionRss,
+  anyGeneratorBound,
   GENERATOR_BOUND_NOTE,
+  MODE_TITLE,
+  peerCells,
+  peerColumns,
   peersTable,
   type PeersTable,
 } from '../results/peers.js';
@@ -23,42 +23,16 @@ const VERDICT_MARK = {
 /** The peers table as text: one block per mode, best first. */
 export function renderPeers(peers: PeersTable): string {
   const out: string[] = [];
-  const n = (v: number | null | undefined, unit: Parameters<typeof formatValue>[1]): string =>
-    v === null || v === undefined ? '—' : formatValue(v, unit);
   for (const { mode, rows } of peers.modes) {
-    out.push(
-      `\npeers, ${mode === 'reverse' ? 'reverse proxy (HTTP upstream)' : 'HTTP → stdio bridge (stdio upstream)'}, best first:\n`,
-    );
+    out.push(`\npeers, ${MODE_TITLE[mode]}, best first:\n`);
     out.push(
       table(
-        [
-          'target',
-          'version',
-          'calls/s',
-          'to best',
-          'to ours',
-          `added p50 vs ${peers.reference ?? 'reference'}`,
-          'CPU/call',
-          'RSS/session',
-          'procs/session',
-          'errors',
-        ],
-        rows.map((r) => [
-          r.ours ? `${r.name} (ours)` : r.name,
-          r.version ?? '—',
-          formatCalls(r),
-          formatValue(r.toBest, 'ratio'),
-          n(r.toOurs, 'ratio'),
-          formatAdded(r),
-          n(r.cpuUsPerCall, 'us'),
-          formatSessionRss(r),
-          r.childrenPerSession === null ? '—' : r.childrenPerSession.toFixed(2),
-          formatErrors(r),
-        ]),
+        ['target', ...peerColumns(peers)],
+        rows.map((r) => [r.ours ? `${r.name} (ours)` : r.name, ...peerCells(r)]),
       ),
     );
   }
-  if (peers.modes.some((m) => m.rows.some((r) => r.generatorBound))) out.push(`${GENERATOR_BOUND_NOTE}\n`);
+  if (anyGeneratorBound(peers)) out.push(`${GENERATOR_BOUND_NOTE}\n`);
   if (peers.skipped.length > 0) out.push(`not installed here, skipped: ${peers.skipped.join(', ')}\n`);
   return out.join('');
 }

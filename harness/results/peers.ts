@@ -5,6 +5,7 @@
  * results file, so the terminal, the report and docs/peers.md show the same figures.
  */
 import type { CompletedScenario } from './schema.js';
+import { formatValue } from '../output/format.js';
 
 export type PeerMode = 'reverse' | 'bridge';
 
@@ -96,13 +97,13 @@ function round(x: number): number {
  * the results (`ownRssPerSessionKiB`) but not shown: without a forced GC it read −110 KiB per session for our bridge
  * in every run (a collection during the opening burst), a figure that would mislead.
  */
-export function formatSessionRss(row: Pick<PeerRow, 'rssPerSessionKiB'>): string {
+function formatSessionRss(row: Pick<PeerRow, 'rssPerSessionKiB'>): string {
   if (row.rssPerSessionKiB === null) return '—';
   return `${row.rssPerSessionKiB.toLocaleString('en-US', { maximumFractionDigits: 0 })} KiB`;
 }
 
 /** Calls/s as the tables show it, starred when the generator was the limit. */
-export function formatCalls(row: Pick<PeerRow, 'throughputRps' | 'generatorBound' | 'vus'>): string {
+function formatCalls(row: Pick<PeerRow, 'throughputRps' | 'generatorBound' | 'vus'>): string {
   const clients = row.vus === undefined ? '' : ` (${row.vus} clients)`;
   return `${Math.round(row.throughputRps).toLocaleString('en-US')}/s${clients}${row.generatorBound ? ' *' : ''}`;
 }
@@ -111,14 +112,57 @@ export function formatCalls(row: Pick<PeerRow, 'throughputRps' | 'generatorBound
 export const GENERATOR_BOUND_NOTE = `* the load generator used over ${GENERATOR_BOUND_PCT}% of its core: the target can do at least this much`;
 
 /** Errors as the tables show them: 0, or each kind with its count. */
-export function formatErrors(row: Pick<PeerRow, 'errorKinds'>): string {
+function formatErrors(row: Pick<PeerRow, 'errorKinds'>): string {
   const kinds = Object.entries(row.errorKinds).filter(([, n]) => n > 0);
   return kinds.length === 0 ? '0' : kinds.map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(', ');
 }
 
 /** Added p50 as the tables show it, with the rate it was measured at where that was held lower. */
-export function formatAdded(row: Pick<PeerRow, 'addedP50Us' | 'rate'>): string {
+function formatAdded(row: Pick<PeerRow, 'addedP50Us' | 'rate'>): string {
   if (row.addedP50Us === undefined) return '—';
   const us = `${Math.round(row.addedP50Us).toLocaleString('en-US')} µs`;
   return row.rate === undefined ? us : `${us} (at ${row.rate}/s)`;
+}
+
+/** What each mode's table is titled. */
+export const MODE_TITLE: Readonly<Record<PeerMode, string>> = {
+  reverse: 'reverse proxy (HTTP upstream)',
+  bridge: 'HTTP → stdio bridge (stdio upstream)',
+};
+
+/** The columns after the target's name, as the terminal and the report head them. */
+export function peerColumns(peers: PeersTable): string[] {
+  return [
+    'version',
+    'calls/s',
+    'to best',
+    'to ours',
+    `added p50 vs ${peers.reference ?? 'reference'}`,
+    'CPU/call',
+    'RSS/session',
+    'procs/session',
+    'errors',
+  ];
+}
+
+/** A row's cells after its name, formatted once for the terminal and the report. */
+export function peerCells(row: PeerRow): string[] {
+  const n = (v: number | null | undefined, unit: Parameters<typeof formatValue>[1]): string =>
+    v === null || v === undefined ? '—' : formatValue(v, unit);
+  return [
+    row.version ?? '—',
+    formatCalls(row),
+    formatValue(row.toBest, 'ratio'),
+    n(row.toOurs, 'ratio'),
+    formatAdded(row),
+    n(row.cpuUsPerCall, 'us'),
+    formatSessionRss(row),
+    row.childrenPerSession === null ? '—' : row.childrenPerSession.toFixed(2),
+    formatErrors(row),
+  ];
+}
+
+/** Whether some figure of the table is starred (the generator was the limit): the footnote is then due. */
+export function anyGeneratorBound(peers: PeersTable): boolean {
+  return peers.modes.some((m) => m.rows.some((r) => r.generatorBound));
 }
