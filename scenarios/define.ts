@@ -209,6 +209,20 @@ export interface StressScenario extends ScenarioBase<'stress', StressProfile> {
  * changes (TypeScript merges the declarations):
  *   declare module './define.js' { interface ScenarioTypes { 'my-kind': MyKindScenario } }
  */
+export interface FootprintProfile {
+  /** Proxy start-ups timed (spawn → ready line); the median is the figure. */
+  readonly startups: number;
+  /** How long the idle proxy is watched for its CPU use, ms. */
+  readonly idleMs: number;
+  /** How long the profiled proxy is under steady load, ms. */
+  readonly profileMs: number;
+  /** Open-model rate of that load, calls/s. */
+  readonly rate: number;
+  /** Sessions the load spreads over. */
+  readonly sessions: number;
+}
+export type FootprintScenario = ScenarioBase<'footprint', FootprintProfile>;
+
 export interface ScenarioTypes {
   comparison: ComparisonScenario;
   shootout: ShootoutScenario;
@@ -219,6 +233,7 @@ export interface ScenarioTypes {
   concurrency: ConcurrencyScenario;
   soak: SoakScenario;
   stress: StressScenario;
+  footprint: FootprintScenario;
 }
 
 export type Scenario = ScenarioTypes[keyof ScenarioTypes];

@@ -8,6 +8,7 @@
  */
 import type { Environment } from '../measure/environment.js';
 import type { LatencySummary } from '../../core/measure/histogram.js';
+import type { CpuProfileRecord } from '../measure/cpu-profile.js';
 
 export const RESULTS_SCHEMA = 'mcp-perf/results';
 export const SCHEMA_VERSION = 2;
@@ -120,6 +121,8 @@ export interface CompletedScenario extends ScenarioBase {
   readonly warnings: readonly string[];
   /** Curves the report draws for this scenario (RSS against sessions, figures over time), by name. */
   readonly series?: Readonly<Record<string, Series>>;
+  /** A CPU profile of the process under test, pruned for drawing (the footprint scenario takes one). */
+  readonly cpuProfile?: CpuProfileRecord;
   /**
    * The run was interrupted inside this scenario: its figures cover only what had completed (the kind's last
    * checkpoint: whole trials or steps), and a warning says where it stopped.

@@ -49,8 +49,12 @@ export class ProcessGroup {
   }
 
   /** Starts `mcp-perf <args>` and waits for its ready line. */
-  async start(name: string, commandArgs: readonly string[]): Promise<Child> {
-    return this.spawn(name, ['mcp-perf', ...commandArgs], { ready: 'ready-line' });
+  async start(
+    name: string,
+    commandArgs: readonly string[],
+    options: { readonly nodeArgs?: readonly string[] } = {},
+  ): Promise<Child> {
+    return this.spawn(name, ['mcp-perf', ...commandArgs], { ready: 'ready-line', nodeArgs: options.nodeArgs });
   }
 
   /**
@@ -62,13 +66,15 @@ export class ProcessGroup {
   async spawn(
     name: string,
     argv: readonly string[],
-    how: { ready: Readiness; url?: string; timeoutMs?: number },
+    how: { ready: Readiness; url?: string; timeoutMs?: number; nodeArgs?: readonly string[] },
   ): Promise<Child> {
     if (argv.length === 0) throw new McpPerfError('MCP_PERF_CHILD_START', `${name}: empty command`);
     // `mcp-perf run --proxy-args` reaches every `mcp-perf proxy` started.
     if (argv[0] === 'mcp-perf' && argv[1] === 'proxy') argv = [...argv, ...this.#proxyArgs];
     const [file, args] =
-      argv[0] === 'mcp-perf' ? [process.execPath, [CLI_BIN, ...argv.slice(1)]] : [executable(argv[0]!), argv.slice(1)];
+      argv[0] === 'mcp-perf'
+        ? [process.execPath, [...(how.nodeArgs ?? []), CLI_BIN, ...argv.slice(1)]]
+        : [executable(argv[0]!), argv.slice(1)];
     const shown = quoteCommand(argv);
     const proc = execa(file, args, {
       stdin: 'pipe',
@@ -146,6 +152,14 @@ export class ProcessGroup {
   async stopAll(): Promise<void> {
     const entries = this.#entries.splice(0).reverse();
     for (const entry of entries) await this.#stop(entry);
+  }
+
+  /** Ends one child gracefully (stdin closed, SIGTERM, SIGKILL after the grace) and waits until it is gone. */
+  async stop(child: Child): Promise<void> {
+    const index = this.#entries.findIndex((e) => e.child === child);
+    if (index === -1) return;
+    const [entry] = this.#entries.splice(index, 1);
+    await this.#stop(entry!);
   }
 
   /** Kills one child at once (SIGKILL: an upstream that dies, for fault scenarios) and waits until it is gone. */

@@ -79,7 +79,8 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
     elapsedMs,
     step: (label) => emit({ type: 'step', scenario: scenario.name, label, elapsedMs: elapsedMs() }),
 
-    start: (name, args) => group.start(name, args),
+    start: (name, args, options) => group.start(name, args, options),
+    stop: (child) => group.stop(child),
     startMock: (name, knobs = {}) => group.start(name, ['mock', 'http', ...mockFlags(knobs)]),
     stdioMockArgv: (knobs = {}) => [process.execPath, CLI_BIN, 'mock', 'stdio', ...mockFlags(knobs)],
     kill: (child) => group.kill(child),

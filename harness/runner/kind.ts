@@ -18,7 +18,7 @@ import type { EventSink, RunEvent } from './events.js';
 export type KindResult = Omit<CompletedScenario, 'startedAt' | 'durationMs'>;
 /** What a kind measured: the result without what the context fills in from the scenario. */
 export type Measured = Pick<KindResult, 'metrics' | 'targets' | 'trials' | 'warnings'> &
-  Partial<Pick<KindResult, 'series'>>;
+  Partial<Pick<KindResult, 'series' | 'cpuProfile'>>;
 
 /** The knobs every mock takes (mock-upstreams/behaviour.ts), as `mcp-perf mock` flags. */
 export interface MockKnobs {
@@ -96,8 +96,13 @@ export interface RunContext<S extends Scenario> {
   /** A progress line for a step that is not a load trial (opening sessions, a sample, a fault switched on). */
   step(label: string): void;
 
-  /** Starts `mcp-perf <args>` and waits for its ready line; ended when the scenario ends, however it ends. */
-  start(name: string, args: readonly string[]): Promise<Child>;
+  /**
+   * Starts `mcp-perf <args>` and waits for its ready line; ended when the scenario ends, however it ends. `nodeArgs`
+   * go to node before the CLI (e.g. --cpu-prof).
+   */
+  start(name: string, args: readonly string[], options?: { readonly nodeArgs?: readonly string[] }): Promise<Child>;
+  /** Ends one started process gracefully now (stdin closed, SIGTERM, SIGKILL after a grace) and waits for it. */
+  stop(child: Child): Promise<void>;
   /** An HTTP mock with these knobs, as a process. */
   startMock(name: string, knobs?: MockKnobs): Promise<Child>;
   /** The argv that runs a stdio mock with these knobs (a proxy starts it, once per session). */
