@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'prove the instrument on this machine: timer, known answers, the generator ceiling two ways',
     load: async () => (await import('./commands/calibrate.js')).calibrateCommand,
   },
+  release: {
+    summary: 'sign a release off: every gate on page one, flame graph, long runs; sign-off.html and .pdf',
+    load: async () => (await import('./commands/release.js')).releaseCommand,
+  },
   trend: {
     summary: 'draw a history directory (run --history DIR) as one page: gated metrics over commits',
     load: async () => (await import('./commands/trend.js')).trendCommand,

@@ -37,27 +37,7 @@ export async function writeReport(results: ResultsFile, path: string): Promise<s
 }
 
 export function renderReport(results: ResultsFile): string {
-  const data: ReportData = {
-    // Entry i belongs to the i-th scenario section (canvas ids carry i); a failed scenario has no entry to draw.
-    scenarios: results.scenarios.map((s) =>
-      s.state !== 'completed'
-        ? null
-        : {
-            name: s.name,
-            targets: Object.entries(s.targets).map(([name, t]) => ({
-              name,
-              model: t.latency?.model ?? null,
-              spectrum: t.latency === undefined ? [] : percentileSpectrum(decodeHistogram(t.latency.histogram)),
-              throughputRps: t.throughputRps,
-              trialRates: s.trials
-                .filter((tr) => tr.phase === 'throughput' && tr.target === name)
-                .map((tr) => tr.achieved.rate),
-              trialP50: s.trials.filter((tr) => tr.phase === 'latency' && tr.target === name).map((tr) => tr.p50_us),
-            })),
-            series: Object.values(s.series ?? {}),
-          },
-    ),
-  };
+  const data = reportData(results);
   const diff = results.baseline;
   const verdict =
     diff === null
@@ -103,6 +83,31 @@ ${[
 </body>
 </html>
 `;
+}
+
+/** What the chart script draws, from the results alone: entry i is the i-th scenario (canvas ids carry i). */
+export function reportData(results: ResultsFile): ReportData {
+  return {
+    // Entry i belongs to the i-th scenario section (canvas ids carry i); a failed scenario has no entry to draw.
+    scenarios: results.scenarios.map((s) =>
+      s.state !== 'completed'
+        ? null
+        : {
+            name: s.name,
+            targets: Object.entries(s.targets).map(([name, t]) => ({
+              name,
+              model: t.latency?.model ?? null,
+              spectrum: t.latency === undefined ? [] : percentileSpectrum(decodeHistogram(t.latency.histogram)),
+              throughputRps: t.throughputRps,
+              trialRates: s.trials
+                .filter((tr) => tr.phase === 'throughput' && tr.target === name)
+                .map((tr) => tr.achieved.rate),
+              trialP50: s.trials.filter((tr) => tr.phase === 'latency' && tr.target === name).map((tr) => tr.p50_us),
+            })),
+            series: Object.values(s.series ?? {}),
+          },
+    ),
+  };
 }
 
 function scenarioSection(s: CompletedScenario, index: number): string {

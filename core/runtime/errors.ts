@@ -31,7 +31,9 @@ export type ErrorCode =
   /** The system under test answered a set-up or probe request in a way the scenario cannot go on from. */
   | 'MCP_PERF_TARGET'
   /** git, npm or a side's build failed while `mcp-perf compare` prepared base or head. */
-  | 'MCP_PERF_COMPARE_SETUP';
+  | 'MCP_PERF_COMPARE_SETUP'
+  /** A report (the sign-off PDF) could not be written. */
+  | 'MCP_PERF_REPORT';
 
 export class McpPerfError extends Error {
   readonly code: ErrorCode;

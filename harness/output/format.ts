@@ -30,6 +30,14 @@ export function formatValue(value: number | null, unit: Unit): string {
   }
 }
 
+/** Like formatValue, with the decimals a small figure in ms or µs needs (0.06 ms, not 0 ms) and no padding on %. */
+export function formatFigure(value: number, unit: Unit): string {
+  if ((unit === 'ms' || unit === 'us') && Math.abs(value) < 10 && value !== Math.round(value))
+    return `${value.toFixed(2)} ${unit === 'ms' ? 'ms' : 'µs'}`;
+  if (unit === 'pct') return `${Number.isInteger(value) ? value : value.toFixed(2)}%`;
+  return formatValue(value, unit);
+}
+
 export function formatDelta(pct: number | null): string {
   if (pct === null) return '—';
   return `${pct > 0 ? '+' : ''}${dec(1).format(pct)}%`;
