@@ -64,9 +64,36 @@ export function refusalId(ex: Exchange): JsonRpcId {
   }
 }
 
-/** compose([a, b, c], end) runs a → b → c → end. */
-export function compose(stages: readonly Stage[], terminal: Handler): Handler {
-  return stages.reduceRight<Handler>((next, stage) => stage(next), terminal);
+/**
+ * compose([a, b, c], end) runs a → b → c → end. Every hand-over is guarded: a stage or handler that throws — at once,
+ * or later from a callback that calls `next` (a body that arrives after its head, a delay), or by returning a
+ * promise that rejects — answers that request 500 with a JSON-RPC error (or cuts it, when its answer has begun),
+ * tells `onError`, and leaves the proxy serving everyone else.
+ */
+export function compose(
+  stages: readonly Stage[],
+  terminal: Handler,
+  onError: (error: unknown) => void = () => {},
+): Handler {
+  const guard =
+    (handler: Handler): Handler =>
+    (ex) => {
+      try {
+        const result = handler(ex) as unknown;
+        if (result instanceof Promise) result.catch((error: unknown) => failed(ex, error, onError));
+      } catch (error) {
+        failed(ex, error, onError);
+      }
+    };
+  return guard(stages.reduceRight<Handler>((next, stage) => guard(stage(next)), guard(terminal)));
+}
+
+function failed(ex: Exchange, error: unknown, onError: (error: unknown) => void): void {
+  try {
+    onError(error);
+  } finally {
+    replyError(ex.res, 500, ex.rpcId, 'internal error in the proxy', RpcErrorCode.INTERNAL_ERROR);
+  }
 }
 
 /** Answers with an HTTP status and a JSON-RPC error body. Safe to call twice: a sent response is left alone. */

@@ -64,6 +64,9 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
 
   let close: () => Promise<void>;
   let inFlight: () => number;
+  // A stage or handler that throws fails its own request (500), is logged, and disturbs nothing else.
+  const onError = (error: unknown): void =>
+    log.error('request handler failed', { error: String((error as Error)?.stack ?? error) });
   let handle: Handler;
   /** How a legacy SSE client's session reaches the upstream. */
   let legacyChannel: ChannelFactory;
@@ -103,7 +106,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     } else {
       metrics.gauge('mcp_proxy_upstream_channels', 'Legacy SSE sessions open to the upstream.', () => bridge.channels);
     }
-    handle = compose(stages, bridge.handler());
+    handle = compose(stages, bridge.handler(), onError);
     inFlight = () => bridge.inFlight;
     close = () => bridge.close();
   } else {
@@ -138,6 +141,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
         streams,
         upstreamHeaders: config.upstreamHeaders,
       }),
+      onError,
     );
     legacyChannel = (events) =>
       new StreamableHttpChannel((upstreams.pick() ?? upstreams.upstreams[0]!).url, channelOptions, events);
@@ -155,7 +159,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     log,
     metrics,
   );
-  const legacyHandle = compose(stages, legacy.handler());
+  const legacyHandle = compose(stages, legacy.handler(), onError);
   metrics.gauge('mcp_proxy_legacy_sessions', 'Legacy HTTP+SSE client sessions open.', () => legacy.size);
   const closeModes = close;
   close = async () => {
@@ -170,11 +174,9 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
   };
   const metricsHandle =
     config.metricsAuth && config.auth !== undefined
-      ? compose([authStage(config.auth, metrics)], renderMetrics)
+      ? compose([authStage(config.auth, metrics)], renderMetrics, onError)
       : renderMetrics;
 
-  const onError = (error: unknown): void =>
-    log.error('request handler failed', { error: String((error as Error)?.stack ?? error) });
   const server = new Http1Server(
     { maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000, onError },
     (req, res) => {

@@ -426,7 +426,13 @@ class Connection {
         this.#consume(used);
         if (!this.#decoder.done) return;
         this.#decoder = undefined;
-        this.#request!.finishBody();
+        // The body's reader runs the request's handler from here on: what it throws fails that request alone.
+        try {
+          this.#request!.finishBody();
+        } catch (error) {
+          if (this.#response !== undefined) this.listenerFailed(this.#response, error);
+          else this.server.onError(error);
+        }
         continue;
       }
       // The next request waits until the one before it is answered (responses go out in request order).
