@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { McpPerfError } from '../core/runtime/errors.js';
+import { ConfigError, McpPerfError } from '../core/runtime/errors.js';
 
 /** Where a Chromium is looked for, in order, after $CHROMIUM_PATH. */
 export const CHROMIUM_CANDIDATES = Object.freeze([
@@ -20,15 +20,14 @@ export const CHROMIUM_CANDIDATES = Object.freeze([
 /** The Chromium to print with: the one asked for (it must exist), else $CHROMIUM_PATH, else the first found. */
 export function findChromium(asked: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (asked !== undefined) {
-    if (!existsSync(asked)) throw new McpPerfError('MCP_PERF_CONFIG', `no browser at --chromium ${asked}`);
+    if (!existsSync(asked)) throw new ConfigError(`no browser at --chromium ${asked}`);
     return asked;
   }
   const found = [env['CHROMIUM_PATH'], ...CHROMIUM_CANDIDATES].find(
     (p) => p !== undefined && p !== '' && existsSync(p),
   );
   if (found === undefined)
-    throw new McpPerfError(
-      'MCP_PERF_CONFIG',
+    throw new ConfigError(
       `no Chromium found to print the PDF (looked at $CHROMIUM_PATH and ${CHROMIUM_CANDIDATES.slice(0, 4).join(', ')}): install it (Debian/Ubuntu: apt-get install chromium) or give --chromium PATH`,
     );
   return found;

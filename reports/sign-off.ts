@@ -17,6 +17,8 @@ export interface SignOffInput {
   readonly rows: readonly GateRow[];
   /** The release being signed off (--version), else the package's version. */
   readonly version: string;
+  /** The git tag on the commit measured, when it has one. */
+  readonly tag?: string;
   /** The previous release's results, when --previous named them. */
   readonly previous?: { readonly path: string; readonly results: ResultsFile };
 }
@@ -60,8 +62,8 @@ export function renderSignOff(input: SignOffInput): string {
   .pass { color: #1a7f37; font-weight: 600; } .fail { color: #cf222e; font-weight: 700; } .nm { color: #9a6700; font-weight: 600; } .muted { color: #57606a; }
   .badge { display: inline-block; padding: .25rem .7rem; border: 2px solid currentColor; border-radius: 4px; font-weight: 700; }
   .page-one { break-after: page; } .small { font-size: 10.5px; }
-  #gates { font-size: 11px; } #gates th[scope=row] { font-weight: 500; } #gates td.small { white-space: nowrap; } #gates caption { caption-side: bottom; text-align: left; margin-top: .3rem; }
-  .why { font-size: 9.5px; font-weight: 400; color: #57606a; white-space: normal; }
+  #gates { font-size: 10.5px; line-height: 1.22; } #gates th, #gates td { padding: .12rem .35rem; } #gates th[scope=row] { font-weight: 500; } #gates td.small { white-space: nowrap; } #gates caption { caption-side: bottom; text-align: left; margin-top: .3rem; font-size: 9px; line-height: 1.25; }
+  .why { font-size: 9px; font-weight: 400; color: #57606a; white-space: normal; }
   .swatch { display: inline-block; width: .8em; height: .8em; vertical-align: -1px; border: 1px solid #57606a; }
   figure { margin: .5rem 0; } figcaption { font-size: 10.5px; color: #57606a; }
   .charts { display: grid; grid-template-columns: 1fr 1fr; gap: .6rem; } .chart { position: relative; height: 62mm; }
@@ -75,12 +77,12 @@ export function renderSignOff(input: SignOffInput): string {
 <p class="muted">commit ${esc(env.gitCommit?.slice(0, 12) ?? 'unknown')}${env.gitDirty ? ' (uncommitted changes)' : ''} · profile <b>${esc(results.run.profile)}</b> · ${esc(results.run.startedAt)} · ${esc(env.cpuModel)} × ${env.cores}, Node ${esc(env.node)}</p>
 <p><span id="verdict" class="badge ${ok ? 'pass' : 'fail'}">${esc(verdict)}</span></p>
 <table id="gates">
-<caption class="small muted">A release passes when every gate passes; "not measured" is not a pass. Figures from this machine: ratios (overhead %) travel between machines, absolute figures do not. Sources: ${Object.entries(
+<caption class="small muted">A release passes when every gate passes; "not measured" is not a pass.${previous === undefined ? ' No previous release was given (--previous): no change is shown.' : ''} Figures from this machine: ratios (overhead %) travel between machines, absolute figures do not. Sources: ${Object.entries(
     SOURCES,
   )
     .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`)
     .join('; ')} (plans in the mcp-perf repository's context notes).</caption>
-<thead><tr><th scope="col">Gate</th><th scope="col">Source</th><th scope="col">Goal</th><th scope="col">Measured</th><th scope="col">Verdict</th><th scope="col">Since ${previous === undefined ? 'previous <span class="small muted">(none given)</span>' : esc(versionOf(previous.results))}</th></tr></thead>
+<thead><tr><th scope="col">Gate</th><th scope="col">Source</th><th scope="col">Goal</th><th scope="col">Measured</th><th scope="col">Verdict</th><th scope="col">Since ${previous === undefined ? 'previous' : esc(versionOf(previous.results))}</th></tr></thead>
 <tbody>
 ${rows.map((r) => gateRow(r, previous !== undefined)).join('\n')}
 </tbody>
@@ -110,6 +112,7 @@ ${[
   ['Release', input.version],
   ['mcp-perf', results.tool.version],
   ['Git commit', `${env.gitCommit ?? 'unknown'}${env.gitDirty ? ' (uncommitted changes: --allow-dirty)' : ''}`],
+  ['Git tag', input.tag ?? '(none on this commit)'],
   ['Profile', `${results.run.profile} (${results.run.scenarios.join(', ')})`],
   ['Run', `${results.run.startedAt} → ${results.run.finishedAt}`],
   ['Node', env.node],
@@ -129,7 +132,7 @@ ${[
 </section>
 <script type="application/json" id="mcp-perf-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
 <script>${chartJs()}</script>
-<script>Chart.defaults.devicePixelRatio = 3; // printed charts stay sharp</script>
+<script>Chart.defaults.devicePixelRatio = 2; // printed charts stay sharp (about 190 dpi at their printed size)</script>
 <script>${CHART_SCRIPT}</script>
 </body>
 </html>
@@ -141,7 +144,9 @@ function gateRow(r: GateRow, withPrevious: boolean): string {
   const cls =
     r.verdict === 'pass' ? 'pass' : r.verdict === 'fail' ? 'fail' : r.verdict === 'not measured' ? 'nm' : 'muted';
   const measured = r.value === null ? '—' : esc(formatGate(r.value, g.unit));
-  const why = r.why === undefined ? '' : `<div class="why">${esc(r.why)}</div>`;
+  // Page one must hold every gate: a long reason is cut here and whole in report.html (the scenario's error).
+  const short = r.why !== undefined && r.why.length > 72 ? `${r.why.slice(0, 71)}…` : r.why;
+  const why = short === undefined ? '' : `<div class="why" title="${esc(r.why ?? '')}">${esc(short)}</div>`;
   const since = !withPrevious
     ? '<span class="muted">—</span>'
     : r.previous === undefined || r.previous.value === null
@@ -203,11 +208,15 @@ function longRuns(results: ResultsFile): string {
     if (s === undefined) return `<h3>${esc(name)}</h3><p class="nm">Not run.</p>`;
     if (s.state !== 'completed') return `<h3>${esc(name)}</h3><p class="fail">Failed: ${esc(s.error)}</p>`;
     const series = Object.values(s.series ?? {});
-    if (series.length === 0) return `<h3>${esc(name)}</h3><p class="muted">No curves recorded.</p>`;
+    // Delivery latency (fan-out) is a distribution, drawn as the report draws it: by percentile.
+    const spectrum = Object.values(s.targets).some((t) => t.latency?.model === 'delivery')
+      ? `<div class="chart"><canvas id="spectrum-${index}" role="img" aria-label="${esc(`${name}: delivery latency by percentile`)}"></canvas></div>`
+      : '';
+    if (series.length === 0 && spectrum === '') return `<h3>${esc(name)}</h3><p class="muted">No curves recorded.</p>`;
     return `<h3>${esc(name)}</h3>
 <p class="small muted">${esc(s.description)}</p>
 <div class="charts">
-${series.map((x, k) => `<div class="chart"><canvas id="series-${index}-${k}" role="img" aria-label="${esc(`${name}: ${x.title} (${x.y.label} against ${x.x.label})`)}"></canvas></div>`).join('\n')}
+${spectrum}${series.map((x, k) => `<div class="chart"><canvas id="series-${index}-${k}" role="img" aria-label="${esc(`${name}: ${x.title} (${x.y.label} against ${x.x.label})`)}"></canvas></div>`).join('\n')}
 </div>`;
   });
   return blocks.join('\n');

@@ -129,7 +129,13 @@ export const releaseCommand: Command = {
     const results = await readResults(join(outDir, 'results.json'));
     const rows = evaluateGates(results, previous?.results);
     io.stdout.write(`\n${renderGates(rows)}`);
-    const written = await writeSignOff(outDir, { results, rows, version, previous }, chromium, io);
+    const tag = gitTag(io.cwd);
+    const written = await writeSignOff(
+      outDir,
+      { results, rows, version, previous, ...(tag !== undefined ? { tag } : {}) },
+      chromium,
+      io,
+    );
     const ok = signedOff(rows);
     io.stdout.write(
       `\n${ok ? 'SIGNED OFF' : 'NOT SIGNED OFF'}: ${rows.filter((r) => r.verdict === 'pass').length} passed, ${rows.filter((r) => r.verdict === 'fail').length} failed, ${rows.filter((r) => r.verdict === 'not measured').length} not measured\nsign-off: ${written.html}\n          ${written.pdf}\n`,
@@ -177,6 +183,21 @@ function refuseDirtyTree(cwd: string): void {
     );
 }
 
+/** The tag on the checked-out commit, if any (`git describe --tags --exact-match`). */
+function gitTag(cwd: string): string | undefined {
+  try {
+    return (
+      execFileSync('git', ['describe', '--tags', '--exact-match', 'HEAD'], {
+        cwd,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        encoding: 'utf8',
+      }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 async function readPrevious(path: string): Promise<{ path: string; results: ResultsFile }> {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.json') : path;
   if (!existsSync(file)) throw new ConfigError(`--previous: no results file at ${file}`);
@@ -188,15 +209,20 @@ async function readPrevious(path: string): Promise<{ path: string; results: Resu
 }
 
 function renderGates(rows: readonly GateRow[]): string {
-  return table(
+  const notes: string[] = [];
+  const body = table(
     ['gate', 'goal', 'measured', 'verdict'],
-    rows.map((r) => [
-      r.gate.title,
-      r.gate.goal === undefined ? 'reported' : `${r.gate.goal.op} ${formatFigure(r.gate.goal.value, r.gate.unit)}`,
-      r.value === null ? `— (${r.why ?? ''})` : formatFigure(r.value, r.gate.unit),
-      r.verdict === 'pass' ? '✔ pass' : r.verdict === 'fail' ? '✘ FAIL' : r.verdict,
-    ]),
+    rows.map((r) => {
+      if (r.why !== undefined) notes.push(`  ${r.gate.title}: ${r.why}`);
+      return [
+        r.gate.title,
+        r.gate.goal === undefined ? 'reported' : `${r.gate.goal.op} ${formatFigure(r.gate.goal.value, r.gate.unit)}`,
+        r.value === null ? '—' : formatFigure(r.value, r.gate.unit),
+        r.verdict === 'pass' ? '✔ pass' : r.verdict === 'fail' ? '✘ FAIL' : r.verdict,
+      ];
+    }),
   );
+  return notes.length === 0 ? body : `${body}not measured:\n${notes.join('\n')}\n`;
 }
 
 /**

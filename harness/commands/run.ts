@@ -25,7 +25,10 @@ import { SCENARIOS } from '../config/scenarios.js';
 
 const help = `Usage: mcp-perf run [scenario…] [options]
 
-Runs scenarios (all of them when none is named, but for those that run only when named: shootout), writes results.json and report.html, and diffs the
+Runs scenarios (all of them when none is named, but for those that run only when named: ${[...SCENARIOS.values()]
+  .filter((s) => s.onlyWhenNamed === true)
+  .map((s) => s.name)
+  .join(', ')}), writes results.json and report.html, and diffs the
 run against the baseline, printing metric / baseline / now / delta / verdict.
 
 Scenarios: ${[...SCENARIOS.keys()].join(', ')}

@@ -75,6 +75,14 @@ const proxiedLatency =
     return v === undefined ? { notMeasured: `${s.name} measured no latency through the proxy` } : v / 1000;
   };
 
+/** A soak shorter than the 30 minutes its gates ask for (the release profile's) measured nothing they can judge. */
+function tooShort(s: CompletedScenario): { notMeasured: string } | undefined {
+  const ms = Number((s.settings as { durationMs?: number }).durationMs ?? 0);
+  if (ms >= 30 * 60_000) return undefined;
+  const ran = ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
+  return { notMeasured: `the soak ran ${ran}; the gate asks for 30 min (the release profile)` };
+}
+
 export const GATES: readonly Gate[] = Object.freeze([
   {
     id: 'overhead-p95',
@@ -228,14 +236,23 @@ export const GATES: readonly Gate[] = Object.freeze([
     goal: { op: '<', value: 1 },
     better: 'lower',
     read: (s) => {
-      const ms = Number((s.settings as { durationMs?: number }).durationMs ?? 0);
-      if (ms < 30 * 60_000)
-        return { notMeasured: `the soak ran ${(ms / 60_000).toFixed(1)} min; the gate asks for 30` };
+      const short = tooShort(s);
+      if (short !== undefined) return short;
       const leak = s.metrics['soak.leak_suspected']?.value;
       const left = s.metrics['soak.children_left']?.value;
       if (leak === undefined || left === undefined) return { notMeasured: 'soak has no leak verdict' };
       return leak + left;
     },
+  },
+  {
+    id: 'soak-errors',
+    title: '30-minute soak: calls failed',
+    source: PLAN_002,
+    scenario: 'soak',
+    unit: 'count',
+    goal: { op: '<', value: 1 },
+    better: 'lower',
+    read: (s) => tooShort(s) ?? metric('soak.errors')(s),
   },
   {
     id: 'stdio-rate',

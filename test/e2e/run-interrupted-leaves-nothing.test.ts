@@ -1,7 +1,11 @@
-/** Every path out of a run ends every process it started: Ctrl-C, SIGTERM, the watchdog, even SIGKILL of the runner. */
+/**
+ * Every path out of a run ends every process it started: Ctrl-C, SIGTERM, the watchdog, even SIGKILL of the runner;
+ * and an interrupted release leaves no process and no sign-off, whole or half-written.
+ */
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -92,3 +96,37 @@ test('the watchdog (--timeout-s) stops an over-long run, ends every child and sa
   assert.match(r.stderr, /exceeded its time limit of 3 s/);
   assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
 });
+
+/** Starts a smoke release of one scenario and sends SIGINT once `when` shows in its output. */
+async function interruptRelease(tag: string, out: string, when: RegExp) {
+  const proc = execa(
+    process.execPath,
+    [BIN, 'release', '--profile', 'smoke', '--only', 'components', '--allow-dirty', '--out', out],
+    { reject: false, buffer: true, stdin: 'ignore', env: { MCP_PERF_TEST_TAG: tag, CI: 'true' } },
+  );
+  let seen = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    seen += String(d);
+    if (when.test(seen)) {
+      when = /$^/; // once
+      proc.kill('SIGINT');
+    }
+  });
+  return proc;
+}
+
+for (const [phase, when] of [
+  ['while it measures', /▶ components/],
+  ['while Chromium prints the PDF', /printing the sign-off/],
+] as const) {
+  test(`a release interrupted ${phase} exits 130 and leaves no process and no sign-off, whole or half`, async () => {
+    const tag = newTag();
+    const out = join(dir, `release-${phase.length}`);
+    const result = await interruptRelease(tag, out, when);
+    assert.equal(result.exitCode, 130, `${String(result.stdout).slice(-800)}\n${String(result.stderr)}`);
+    assert.match(String(result.stderr), /interrupted by SIGINT/);
+    const left = existsSync(out) ? (await readdir(out)).filter((f) => f.startsWith('sign-off')) : [];
+    assert.deepEqual(left, [], 'no sign-off file, whole or partial');
+    assert.deepEqual(await waitForNoProcesses(tag, 3_000), [], 'no mock, proxy or browser left');
+  });
+}
