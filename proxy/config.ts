@@ -34,6 +34,10 @@ export interface ProxyConfig {
   readonly maxBodyBytes: number;
   readonly maxLineBytes: number;
   readonly maxSessions: number;
+  /** POSTs in flight across the proxy beyond which one more gets 503 (load shedding); 0: no limit. */
+  readonly maxInFlight: number;
+  /** POSTs in flight to one HTTP upstream beyond which one more gets 503; 0: no limit. */
+  readonly maxInFlightPerUpstream: number;
   readonly sessionIdleMs: number;
   readonly stdioPool: number;
   readonly auth: AuthOptions | undefined;
@@ -137,6 +141,16 @@ export const PROXY_FLAGS: FlagSpecs = {
   'auth-hs256-secret': { type: 'string', value: 'SECRET', help: 'accept HS256 JWTs signed with SECRET' },
   'auth-jwks': { type: 'string', value: 'FILE', help: 'accept RS256 JWTs signed by a key in this JWKS file' },
   'auth-audience': { type: 'string', value: 'AUD', help: 'require this "aud" claim in JWTs' },
+  'max-in-flight': {
+    type: 'string',
+    value: 'N',
+    help: 'load shedding: beyond N POSTs awaiting their answer, one more gets 503 with Retry-After\nat once, before its body is read (default 0: no limit)',
+  },
+  'max-in-flight-per-upstream': {
+    type: 'string',
+    value: 'N',
+    help: 'the same per HTTP upstream (--upstream), counted by the requests sent to it (default 0)',
+  },
   'rate-limit': {
     type: 'string',
     value: 'N',
@@ -321,6 +335,14 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
       maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], PROXY_DEFAULTS.maxBodyBytes, 1, 1024 ** 3),
       maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], PROXY_DEFAULTS.maxLineBytes, 64, 1024 ** 3),
       maxSessions: intFlag('max-sessions', values['max-sessions'], PROXY_DEFAULTS.maxSessions, 1, 10_000_000),
+      maxInFlight: intFlag('max-in-flight', values['max-in-flight'], 0, 0, 10_000_000),
+      maxInFlightPerUpstream: intFlag(
+        'max-in-flight-per-upstream',
+        values['max-in-flight-per-upstream'],
+        0,
+        0,
+        10_000_000,
+      ),
       sessionIdleMs: intFlag('session-idle-ms', values['session-idle-ms'], PROXY_DEFAULTS.sessionIdleMs, 0, 86_400_000),
       stdioPool,
       auth,

@@ -202,12 +202,17 @@ export interface StressScenario extends ScenarioBase<'stress', StressProfile> {
   /** The proxy's --upstream-timeout-ms: how long a stalled upstream holds a request before a 504. */
   readonly upstreamTimeoutMs: number;
   readonly faults: readonly FaultKind[];
+  /**
+   * The proxy's --max-in-flight-per-upstream (load shedding): under the overload, calls beyond it are refused with
+   * 503 at once (counted as `shed`) and the calls admitted keep a bounded latency. Per upstream, not global: a global
+   * limit fills up with a stalled upstream's calls and sheds the healthy one's (measured: 127–324 errors on the
+   * healthy upstream during the stall fault). Absent: no limit, the proxy queues.
+   */
+  readonly maxInFlightPerUpstream?: number;
 }
 
 /**
- * Every kind's scenario type, by kind. A new kind registers its type from its own definition file, so nothing here
- * changes (TypeScript merges the declarations):
- *   declare module './define.js' { interface ScenarioTypes { 'my-kind': MyKindScenario } }
+ * The footprint scenario: start-up, idle cost, package size and a CPU profile under steady load.
  */
 export interface FootprintProfile {
   /** Proxy start-ups timed (spawn → ready line); the median is the figure. */
@@ -223,6 +228,11 @@ export interface FootprintProfile {
 }
 export type FootprintScenario = ScenarioBase<'footprint', FootprintProfile>;
 
+/**
+ * Every kind's scenario type, by kind. A new kind registers its type from its own definition file, so nothing here
+ * changes (TypeScript merges the declarations):
+ *   declare module './define.js' { interface ScenarioTypes { 'my-kind': MyKindScenario } }
+ */
 export interface ScenarioTypes {
   comparison: ComparisonScenario;
   shootout: ShootoutScenario;

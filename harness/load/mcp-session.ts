@@ -9,8 +9,9 @@ import { LATEST } from '../../core/protocol/revisions.js';
 
 export const LOAD_PROTOCOL_VERSION = LATEST;
 
+/** `shed`: HTTP 503, the target refused the call for capacity (load shedding, a session limit) and said to retry. */
 export type CallErrorKind =
-  'http_status' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
+  'http_status' | 'shed' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
 export type CallOutcome =
   { readonly ok: true } | { readonly ok: false; readonly kind: CallErrorKind; readonly detail: string };
 
@@ -185,6 +186,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
 /** Judges one answer: a 2xx carrying a JSON-RPC response with our id and no error is the only success. */
 export function checkAnswer(status: number, contentType: string, text: string, id: number): CallOutcome {
+  if (status === 503) return fail('shed', 'HTTP 503');
   if (status < 200 || status > 299) return fail('http_status', `HTTP ${status}`);
   const message = findResponse(text, contentType, id);
   if (message === undefined) return fail('bad_response', `no JSON-RPC response in: ${text.slice(0, 120)}`);

@@ -19,6 +19,7 @@ import { Http1Server } from '../http1/server.js';
 import type { Logger } from '../log.js';
 import { ProxyMetrics } from '../metrics.js';
 import { SessionTable } from '../sessions.js';
+import { admissionStage } from '../stages/admission.js';
 import { authStage } from '../stages/auth.js';
 import { bodyStage } from '../stages/body.js';
 import { faultStage } from '../stages/faults.js';
@@ -59,6 +60,14 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
   const stages: Stage[] = [observeStage(metrics, log), originStage(config.allowedOrigins, metrics)];
   if (config.auth !== undefined) stages.push(authStage(config.auth, metrics));
   if (config.rateLimit !== undefined) stages.push(rateLimitStage(config.rateLimit, metrics));
+  // Shedding comes before the body is read: a refusal must cost far less than the call it saves.
+  if (config.maxInFlight > 0) {
+    const admission = admissionStage(config.maxInFlight, metrics);
+    stages.push(admission.stage);
+    metrics.gauge('mcp_proxy_admitted_in_flight', 'POSTs admitted and not yet answered (--max-in-flight).', () =>
+      admission.inFlight(),
+    );
+  }
   stages.push(bodyStage(config.maxBodyBytes, metrics));
   if (config.faults.latencyMs > 0 || config.faults.errorRate > 0) stages.push(faultStage(config.faults, metrics));
 
@@ -140,6 +149,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
         log,
         streams,
         upstreamHeaders: config.upstreamHeaders,
+        maxInFlightPerUpstream: config.maxInFlightPerUpstream,
       }),
       onError,
     );

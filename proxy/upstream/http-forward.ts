@@ -66,6 +66,8 @@ export interface ForwardContext {
   readonly streams: { open: number };
   /** Headers every upstream request carries (--upstream-header), set over the client's. */
   readonly upstreamHeaders: Readonly<Record<string, string>>;
+  /** POSTs in flight to one upstream beyond which one more gets 503 (--max-in-flight-per-upstream); 0: no limit. */
+  readonly maxInFlightPerUpstream?: number;
 }
 
 /** The client's end-to-end request headers without its credentials, plus the configured upstream headers. */
@@ -107,7 +109,22 @@ export function httpForwarder(ctx: ForwardContext): Handler {
         reserved = true;
       }
     }
+    const post = ex.req.method === 'POST';
+    const perUpstream = ctx.maxInFlightPerUpstream ?? 0;
+    if (post && perUpstream > 0 && upstream.posts >= perUpstream) {
+      if (reserved) ctx.sessions.unreserve();
+      ctx.metrics.rejected.inc({ reason: 'overloaded' });
+      return replyError(
+        ex.res,
+        503,
+        ex.rpcId,
+        `overloaded: ${perUpstream} requests already in flight to this upstream (--max-in-flight-per-upstream)`,
+        RpcErrorCode.SERVER_ERROR,
+        { 'Retry-After': '1' },
+      );
+    }
     upstream.pending++;
+    if (post) upstream.posts++;
     const url = ex.req.url;
     const q = url.indexOf('?');
     const handler = new ForwardHandler(
@@ -250,6 +267,7 @@ class ForwardHandler implements ResponseHandler {
     if (this.#done) return;
     this.#done = true;
     this.upstream.pending--;
+    if (this.ex.req.method === 'POST') this.upstream.posts--;
     if (this.reserved) {
       this.reserved = false;
       this.ctx.sessions.unreserve(); // the initialize failed before an answer: its slot is free again

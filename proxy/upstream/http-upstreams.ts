@@ -19,6 +19,8 @@ export class HttpUpstream {
    */
   readonly pool: Http1Pool;
   pending = 0;
+  /** POSTs sent and not yet answered (pending less GET streams and DELETEs): what --max-in-flight-per-upstream bounds. */
+  posts = 0;
   healthy = true;
 
   constructor(

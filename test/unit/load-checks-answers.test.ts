@@ -15,6 +15,7 @@ test('checkAnswer sorts answers into ok and error kinds', () => {
     'rpc_error',
   );
   assert.equal(kind(checkAnswer(500, 'application/json', ok, 5)), 'http_status');
+  assert.equal(kind(checkAnswer(503, 'application/json', ok, 5)), 'shed', 'a refusal for capacity is its own kind');
   assert.equal(kind(checkAnswer(200, 'application/json', 'not json', 5)), 'bad_response');
   const sse =
     'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\nid: 9\ndata: {"jsonrpc":"2.0","id":5,"result":{}}\n\n';

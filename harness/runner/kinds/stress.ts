@@ -81,6 +81,9 @@ export async function runStress(ctx: RunContext<StressScenario>): Promise<KindRe
     String(scenario.upstreamTimeoutMs),
     '--health-interval-ms',
     '250',
+    ...(scenario.maxInFlightPerUpstream === undefined
+      ? []
+      : ['--max-in-flight-per-upstream', String(scenario.maxInFlightPerUpstream)]),
   ]);
   ctx.ready();
 
@@ -109,9 +112,12 @@ export async function runStress(ctx: RunContext<StressScenario>): Promise<KindRe
   step('probing the sustainable rate (closed model)');
   // Enough clients that the proxy, not the clients' round trips, is the limit; a first, uncounted half-length probe
   // opens the connections and warms the code, so the counted one measures the steady state.
-  await drive('constant-vus', { vus: PROBE_CONCURRENCY, durationMs: p.probeMs / 2, source: all, signal });
-  const probe = await drive('constant-vus', { vus: PROBE_CONCURRENCY, durationMs: p.probeMs, source: all, signal });
-  const sustainable = Math.round(probe.achieved.rate);
+  // With shedding on, no more clients than the proxy admits: the probe measures capacity, not refusals.
+  const vus = Math.min(PROBE_CONCURRENCY, 2 * (scenario.maxInFlightPerUpstream ?? PROBE_CONCURRENCY));
+  await drive('constant-vus', { vus, durationMs: p.probeMs / 2, source: all, signal });
+  const probe = await drive('constant-vus', { vus, durationMs: p.probeMs, source: all, signal });
+  // Calls answered well, per second: with load shedding on, refusals come back fast and must not count as capacity.
+  const sustainable = Math.round((probe.achieved.ok * 1000) / Math.max(probe.achieved.durationMs, 1));
   step(`reference: ${p.rate} req/s`);
   const ref = await drive('constant-arrival-rate', {
     rate: p.rate,
@@ -151,6 +157,14 @@ export async function runStress(ctx: RunContext<StressScenario>): Promise<KindRe
     'overload.asked_rps': { value: sustainable * 2, unit: 'rps', better: 'none' },
     'overload.achieved_rps': { value: Math.round(over.achieved.rate), unit: 'rps', better: 'higher' },
     'overload.errors': { value: overErrors, unit: 'count', better: 'lower' },
+    // Refused for capacity (503) — what load shedding is meant to do — and what the calls let in still got.
+    'overload.shed': { value: over.errors.shed ?? 0, unit: 'count', better: 'none' },
+    'overload.admitted': { value: over.achieved.ok, unit: 'count', better: 'higher' },
+    'overload.admitted_p50_ratio': {
+      value: roundTo(refP50 > 0 ? overSummary.p50_us / refP50 : 0, 2),
+      unit: 'ratio',
+      better: 'lower',
+    },
     'overload.dropped_sends': { value: over.achieved.dropped, unit: 'count', better: 'none' },
     'overload.p50_us': { value: overSummary.p50_us, unit: 'us', better: 'lower' },
     'overload.p99_us': { value: overSummary.p99_us, unit: 'us', better: 'lower' },
@@ -166,7 +180,7 @@ export async function runStress(ctx: RunContext<StressScenario>): Promise<KindRe
     metrics[`overload.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'lower' };
   if (over.achieved.dropped > 0)
     warnings.push(
-      `overload: ${over.achieved.dropped} sends were not made (1,000 already outstanding): the proxy queued rather than refused`,
+      `overload: ${over.achieved.dropped} sends were not made (1,000 already outstanding): the proxy queued rather than refused${scenario.maxInFlightPerUpstream === undefined ? ' (no --max-in-flight-per-upstream)' : ''}`,
     );
   recordAll(overall, ref.histogram, rec.histogram);
   // The overload, and then each fault, is a result in itself should the run be aborted in the next.
