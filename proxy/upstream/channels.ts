@@ -1,6 +1,7 @@
 /** The three kinds of upstream channel. See channel.ts for the contract. */
 import { createParser } from 'eventsource-parser';
-import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool } from 'undici';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -8,11 +9,21 @@ import type { Channel, ChannelEvents, ChannelFactory } from './channel.js';
 import { StdioChild } from './stdio-child.js';
 
 /**
+ * undici is loaded when the first HTTP channel opens, not when the proxy starts: it was 43% of the proxy's start-up
+ * (spawn → ready line ~420 ms on a 2-vCPU VM), and only the legacy front and the stdio → HTTP mode ever need it. The
+ * first such channel pays its load once (~150 ms on that VM).
+ */
+let undici: typeof import('undici') | undefined;
+function loadUndici(): typeof import('undici') {
+  return (undici ??= createRequire(import.meta.url)('undici') as typeof import('undici'));
+}
+
+/**
  * One session's connections to its upstream (these channels carry a single client session each, off the reverse
  * proxy's hot path): the timeout bounds the wait for response headers only, since an SSE stream may stay quiet.
  */
 function upstreamPool(origin: string, headersTimeoutMs: number): Pool {
-  return new Pool(origin, {
+  return new (loadUndici().Pool)(origin, {
     connections: null,
     pipelining: 1,
     keepAliveTimeout: 30_000,
@@ -65,7 +76,7 @@ function safeParse(text: string): Record<string, unknown> | undefined {
 }
 
 function failureLine(id: JsonRpcId, err: unknown, timeoutMs: number): Buffer {
-  const timedOut = err instanceof undiciErrors.HeadersTimeoutError;
+  const timedOut = err instanceof loadUndici().errors.HeadersTimeoutError;
   const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   return Buffer.from(
     JSON.stringify(
