@@ -7,6 +7,7 @@
 import type { FanoutScenario } from '../../../scenarios/define.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import { ownCpuMicros } from '../../load/outcome.js';
+import { requireOpenFiles } from '../../measure/limits.js';
 import { FanoutReceiver } from '../../load/sse-streams.js';
 import { processCpuMicros, processRssBytes } from '../../measure/cpu.js';
 import { summarise } from '../../../core/measure/histogram.js';
@@ -18,6 +19,11 @@ const OPEN_BATCH = 50;
 
 export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindResult> {
   const { signal, profile: p } = ctx;
+  requireOpenFiles(
+    ctx.scenario.name,
+    2 * p.streams + 256,
+    `a client and an upstream socket per stream, ${p.streams} streams`,
+  );
   const mock = await ctx.startMock('mock', { notifyRate: p.notifyRate });
   const proxy = await ctx.start('proxy', ['proxy', '--upstream', mock.url, '--max-sessions', String(p.streams * 2)]);
   ctx.ready();

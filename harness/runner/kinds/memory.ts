@@ -9,6 +9,7 @@ import type { MemoryScenario } from '../../../scenarios/define.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import { McpHttpSession, type SessionTarget } from '../../load/mcp-session.js';
 import { FanoutReceiver } from '../../load/sse-streams.js';
+import { requireOpenFiles } from '../../measure/limits.js';
 import { proxyMemoryAfterGc } from '../../measure/scrape.js';
 import { fitLine } from '../../measure/fit.js';
 import type { Metric, Series } from '../../results/schema.js';
@@ -30,6 +31,8 @@ interface Sample {
 export async function runMemory(ctx: RunContext<MemoryScenario>): Promise<KindResult> {
   const { signal, profile: p } = ctx;
   const peak = Math.max(...p.steps);
+  // With a GET stream each, a session holds a client and an upstream socket in the proxy.
+  requireOpenFiles(ctx.scenario.name, 2 * peak + 256, `2 per session with a stream, ${peak} sessions`);
   const step = ctx.step;
 
   const mock = await ctx.startMock('mock');
