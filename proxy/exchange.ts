@@ -85,7 +85,7 @@ export function compose(
         failed(ex, error, onError);
       }
     };
-  return guard(stages.reduceRight<Handler>((next, stage) => guard(stage(next)), guard(terminal)));
+  return stages.reduceRight<Handler>((next, stage) => guard(stage(next)), guard(terminal));
 }
 
 function failed(ex: Exchange, error: unknown, onError: (error: unknown) => void): void {

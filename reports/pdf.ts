@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, McpPerfError } from '../core/runtime/errors.js';
+import { esc } from './render.js';
 
 /** Where a Chromium is looked for, in order, after $CHROMIUM_PATH. */
 export const CHROMIUM_CANDIDATES = Object.freeze([
@@ -81,7 +82,7 @@ export async function printPdf(htmlPath: string, pdfPath: string, options: PdfOp
       format: 'A4',
       printBackground: true,
       displayHeaderFooter: true,
-      headerTemplate: `<div style="${small}"><span>${escapeHtml(options.title)}</span><span>commit ${escapeHtml(options.commit)}</span><span>${escapeHtml(options.date)}</span></div>`,
+      headerTemplate: `<div style="${small}"><span>${esc(options.title)}</span><span>commit ${esc(options.commit)}</span><span>${esc(options.date)}</span></div>`,
       footerTemplate: `<div style="${small};justify-content:center"><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`,
       margin: { top: '16mm', bottom: '16mm', left: '12mm', right: '12mm' },
     });
@@ -89,8 +90,4 @@ export async function printPdf(htmlPath: string, pdfPath: string, options: PdfOp
     options.signal?.removeEventListener('abort', close);
     await browser.close().catch(() => {});
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -4,7 +4,6 @@
  * does (same progress, clean-up and Ctrl-C), and writes sign-off.html and sign-off.pdf beside results.json and
  * report.html. Page one holds every gate; the exit code says whether the release passed them all.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,6 +16,7 @@ import { readResults } from '../results/io.js';
 import type { ResultsFile } from '../results/schema.js';
 import { formatFigure, table } from '../output/format.js';
 import { VERSION } from '../version.js';
+import { git } from '../measure/environment.js';
 import { runCommand } from './run.js';
 
 export const RELEASE_FLAGS: FlagSpecs = {
@@ -159,43 +159,25 @@ function onlyFlag(value: unknown): string[] {
 }
 
 function refuseDirtyTree(cwd: string): void {
-  let status: string;
-  try {
-    status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
-  } catch {
+  const status = git(cwd, ['status', '--porcelain', '--untracked-files=no']);
+  if (status === null)
     throw new ConfigError(
       `${cwd} is not a git checkout: a sign-off records the commit it measured. Run it in the release's checkout, or give --allow-dirty`,
     );
-  }
-  const changed = status.split('\n').filter(Boolean);
+  // Porcelain lines are "XY path"; the output is trimmed, so the first may have lost its leading space.
+  const changed = status
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.trim().replace(/^\S+\s+/, ''));
   if (changed.length > 0)
     throw new ConfigError(
-      `the tree has ${changed.length} uncommitted change(s) (${changed
-        .slice(0, 3)
-        .map((l) => l.slice(3))
-        .join(
-          ', ',
-        )}${changed.length > 3 ? ', …' : ''}): a sign-off must measure a commit. Commit or stash them, or give --allow-dirty`,
+      `the tree has ${changed.length} uncommitted change(s) (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}): a sign-off must measure a commit. Commit or stash them, or give --allow-dirty`,
     );
 }
 
-/** The tag on the checked-out commit, if any (`git describe --tags --exact-match`). */
+/** The tag on the checked-out commit, if any. */
 function gitTag(cwd: string): string | undefined {
-  try {
-    return (
-      execFileSync('git', ['describe', '--tags', '--exact-match', 'HEAD'], {
-        cwd,
-        stdio: ['ignore', 'pipe', 'ignore'],
-        encoding: 'utf8',
-      }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
+  return git(cwd, ['describe', '--tags', '--exact-match', 'HEAD']) || undefined;
 }
 
 async function readPrevious(path: string): Promise<{ path: string; results: ResultsFile }> {

@@ -44,7 +44,8 @@ export function captureEnvironment(cwd: string): Environment {
   };
 }
 
-function git(cwd: string, args: string[]): string | null {
+/** A git command's output in `cwd`, trimmed; null when git fails there (not a checkout, no git). */
+export function git(cwd: string, args: string[]): string | null {
   try {
     return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
   } catch {

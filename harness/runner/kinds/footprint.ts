@@ -23,7 +23,11 @@ import { roundTo } from '../result.js';
 import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
 
 const PACKAGE_ROOT = dirname(dirname(CLI_BIN));
-/** The proxy's own periodic work (upstream health probes) must show in the idle figure: longer than one interval. */
+/**
+ * Start-up's tail (the first health probe, lazy compilation) is not idling: the idle window starts this long after
+ * the ready line. The window itself (1–30 s by profile) includes the proxy's periodic work: its upstream health
+ * probe every 5 s, so quick's 3 s window may miss one and release's 30 s holds six.
+ */
 const SETTLE_MS = 300;
 
 export async function runFootprint(ctx: RunContext<FootprintScenario>): Promise<KindResult> {
