@@ -33,10 +33,13 @@ test('a mock whose latency knob is wrong makes calibrate fail, naming the check'
   // Only the check the wrong knob breaks (the others were run above).
   const r = await runCli(['calibrate', '--only', 'mock', '--mock-args=--latency-ms 7'], { tag });
   assert.equal(r.code, 99, r.stderr);
-  assert.match(
-    r.stdout,
-    /known answer: mock at 5 ms +p50 [\d.]+ ms − [\d.]+ ms at 0 ms = [67]\.\d\d ms +5 ms more \(4\.80–6\.00 ms\)/,
-  );
+  const line =
+    /known answer: mock at 5 ms +p50 [\d.]+ ms − [\d.]+ ms at 0 ms = ([\d.]+) ms +5 ms more \(4\.80–6\.00 ms\)/.exec(
+      r.stdout,
+    );
+  assert.ok(line !== null, r.stdout);
+  // Off on the high side, by the knob's 2 ms or more (how much more depends on how busy the machine is: 8.4 ms once).
+  assert.ok(Number(line[1]) > 6, `the added latency ${line[1]} ms is above the range`);
   assert.doesNotMatch(r.stdout, /stall 200 ms\/s/);
   assert.match(r.stdout, /calibration FAILED: known answer: mock at 5 ms off/);
   assert.deepEqual(await waitForNoProcesses(tag, 2_000), []);
