@@ -34,7 +34,7 @@ test('a mock whose latency knob is wrong makes calibrate fail, naming the check'
   const r = await runCli(['calibrate', '--only', 'mock', '--mock-args=--latency-ms 7'], { tag });
   assert.equal(r.code, 99, r.stderr);
   const line =
-    /known answer: mock at 5 ms +p50 [\d.]+ ms − [\d.]+ ms at 0 ms = ([\d.]+) ms +5 ms more \(4\.80–6\.00 ms\)/.exec(
+    /known answer: mock at 5 ms +p50 [\d.]+ ms − [\d.]+ ms at 0 ms: ([\d.]+) ms \(median of 3\) +5 ms more \(4\.80–6\.00 ms\)/.exec(
       r.stdout,
     );
   assert.ok(line !== null, r.stdout);
