@@ -206,8 +206,7 @@ async function buildAndRun(plan: BuildAndRun): Promise<{ base: ResultsFile[]; he
     controller.signal,
   );
   try {
-    const baseSide: Side = await workspace.prepare('base', plan.baseRef);
-    const headSide: Side = await workspace.prepare('head', plan.headRef);
+    const [baseSide, headSide]: [Side, Side] = await workspace.prepare({ base: plan.baseRef, head: plan.headRef });
     say(
       `running ${plan.trials} × 2 trials (${plan.profile}: ${plan.scenarios.length > 0 ? plan.scenarios.join(', ') : 'every scenario'}), base and head alternating`,
     );

@@ -64,8 +64,21 @@ export class Workspace {
     return String(r.stdout).trim();
   }
 
-  /** A side at a commit (a detached git worktree), or the working tree as it is now (ref undefined). */
-  async prepare(name: 'base' | 'head', ref: string | undefined): Promise<Side> {
+  /**
+   * Both sides: each a detached git worktree at a commit, or a copy of the working tree as it is now (ref undefined).
+   * They are placed one after the other (git locks its worktree list), then installed and built at the same time —
+   * two builds side by side on two cores take the time of one. Either failing fails both, once both have stopped.
+   */
+  async prepare(refs: { readonly base: string | undefined; readonly head: string | undefined }): Promise<[Side, Side]> {
+    const base = await this.#place('base', refs.base);
+    const head = await this.#place('head', refs.head);
+    const built = await Promise.allSettled([this.#build(base), this.#build(head)]);
+    const failed = built.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return [base, head];
+  }
+
+  async #place(name: 'base' | 'head', ref: string | undefined): Promise<Side> {
     const dir = join(this.#dir, name);
     let commit: string | null = null;
     if (ref !== undefined) {
@@ -78,10 +91,13 @@ export class Workspace {
       await this.#copyWorkingTree(dir);
     }
     const root = join(dir, relative(this.#repo, this.#packageRoot));
-    await this.#install(name, root);
-    this.#log(`${name}: building`);
-    await this.#run(name, 'npm', ['run', 'build', '--silent'], root);
     return { name, label: ref ?? 'working tree', commit, root };
+  }
+
+  async #build(side: Side): Promise<void> {
+    await this.#install(side.name, side.root);
+    this.#log(`${side.name}: building`);
+    await this.#run(side.name, 'npm', ['run', 'build', '--silent'], side.root);
   }
 
   /** Removes worktrees and copies. Never throws: it runs on every path out. */
