@@ -30,6 +30,11 @@ export interface BehaviourOptions {
   readonly progress?: number;
   /** serverInfo.name in the initialize answer, so a client behind a proxy can tell upstreams apart. @default 'mcp-perf-mock' */
   readonly name?: string;
+  /**
+   * Every Nth echo answer carries the text of the echo call answered before it: a crossed answer, with the right
+   * id and another call's content, for testing that a client's check catches what an id check cannot. @default 0 (never)
+   */
+  readonly crossEvery?: number;
 }
 
 /** The knobs a running mock may have changed (`mcp-perf mock http --control`, POST /control): faults switched on and off. */
@@ -81,6 +86,8 @@ export class McpBehaviour {
   readonly #payloads = new Map<number, string>();
   readonly #random: () => number;
   readonly #started = performance.now();
+  #echoes = 0;
+  #lastEchoText = '';
 
   constructor(options: BehaviourOptions) {
     this.#options = options;
@@ -168,7 +175,13 @@ export class McpBehaviour {
       if (kind !== 'rpc') return { fault: kind };
       return rpcError(id, RpcErrorCode.SERVER_ERROR, 'injected error (--error-rate)');
     }
-    const text = typeof args.text === 'string' ? args.text : '';
+    let text = typeof args.text === 'string' ? args.text : '';
+    const crossEvery = o.crossEvery ?? 0;
+    if (crossEvery > 0) {
+      const own = text;
+      if (++this.#echoes % crossEvery === 0) text = this.#lastEchoText;
+      this.#lastEchoText = own;
+    }
     return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: text + this.#payload(payloadBytes) }] } };
   }
 

@@ -45,6 +45,12 @@ const MOCK_FLAGS: FlagSpecs = {
     help: 'send N notifications/progress during each call that has a progressToken',
     default: 0,
   },
+  'cross-answers': {
+    type: 'string',
+    value: 'N',
+    help: "every Nth echo answer carries the previous echo call's text (a crossed answer, to test a client's check)",
+    default: 0,
+  },
   'payload-bytes': { type: 'string', value: 'N', help: 'size of the echo payload', default: 64 },
   response: {
     type: 'string',
@@ -78,8 +84,9 @@ A fake MCP server.
           the MCP channel); it ends when stdin closes. Pipelined requests are answered as each completes.
   sse     legacy HTTP+SSE (2024-11-05): GET /sse, then POST /messages?sessionId=…; ready line like http.
 
-Tools: echo — answers after the latency with a text payload of --payload-bytes
-(a call may override both with the arguments latencyMs and payloadBytes);
+Tools: echo — answers after the latency with its argument text followed by a payload of --payload-bytes
+(a call may override both with the arguments latencyMs and payloadBytes); mcp-perf's load puts a token unique
+to each call in text and checks the answer starts with it;
 sample — asks the client for a completion (sampling/createMessage) and returns its text;
 elicit — asks the client for input (elicitation/create) and returns its answer.
 Over HTTP, what a call sends the client travels on the POST's stream with --response sse, else on the
@@ -119,6 +126,7 @@ export const mockCommand: Command = {
       notifyRate: numberFlag('notify-rate', values['notify-rate'], 0, 0, 100_000),
       progress: intFlag('progress', values.progress, 0, 0, 10_000),
       name: values.name === undefined ? undefined : nameFlag(String(values.name)),
+      crossEvery: intFlag('cross-answers', values['cross-answers'], 0, 0, 1_000_000),
     };
     if (values.control === true && kind !== 'http')
       throw new ConfigError('--control is served by `mcp-perf mock http` only');

@@ -76,6 +76,12 @@ export interface ComparisonScenario extends ScenarioBase<'comparison', Compariso
   readonly maxInFlight: number;
   /** Closed-model virtual clients, each with the mock's latency set to 0 (pure proxy cost). */
   readonly throughputConcurrency: number;
+  /**
+   * How the load numbers its requests (harness/load/outcome.ts, IdMode): `unique` ids, or `collide` — every request
+   * id 1, as some clients send, each session's calls one after another. Either way every answer is checked for its
+   * call's own token, so an answer that reaches the wrong call counts as `crossed`. @default 'unique'
+   */
+  readonly ids?: 'unique' | 'collide';
 }
 
 /**

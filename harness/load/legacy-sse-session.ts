@@ -13,14 +13,15 @@ export class LegacySseSession {
   readonly #pool: Pool;
   readonly #endpoint: URL;
   readonly #abort: AbortController;
-  readonly #waiting: Map<number, (outcome: CallOutcome) => void>;
+  /** Calls waiting for their answer on the stream, by id: each is given the answer's JSON. */
+  readonly #waiting: Map<number, (answer: string) => void>;
   readonly #timeoutMs: number;
 
   private constructor(
     pool: Pool,
     endpoint: URL,
     abort: AbortController,
-    waiting: Map<number, (o: CallOutcome) => void>,
+    waiting: Map<number, (answer: string) => void>,
     timeoutMs: number,
   ) {
     this.#pool = pool;
@@ -33,7 +34,7 @@ export class LegacySseSession {
   /** Opens the stream, reads the endpoint, and does the initialize handshake. Throws: this is set-up. */
   static async open(pool: Pool, sseUrl: URL, requestTimeoutMs: number): Promise<LegacySseSession> {
     const abort = new AbortController();
-    const waiting = new Map<number, (o: CallOutcome) => void>();
+    const waiting = new Map<number, (answer: string) => void>();
     const res = await pool.request({
       path: sseUrl.pathname + sseUrl.search,
       method: 'GET',
@@ -50,7 +51,7 @@ export class LegacySseSession {
         const resolve = id === undefined ? undefined : waiting.get(Number(id));
         if (resolve === undefined) return; // a notification, or an answer nobody waits for
         waiting.delete(Number(id));
-        resolve(checkAnswer(200, 'application/json', event.data, Number(id)));
+        resolve(event.data);
       },
     });
     void (async () => {
@@ -84,15 +85,16 @@ export class LegacySseSession {
     return session;
   }
 
-  call(id: number, body: string): Promise<CallOutcome> {
+  /** Answers are matched to calls by id on the one stream, so ids must be unique here (IdMode `unique`). */
+  call(id: number, body: string, token?: string): Promise<CallOutcome> {
     return new Promise<CallOutcome>((resolve) => {
       const timer = setTimeout(() => {
         if (this.#waiting.delete(id))
           resolve({ ok: false, kind: 'timeout', detail: `no answer on the stream within ${this.#timeoutMs} ms` });
       }, this.#timeoutMs);
-      this.#waiting.set(id, (outcome) => {
+      this.#waiting.set(id, (answer) => {
         clearTimeout(timer);
-        resolve(outcome);
+        resolve(checkAnswer(200, 'application/json', answer, id, token));
       });
       this.#post(body).then(
         (status) => {

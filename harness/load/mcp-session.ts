@@ -9,9 +9,12 @@ import { LATEST } from '../../core/protocol/revisions.js';
 
 export const LOAD_PROTOCOL_VERSION = LATEST;
 
-/** `shed`: HTTP 503, the target refused the call for capacity (load shedding, a session limit) and said to retry. */
+/**
+ * `shed`: HTTP 503, the target refused the call for capacity (load shedding, a session limit) and said to retry.
+ * `crossed`: the answer has the request's id but another call's token — it was meant for another call (or client).
+ */
 export type CallErrorKind =
-  'http_status' | 'shed' | 'rpc_error' | 'id_mismatch' | 'bad_response' | 'timeout' | 'connect' | 'reset';
+  'http_status' | 'shed' | 'rpc_error' | 'id_mismatch' | 'crossed' | 'bad_response' | 'timeout' | 'connect' | 'reset';
 export type CallOutcome =
   { readonly ok: true } | { readonly ok: false; readonly kind: CallErrorKind; readonly detail: string };
 
@@ -94,8 +97,11 @@ export class McpHttpSession {
     return session;
   }
 
-  /** Sends one JSON-RPC request body whose id is `id`, and checks the answer carries that id and no error. */
-  call(id: number, body: string): Promise<CallOutcome> {
+  /**
+   * Sends one JSON-RPC request body whose id is `id`, and checks the answer carries that id and no error — and,
+   * given the call's token (see callToken), that the answer is this call's own.
+   */
+  call(id: number, body: string, token?: string): Promise<CallOutcome> {
     const t = this.#target;
     return new Promise<CallOutcome>((resolve) => {
       t.pool.dispatch(
@@ -107,7 +113,7 @@ export class McpHttpSession {
           headersTimeout: t.requestTimeoutMs,
           bodyTimeout: t.requestTimeoutMs,
         },
-        new CallHandler(id, resolve),
+        new CallHandler(id, token, resolve),
       );
     });
   }
@@ -148,13 +154,15 @@ const OK: CallOutcome = Object.freeze({ ok: true });
  */
 class CallHandler implements Dispatcher.DispatchHandler {
   readonly #id: number;
+  readonly #token: string | undefined;
   readonly #resolve: (outcome: CallOutcome) => void;
   #status = 0;
   #contentType = '';
   #chunks: Buffer[] = [];
 
-  constructor(id: number, resolve: (outcome: CallOutcome) => void) {
+  constructor(id: number, token: string | undefined, resolve: (outcome: CallOutcome) => void) {
     this.#id = id;
+    this.#token = token;
     this.#resolve = resolve;
   }
 
@@ -176,7 +184,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     const text = (this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)).toString('utf8');
-    this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id));
+    this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id, this.#token));
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
@@ -184,16 +192,57 @@ class CallHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Judges one answer: a 2xx carrying a JSON-RPC response with our id and no error is the only success. */
-export function checkAnswer(status: number, contentType: string, text: string, id: number): CallOutcome {
+/**
+ * The token a call puts in the echo tool's `text` argument, unique to the call across the generator's lifetime;
+ * the mock's answer starts with it. Ids alone cannot tell two answers apart when clients reuse them (some send
+ * `id: 1` on every request), so the token is what proves an answer is this call's own.
+ */
+export function callToken(seq: number): string {
+  return `t${seq};`;
+}
+
+/**
+ * Judges one answer: a 2xx carrying a JSON-RPC response with our id, no error and — when the call sent a token —
+ * the echo text that starts with that token is the only success.
+ */
+export function checkAnswer(
+  status: number,
+  contentType: string,
+  text: string,
+  id: number,
+  token?: string,
+): CallOutcome {
   if (status === 503) return fail('shed', 'HTTP 503');
   if (status < 200 || status > 299) return fail('http_status', `HTTP ${status}`);
   const message = findResponse(text, contentType, id);
   if (message === undefined) return fail('bad_response', `no JSON-RPC response in: ${text.slice(0, 120)}`);
+  return judgeResponse(message, id, token);
+}
+
+/** Judges a parsed JSON-RPC response to the call with this id (and token, when it sent one). */
+export function judgeResponse(message: object, id: number, token?: string): CallOutcome {
   const got = (message as { id?: unknown }).id;
   if (got !== id) return fail('id_mismatch', `sent id ${id}, got ${JSON.stringify(got)}`);
   if ('error' in message) return fail('rpc_error', JSON.stringify((message as { error: unknown }).error).slice(0, 200));
+  if (token !== undefined) {
+    const echoed = echoText(message);
+    if (echoed === undefined) return fail('bad_response', `no echo text in the answer to ${token}`);
+    if (!echoed.startsWith(token))
+      return fail('crossed', `sent token ${token} with id ${id}; the answer carries ${tokenIn(echoed)}`);
+  }
   return OK;
+}
+
+/** The first text content of a tools/call result. */
+function echoText(message: object): string | undefined {
+  const content = (message as { result?: { content?: Array<{ text?: unknown }> } }).result?.content;
+  const text = Array.isArray(content) ? content[0]?.text : undefined;
+  return typeof text === 'string' ? text : undefined;
+}
+
+function tokenIn(echoed: string): string {
+  const token = /^t\d+;/.exec(echoed)?.[0];
+  return token === undefined ? `no token (${JSON.stringify(echoed.slice(0, 24))})` : `token ${token}`;
 }
 
 function fail(kind: CallErrorKind, detail: string): CallOutcome {
@@ -261,10 +310,10 @@ export class RenewingSession {
     return this.#session;
   }
 
-  async call(id: number, body: string): Promise<CallOutcome> {
+  async call(id: number, body: string, token?: string): Promise<CallOutcome> {
     const session = this.#session;
     if (session === undefined) return fail('connect', 'session being renewed');
-    const outcome = await session.call(id, body);
+    const outcome = await session.call(id, body, token);
     if (!outcome.ok && outcome.kind === 'http_status' && outcome.detail === 'HTTP 404' && this.#session === session)
       this.#renew();
     return outcome;

@@ -1,11 +1,18 @@
 /** What a load run reports: what was asked, what the generator achieved, latency, and failures counted by kind. */
 import type { Histogram } from '../../core/measure/histogram.js';
-import type { CallErrorKind, CallOutcome } from './mcp-session.js';
+import { callToken, type CallErrorKind, type CallOutcome } from './mcp-session.js';
 
-/** What a load model needs of a session, whatever its transport. */
+/** What a load model needs of a session, whatever its transport. `token`: see callToken. */
 export interface CallableSession {
-  call(id: number, body: string): Promise<CallOutcome>;
+  call(id: number, body: string, token?: string): Promise<CallOutcome>;
 }
+
+/**
+ * How a generator numbers its requests. `unique`: ids unique across its lifetime. `collide`: every request has
+ * id 1, as some clients send — legal across sessions, and within a session one request at a time (the spec forbids
+ * reusing an id while it is in flight), so each session's calls are made one after another.
+ */
+export type IdMode = 'unique' | 'collide';
 
 export interface LoadOutcome {
   readonly model: 'open' | 'closed';
@@ -38,26 +45,52 @@ export interface LoadOutcome {
 export const LATE_SEND_THRESHOLD_US = 1_000;
 const MAX_ERROR_SAMPLES = 5;
 
-/** Round-robins calls over a set of open sessions with ids unique across the generator's lifetime. */
+const TOKEN_SLOT = '\u0000token\u0000';
+
+/**
+ * Round-robins echo calls over a set of open sessions. Every call carries a token of its own (callToken) in the
+ * echo's text, and its answer is checked for it, so an answer that reaches the wrong call is caught as `crossed`
+ * whatever the ids; ids are unique across the generator's lifetime, or all 1 (IdMode).
+ */
 export class CallSource {
   readonly #sessions: readonly CallableSession[];
-  readonly #prefix: string;
-  readonly #suffix: string;
+  readonly #collide: boolean;
+  /** collide: each session's last call, which its next one waits for. */
+  readonly #tails: Array<Promise<unknown>>;
+  readonly #head: string;
+  readonly #middle: string;
+  readonly #tail: string;
   #next = 0;
-  static #id = 1;
+  static #seq = 1;
 
-  constructor(sessions: readonly CallableSession[], toolArguments: Record<string, unknown>) {
+  constructor(
+    sessions: readonly CallableSession[],
+    toolArguments: Record<string, unknown>,
+    options: { readonly ids?: IdMode } = {},
+  ) {
     if (sessions.length === 0) throw new Error('CallSource needs at least one session');
     this.#sessions = sessions;
-    // Built once: each call only splices its id in.
-    this.#prefix = '{"jsonrpc":"2.0","id":';
-    this.#suffix = `,"method":"tools/call","params":${JSON.stringify({ name: 'echo', arguments: toolArguments })}}`;
+    this.#collide = options.ids === 'collide';
+    this.#tails = sessions.map(() => Promise.resolve());
+    // Built once: each call only splices its id and token in.
+    const params = JSON.stringify({ name: 'echo', arguments: { ...toolArguments, text: TOKEN_SLOT } });
+    const [before, after] = params.split(JSON.stringify(TOKEN_SLOT)) as [string, string];
+    this.#head = '{"jsonrpc":"2.0","id":';
+    this.#middle = `,"method":"tools/call","params":${before}"`;
+    this.#tail = `"${after}}`;
   }
 
   call(): Promise<CallOutcome> {
-    const session = this.#sessions[this.#next++ % this.#sessions.length]!;
-    const id = CallSource.#id++;
-    return session.call(id, this.#prefix + id + this.#suffix);
+    const i = this.#next++ % this.#sessions.length;
+    const session = this.#sessions[i]!;
+    const seq = CallSource.#seq++;
+    const id = this.#collide ? 1 : seq;
+    const token = callToken(seq);
+    const body = this.#head + id + this.#middle + token + this.#tail;
+    if (!this.#collide) return session.call(id, body, token);
+    const outcome = this.#tails[i]!.then(() => session.call(id, body, token));
+    this.#tails[i] = outcome;
+    return outcome;
   }
 }
 

@@ -8,6 +8,7 @@ import { LineSplitter } from '../../core/protocol/framing.js';
 import { abortableSleep, monotonicNs } from '../../core/runtime/clock.js';
 import { createLatencyHistogram, recordMicros } from '../../core/measure/histogram.js';
 import { ErrorTally, ownCpuMicros, type LoadOutcome } from './outcome.js';
+import { callToken, judgeResponse } from './mcp-session.js';
 import { LATEST } from '../../core/protocol/revisions.js';
 
 export interface StdioPipelinedOptions {
@@ -34,14 +35,19 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
   let stopping = false;
   let onInitialized: () => void;
   const initialized = new Promise<void>((r) => (onInitialized = r));
-  const suffix = `,"method":"tools/call","params":${JSON.stringify({ name: 'echo', arguments: options.toolArguments })}}\n`;
+  // Each call's token is callToken(id): ids are unique on the one pipe, so the token can be told from the id.
+  const slot = '\u0000token\u0000';
+  const params = JSON.stringify({ name: 'echo', arguments: { ...options.toolArguments, text: slot } });
+  const [before, after] = params.split(JSON.stringify(slot)) as [string, string];
+  const middle = `,"method":"tools/call","params":${before}"`;
+  const tail = `"${after}}\n`;
 
   const send = (n: number): void => {
     let text = '';
     for (let i = 0; i < n; i++) {
       const id = nextId++;
       sentAt.set(id, monotonicNs());
-      text += `{"jsonrpc":"2.0","id":${id}${suffix}`;
+      text += `{"jsonrpc":"2.0","id":${id}${middle}${callToken(id)}${tail}`;
       if (counting) sent++;
     }
     proc.stdin.write(text);
@@ -49,9 +55,10 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
 
   const splitter = new LineSplitter(64 * 1024 * 1024, {
     onLine: (line) => {
-      let message: { id?: unknown; error?: unknown; result?: unknown };
+      let message: { id?: unknown };
       try {
         message = JSON.parse(line.toString('utf8')) as typeof message;
+        if (message === null || typeof message !== 'object') throw new Error('not an object');
       } catch {
         errors.add({ ok: false, kind: 'bad_response', detail: line.toString('utf8').slice(0, 120) });
         return;
@@ -66,8 +73,8 @@ export async function runStdioPipelined(options: StdioPipelinedOptions): Promise
       sentAt.delete(message.id as number);
       if (counting) {
         completed++;
-        if (message.error !== undefined)
-          errors.add({ ok: false, kind: 'rpc_error', detail: JSON.stringify(message.error).slice(0, 200) });
+        const outcome = judgeResponse(message, message.id as number, callToken(message.id as number));
+        if (!outcome.ok) errors.add(outcome);
         else {
           ok++;
           recordMicros(histogram, Number(monotonicNs() - t0) / 1000);

@@ -42,6 +42,7 @@ test('it prints progress, the per-target summary and the baseline diff', () => {
     'components',
     'concurrency',
     'direct-vs-proxied',
+    'id-collision',
     'memory-per-session',
     'soak',
     'sse-fanout',
@@ -136,6 +137,17 @@ test('the stdio-bridge scenario served its sessions through the bridge, one chil
   assert.deepEqual(s.targets.bridged!.errors, {});
   assert.ok(s.metrics['bridged.throughput_rps']!.value > 0);
   assert.ok(s.metrics['bridged.added.p50_us'] !== undefined);
+});
+
+test('id-collision: every request id 1, every answer its own call’s, direct, through the proxy and the bridge', () => {
+  const s = scenario('id-collision');
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied', 'bridged']);
+  assert.equal(s.settings.ids, 'collide');
+  for (const t of ['direct', 'proxied', 'bridged']) {
+    assert.equal(s.metrics[`${t}.crossed`]!.value, 0, `${t}: crossed`);
+    assert.deepEqual(s.targets[t]!.errors, {}, `${t}: ${s.targets[t]!.errorSamples.join('; ')}`);
+    assert.ok(s.metrics[`${t}.throughput_rps`]!.value > 0);
+  }
 });
 
 test('sse-fanout: 500 streams, every sequenced notification delivered once and in order', () => {

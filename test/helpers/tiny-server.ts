@@ -10,6 +10,8 @@ import { createTargetPool, type SessionTarget } from '../../harness/load/mcp-ses
 export interface TinyRequest {
   readonly id: number;
   readonly method: string;
+  /** tools/call: the echo's text argument, where the load puts its per-call token. */
+  readonly text: string;
 }
 
 export type Reply = (body: { id: unknown; result?: unknown; error?: unknown }) => void;
@@ -21,9 +23,14 @@ export async function startTinyServer(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method: string };
+      const msg = JSON.parse(Buffer.concat(chunks).toString()) as {
+        id?: number;
+        method: string;
+        params?: { arguments?: { text?: unknown } };
+      };
       if (msg.id === undefined) return void res.writeHead(202).end();
-      answer({ id: msg.id, method: msg.method }, (body) => {
+      const text = msg.params?.arguments?.text;
+      answer({ id: msg.id, method: msg.method, text: typeof text === 'string' ? text : '' }, (body) => {
         res
           .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' })
           .end(JSON.stringify({ jsonrpc: '2.0', ...body }));
@@ -50,3 +57,8 @@ export const INITIALIZE_RESULT = {
   capabilities: {},
   serverInfo: { name: 'tiny', version: '1' },
 };
+
+/** The answer a well-behaved server gives: initialize's result, or the echo tool's (its text, so the token checks). */
+export function resultFor(request: TinyRequest): object {
+  return request.method === 'initialize' ? INITIALIZE_RESULT : { content: [{ type: 'text', text: request.text }] };
+}

@@ -1,10 +1,20 @@
-/** Every answer is checked: a wrong id, a JSON-RPC error, a non-2xx or a dead server is counted by kind, never timed. */
+/**
+ * Every answer is checked: a wrong id, another call's token, a JSON-RPC error, a non-2xx or a dead server is counted
+ * by kind, never timed.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkAnswer, findResponse, McpHttpSession } from '../../harness/load/mcp-session.js';
+import {
+  callToken,
+  checkAnswer,
+  findResponse,
+  McpHttpSession,
+  type CallOutcome,
+} from '../../harness/load/mcp-session.js';
+import { runClosedModel } from '../../harness/load/closed-model.js';
 import { runOpenModel } from '../../harness/load/open-model.js';
-import { CallSource } from '../../harness/load/outcome.js';
-import { INITIALIZE_RESULT, startTinyServer } from '../helpers/tiny-server.js';
+import { CallSource, type CallableSession } from '../../harness/load/outcome.js';
+import { resultFor, startTinyServer } from '../helpers/tiny-server.js';
 
 test('checkAnswer sorts answers into ok and error kinds', () => {
   const ok = '{"jsonrpc":"2.0","id":5,"result":{}}';
@@ -32,6 +42,106 @@ test('checkAnswer sorts answers into ok and error kinds', () => {
   );
 });
 
+test('checkAnswer with a token: the answer must be this call’s own, whatever its id says', () => {
+  const echo = (id: number, text: string): string =>
+    JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } });
+  const token = callToken(41);
+  assert.equal(token, 't41;');
+  assert.deepEqual(checkAnswer(200, 'application/json', echo(1, `${token}xxxx`), 1, token), { ok: true });
+  const crossed = checkAnswer(200, 'application/json', echo(1, 't40;xxxx'), 1, token);
+  assert.deepEqual(crossed, {
+    ok: false,
+    kind: 'crossed',
+    detail: 'sent token t41; with id 1; the answer carries token t40;',
+  });
+  assert.equal(
+    kind(checkAnswer(200, 'application/json', echo(1, 't411;x'), 1, token)),
+    'crossed',
+    'a prefix is not a match',
+  );
+  assert.equal(kind(checkAnswer(200, 'application/json', echo(1, 'xxxx'), 1, token)), 'crossed');
+  assert.equal(
+    kind(checkAnswer(200, 'application/json', '{"jsonrpc":"2.0","id":1,"result":{}}', 1, token)),
+    'bad_response',
+  );
+  assert.equal(
+    kind(checkAnswer(200, 'application/json', echo(2, token), 1, token)),
+    'id_mismatch',
+    'the id is checked first',
+  );
+  assert.equal(
+    kind(checkAnswer(200, 'application/json', '{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"x"}}', 1, token)),
+    'rpc_error',
+  );
+});
+
+/** A session that answers correctly after a tick, recording what it was sent and how many calls it had at once. */
+class RecordingSession implements CallableSession {
+  readonly calls: Array<{ id: number; token: string | undefined; text: unknown }> = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  async call(id: number, body: string, token?: string): Promise<CallOutcome> {
+    const sent = JSON.parse(body) as { id: number; params: { arguments: { text: unknown } } };
+    assert.equal(sent.id, id, 'the body carries the id the session is told');
+    this.calls.push({ id, token, text: sent.params.arguments.text });
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    await new Promise((r) => setTimeout(r, 1));
+    this.inFlight--;
+    return { ok: true };
+  }
+}
+
+test('CallSource: every call carries its own token in the echo text; ids unique, or all 1 and one at a time per session', async () => {
+  for (const ids of ['unique', 'collide'] as const) {
+    const sessions = [new RecordingSession(), new RecordingSession()];
+    const source = new CallSource(sessions, { latencyMs: 0 }, { ids });
+    await runClosedModel({ concurrency: 8, durationMs: 60, source });
+    const calls = sessions.flatMap((s) => s.calls);
+    assert.ok(calls.length >= 16, `${ids}: ${calls.length} calls`);
+    for (const c of calls) assert.equal(c.text, c.token, `${ids}: the token is the echo's text`);
+    assert.equal(new Set(calls.map((c) => c.token)).size, calls.length, `${ids}: tokens are unique`);
+    if (ids === 'unique') {
+      assert.equal(new Set(calls.map((c) => c.id)).size, calls.length, 'unique: ids are unique');
+      assert.ok(Math.max(...sessions.map((s) => s.maxInFlight)) > 1, 'unique: a session has several calls at once');
+    } else {
+      assert.ok(
+        calls.every((c) => c.id === 1),
+        'collide: every id is 1',
+      );
+      assert.deepEqual(
+        sessions.map((s) => s.maxInFlight),
+        [1, 1],
+        'collide: never two calls with id 1 in one session',
+      );
+    }
+  }
+});
+
+test('a server that hands one call another call’s answer (right id, wrong content) has each counted as crossed', async () => {
+  // Every third tools/call is answered with the text of the call before it, under its own id.
+  let calls = 0;
+  let last = '';
+  const tiny = await startTinyServer((req, reply) => {
+    if (req.method !== 'tools/call') return reply({ id: req.id, result: resultFor(req) });
+    const text = ++calls % 3 === 0 ? last : req.text;
+    last = req.text;
+    reply({ id: req.id, result: { content: [{ type: 'text', text }] } });
+  });
+  try {
+    const source = new CallSource([await McpHttpSession.open(tiny.target)], {}, { ids: 'collide' });
+    const outcome = await runOpenModel({ rate: 200, durationMs: 450, maxInFlight: 100, source });
+    assert.equal(outcome.achieved.completed, 90);
+    assert.equal(outcome.errors.crossed, 30);
+    assert.equal(outcome.achieved.ok, 60);
+    assert.match(
+      outcome.errorSamples[0] ?? '',
+      /^crossed: sent token t\d+; with id 1; the answer carries token t\d+;$/,
+    );
+  } finally {
+    await tiny.close();
+  }
+});
+
 function kind(outcome: ReturnType<typeof checkAnswer>): string {
   return outcome.ok ? 'ok' : outcome.kind;
 }
@@ -41,7 +151,7 @@ test('a server that answers with the wrong id has every such answer counted as i
   const tiny = await startTinyServer((req, reply) =>
     reply({
       id: req.method === 'tools/call' && req.id % 2 === 0 ? req.id + 1_000_000 : req.id,
-      result: req.method === 'initialize' ? INITIALIZE_RESULT : {},
+      result: resultFor(req),
     }),
   );
   try {
@@ -63,9 +173,7 @@ test('a server that answers with the wrong id has every such answer counted as i
 });
 
 test('a server that goes away mid-run yields counted connection errors, and the run still ends on time', async () => {
-  const tiny = await startTinyServer((req, reply) =>
-    reply({ id: req.id, result: req.method === 'initialize' ? INITIALIZE_RESULT : {} }),
-  );
+  const tiny = await startTinyServer((req, reply) => reply({ id: req.id, result: resultFor(req) }));
   try {
     const source = new CallSource([await McpHttpSession.open(tiny.target)], {});
     setTimeout(() => {

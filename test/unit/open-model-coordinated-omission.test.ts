@@ -10,7 +10,7 @@ import { runClosedModel } from '../../harness/load/closed-model.js';
 import { McpHttpSession, type SessionTarget } from '../../harness/load/mcp-session.js';
 import { runOpenModel } from '../../harness/load/open-model.js';
 import { CallSource } from '../../harness/load/outcome.js';
-import { INITIALIZE_RESULT, startTinyServer } from '../helpers/tiny-server.js';
+import { resultFor, startTinyServer } from '../helpers/tiny-server.js';
 
 let stallUntil = 0;
 let server: Awaited<ReturnType<typeof startTinyServer>>;
@@ -19,7 +19,7 @@ let target: SessionTarget;
 before(async () => {
   // Answers are held back until `stallUntil`.
   server = await startTinyServer((req, reply) => {
-    const answer = (): void => reply({ id: req.id, result: req.method === 'initialize' ? INITIALIZE_RESULT : {} });
+    const answer = (): void => reply({ id: req.id, result: resultFor(req) });
     const wait = stallUntil - Date.now();
     if (wait > 0) setTimeout(answer, wait);
     else answer();

@@ -149,7 +149,10 @@ export async function runComparison(
   const sources = new Map(
     seats.map((s) => [
       s,
-      { open: new CallSource(s.sessions, {}), closed: new CallSource(s.sessions, { latencyMs: 0 }) },
+      {
+        open: new CallSource(s.sessions, {}, { ids: scenario.ids }),
+        closed: new CallSource(s.sessions, { latencyMs: 0 }, { ids: scenario.ids }),
+      },
     ]),
   );
   // Latency: the scenario's latency executor at the profile's rate; throughput: at saturation, mock latency 0.
@@ -232,6 +235,7 @@ export async function runComparison(
         sessions: scenario.sessions,
         throughputConcurrency: scenario.throughputConcurrency,
         maxInFlight: scenario.maxInFlight,
+        ids: scenario.ids ?? 'unique',
         ...options.settings,
       },
       { metrics, targets, trials: [...trials], warnings: [...warnings] },
@@ -315,6 +319,8 @@ function comparisonMetrics(
       unit: 'count',
       better: 'lower',
     };
+    // Answers that reached the wrong call: always a figure (0 is the claim), whatever other errors there were.
+    m[`${seat.name}.crossed`] = { value: t.errors.crossed ?? 0, unit: 'count', better: 'lower' };
     if (t.cpuUsPerRequest.closed !== null)
       m[`${seat.name}.cpu_us_per_req`] = { value: t.cpuUsPerRequest.closed, unit: 'us', better: 'lower' };
     if (t.footprint?.rssPerSessionKiB != null)
@@ -429,6 +435,10 @@ const comparisonKind: ScenarioKind<ComparisonScenario> = {
   estimateMs: (scenario, profile) => estimateComparisonMs(scenario, profile),
   check: (scenario, targets) => {
     checkSeatsKnown(scenario, targets);
+    if (scenario.ids !== undefined && scenario.ids !== 'unique' && scenario.ids !== 'collide')
+      throw new Error(
+        `scenario ${scenario.name}: ids must be "unique" or "collide", got ${JSON.stringify(scenario.ids)}`,
+      );
     // A seat whose command is missing is refused now, before anything starts.
     for (const name of scenario.targets) {
       const argv0 = targets[name]!.argv?.[0];
