@@ -7,6 +7,10 @@
  * lookup by anyone else finds nothing, exactly as for an id that never existed: a session id is not a credential,
  * and the answer must not confirm that it exists.
  *
+ * A session with a request in flight is not idle, however long the request takes (a slow tool, a child still
+ * starting for its initialize): --session-idle-ms counts from the end of its last request. An open GET stream does
+ * not hold a session: a client that only listens, and one that is gone without closing its socket, look the same.
+ *
  * A slot can be reserved before the session exists (the reverse proxy learns the id only when the upstream answers
  * initialize): reserved slots count toward --max-sessions, so a burst of initializes cannot overshoot it.
  */
@@ -17,7 +21,11 @@ export interface SessionEntry<T> {
   /** Who opened it; undefined when the proxy authenticates nobody. */
   readonly owner: string | undefined;
   lastActive: number;
+  /** Requests in flight (hold()): while any is, the session is not idle. */
+  busy: number;
 }
+
+const NOOP = (): void => {};
 
 export type EndReason = 'deleted' | 'idle' | 'upstream-gone' | 'shutdown';
 
@@ -59,6 +67,23 @@ export class SessionTable<T> {
     return entry;
   }
 
+  /**
+   * Marks a request of the session in flight until the returned release is called (once; later calls do nothing),
+   * which counts as activity. A session not in the table gets a release that does nothing.
+   */
+  hold(id: string): () => void {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return NOOP;
+    entry.busy++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      entry.busy--;
+      entry.lastActive = this.now();
+    };
+  }
+
   /** Whether a session with this id exists, whoever owns it. */
   has(id: string): boolean {
     return this.#entries.has(id);
@@ -82,7 +107,7 @@ export class SessionTable<T> {
   add(id: string, binding: T, owner: string | undefined, reserved = false): boolean {
     if (reserved) this.unreserve();
     if (this.full || this.#entries.has(id)) return false;
-    this.#entries.set(id, { id, binding, owner, lastActive: this.now() });
+    this.#entries.set(id, { id, binding, owner, lastActive: this.now(), busy: 0 });
     return true;
   }
 
@@ -97,7 +122,8 @@ export class SessionTable<T> {
 
   sweep(): void {
     const cutoff = this.now() - this.idleMs;
-    for (const entry of [...this.#entries.values()]) if (entry.lastActive < cutoff) this.end(entry.id, 'idle');
+    for (const entry of [...this.#entries.values()])
+      if (entry.busy === 0 && entry.lastActive < cutoff) this.end(entry.id, 'idle');
   }
 
   /** Ends every session. */

@@ -173,6 +173,8 @@ export class ChannelBridge {
       );
     }
     session.pending.set(key, ex);
+    // In flight: the session is not idle until its answer has gone (or the client has left).
+    ex.res.once('close', this.#sessions.hold(session.id));
     const timer = setTimeout(() => {
       if (session.pending.get(key) !== ex) return;
       session.pending.delete(key);

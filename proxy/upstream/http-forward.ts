@@ -125,6 +125,8 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     }
     upstream.pending++;
     if (post) upstream.posts++;
+    // A request in flight keeps its session from expiring as idle, however long the upstream takes.
+    if (post && typeof sessionId === 'string') ex.res.once('close', ctx.sessions.hold(sessionId));
     const url = ex.req.url;
     const q = url.indexOf('?');
     const handler = new ForwardHandler(

@@ -63,3 +63,30 @@ test('idle sessions end with reason idle; close ends the rest with reason shutdo
     ['young', 'shutdown'],
   ]);
 });
+
+test('a session with a request in flight is not idle, however long it takes; idleness counts from its end', () => {
+  const { t, ended, advance } = table(10, 1_000);
+  t.add('slow', 'u', undefined);
+  t.add('quiet', 'u', undefined);
+  const release = t.hold('slow');
+  const second = t.hold('slow');
+  advance(5_000);
+  t.sweep();
+  assert.deepEqual(ended, [['quiet', 'idle']], 'a 5 s call keeps its session');
+  release();
+  release(); // once only: the second request is still in flight
+  advance(5_000);
+  t.sweep();
+  assert.deepEqual(ended, [['quiet', 'idle']]);
+  second();
+  advance(900);
+  t.sweep();
+  assert.deepEqual(ended, [['quiet', 'idle']], 'the end of the last request counts as activity');
+  advance(200);
+  t.sweep();
+  assert.deepEqual(ended, [
+    ['quiet', 'idle'],
+    ['slow', 'idle'],
+  ]);
+  assert.doesNotThrow(() => t.hold('gone')(), 'holding a session that is not there does nothing');
+});
