@@ -26,6 +26,8 @@ export interface HttpMockOptions extends BehaviourOptions {
   readonly response: 'json' | 'sse';
   /** Serve POST /control: JSON {latencyMs?, errorRate?, errorKind?} changes those knobs while running. @default false */
   readonly control?: boolean;
+  /** A connection idle this long is closed (and its Keep-Alive header says so). @default 30000 */
+  readonly keepAliveMs?: number;
 }
 
 export const MCP_PATH = '/mcp';
@@ -76,7 +78,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
   const notifier = new SequencedNotifier(options.notifyRate ?? 0);
   let nextEventId = 1;
 
-  const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+  const server = http.createServer({ keepAliveTimeout: options.keepAliveMs ?? 30_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === CONTROL_PATH && options.control === true && req.method === 'POST')
       return void readBody(req, res, async (body) => onControl(res, body));

@@ -37,7 +37,7 @@ export async function startLegacySseMock(
     res.writeHead(status, { 'Content-Type': status === 202 ? 'text/plain' : 'application/json' }).end(body);
   };
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ keepAliveTimeout: options.keepAliveMs ?? 30_000 }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://mock');
     if (req.method === 'GET' && url.pathname === '/sse') {
       const id = randomUUID();

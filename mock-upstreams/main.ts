@@ -65,6 +65,12 @@ const MOCK_FLAGS: FlagSpecs = {
     help: 'serverInfo.name in the initialize answer, to tell mocks apart',
     default: 'mcp-perf-mock',
   },
+  'keep-alive-ms': {
+    type: 'string',
+    value: 'MS',
+    help: 'http, sse: close a connection idle this long (its Keep-Alive header says so)',
+    default: 30_000,
+  },
   control: {
     type: 'boolean',
     help: 'http: serve POST /control, whose JSON body {"latencyMs":N,"errorRate":P,"errorKind":K}\nchanges those knobs while the mock runs (faults on and off mid-run; loopback only)',
@@ -130,6 +136,9 @@ export const mockCommand: Command = {
     };
     if (values.control === true && kind !== 'http')
       throw new ConfigError('--control is served by `mcp-perf mock http` only');
+    if (values['keep-alive-ms'] !== undefined && kind === 'stdio')
+      throw new ConfigError('--keep-alive-ms is for the HTTP mocks (`mcp-perf mock http` or `sse`)');
+    const keepAliveMs = intFlag('keep-alive-ms', values['keep-alive-ms'], 30_000, 100, 3_600_000);
     if (kind === 'stdio') {
       await serveStdioMock(
         { ...behaviour, maxLineBytes: intFlag('max-line-bytes', values['max-line-bytes'], 4 * 1024 * 1024, 64) },
@@ -141,7 +150,7 @@ export const mockCommand: Command = {
     const port = intFlag('port', values.port, 0, 0, 65535);
     const { host } = listenFlag('host', `${values.host ?? '127.0.0.1'}:${port}`, '127.0.0.1:0');
     if (kind === 'sse') {
-      const legacy = await startLegacySseMock({ host, port, ...behaviour });
+      const legacy = await startLegacySseMock({ host, port, keepAliveMs, ...behaviour });
       await serveUntilStopped('mock-sse', legacy, io);
       return ExitCode.OK;
     }
@@ -149,6 +158,7 @@ export const mockCommand: Command = {
       host,
       port,
       ...behaviour,
+      keepAliveMs,
       response: choiceFlag('response', values.response, 'json', ['json', 'sse'] as const),
       control: values.control === true,
     });

@@ -39,6 +39,8 @@ export interface ProxyConfig {
   /** POSTs in flight to one HTTP upstream beyond which one more gets 503; 0: no limit. */
   readonly maxInFlightPerUpstream: number;
   readonly sessionIdleMs: number;
+  /** A client connection idle this long between requests is closed. */
+  readonly keepAliveMs: number;
   readonly stdioPool: number;
   readonly auth: AuthOptions | undefined;
   readonly rateLimit: RateLimitOptions | undefined;
@@ -76,6 +78,7 @@ export const PROXY_DEFAULTS = Object.freeze({
   maxSessions: 10_000,
   /** @default 300000 (5 minutes); 0 never expires */
   sessionIdleMs: 300_000,
+  keepAliveMs: 30_000,
   /** @default 0 */
   stdioPool: 0,
   /** @default 4 MiB */
@@ -125,6 +128,12 @@ export const PROXY_FLAGS: FlagSpecs = {
     value: 'MS',
     help: 'end sessions idle this long, 0 = never',
     default: d.sessionIdleMs,
+  },
+  'keep-alive-ms': {
+    type: 'string',
+    value: 'MS',
+    help: 'close a client connection idle this long between requests',
+    default: d.keepAliveMs,
   },
   'stdio-pool': {
     type: 'string',
@@ -344,6 +353,7 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
         10_000_000,
       ),
       sessionIdleMs: intFlag('session-idle-ms', values['session-idle-ms'], PROXY_DEFAULTS.sessionIdleMs, 0, 86_400_000),
+      keepAliveMs: intFlag('keep-alive-ms', values['keep-alive-ms'], PROXY_DEFAULTS.keepAliveMs, 100, 3_600_000),
       stdioPool,
       auth,
       rateLimit,

@@ -214,6 +214,7 @@ function mockFlags(knobs: MockKnobs): string[] {
   if (knobs.name !== undefined) flags.push('--name', knobs.name);
   if (knobs.control === true) flags.push('--control');
   if (knobs.port !== undefined) flags.push('--port', String(knobs.port));
+  if (knobs.keepAliveMs !== undefined) flags.push('--keep-alive-ms', String(knobs.keepAliveMs));
   return flags;
 }
 

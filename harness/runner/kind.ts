@@ -31,6 +31,8 @@ export interface MockKnobs {
   /** Accept POST /control (fault injection). */
   readonly control?: boolean;
   readonly port?: number;
+  /** HTTP mock: close connections idle this long (its Keep-Alive header says so, and a proxy's pool follows it). */
+  readonly keepAliveMs?: number;
 }
 
 /** A target in its seat: where its clients connect, and the process its CPU is read from (none for a remote one). */

@@ -188,7 +188,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       : renderMetrics;
 
   const server = new Http1Server(
-    { maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: 30_000, onError },
+    { maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: config.keepAliveMs, onError },
     (req, res) => {
       const url = req.url;
       const q = url.indexOf('?');

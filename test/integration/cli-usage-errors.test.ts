@@ -69,6 +69,15 @@ test('bad flags name the flag and say why', async () => {
   );
   usageError(await runCli(['mock', 'http', '--response', 'xml']), /--response must be one of json, sse/);
   usageError(await runCli(['mock', 'ftp']), /unknown kind "ftp"; available: http, stdio, sse/);
+  usageError(
+    await runCli(['mock', 'stdio', '--keep-alive-ms', '500']),
+    /--keep-alive-ms is for the HTTP mocks \(`mcp-perf mock http` or `sse`\)/,
+  );
+  usageError(await runCli(['mock', 'http', '--cross-answers', 'some']), /--cross-answers must be a whole number/);
+  usageError(
+    await runCli(['proxy', '--upstream', 'http://127.0.0.1:1/mcp', '--keep-alive-ms', '5']),
+    /--keep-alive-ms must be a whole number from 100/,
+  );
   usageError(await runCli(['proxy']), /--upstream is required/);
   usageError(await runCli(['proxy', '--upstream', 'not a url']), /--upstream is not a valid URL/);
   usageError(
