@@ -6,7 +6,7 @@ import { parseThreshold } from './thresholds.js';
 
 /**
  * smoke: seconds; checks the pipeline end to end, its numbers mean nothing (the tests use it).
- * quick: under 3 minutes for every scenario; the default, and what the committed baseline holds.
+ * quick: about 3½ minutes for every scenario; the default, and what the committed baseline holds.
  * nightly: ~16 minutes; release: ~50 minutes (30 of them the soak), for sign-off.
  */
 export const PROFILES = Object.freeze(['smoke', 'quick', 'nightly', 'release'] as const);
@@ -234,6 +234,26 @@ export interface FootprintProfile {
 }
 export type FootprintScenario = ScenarioBase<'footprint', FootprintProfile>;
 
+export interface LeaksProfile {
+  /** Sessions per wave through the reverse proxy. */
+  readonly sessions: number;
+  /** Sessions per wave through the bridge: a stdio child each. */
+  readonly children: number;
+  /** The proxies' --session-idle-ms: what frees a session whose client never ends it. */
+  readonly idleMs: number;
+  /** Pause before each reading (a full GC is forced in the proxy then), ms. */
+  readonly settleMs: number;
+}
+
+/**
+ * Clients that never end their sessions: waves of abandoned sessions (no DELETE) and vanished clients (GET streams
+ * reset mid-stream, or left open and silent), through the reverse proxy and the bridge; what the proxy still holds
+ * once its idle limit has passed — sessions, children, descriptors, RSS and heap against a warmed baseline.
+ */
+export interface LeaksScenario extends ScenarioBase<'leaks', LeaksProfile> {
+  readonly mockLatencyMs: number;
+}
+
 /**
  * Every kind's scenario type, by kind. A new kind registers its type from its own definition file, so nothing here
  * changes (TypeScript merges the declarations):
@@ -250,6 +270,7 @@ export interface ScenarioTypes {
   soak: SoakScenario;
   stress: StressScenario;
   footprint: FootprintScenario;
+  leaks: LeaksScenario;
 }
 
 export type Scenario = ScenarioTypes[keyof ScenarioTypes];

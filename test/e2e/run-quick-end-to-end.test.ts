@@ -43,6 +43,7 @@ test('it prints progress, the per-target summary and the baseline diff', () => {
     'concurrency',
     'direct-vs-proxied',
     'id-collision',
+    'leak-hunt',
     'memory-per-session',
     'soak',
     'sse-fanout',
@@ -148,6 +149,22 @@ test('id-collision: every request id 1, every answer its own call’s, direct, t
     assert.deepEqual(s.targets[t]!.errors, {}, `${t}: ${s.targets[t]!.errorSamples.join('; ')}`);
     assert.ok(s.metrics[`${t}.throughput_rps`]!.value > 0);
   }
+});
+
+test('leak-hunt: abandoned and vanished clients, both proxy modes: the peak was held, and nothing is left after expiry', () => {
+  const s = scenario('leak-hunt');
+  const m = (key: string): number => s.metrics[key]!.value;
+  for (const mode of ['reverse', 'bridge'])
+    for (const wave of ['abandoned', 'vanished']) {
+      const at = `${mode}.${wave}`;
+      // The peak proves the readings are live: every session was held before the clients left.
+      assert.equal(m(`${at}.sessions_at_peak`), mode === 'bridge' ? 8 : 200, `${at}: sessions at the peak`);
+      if (mode === 'bridge') assert.equal(m(`${at}.children_at_peak`), 8, `${at}: a child per session`);
+      for (const left of ['sessions_left', 'streams_left', ...(mode === 'bridge' ? ['children_left'] : [])])
+        assert.equal(m(`${at}.${left}`), 0, `${at}.${left}`);
+      assert.ok(m(`${at}.heap_growth_ratio`) <= 0.1, `${at}: heap +${m(`${at}.heap_growth_ratio`)}`);
+    }
+  assert.deepEqual(s.warnings, []);
 });
 
 test('sse-fanout: 500 streams, every sequenced notification delivered once and in order', () => {

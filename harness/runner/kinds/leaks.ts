@@ -1,0 +1,291 @@
+/**
+ * Runs the leak-hunting scenario: clients that do not end their sessions as the spec asks, and what the proxy holds
+ * for them afterwards. For each proxy mode — reverse (HTTP upstream) and bridge (a stdio child per session) — one
+ * proxy with a short --session-idle-ms:
+ *
+ *   warm-up    a vanished wave (below), not measured: the allocator's high-water mark, the JIT and the tables
+ *              reach their working size in it; what is left after it is the baseline, so that what the measured
+ *              waves leave is growth, not first use
+ *   abandoned  a wave of sessions opened and called, then the clients leave without DELETE (their connections
+ *              closed): only the proxy's idle expiry can free them
+ *   vanished   a wave of sessions each holding a GET stream, then the clients vanish: half cut their stream with a
+ *              TCP reset mid-stream, half go silent (the socket left open, never read, never closed — a peer that
+ *              is gone without a FIN, as far as the proxy can tell)
+ *
+ * After each wave the proxy is measured at the peak and again once its sessions should have expired: sessions,
+ * streams and children left, and V8's heap and RSS after a forced GC, against the warmed baseline (the heap is what
+ * judges: RSS also grows, in steps to a plateau, as V8 grows its young generation; see scenarios/leak-hunt.ts); how long the proxy
+ * took to let go; and descriptors, once the (shortened) keep-alive timeouts have passed, so that connections kept
+ * for reuse are not counted as leaks.
+ */
+import { connect, type Socket } from 'node:net';
+import type { LeaksScenario } from '../../../scenarios/define.js';
+import { abortableSleep } from '../../../core/runtime/clock.js';
+import { quoteCommand } from '../../../core/runtime/argv.js';
+import { McpHttpSession, callToken, type SessionTarget } from '../../load/mcp-session.js';
+import { processDescendantCount, processFdCount } from '../../measure/cpu.js';
+import { proxyMemoryAfterGc, scrapeGauge } from '../../measure/scrape.js';
+import { requireOpenFiles } from '../../measure/limits.js';
+import type { Metric } from '../../results/schema.js';
+import type { Child } from '../children.js';
+import { roundTo } from '../result.js';
+import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
+
+const MODES = ['reverse', 'bridge'] as const;
+type Mode = (typeof MODES)[number];
+const WAVES = ['abandoned', 'vanished'] as const;
+type Wave = (typeof WAVES)[number];
+
+const OPEN_BATCH = 50;
+/** Notifications per second the mock sends on every open stream, so a vanished client's stream is mid-event. */
+const NOTIFY_RATE = 5;
+/** After the idle limit, how long the proxy gets to let go before what it still holds counts as left over: its idle
+ * sweep runs every quarter of the limit, so once more the limit is ample. */
+const graceMs = (idleMs: number): number => idleMs + 1_000;
+/**
+ * The proxy's client keep-alive here (its --keep-alive-ms); the mock's is a second longer, which its Keep-Alive
+ * header tells the proxy's upstream pool, which closes idle connections a second before that.
+ */
+const KEEP_ALIVE_MS = 500;
+/** Until a connection idle now has been closed: the keep-alive, the proxy's 1 s sweep of idle connections, a margin. */
+const KEEP_ALIVE_WAIT_MS = KEEP_ALIVE_MS + 1_300;
+
+interface Reading {
+  readonly sessions: number;
+  readonly streams: number;
+  readonly children: number;
+  readonly fds: number;
+  readonly rss: number;
+  readonly heap: number;
+}
+
+export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResult> {
+  const { scenario, signal, profile: p } = ctx;
+  // A vanished wave holds a client socket and (reverse) an upstream socket per session in the proxy.
+  requireOpenFiles(scenario.name, 2 * p.sessions + 256, `2 per session with a stream, ${p.sessions} sessions`);
+  const knobs = { latencyMs: scenario.mockLatencyMs, notifyRate: NOTIFY_RATE };
+  // Keep-alive is shortened on both sides, so that connections kept for reuse have closed by the time the proxy is
+  // judged: what it still holds then, it holds for nobody.
+  const mock = await ctx.startMock('mock', { ...knobs, keepAliveMs: KEEP_ALIVE_MS + 1_000 });
+  const common = [
+    '--debug-memory',
+    '--session-idle-ms',
+    String(p.idleMs),
+    '--keep-alive-ms',
+    String(KEEP_ALIVE_MS),
+    '--max-sessions',
+    String(p.sessions * 3),
+  ];
+  const proxies: Record<Mode, Child> = {
+    reverse: await ctx.start('reverse', ['proxy', '--upstream', mock.url, ...common]),
+    bridge: await ctx.start('bridge', ['proxy', '--upstream-cmd', quoteCommand(ctx.stdioMockArgv(knobs)), ...common]),
+  };
+  ctx.ready();
+
+  const metrics: Record<string, Metric> = {};
+  const warnings: string[] = [];
+  const done: string[] = [];
+  // The modes run at once, so metrics arrive interleaved: the result lists them mode by mode, wave by wave.
+  const ordered = (): Record<string, Metric> =>
+    Object.fromEntries(
+      MODES.flatMap((mode) =>
+        WAVES.flatMap((wave) => Object.entries(metrics).filter(([k]) => k.startsWith(`${mode}.${wave}.`))),
+      ),
+    );
+  const build = (): KindResult =>
+    ctx.result(
+      { ...p, mockLatencyMs: scenario.mockLatencyMs, waves: [...done] },
+      { metrics: ordered(), targets: {}, trials: [], warnings: [...warnings] },
+    );
+
+  const failures: string[] = [];
+  /** One wave: sessions opened and called (with a stream each when vanished), then left; readings at the peak and after. */
+  const wave = async (mode: Mode, kind: Wave, proxy: Child, count: number, baseline: Reading | undefined) => {
+    const url = new URL(proxy.url);
+    const target = ctx.connect(url, { connections: 16 });
+    const sessions = await openAndCall(target, count, signal, failures);
+    const streams = kind === 'vanished' ? await openStreams(url, sessions, signal) : [];
+    ctx.defer(() => streams.forEach((s) => s.destroy()));
+    await abortableSleep(p.settleMs, signal);
+    const peak = await read(proxy);
+    // The clients leave: no DELETE. Abandoned ones close their connections; vanished ones cut or drop their streams.
+    await target.pool.destroy();
+    streams.forEach((s, i) => (i % 2 === 0 ? s.resetAndDestroy() : s.pause()));
+
+    ctx.step(`${mode}: ${kind}: waiting for the proxy to let go (idle limit ${p.idleMs} ms)`);
+    const t0 = performance.now();
+    // Let go of means back to the baseline; in the warm-up, before there is one, back to none at all.
+    const base = baseline ?? { ...peak, sessions: 0, streams: 0, children: 0 };
+    let left = await counts(proxy);
+    const holding = (): boolean =>
+      left.sessions > base.sessions || left.streams > base.streams || left.children > base.children;
+    while (holding() && !signal.aborted) {
+      if (performance.now() - t0 > p.idleMs + graceMs(p.idleMs)) break;
+      await abortableSleep(100, signal);
+      left = await counts(proxy);
+    }
+    const reclaimMs = performance.now() - t0;
+    // Connections kept alive for reuse close on their own timers: wait those out before judging.
+    await abortableSleep(KEEP_ALIVE_WAIT_MS + p.settleMs, signal);
+    const after = await read(proxy);
+    // The silent clients' sockets are ours to close now; what the proxy held for them is measured above.
+    streams.forEach((s) => s.destroy());
+    return { opened: sessions.length, peak, after, reclaimMs, stillHolding: holding() ? left : undefined };
+  };
+
+  // The two modes run side by side, each on its own proxy: what is judged is each process's own figures.
+  const hunt = async (mode: Mode): Promise<void> => {
+    const proxy = proxies[mode];
+    const count = mode === 'bridge' ? p.children : p.sessions;
+    // The warm-up is a vanished wave, not measured: the allocator's high-water mark, the JIT and the tables reach
+    // their working size in it, so that what the measured waves leave is growth, not first use.
+    ctx.step(`${mode}: warm-up, ${count} vanished sessions (not measured)`);
+    await wave(mode, 'vanished', proxy, count, undefined);
+    if (signal.aborted) return;
+    const base = await read(proxy);
+
+    for (const kind of WAVES) {
+      if (signal.aborted) return;
+      ctx.step(`${mode}: ${count} ${kind} sessions`);
+      const { opened, peak, after, reclaimMs, stillHolding } = await wave(mode, kind, proxy, count, base);
+      if (signal.aborted) return;
+
+      const m = `${mode}.${kind}`;
+      metrics[`${m}.sessions_at_peak`] = { value: peak.sessions, unit: 'count', better: 'none' };
+      metrics[`${m}.sessions_left`] = { value: after.sessions - base.sessions, unit: 'count', better: 'lower' };
+      if (mode === 'bridge') {
+        metrics[`${m}.children_at_peak`] = { value: peak.children, unit: 'count', better: 'none' };
+        metrics[`${m}.children_left`] = { value: after.children - base.children, unit: 'count', better: 'lower' };
+      }
+      metrics[`${m}.streams_left`] = { value: after.streams - base.streams, unit: 'count', better: 'lower' };
+      metrics[`${m}.fds_left`] = { value: after.fds - base.fds, unit: 'count', better: 'lower' };
+      metrics[`${m}.reclaim_ms`] = { value: Math.round(reclaimMs), unit: 'ms', better: 'lower' };
+      metrics[`${m}.rss_growth_ratio`] = {
+        value: roundTo((after.rss - base.rss) / base.rss, 3),
+        unit: 'ratio',
+        better: 'lower',
+      };
+      metrics[`${m}.heap_growth_ratio`] = {
+        value: roundTo((after.heap - base.heap) / base.heap, 3),
+        unit: 'ratio',
+        better: 'lower',
+      };
+      metrics[`${m}.rss_at_peak_bytes`] = { value: peak.rss, unit: 'bytes', better: 'lower' };
+      metrics[`${m}.rss_after_bytes`] = { value: after.rss, unit: 'bytes', better: 'lower' };
+      if (opened < count)
+        warnings.push(`${mode} ${kind}: only ${opened} of ${count} sessions opened; first: ${failures[0]}`);
+      if (stillHolding !== undefined)
+        warnings.push(
+          `${mode} ${kind}: ${stillHolding.sessions - base.sessions} sessions, ${stillHolding.streams - base.streams} streams and ${stillHolding.children - base.children} children still held ${Math.round(reclaimMs)} ms after the clients left (idle limit ${p.idleMs} ms)`,
+        );
+      done.push(`${mode} ${kind}`);
+      ctx.checkpoint(build);
+    }
+  };
+  await Promise.all(MODES.map(hunt));
+  return build();
+}
+
+/**
+ * Opens `count` sessions in batches, one tools/call each; sessions that fail to open, or whose call fails, are left
+ * out, the first reason kept in `failures`.
+ */
+async function openAndCall(
+  target: SessionTarget,
+  count: number,
+  signal: AbortSignal,
+  failures: string[],
+): Promise<McpHttpSession[]> {
+  const opened: McpHttpSession[] = [];
+  for (let i = 0; i < count && !signal.aborted; i += OPEN_BATCH) {
+    const batch = await Promise.allSettled(
+      Array.from({ length: Math.min(OPEN_BATCH, count - i) }, async (_, k) => {
+        const s = await McpHttpSession.open(target, `mcp-perf-leaks-${i + k}`);
+        const token = callToken(i + k + 1);
+        const outcome = await s.call(
+          1,
+          `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${token}"}}}`,
+          token,
+        );
+        if (!outcome.ok) throw new Error(`the first call failed: ${outcome.kind}: ${outcome.detail}`);
+        return s;
+      }),
+    );
+    for (const b of batch)
+      if (b.status === 'fulfilled') opened.push(b.value);
+      else failures.push((b.reason as Error).message);
+  }
+  return opened;
+}
+
+/** A raw GET stream per session, each on a socket of its own, resolved once the proxy has answered its head. */
+async function openStreams(url: URL, sessions: readonly McpHttpSession[], signal: AbortSignal): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < sessions.length && !signal.aborted; i += OPEN_BATCH) {
+    const batch = await Promise.allSettled(sessions.slice(i, i + OPEN_BATCH).map((s) => openStream(url, s.sessionId)));
+    for (const b of batch) if (b.status === 'fulfilled') sockets.push(b.value);
+  }
+  return sockets;
+}
+
+function openStream(url: URL, sessionId: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    const timer = setTimeout(() => fail(new Error('no answer to the GET within 5 s')), 5_000);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.once('connect', () =>
+      socket.write(
+        `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\naccept: text/event-stream\r\nmcp-session-id: ${sessionId}\r\nmcp-protocol-version: 2025-11-25\r\n\r\n`,
+      ),
+    );
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n')) return;
+      socket.off('data', onData);
+      clearTimeout(timer);
+      if (!head.startsWith('HTTP/1.1 200')) return fail(new Error(`GET answered ${head.split('\r\n')[0]}`));
+      socket.off('error', fail);
+      socket.on('error', () => {}); // a reset from our side, or the proxy ending the stream
+      resolve(socket);
+    };
+    socket.on('data', onData);
+  });
+}
+
+async function counts(proxy: Child): Promise<{ sessions: number; streams: number; children: number }> {
+  return {
+    sessions: await gauge(proxy, 'mcp_proxy_active_sessions'),
+    streams: await gauge(proxy, 'mcp_proxy_open_streams'),
+    children: processDescendantCount(proxy.pid),
+  };
+}
+
+/** A gauge the proxy must expose: a missing one would read as "nothing left", so it is an error. */
+async function gauge(proxy: Child, name: string): Promise<number> {
+  const value = await scrapeGauge(proxy.url, name);
+  if (value === undefined) throw new Error(`${proxy.name}: its /metrics has no ${name}`);
+  return value;
+}
+
+async function read(proxy: Child): Promise<Reading> {
+  const { rss, heapUsed } = await proxyMemoryAfterGc(proxy.url, proxy.pid);
+  return { ...(await counts(proxy)), fds: processFdCount(proxy.pid) ?? 0, rss, heap: heapUsed };
+}
+
+const leaksKind: ScenarioKind<LeaksScenario> = {
+  kind: 'leaks',
+  estimateMs: (scenario, profile) => {
+    const p = scenario.profiles[profile];
+    const perWave = p.idleMs + KEEP_ALIVE_WAIT_MS + 2 * p.settleMs + p.sessions * 3 + 500;
+    return 3 * perWave + 3_000; // the modes run side by side
+  },
+  run: runLeaks,
+};
+
+export default leaksKind;
