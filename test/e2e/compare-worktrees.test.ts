@@ -4,13 +4,13 @@
  * and on Ctrl-C.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { BIN, PACKAGE_ROOT, newTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
+import { BIN, PACKAGE_ROOT, newTag, processesWithTag, runCli, waitForNoProcesses } from '../helpers/cli.js';
 
 const tag = newTag();
 let dir: string;
@@ -64,7 +64,10 @@ test('an unknown ref is a usage error, and leaves nothing behind', async () => {
   assert.deepEqual(scratch(), scratchBefore);
 });
 
-test('Ctrl-C during the trials: exit 130, the run in progress and its processes end, worktrees removed', async () => {
+// Interrupted while the sides build (npm and tsc running in the worktree and the copy): the hardest moment to leave
+// nothing behind, and the cheapest to reach. That an interrupt during the trials ends the run in progress is
+// run-interrupted-leaves-nothing's (compare runs its trials through the same `mcp-perf run`).
+test('Ctrl-C while the sides build: exit 130, the builds end, worktrees and copies removed', async () => {
   const proc = execa(
     process.execPath,
     [
@@ -87,17 +90,26 @@ test('Ctrl-C during the trials: exit 130, the run in progress and its processes 
     },
   );
   let out = '';
-  await new Promise<void>((resolve) => {
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += String(d);
-      if (out.includes('trial 1/5 base')) resolve();
-    });
-    void proc.then(() => resolve());
-  });
+  proc.stdout?.on('data', (d: Buffer) => (out += String(d)));
+  // Until both sides' compilers run (a tagged tsc), so the interrupt lands mid-build.
+  const compilers = (): number =>
+    processesWithTag(tag).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tsc');
+      } catch {
+        return false;
+      }
+    }).length;
+  const deadline = Date.now() + 60_000;
+  while (compilers() < 2 && proc.exitCode === null && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.equal(compilers(), 2, `both sides compiling when interrupted\n${out}`);
   proc.kill('SIGINT');
   const r = await proc;
   assert.equal(r.exitCode, 130, out + String(r.stderr));
-  assert.deepEqual(await waitForNoProcesses(tag, 10_000), [], 'no mock, proxy or run left');
+  assert.match(out, /(base|head): building/);
+  assert.doesNotMatch(out, /trial 1\/5/, 'it stopped before any trial');
+  assert.deepEqual(await waitForNoProcesses(tag, 10_000), [], 'no npm, tsc or run left');
   assert.equal(await worktrees(), worktreesBefore);
   assert.deepEqual(scratch(), scratchBefore);
 });
