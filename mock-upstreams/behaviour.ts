@@ -6,7 +6,8 @@ import { preciseDelay } from '../core/runtime/clock.js';
 import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 import { seededRandom } from '../core/runtime/random.js';
 import { drawLatency, stallWait, type ErrorKind, type LatencySpec, type StallSpec } from './knobs.js';
-import { STREAMABLE_HTTP } from '../core/protocol/revisions.js';
+import { STATELESS, STREAMABLE_HTTP } from '../core/protocol/revisions.js';
+import { META_SERVER_INFO } from '../core/protocol/stateless.js';
 
 /** Newest first; the first is what we answer when a client asks for a revision we do not speak. */
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = STREAMABLE_HTTP;
@@ -118,6 +119,17 @@ export class McpBehaviour {
             protocolVersion: this.negotiate(params?.protocolVersion),
             capabilities: { tools: { listChanged: false } },
             serverInfo: { name: this.#options.name ?? 'mcp-perf-mock', version: '0.1.0' },
+          },
+        };
+      case 'server/discover':
+        // The stateless revision's discovery (no session, no state): what initialize says, for every revision.
+        return {
+          jsonrpc: '2.0',
+          id,
+          result: {
+            supportedVersions: [STATELESS, ...SUPPORTED_PROTOCOL_VERSIONS],
+            capabilities: { tools: { listChanged: false } },
+            _meta: { [META_SERVER_INFO]: { name: this.#options.name ?? 'mcp-perf-mock', version: '0.1.0' } },
           },
         };
       case 'ping':

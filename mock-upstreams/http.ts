@@ -12,6 +12,8 @@ import {
   type Peer,
 } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
+import { STATELESS } from '../core/protocol/revisions.js';
+import { ALL_REVISIONS, META_PROTOCOL_VERSION, declaredRevision, routingMismatch } from '../core/protocol/stateless.js';
 import { listenOn } from '../core/runtime/service.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 
@@ -90,7 +92,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
       );
 
     const version = req.headers['mcp-protocol-version'];
-    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    if (typeof version === 'string' && !ALL_REVISIONS.includes(version)) {
       return sendJson(
         res,
         400,
@@ -147,6 +149,12 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     const message = classify(parsed);
     if (message.kind === 'invalid')
       return sendJson(res, 400, rpcError(message.id, RpcErrorCode.INVALID_REQUEST, message.reason));
+
+    // The stateless revision: no session; the request says its revision in _meta, its headers what it carries.
+    const stateless =
+      req.headers['mcp-protocol-version'] === STATELESS ||
+      (message.kind === 'request' && declaredRevision(message.message.params) === STATELESS);
+    if (stateless) return onStatelessPost(req, res, message);
 
     if (message.kind === 'request' && message.message.method === 'initialize') {
       const response = (await behaviour.handle(message.message)) as JsonRpcResponse; // initialize never faults
@@ -220,6 +228,35 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     } else {
       sendJson(res, 200, response);
     }
+  }
+
+  /** A POST of the stateless revision: checked, answered on its own, nothing kept. */
+  async function onStatelessPost(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    message: Exclude<ReturnType<typeof classify>, { kind: 'invalid' }>,
+  ): Promise<void> {
+    if (message.kind !== 'request') return void res.writeHead(202).end();
+    const { id, method, params } = message.message;
+    const refuse = (reason: string): void => sendJson(res, 400, rpcError(id, RpcErrorCode.INVALID_REQUEST, reason));
+    if (req.headers['mcp-protocol-version'] !== STATELESS)
+      return refuse(`a ${STATELESS} request needs MCP-Protocol-Version: ${STATELESS}`);
+    if (declaredRevision(params) !== STATELESS)
+      return refuse(`a ${STATELESS} request carries its revision in params._meta["${META_PROTOCOL_VERSION}"]`);
+    if (method === 'initialize') return refuse(`there is no initialize in ${STATELESS}: use server/discover`);
+    const mismatch = routingMismatch(req.headers, method, params, true);
+    if (mismatch !== undefined) return refuse(mismatch);
+    const response = await behaviour.handle(message.message);
+    if (res.destroyed) return;
+    if ('fault' in response) {
+      if (response.fault === 'drop') return void res.socket?.destroy();
+      return sendJson(res, 500, rpcError(id, RpcErrorCode.INTERNAL_ERROR, 'injected HTTP 500 (--error-kind http500)'));
+    }
+    if (options.response === 'sse') {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      return void res.end(`event: message\ndata: ${JSON.stringify(response)}\n\n`);
+    }
+    sendJson(res, 200, response);
   }
 
   function onGet(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -97,6 +97,16 @@ export interface ShootoutScenario extends Omit<ComparisonScenario, 'kind'> {
   readonly ours: { readonly reverse: string; readonly bridge: string };
 }
 
+/**
+ * The comparison once per MCP revision: a seat per revision and target, so a team sees what each revision costs
+ * directly and through a proxy — and what moving to the stateless one (2026-07-28) costs or saves.
+ */
+export interface MatrixScenario extends Omit<ComparisonScenario, 'kind'> {
+  readonly kind: 'matrix';
+  /** Revisions, in seat order (core/protocol/revisions.ts): 2026-07-28 stateless, the others with sessions. */
+  readonly revisions: readonly string[];
+}
+
 export interface FanoutProfile {
   /** Concurrent GET streams through the proxy, one MCP session each. */
   readonly streams: number;
@@ -271,6 +281,7 @@ export interface ScenarioTypes {
   stress: StressScenario;
   footprint: FootprintScenario;
   leaks: LeaksScenario;
+  matrix: MatrixScenario;
 }
 
 export type Scenario = ScenarioTypes[keyof ScenarioTypes];

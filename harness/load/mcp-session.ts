@@ -5,7 +5,8 @@
  * Failures are data: every call resolves to an outcome, never throws.
  */
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
-import { LATEST } from '../../core/protocol/revisions.js';
+import { LATEST, STATELESS } from '../../core/protocol/revisions.js';
+import { META_SERVER_INFO, routingHeaders, statelessMeta } from '../../core/protocol/stateless.js';
 
 export const LOAD_PROTOCOL_VERSION = LATEST;
 
@@ -53,13 +54,19 @@ export class McpHttpSession {
    * initialize → Mcp-Session-Id (none from a stateless server, such as supergateway's default mode) →
    * notifications/initialized. Throws (this is set-up, not measurement).
    */
-  static async open(target: SessionTarget, clientName = 'mcp-perf-load'): Promise<McpHttpSession> {
+  static async open(
+    target: SessionTarget,
+    clientName = 'mcp-perf-load',
+    /** A revision the session must speak (the server must choose it); by default LATEST is asked for, any accepted. */
+    required?: string,
+  ): Promise<McpHttpSession> {
+    const protocolVersion = required ?? LOAD_PROTOCOL_VERSION;
     const init = JSON.stringify({
       jsonrpc: '2.0',
       id: 0,
       method: 'initialize',
       params: {
-        protocolVersion: LOAD_PROTOCOL_VERSION,
+        protocolVersion,
         capabilities: {},
         clientInfo: { name: clientName, version: '0.1.0' },
       },
@@ -83,6 +90,8 @@ export class McpHttpSession {
     const version = result?.protocolVersion;
     if (typeof version !== 'string')
       throw new Error(`initialize at ${target.url.href} returned no protocolVersion: ${text.slice(0, 200)}`);
+    if (required !== undefined && version !== required)
+      throw new Error(`initialize at ${target.url.href} asked for ${protocolVersion}, the server chose ${version}`);
     const session = new McpHttpSession(target, sessionId, version, String(result?.serverInfo?.name ?? ''));
     const ack = await target.pool.request({
       path: target.url.pathname,
@@ -102,20 +111,7 @@ export class McpHttpSession {
    * given the call's token (see callToken), that the answer is this call's own.
    */
   call(id: number, body: string, token?: string): Promise<CallOutcome> {
-    const t = this.#target;
-    return new Promise<CallOutcome>((resolve) => {
-      t.pool.dispatch(
-        {
-          path: t.url.pathname,
-          method: 'POST',
-          headers: this.#headers,
-          body,
-          headersTimeout: t.requestTimeoutMs,
-          bodyTimeout: t.requestTimeoutMs,
-        },
-        new CallHandler(id, token, resolve),
-      );
-    });
+    return dispatchCall(this.#target, this.#headers, id, body, token);
   }
 
   #closing: Promise<void> | undefined;
@@ -143,6 +139,93 @@ export class McpHttpSession {
       // best effort
     }
   }
+}
+
+/**
+ * A client of the stateless revision (2026-07-28): no initialize, no session. Opening is a `server/discover` that
+ * must list the revision; every call is a POST on its own, with MCP-Protocol-Version and the routing headers of the
+ * load's calls (tools/call of echo: CallSource's bodies, which carry the revision in their _meta).
+ */
+export class StatelessHttpSession {
+  readonly #target: SessionTarget;
+  readonly #headers: Record<string, string>;
+  readonly sessionId = '';
+  /** The server's name from its discovery answer. */
+  readonly serverName: string;
+
+  private constructor(target: SessionTarget, serverName: string) {
+    this.#target = target;
+    this.serverName = serverName;
+    this.#headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': STATELESS,
+      ...routingHeaders('tools/call', { name: 'echo' }),
+    };
+  }
+
+  /** server/discover; throws when the server does not list the stateless revision (this is set-up). */
+  static async open(target: SessionTarget, clientName = 'mcp-perf-load'): Promise<StatelessHttpSession> {
+    const res = await target.pool.request({
+      path: target.url.pathname,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': STATELESS,
+        ...routingHeaders('server/discover', {}),
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'server/discover',
+        params: { _meta: statelessMeta(clientName) },
+      }),
+      headersTimeout: target.requestTimeoutMs,
+      bodyTimeout: target.requestTimeoutMs,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200)
+      throw new Error(`server/discover at ${target.url.href} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    const answer = findResponse(text, String(res.headers['content-type'] ?? ''), 0) as
+      { result?: { supportedVersions?: unknown; _meta?: Record<string, { name?: unknown } | undefined> } } | undefined;
+    const versions = answer?.result?.supportedVersions;
+    if (!Array.isArray(versions) || !versions.includes(STATELESS))
+      throw new Error(`server/discover at ${target.url.href} does not list ${STATELESS}: ${text.slice(0, 200)}`);
+    return new StatelessHttpSession(target, String(answer?.result?._meta?.[META_SERVER_INFO]?.name ?? ''));
+  }
+
+  call(id: number, body: string, token?: string): Promise<CallOutcome> {
+    return dispatchCall(this.#target, this.#headers, id, body, token);
+  }
+
+  /** Nothing to end: there is no session. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** One call on the generator's hot path: undici's dispatch with a CallHandler, never a Readable per response. */
+function dispatchCall(
+  t: SessionTarget,
+  headers: Record<string, string>,
+  id: number,
+  body: string,
+  token: string | undefined,
+): Promise<CallOutcome> {
+  return new Promise<CallOutcome>((resolve) => {
+    t.pool.dispatch(
+      {
+        path: t.url.pathname,
+        method: 'POST',
+        headers,
+        body,
+        headersTimeout: t.requestTimeoutMs,
+        bodyTimeout: t.requestTimeoutMs,
+      },
+      new CallHandler(id, token, resolve),
+    );
+  });
 }
 
 const OK: CallOutcome = Object.freeze({ ok: true });

@@ -66,14 +66,22 @@ export class CallSource {
   constructor(
     sessions: readonly CallableSession[],
     toolArguments: Record<string, unknown>,
-    options: { readonly ids?: IdMode } = {},
+    options: {
+      readonly ids?: IdMode;
+      /** params._meta of every call: the stateless revision's (statelessMeta) for a StatelessHttpSession. */
+      readonly meta?: Record<string, unknown>;
+    } = {},
   ) {
     if (sessions.length === 0) throw new Error('CallSource needs at least one session');
     this.#sessions = sessions;
     this.#collide = options.ids === 'collide';
     this.#tails = sessions.map(() => Promise.resolve());
     // Built once: each call only splices its id and token in.
-    const params = JSON.stringify({ name: 'echo', arguments: { ...toolArguments, text: TOKEN_SLOT } });
+    const params = JSON.stringify({
+      name: 'echo',
+      arguments: { ...toolArguments, text: TOKEN_SLOT },
+      ...(options.meta === undefined ? {} : { _meta: options.meta }),
+    });
     const [before, after] = params.split(JSON.stringify(TOKEN_SLOT)) as [string, string];
     this.#head = '{"jsonrpc":"2.0","id":';
     this.#middle = `,"method":"tools/call","params":${before}"`;

@@ -26,6 +26,7 @@ import { faultStage } from '../stages/faults.js';
 import { observeStage } from '../stages/observe.js';
 import { originStage } from '../stages/origin.js';
 import { rateLimitStage } from '../stages/rate-limit.js';
+import { routingStage } from '../stages/routing.js';
 import { httpForwarder } from '../upstream/http-forward.js';
 import { UpstreamSet, type HttpUpstream } from '../upstream/http-upstreams.js';
 import { ChannelBridge, type BridgeSession } from '../upstream/channel-bridge.js';
@@ -68,7 +69,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       admission.inFlight(),
     );
   }
-  stages.push(bodyStage(config.maxBodyBytes, metrics));
+  stages.push(bodyStage(config.maxBodyBytes, metrics), routingStage(metrics));
   if (config.faults.latencyMs > 0 || config.faults.errorRate > 0) stages.push(faultStage(config.faults, metrics));
 
   let close: () => Promise<void>;

@@ -4,10 +4,12 @@
  * first latency trials with the scenario's latency executor (open model at the profile's rate), then throughput
  * trials with its throughput executor (closed model, the mock's latency at zero).
  */
-import type { ComparisonScenario, ShootoutScenario } from '../../../scenarios/define.js';
+import type { ComparisonScenario, MatrixScenario, ShootoutScenario } from '../../../scenarios/define.js';
 import { drive } from '../../load/executors.js';
-import type { McpHttpSession, SessionTarget } from '../../load/mcp-session.js';
-import { CallSource, type LoadOutcome } from '../../load/outcome.js';
+import { McpHttpSession, StatelessHttpSession, type SessionTarget } from '../../load/mcp-session.js';
+import { CallSource, type CallableSession, type LoadOutcome } from '../../load/outcome.js';
+import { STATELESS } from '../../../core/protocol/revisions.js';
+import { statelessMeta } from '../../../core/protocol/stateless.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import {
   processDescendantCount,
@@ -21,9 +23,11 @@ import type { TargetSpec } from '../../../scenarios/targets.js';
 import { mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../../core/measure/histogram.js';
 import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js';
 import { latencyRecord, roundTo } from '../result.js';
-import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
+import type { KindResult, RunContext, ScenarioKind, StartedTarget } from '../kind.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Sessions opened at once, so set-up is not one burst. */
+const OPEN_BATCH = 50;
 /**
  * Each phase's warm-up starts with a closed-model burst (mock latency 0) of at most this long per target. Before the
  * latency phase it is for JIT-compiled targets, which reach their top tier only after thousands of requests: at
@@ -39,7 +43,11 @@ interface Seat {
   readonly target: SessionTarget;
   /** The process whose CPU is charged to this target (with its children); none for a target already running. */
   readonly pid: number | undefined;
-  readonly sessions: McpHttpSession[];
+  readonly sessions: CallableSession[];
+  /** params._meta of its calls (the stateless revision's). */
+  readonly meta?: Record<string, unknown>;
+  /** The MCP revision its sessions speak, when the kind seats targets per revision. */
+  readonly revision?: string;
   readonly latency: Histogram[];
   readonly service: Histogram[];
   readonly rates: number[];
@@ -69,6 +77,11 @@ export interface ComparisonOptions {
   readonly settings?: Readonly<Record<string, unknown>>;
   /** Metrics of its own, from the targets' results (every checkpoint and the end). */
   readonly metrics?: (targets: Readonly<Record<string, TargetResult>>) => Record<string, Metric>;
+  /**
+   * MCP revisions to seat each target in: a seat per revision and target, named `<revision>.<target>`, its sessions
+   * opened in that revision (2026-07-28: stateless, no session). @default one seat per target, sessions as they come
+   */
+  readonly revisions?: readonly string[];
 }
 
 /** After the sessions are opened and before the footprint is read: lazy allocations and child start-up settle. */
@@ -77,7 +90,7 @@ const FOOTPRINT_SETTLE_MS = 500;
 type Phase = 'latency' | 'throughput';
 
 export async function runComparison(
-  ctx: RunContext<ComparisonScenario> | RunContext<ShootoutScenario>,
+  ctx: RunContext<ComparisonScenario> | RunContext<ShootoutScenario> | RunContext<MatrixScenario>,
   options: ComparisonOptions = {},
 ): Promise<KindResult> {
   const { scenario, profile, signal } = ctx as RunContext<ComparisonScenario>;
@@ -87,17 +100,23 @@ export async function runComparison(
   const knobs = { latencyMs: scenario.mock.latencyMs, payloadBytes: scenario.mock.payloadBytes };
   const mock = await ctx.startMock('mock', { ...knobs, response: scenario.mock.response });
   const upstreams = { http: mock, stdioArgv: ctx.stdioMockArgv(knobs), maxSessions: scenario.sessions * 2 };
-  const started = [];
+  const started: StartedTarget[] = [];
   for (const name of names) started.push(await ctx.startTarget(name, upstreams));
   ctx.ready();
 
   const seats: Seat[] = [];
   const trials: TrialRecord[] = [];
   const warnings = new Set<string>(options.warnings);
-  for (const [index, t] of started.entries()) {
+  const variants = (options.revisions ?? [undefined]).flatMap((revision) =>
+    started.map((t, index) => ({ t, index, revision })),
+  );
+  for (const { t, index, revision } of variants) {
     const target = ctx.connect(t.url, { connections: 64, requestTimeoutMs: REQUEST_TIMEOUT_MS });
     const before = options.inventory ? treeFigures(t.chargedPid) : undefined;
-    const sessions = await ctx.openSessions(target, scenario.sessions);
+    const sessions: CallableSession[] =
+      revision === undefined
+        ? await ctx.openSessions(target, scenario.sessions)
+        : await openInRevision(ctx, target, scenario.sessions, revision);
     let about: Seat['about'];
     let footprint: Seat['footprint'];
     if (options.inventory) {
@@ -125,10 +144,12 @@ export async function runComparison(
       };
     }
     seats.push({
-      name: t.name,
+      name: revision === undefined ? t.name : `${revision}.${t.name}`,
       target,
       pid: t.chargedPid,
       sessions,
+      ...(revision === undefined ? {} : { revision }),
+      ...(revision === STATELESS ? { meta: statelessMeta('mcp-perf-load') } : {}),
       rate: rateOf(t.spec),
       vus: Math.min(scenario.throughputConcurrency, t.spec.maxVus ?? Infinity),
       ...(about === undefined ? {} : { about }),
@@ -150,8 +171,8 @@ export async function runComparison(
     seats.map((s) => [
       s,
       {
-        open: new CallSource(s.sessions, {}, { ids: scenario.ids }),
-        closed: new CallSource(s.sessions, { latencyMs: 0 }, { ids: scenario.ids }),
+        open: new CallSource(s.sessions, {}, { ids: scenario.ids, meta: s.meta }),
+        closed: new CallSource(s.sessions, { latencyMs: 0 }, { ids: scenario.ids, meta: s.meta }),
       },
     ]),
   );
@@ -304,11 +325,12 @@ function comparisonMetrics(
 ): Record<string, Metric> {
   const m: Record<string, Metric> = {};
   const us = (value: number): Metric => ({ value, unit: 'us', better: 'lower' });
-  const reference = seats[0];
-  if (reference === undefined) return m;
-  const ref = targets[reference.name]!;
-  const refLatency = latencies.get(reference.name)!;
+  if (seats.length === 0) return m;
   for (const seat of seats) {
+    // The reference: the first seat, or with revisions the first seat of the same revision.
+    const reference = seats.find((r) => r.revision === seat.revision)!;
+    const ref = targets[reference.name]!;
+    const refLatency = latencies.get(reference.name)!;
     const t = targets[seat.name]!;
     const s = latencies.get(seat.name)!;
     for (const p of PERCENTILE_KEYS) m[`${seat.name}.latency.${p}_us`] = us(s[`${p}_us`]);
@@ -405,9 +427,36 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * `count` sessions in one MCP revision, in batches, each closed when the scenario ends: the stateless revision's
+ * (server/discover, then no session), or an initialize that must settle on the revision asked for.
+ */
+async function openInRevision(
+  ctx: RunContext<ComparisonScenario> | RunContext<ShootoutScenario> | RunContext<MatrixScenario>,
+  target: SessionTarget,
+  count: number,
+  revision: string,
+): Promise<CallableSession[]> {
+  const opened: Array<McpHttpSession | StatelessHttpSession> = [];
+  ctx.defer(() => Promise.all(opened.map((s) => s.close())));
+  while (opened.length < count && !ctx.signal.aborted) {
+    const batch = Math.min(OPEN_BATCH, count - opened.length);
+    opened.push(
+      ...(await Promise.all(
+        Array.from({ length: batch }, () =>
+          revision === STATELESS
+            ? StatelessHttpSession.open(target)
+            : McpHttpSession.open(target, 'mcp-perf-load', revision),
+        ),
+      )),
+    );
+  }
+  return opened;
+}
+
 /** Every seat a scenario names is a row of the targets table. */
 export function checkSeatsKnown(
-  scenario: ComparisonScenario | ShootoutScenario,
+  scenario: ComparisonScenario | ShootoutScenario | MatrixScenario,
   targets: Readonly<Record<string, TargetSpec>>,
 ): void {
   for (const name of scenario.targets)
@@ -417,7 +466,7 @@ export function checkSeatsKnown(
 
 /** Expected wall time of a comparison of these seats. */
 export function estimateComparisonMs(
-  scenario: ComparisonScenario | ShootoutScenario,
+  scenario: ComparisonScenario | ShootoutScenario | MatrixScenario,
   profile: keyof ComparisonScenario['profiles'],
   seats = scenario.targets.length,
 ): number {

@@ -1,0 +1,37 @@
+/**
+ * What does each MCP revision cost? The same calls in 2025-06-18 and 2025-11-25 (sessions: initialize, then
+ * Mcp-Session-Id on every request) and 2026-07-28 (stateless: server/discover once, then every request on its own,
+ * its revision in _meta and Mcp-Method / Mcp-Name headers that the proxy checks against the body), directly and
+ * through the reverse proxy: latency at a fixed rate and calls/s at saturation, interleaved.
+ */
+import { defineScenario } from './define.js';
+
+export default defineScenario({
+  kind: 'matrix',
+  name: 'protocol-matrix',
+  description:
+    'The same calls in each MCP revision (2025-06-18, 2025-11-25 with sessions; 2026-07-28 stateless), direct and through the reverse proxy: latency, calls/s, what the proxy adds per revision, and what stateless costs or saves.',
+  mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
+  targets: ['direct', 'proxied'],
+  revisions: ['2025-06-18', '2025-11-25', '2026-07-28'],
+  executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
+  sessions: 16,
+  maxInFlight: 1_000,
+  throughputConcurrency: 16,
+  onlyWhenNamed: true,
+  profiles: {
+    smoke: { warmupMs: 200, trials: 1, latencyTrialMs: 300, throughputTrialMs: 300, rate: 200 },
+    quick: { warmupMs: 500, trials: 2, latencyTrialMs: 1_500, throughputTrialMs: 1_000, rate: 500 },
+    nightly: { warmupMs: 1_000, trials: 4, latencyTrialMs: 4_000, throughputTrialMs: 2_000, rate: 1_000 },
+    release: { warmupMs: 1_000, trials: 6, latencyTrialMs: 5_000, throughputTrialMs: 3_000, rate: 1_000 },
+  },
+  thresholds: [
+    '2025-06-18.direct.errors < 1',
+    '2025-06-18.proxied.errors < 1',
+    '2025-11-25.direct.errors < 1',
+    '2025-11-25.proxied.errors < 1',
+    '2026-07-28.direct.errors < 1',
+    '2026-07-28.proxied.errors < 1',
+  ],
+  goals: [],
+});

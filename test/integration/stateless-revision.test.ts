@@ -1,0 +1,164 @@
+/**
+ * The stateless revision (2026-07-28) end to end over HTTP: the mock answers server/discover and serves requests with
+ * no session, refusing what the revision forbids; the reverse proxy forwards them, checks Mcp-Method / Mcp-Name
+ * against the body (400 otherwise, for every revision that sends them) and round-robins them over its upstreams;
+ * the load generator drives it; and `protocol-matrix` measures every revision, direct and proxied.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { runClosedModel } from '../../harness/load/closed-model.js';
+import { McpHttpSession, StatelessHttpSession, createTargetPool } from '../../harness/load/mcp-session.js';
+import { CallSource } from '../../harness/load/outcome.js';
+import { readResults } from '../../harness/results/io.js';
+import type { CompletedScenario } from '../../harness/results/schema.js';
+import { statelessMeta } from '../../core/protocol/stateless.js';
+import { runCli, serviceGroup } from '../helpers/cli.js';
+
+const group = serviceGroup();
+after(async () => assert.deepEqual(await group.stopAll(), []));
+
+const HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+};
+
+async function post(url: string, headers: Record<string, string>, body: object) {
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  return {
+    status: res.status,
+    json: (await res.json()) as { result?: Record<string, unknown>; error?: { message: string } },
+  };
+}
+
+const call = (name = 'echo') => ({
+  jsonrpc: '2.0',
+  id: 7,
+  method: 'tools/call',
+  params: { name, arguments: { text: 'hi' }, _meta: statelessMeta('test') },
+});
+
+test('the mock and the proxy: discover, a call with no session, and 400 for what the revision forbids', async () => {
+  const mock = await group.start(['mock', 'http']);
+  const proxy = await group.start(['proxy', '--upstream', mock.url]);
+  for (const url of [mock.url, proxy.url]) {
+    const discover = await post(
+      url,
+      { ...HEADERS, 'mcp-method': 'server/discover' },
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'server/discover',
+        params: { _meta: statelessMeta('test') },
+      },
+    );
+    assert.equal(discover.status, 200, url);
+    assert.deepEqual(discover.json.result?.supportedVersions, ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26']);
+
+    const ok = await post(url, { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, call());
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.match(JSON.stringify(ok.json.result), /"text":"hi/);
+
+    const refused = async (headers: Record<string, string>, body: object, reason: RegExp): Promise<void> => {
+      const r = await post(url, headers, body);
+      assert.equal(r.status, 400, `${url}: ${JSON.stringify(r.json)}`);
+      assert.match(r.json.error?.message ?? '', reason, url);
+    };
+    await refused(
+      { ...HEADERS, 'mcp-method': 'tools/list' },
+      call(),
+      /Mcp-Method "tools\/list" does not match the body's method "tools\/call"/,
+    );
+    await refused(
+      { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'other' },
+      call(),
+      /Mcp-Name "other" does not match the body's "echo"/,
+    );
+    await refused(HEADERS, call(), /missing Mcp-Method header/);
+    await refused({ ...HEADERS, 'mcp-method': 'tools/call' }, call(), /missing Mcp-Name header/);
+  }
+  // The mock refuses an initialize in the stateless revision (the proxy passes it on, as it does any initialize).
+  const init = await post(
+    mock.url,
+    { ...HEADERS, 'mcp-method': 'initialize' },
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2026-07-28',
+        capabilities: {},
+        clientInfo: { name: 't', version: '1' },
+        _meta: statelessMeta('t'),
+      },
+    },
+  );
+  assert.equal(init.status, 400);
+  assert.match(init.json.error?.message ?? '', /there is no initialize in 2026-07-28: use server\/discover/);
+  // A revision with sessions that sends the headers is checked too.
+  const session = await McpHttpSession.open(
+    { url: new URL(proxy.url), pool: createTargetPool(new URL(proxy.url), 2), requestTimeoutMs: 5_000 },
+    'test',
+    '2025-06-18',
+  );
+  const wrong = await post(
+    proxy.url,
+    {
+      ...HEADERS,
+      'mcp-protocol-version': '2025-06-18',
+      'mcp-session-id': session.sessionId,
+      'mcp-method': 'tools/list',
+    },
+    { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo' } },
+  );
+  assert.equal(wrong.status, 400);
+  await session.close();
+});
+
+test('stateless load through the proxy: no errors, every answer its own, spread round-robin over two upstreams', async () => {
+  const a = await group.start(['mock', 'http', '--name', 'a']);
+  const b = await group.start(['mock', 'http', '--name', 'b']);
+  const proxy = await group.start(['proxy', '--upstream', a.url, '--upstream', b.url]);
+  const url = new URL(proxy.url);
+  const target = { url, pool: createTargetPool(url, 8), requestTimeoutMs: 5_000 };
+  group.defer(() => target.pool.destroy());
+  const names = new Set<string>();
+  const sessions = [];
+  for (let i = 0; i < 4; i++) {
+    const s = await StatelessHttpSession.open(target);
+    names.add(s.serverName);
+    sessions.push(s);
+  }
+  assert.deepEqual([...names].sort(), ['a', 'b'], 'discovery answered by both upstreams in turn');
+  const o = await runClosedModel({
+    concurrency: 4,
+    durationMs: 400,
+    source: new CallSource(sessions, {}, { meta: statelessMeta('test'), ids: 'collide' }),
+  });
+  assert.ok(o.achieved.ok >= 40, `${o.achieved.ok} calls`);
+  assert.deepEqual(o.errors, {}, o.errorSamples.join('; '));
+});
+
+test('protocol-matrix: every revision, direct and proxied, measured with no error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-perf-matrix-'));
+  try {
+    const r = await runCli(['run', 'protocol-matrix', '--profile', 'smoke', '--out', dir], { tag: group.tag });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const s = (await readResults(join(dir, 'results.json'))).scenarios[0] as CompletedScenario;
+    const seats = ['2025-06-18', '2025-11-25', '2026-07-28'].flatMap((v) => [`${v}.direct`, `${v}.proxied`]);
+    assert.deepEqual(Object.keys(s.targets), seats);
+    for (const seat of seats) {
+      assert.equal(s.metrics[`${seat}.errors`]!.value, 0, seat);
+      assert.ok(s.metrics[`${seat}.throughput_rps`]!.value > 0, seat);
+    }
+    for (const v of ['2025-06-18', '2025-11-25', '2026-07-28'])
+      assert.ok(s.metrics[`${v}.proxied.added.p50_us`] !== undefined, `${v}: added against its own direct`);
+    assert.ok(s.metrics['proxied.stateless_throughput_ratio']!.value > 0);
+    assert.match(r.stdout, /^2026-07-28\.proxied +open /m);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
