@@ -1,9 +1,9 @@
 /**
  * Does the proxy let go of clients that never say goodbye? The leaks users of MCP proxies report are children never
- * killed when a client vanishes (supergateway #108, #141, #160: hundreds of orphan processes) and sessions never
- * freed without a DELETE. Waves of abandoned sessions and of vanished clients (GET streams reset mid-stream, or left
- * open and silent), through the reverse proxy and the bridge, each measured once the idle limit has passed against a
- * baseline warmed by a wave of well-behaved sessions.
+ * killed when a client vanishes (supergateway #108, #141, #160: hundreds of orphan processes), sessions never freed
+ * without a DELETE, and clients stuck after an upstream restart (mcp-proxy #14). Waves of abandoned sessions, of
+ * vanished clients (GET streams reset mid-stream, or left open and silent) and an upstream restart storm, through the
+ * reverse proxy and the bridge, each measured against a baseline warmed by an unmeasured wave.
  */
 import { defineScenario } from './define.js';
 
@@ -11,7 +11,7 @@ export default defineScenario({
   kind: 'leaks',
   name: 'leak-hunt',
   description:
-    'Abandoned sessions (no DELETE) and vanished clients (streams reset or left silent) through the reverse proxy and the bridge: sessions, children, descriptors and memory left once the idle limit has passed.',
+    'Abandoned sessions (no DELETE), vanished clients (streams reset or left silent) and an upstream restart storm, through the reverse proxy and the bridge: sessions, children, descriptors and memory left afterwards; every client going again after the restart.',
   mockLatencyMs: 1,
   profiles: {
     smoke: { sessions: 50, children: 4, idleMs: 500, settleMs: 200 },
@@ -26,6 +26,15 @@ export default defineScenario({
     'bridge.vanished.sessions_left < 1',
     'bridge.abandoned.children_left < 1',
     'bridge.vanished.children_left < 1',
+    // The upstream restart storm: every client going again on a new session, nothing held for the dead ones.
+    'reverse.restart.errors_after_recovery < 1',
+    'bridge.restart.errors_after_recovery < 1',
+    'reverse.restart.stale_sessions < 1',
+    'bridge.restart.stale_sessions < 1',
+    'bridge.restart.excess_children < 1',
+    'reverse.restart.sessions_left < 1',
+    'bridge.restart.sessions_left < 1',
+    'bridge.restart.children_left < 1',
     'reverse.vanished.streams_left < 1',
     'bridge.vanished.streams_left < 1',
     // Descriptors are read once the shortened keep-alive timeouts have passed; a few of slack for a late sweep.

@@ -385,6 +385,11 @@ export class RenewingSession {
   constructor(
     private readonly target: SessionTarget,
     session: McpHttpSession,
+    /**
+     * Calls made while the new session opens wait for it, as a client does that must finish its work, instead of
+     * failing fast as `connect` errors (a closed-model load would spin on those). @default false
+     */
+    private readonly waitWhileRenewing = false,
   ) {
     this.#session = session;
   }
@@ -394,6 +399,7 @@ export class RenewingSession {
   }
 
   async call(id: number, body: string, token?: string): Promise<CallOutcome> {
+    if (this.#session === undefined && this.waitWhileRenewing) await this.#renewing;
     const session = this.#session;
     if (session === undefined) return fail('connect', 'session being renewed');
     const outcome = await session.call(id, body, token);

@@ -151,7 +151,7 @@ test('id-collision: every request id 1, every answer its own call’s, direct, t
   }
 });
 
-test('leak-hunt: abandoned and vanished clients, both proxy modes: the peak was held, and nothing is left after expiry', () => {
+test('leak-hunt: abandoned and vanished clients and an upstream restart, both proxy modes: nothing is left after', () => {
   const s = scenario('leak-hunt');
   const m = (key: string): number => s.metrics[key]!.value;
   for (const mode of ['reverse', 'bridge'])
@@ -164,6 +164,15 @@ test('leak-hunt: abandoned and vanished clients, both proxy modes: the peak was 
         assert.equal(m(`${at}.${left}`), 0, `${at}.${left}`);
       assert.ok(m(`${at}.heap_growth_ratio`) <= 0.1, `${at}: heap +${m(`${at}.heap_growth_ratio`)}`);
     }
+  // The upstream restart storm: every client renewed and going again, nothing held for the dead sessions.
+  for (const mode of ['reverse', 'bridge']) {
+    const at = `${mode}.restart`;
+    assert.ok(m(`${at}.renewed`) >= (mode === 'bridge' ? 8 : 200), `${at}: every client opened a new session`);
+    for (const zero of ['errors_after_recovery', 'stale_sessions', 'sessions_left', 'streams_left'])
+      assert.equal(m(`${at}.${zero}`), 0, `${at}.${zero}`);
+  }
+  assert.equal(m('bridge.restart.excess_children'), 0);
+  assert.equal(m('bridge.restart.children_left'), 0);
   assert.deepEqual(s.warnings, []);
 });
 

@@ -11,6 +11,8 @@
  *   vanished   a wave of sessions each holding a GET stream, then the clients vanish: half cut their stream with a
  *              TCP reset mid-stream, half go silent (the socket left open, never read, never closed — a peer that
  *              is gone without a FIN, as far as the proxy can tell)
+ *   restart    sessions under load, then the upstream killed and restarted (restartWave): every client must renew
+ *              and carry on, the proxy must hold nothing for the dead sessions
  *
  * After each wave the proxy is measured at the peak and again once its sessions should have expired: sessions,
  * streams and children left, and V8's heap and RSS after a forced GC, against the warmed baseline (the heap is what
@@ -22,8 +24,10 @@ import { connect, type Socket } from 'node:net';
 import type { LeaksScenario } from '../../../scenarios/define.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import { quoteCommand } from '../../../core/runtime/argv.js';
-import { McpHttpSession, callToken, type SessionTarget } from '../../load/mcp-session.js';
-import { processDescendantCount, processFdCount } from '../../measure/cpu.js';
+import { McpHttpSession, RenewingSession, callToken, type SessionTarget } from '../../load/mcp-session.js';
+import { runClosedModel } from '../../load/closed-model.js';
+import { CallSource } from '../../load/outcome.js';
+import { processDescendantCount, processFdCount, processTree } from '../../measure/cpu.js';
 import { proxyMemoryAfterGc, scrapeGauge } from '../../measure/scrape.js';
 import { requireOpenFiles } from '../../measure/limits.js';
 import type { Metric } from '../../results/schema.js';
@@ -33,7 +37,7 @@ import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
 
 const MODES = ['reverse', 'bridge'] as const;
 type Mode = (typeof MODES)[number];
-const WAVES = ['abandoned', 'vanished'] as const;
+const WAVES = ['abandoned', 'vanished', 'restart'] as const;
 type Wave = (typeof WAVES)[number];
 
 const OPEN_BATCH = 50;
@@ -49,6 +53,9 @@ const graceMs = (idleMs: number): number => idleMs + 1_000;
 const KEEP_ALIVE_MS = 500;
 /** Until a connection idle now has been closed: the keep-alive, the proxy's 1 s sweep of idle connections, a margin. */
 const KEEP_ALIVE_WAIT_MS = KEEP_ALIVE_MS + 1_300;
+/** The restart storm: load before the upstream is killed, and the most it gets to recover (every client renewed). */
+const RESTART_BEFORE_MS = 500;
+const RESTART_AFTER_MS = 5_000;
 
 interface Reading {
   readonly sessions: number;
@@ -66,7 +73,7 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
   const knobs = { latencyMs: scenario.mockLatencyMs, notifyRate: NOTIFY_RATE };
   // Keep-alive is shortened on both sides, so that connections kept for reuse have closed by the time the proxy is
   // judged: what it still holds then, it holds for nobody.
-  const mock = await ctx.startMock('mock', { ...knobs, keepAliveMs: KEEP_ALIVE_MS + 1_000 });
+  let mock = await ctx.startMock('mock', { ...knobs, keepAliveMs: KEEP_ALIVE_MS + 1_000 });
   const common = [
     '--debug-memory',
     '--session-idle-ms',
@@ -111,11 +118,17 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     // The clients leave: no DELETE. Abandoned ones close their connections; vanished ones cut or drop their streams.
     await target.pool.destroy();
     streams.forEach((s, i) => (i % 2 === 0 ? s.resetAndDestroy() : s.pause()));
+    // Let go of means back to the baseline; in the warm-up, before there is one, back to none at all.
+    const gone = await letGo(mode, kind, proxy, baseline ?? { ...peak, sessions: 0, streams: 0, children: 0 });
+    // The silent clients' sockets are ours to close now; what the proxy held for them is measured above.
+    streams.forEach((s) => s.destroy());
+    return { opened: sessions.length, peak, ...gone, extra: {} as Record<string, Metric> };
+  };
 
+  /** Waits until the proxy is back to `base` (or the idle limit and a grace have passed), then past keep-alive. */
+  const letGo = async (mode: Mode, kind: string, proxy: Child, base: Reading) => {
     ctx.step(`${mode}: ${kind}: waiting for the proxy to let go (idle limit ${p.idleMs} ms)`);
     const t0 = performance.now();
-    // Let go of means back to the baseline; in the warm-up, before there is one, back to none at all.
-    const base = baseline ?? { ...peak, sessions: 0, streams: 0, children: 0 };
     let left = await counts(proxy);
     const holding = (): boolean =>
       left.sessions > base.sessions || left.streams > base.streams || left.children > base.children;
@@ -127,10 +140,86 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     const reclaimMs = performance.now() - t0;
     // Connections kept alive for reuse close on their own timers: wait those out before judging.
     await abortableSleep(KEEP_ALIVE_WAIT_MS + p.settleMs, signal);
-    const after = await read(proxy);
-    // The silent clients' sockets are ours to close now; what the proxy held for them is measured above.
-    streams.forEach((s) => s.destroy());
-    return { opened: sessions.length, peak, after, reclaimMs, stillHolding: holding() ? left : undefined };
+    return { after: await read(proxy), reclaimMs, stillHolding: holding() ? left : undefined };
+  };
+
+  /**
+   * The upstream restart storm: sessions under closed-model load, then the upstream killed (reverse: the mock, started
+   * again on its port; bridge: every child). Each client must get 404 for its dead session, open a new one and carry
+   * on (RenewingSession), and the proxy must hold nothing for the dead sessions: sessions and children equal to the
+   * live ones. Then the clients end their sessions as they should, and what is left is read as for the other waves.
+   */
+  const restartWave = async (mode: Mode, proxy: Child, count: number, base: Reading) => {
+    const url = new URL(proxy.url);
+    const target = ctx.connect(url, { connections: 16 });
+    const opened = await openAndCall(target, count, signal, failures);
+    const sessions = opened.map((s) => new RenewingSession(target, s, true));
+    ctx.defer(() => Promise.all(sessions.map((s) => s.close())));
+    const source = new CallSource(sessions, {});
+    const vus = Math.min(sessions.length, 32);
+    // The load runs until every client has renewed (or the limit): then the storm is over.
+    const stormOver = new AbortController();
+    const stop = (): void => stormOver.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const storm = runClosedModel({
+      concurrency: vus,
+      durationMs: RESTART_BEFORE_MS + RESTART_AFTER_MS,
+      source,
+      signal: stormOver.signal,
+    });
+    await abortableSleep(RESTART_BEFORE_MS, signal);
+    const peak = await read(proxy);
+    ctx.step(`${mode}: restart: killing the upstream under load`);
+    const t0 = performance.now();
+    if (mode === 'reverse') {
+      const port = Number(new URL(mock.url).port);
+      await ctx.kill(mock);
+      mock = await ctx.startMock('mock', { ...knobs, keepAliveMs: KEEP_ALIVE_MS + 1_000, port });
+    } else {
+      for (const pid of processTree(proxy.pid)) if (pid !== proxy.pid) killQuietly(pid);
+    }
+    const renewed = (): number => sessions.reduce((n, s) => n + s.renewals, 0);
+    while (renewed() < sessions.length && performance.now() - t0 < RESTART_AFTER_MS && !signal.aborted)
+      await abortableSleep(50, signal);
+    const recoverMs = performance.now() - t0;
+    stop();
+    signal.removeEventListener('abort', stop);
+    const during = await storm;
+    // Every client going again: a short load on the renewed sessions must see no error at all.
+    const again = await runClosedModel({ concurrency: vus, durationMs: 500, source, signal });
+    const live = await read(proxy);
+    await Promise.all(sessions.map((s) => s.close()));
+    await target.pool.destroy();
+    const gone = await letGo(mode, 'restart', proxy, base);
+    const m = `${mode}.restart`;
+    const extra: Record<string, Metric> = {
+      [`${m}.renewed`]: { value: renewed(), unit: 'count', better: 'none' },
+      [`${m}.recover_ms`]: { value: Math.round(recoverMs), unit: 'ms', better: 'lower' },
+      [`${m}.failed_during`]: { value: during.achieved.completed - during.achieved.ok, unit: 'count', better: 'none' },
+      [`${m}.errors_after_recovery`]: {
+        value: again.achieved.completed - again.achieved.ok,
+        unit: 'count',
+        better: 'lower',
+      },
+      // What the proxy holds once every client is on a new session: anything beyond the live ones is for the dead.
+      [`${m}.stale_sessions`]: {
+        value: live.sessions - base.sessions - sessions.length,
+        unit: 'count',
+        better: 'lower',
+      },
+      ...(mode === 'bridge'
+        ? {
+            [`${m}.excess_children`]: {
+              value: live.children - base.children - sessions.length,
+              unit: 'count',
+              better: 'lower',
+            },
+          }
+        : {}),
+    };
+    if (again.achieved.completed - again.achieved.ok > 0)
+      warnings.push(`${mode} restart: after recovery, ${again.errorSamples[0] ?? 'calls failed'}`);
+    return { opened: opened.length, peak, ...gone, extra };
   };
 
   // The two modes run side by side, each on its own proxy: what is judged is each process's own figures.
@@ -147,8 +236,10 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     for (const kind of WAVES) {
       if (signal.aborted) return;
       ctx.step(`${mode}: ${count} ${kind} sessions`);
-      const { opened, peak, after, reclaimMs, stillHolding } = await wave(mode, kind, proxy, count, base);
+      const { opened, peak, after, reclaimMs, stillHolding, extra } =
+        kind === 'restart' ? await restartWave(mode, proxy, count, base) : await wave(mode, kind, proxy, count, base);
       if (signal.aborted) return;
+      Object.assign(metrics, extra);
 
       const m = `${mode}.${kind}`;
       metrics[`${m}.sessions_at_peak`] = { value: peak.sessions, unit: 'count', better: 'none' };
@@ -256,6 +347,15 @@ function openStream(url: URL, sessionId: string): Promise<Socket> {
     };
     socket.on('data', onData);
   });
+}
+
+/** SIGKILL, ignoring a process already gone. */
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
 }
 
 async function counts(proxy: Child): Promise<{ sessions: number; streams: number; children: number }> {
