@@ -128,7 +128,8 @@ export class McpBehaviour {
           id,
           result: {
             supportedVersions: [STATELESS, ...SUPPORTED_PROTOCOL_VERSIONS],
-            capabilities: { tools: { listChanged: false } },
+            // listChanged: a subscriptions/listen stream carries tools/list_changed (HTTP mock, --notify-rate).
+            capabilities: { tools: { listChanged: true } },
             _meta: { [META_SERVER_INFO]: { name: this.#options.name ?? 'mcp-perf-mock', version: '0.1.0' } },
           },
         };

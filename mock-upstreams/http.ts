@@ -13,7 +13,13 @@ import {
 } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
 import { STATELESS } from '../core/protocol/revisions.js';
-import { ALL_REVISIONS, META_PROTOCOL_VERSION, declaredRevision, routingMismatch } from '../core/protocol/stateless.js';
+import {
+  ALL_REVISIONS,
+  META_PROTOCOL_VERSION,
+  META_SUBSCRIPTION_ID,
+  declaredRevision,
+  routingMismatch,
+} from '../core/protocol/stateless.js';
 import { listenOn } from '../core/runtime/service.js';
 import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 
@@ -246,6 +252,7 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     if (method === 'initialize') return refuse(`there is no initialize in ${STATELESS}: use server/discover`);
     const mismatch = routingMismatch(req.headers, method, params, true);
     if (mismatch !== undefined) return refuse(mismatch);
+    if (method === 'subscriptions/listen') return listen(res, id, params, refuse);
     const response = await behaviour.handle(message.message);
     if (res.destroyed) return;
     if ('fault' in response) {
@@ -257,6 +264,38 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
       return void res.end(`event: message\ndata: ${JSON.stringify(response)}\n\n`);
     }
     sendJson(res, 200, response);
+  }
+
+  /**
+   * `subscriptions/listen`, the stateless revision's replacement of the GET stream: a long-lived POST answered with
+   * an SSE stream that opens with `notifications/subscriptions/acknowledged` (what of the asked-for filter the mock
+   * honours: `toolsListChanged`), then, with --notify-rate, sequenced `notifications/tools/list_changed` — each
+   * tagged with the subscription's id, and with the sequence number and send time in `_meta` (`mcp-perf/seq`,
+   * `mcp-perf/sentAtUs`), so a receiver counts loss and times delivery as on a GET stream. Closing it is the end.
+   */
+  function listen(res: http.ServerResponse, id: JsonRpcId, params: unknown, refuse: (reason: string) => void): void {
+    const wanted = (params as { notifications?: { toolsListChanged?: unknown } } | undefined)?.notifications;
+    if (wanted === null || typeof wanted !== 'object')
+      return refuse('subscriptions/listen needs params.notifications, the filter of what to send');
+    const subscription = { [META_SUBSCRIPTION_ID]: id };
+    const honoured = { toolsListChanged: wanted.toolsListChanged === true };
+    const send = (m: object): void => void res.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    send({
+      jsonrpc: '2.0',
+      method: 'notifications/subscriptions/acknowledged',
+      params: { _meta: subscription, notifications: honoured },
+    });
+    if (!honoured.toolsListChanged) return;
+    const stop = notifier.add((json) => {
+      const data = (JSON.parse(json) as { params: { data: { seq: number; sentAtUs: number } } }).params.data;
+      send({
+        jsonrpc: '2.0',
+        method: 'notifications/tools/list_changed',
+        params: { _meta: { ...subscription, 'mcp-perf/seq': data.seq, 'mcp-perf/sentAtUs': data.sentAtUs } },
+      });
+    });
+    res.on('close', stop);
   }
 
   function onGet(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -2,8 +2,8 @@
  * Does the proxy let go of clients that never say goodbye? The leaks users of MCP proxies report are children never
  * killed when a client vanishes (supergateway #108, #141, #160: hundreds of orphan processes), sessions never freed
  * without a DELETE, and clients stuck after an upstream restart (mcp-proxy #14). Waves of abandoned sessions, of
- * vanished clients (GET streams reset mid-stream, or left open and silent) and an upstream restart storm, through the
- * reverse proxy and the bridge, each measured against a baseline warmed by an unmeasured wave.
+ * vanished clients (GET streams reset mid-stream, or left open and silent), a reconnect storm and an upstream restart
+ * storm, through the reverse proxy and the bridge, each measured against a baseline warmed by an unmeasured wave.
  */
 import { defineScenario } from './define.js';
 
@@ -11,7 +11,7 @@ export default defineScenario({
   kind: 'leaks',
   name: 'leak-hunt',
   description:
-    'Abandoned sessions (no DELETE), vanished clients (streams reset or left silent) and an upstream restart storm, through the reverse proxy and the bridge: sessions, children, descriptors and memory left afterwards; every client going again after the restart.',
+    'Abandoned sessions (no DELETE), vanished clients (streams reset or left silent), a reconnect storm and an upstream restart storm, through the reverse proxy and the bridge: sessions, children, descriptors and memory left afterwards; every client going again after the restart.',
   mockLatencyMs: 1,
   profiles: {
     smoke: { sessions: 50, children: 4, idleMs: 500, settleMs: 200 },
@@ -26,6 +26,15 @@ export default defineScenario({
     'bridge.vanished.sessions_left < 1',
     'bridge.abandoned.children_left < 1',
     'bridge.vanished.children_left < 1',
+    // The reconnect storm: every client back on a stream, none of the cut ones held, resumed ones without a gap.
+    'reverse.reconnect.reconnect_failed < 1',
+    'bridge.reconnect.reconnect_failed < 1',
+    'reverse.reconnect.excess_streams < 1',
+    'bridge.reconnect.excess_streams < 1',
+    'reverse.reconnect.resume_gaps < 1',
+    'reverse.reconnect.sessions_left < 1',
+    'bridge.reconnect.sessions_left < 1',
+    'bridge.reconnect.children_left < 1',
     // The upstream restart storm: every client going again on a new session, nothing held for the dead ones.
     'reverse.restart.errors_after_recovery < 1',
     'bridge.restart.errors_after_recovery < 1',

@@ -15,6 +15,7 @@ export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 export const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 export const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
 export const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
+export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 
 /** Every revision our mocks answer requests in: the stateless one, then those with sessions. */
 export const ALL_REVISIONS: readonly string[] = Object.freeze([STATELESS, ...STREAMABLE_HTTP]);

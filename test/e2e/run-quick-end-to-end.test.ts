@@ -151,7 +151,7 @@ test('id-collision: every request id 1, every answer its own call’s, direct, t
   }
 });
 
-test('leak-hunt: abandoned and vanished clients and an upstream restart, both proxy modes: nothing is left after', () => {
+test('leak-hunt: abandoned and vanished clients, a reconnect storm and an upstream restart, both modes: nothing left', () => {
   const s = scenario('leak-hunt');
   const m = (key: string): number => s.metrics[key]!.value;
   for (const mode of ['reverse', 'bridge'])
@@ -164,6 +164,15 @@ test('leak-hunt: abandoned and vanished clients and an upstream restart, both pr
         assert.equal(m(`${at}.${left}`), 0, `${at}.${left}`);
       assert.ok(m(`${at}.heap_growth_ratio`) <= 0.1, `${at}: heap +${m(`${at}.heap_growth_ratio`)}`);
     }
+  // The reconnect storm: every client back on a stream at once, none of the cut ones held, resumed ones gap-free.
+  for (const mode of ['reverse', 'bridge']) {
+    const at = `${mode}.reconnect`;
+    assert.equal(m(`${at}.reconnected`), mode === 'bridge' ? 8 : 200, `${at}: every client reconnected`);
+    for (const zero of ['reconnect_failed', 'excess_streams', 'sessions_left', 'streams_left'])
+      assert.equal(m(`${at}.${zero}`), 0, `${at}.${zero}`);
+  }
+  assert.ok(m('reverse.reconnect.resumed_checked') > 0, 'resumed streams were checked');
+  assert.equal(m('reverse.reconnect.resume_gaps'), 0);
   // The upstream restart storm: every client renewed and going again, nothing held for the dead sessions.
   for (const mode of ['reverse', 'bridge']) {
     const at = `${mode}.restart`;

@@ -118,6 +118,61 @@ test('the mock and the proxy: discover, a call with no session, and 400 for what
   await session.close();
 });
 
+test('subscriptions/listen through the proxy: acknowledged first, then sequenced list_changed without a gap', async () => {
+  const mock = await group.start(['mock', 'http', '--notify-rate', '40']);
+  const proxy = await group.start(['proxy', '--upstream', mock.url]);
+  const abort = new AbortController();
+  const res = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-method': 'subscriptions/listen' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 9,
+      method: 'subscriptions/listen',
+      params: { notifications: { toolsListChanged: true }, _meta: statelessMeta('test') },
+    }),
+    signal: abort.signal,
+  });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const messages: Array<{ method: string; params: { _meta: Record<string, unknown>; notifications?: unknown } }> = [];
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of res.body!) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+    const events = text.split('\n\n');
+    text = events.pop()!;
+    for (const e of events) messages.push(JSON.parse(e.slice(e.indexOf('data: ') + 6)) as (typeof messages)[number]);
+    if (messages.length >= 6) break;
+  }
+  abort.abort();
+  assert.equal(messages[0]!.method, 'notifications/subscriptions/acknowledged');
+  assert.deepEqual(messages[0]!.params.notifications, { toolsListChanged: true });
+  const rest = messages.slice(1);
+  assert.ok(rest.every((m) => m.method === 'notifications/tools/list_changed'));
+  assert.ok(
+    rest.every((m) => m.params._meta['io.modelcontextprotocol/subscriptionId'] === 9),
+    'tagged with its id',
+  );
+  assert.deepEqual(
+    rest.map((m) => m.params._meta['mcp-perf/seq']),
+    [1, 2, 3, 4, 5],
+  );
+  // A listen without its filter is refused.
+  const bad = await post(
+    proxy.url,
+    { ...HEADERS, 'mcp-method': 'subscriptions/listen' },
+    {
+      jsonrpc: '2.0',
+      id: 10,
+      method: 'subscriptions/listen',
+      params: { _meta: statelessMeta('test') },
+    },
+  );
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.error?.message ?? '', /needs params.notifications/);
+});
+
 test('stateless load through the proxy: no errors, every answer its own, spread round-robin over two upstreams', async () => {
   const a = await group.start(['mock', 'http', '--name', 'a']);
   const b = await group.start(['mock', 'http', '--name', 'b']);

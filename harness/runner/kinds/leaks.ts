@@ -11,6 +11,8 @@
  *   vanished   a wave of sessions each holding a GET stream, then the clients vanish: half cut their stream with a
  *              TCP reset mid-stream, half go silent (the socket left open, never read, never closed — a peer that
  *              is gone without a FIN, as far as the proxy can tell)
+ *   reconnect  every stream cut at once and every client reconnecting at once, half with Last-Event-ID
+ *              (reconnectWave): all answered, one stream each held, resumed streams without a gap
  *   restart    sessions under load, then the upstream killed and restarted (restartWave): every client must renew
  *              and carry on, the proxy must hold nothing for the dead sessions
  *
@@ -37,7 +39,7 @@ import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
 
 const MODES = ['reverse', 'bridge'] as const;
 type Mode = (typeof MODES)[number];
-const WAVES = ['abandoned', 'vanished', 'restart'] as const;
+const WAVES = ['abandoned', 'vanished', 'reconnect', 'restart'] as const;
 type Wave = (typeof WAVES)[number];
 
 const OPEN_BATCH = 50;
@@ -55,6 +57,8 @@ const KEEP_ALIVE_MS = 500;
 const KEEP_ALIVE_WAIT_MS = KEEP_ALIVE_MS + 1_300;
 /** The restart storm: load before the upstream is killed, and the most it gets to recover (every client renewed). */
 const RESTART_BEFORE_MS = 500;
+/** The reconnect storm: how long streams are read before they are cut, and after they reconnect. */
+const LISTEN_MS = 500;
 const RESTART_AFTER_MS = 5_000;
 
 interface Reading {
@@ -222,6 +226,73 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     return { opened: opened.length, peak, ...gone, extra };
   };
 
+  /**
+   * The reconnect storm: every session's GET stream cut at once, and every client reconnecting at once — half with
+   * Last-Event-ID (the last event each read), half without. All must be answered 200; the proxy must then hold one
+   * stream per client, not the dead ones too; a resumed stream (reverse: the mock numbers its events) must go on from
+   * the event after the last one read. Then the clients end their sessions properly.
+   */
+  const reconnectWave = async (mode: Mode, proxy: Child, count: number, base: Reading) => {
+    const url = new URL(proxy.url);
+    const target = ctx.connect(url, { connections: 16 });
+    const sessions = await openAndCall(target, count, signal, failures);
+    const pairs: Array<{ session: McpHttpSession; socket: Socket }> = [];
+    for (let i = 0; i < sessions.length && !signal.aborted; i += OPEN_BATCH) {
+      const batch = await Promise.allSettled(
+        sessions
+          .slice(i, i + OPEN_BATCH)
+          .map(async (session) => ({ session, socket: await openStream(url, session.sessionId) })),
+      );
+      for (const b of batch) if (b.status === 'fulfilled') pairs.push(b.value);
+    }
+    const first = pairs.map((p) => p.socket);
+    ctx.defer(() => first.forEach((s) => s.destroy()));
+    await abortableSleep(LISTEN_MS, signal);
+    const seen = first.map((s) => eventIds.get(s)?.last);
+    first.forEach((s) => s.destroy());
+    ctx.step(`${mode}: reconnect: ${first.length} streams cut, every client reconnecting at once`);
+    const t0 = performance.now();
+    const again = await Promise.allSettled(
+      pairs.map((p, i) => openStream(url, p.session.sessionId, i % 2 === 0 ? seen[i] : undefined)),
+    );
+    const reconnectMs = performance.now() - t0;
+    const sockets = again.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    ctx.defer(() => sockets.forEach((s) => s.destroy()));
+    await abortableSleep(LISTEN_MS, signal);
+    const peak = await read(proxy);
+    // Resumed streams: the first event after the reconnect is the one after the last read, on the same stream.
+    let checked = 0;
+    let gaps = 0;
+    again.forEach((r, i) => {
+      const before = seen[i]?.split(':');
+      const after = r.status === 'fulfilled' ? eventIds.get(r.value)?.first?.split(':') : undefined;
+      if (i % 2 !== 0 || before?.length !== 2 || after?.length !== 2) return; // not resumed, or no event read
+      checked++;
+      if (after[0] !== before[0] || Number(after[1]) !== Number(before[1]) + 1) gaps++;
+    });
+    sockets.forEach((s) => s.destroy());
+    await Promise.all(sessions.map((s) => s.close()));
+    await target.pool.destroy();
+    const gone = await letGo(mode, 'reconnect', proxy, base);
+    const m = `${mode}.reconnect`;
+    const extra: Record<string, Metric> = {
+      [`${m}.reconnected`]: { value: sockets.length, unit: 'count', better: 'none' },
+      [`${m}.reconnect_failed`]: { value: first.length - sockets.length, unit: 'count', better: 'lower' },
+      [`${m}.reconnect_ms`]: { value: Math.round(reconnectMs), unit: 'ms', better: 'lower' },
+      // Streams the proxy holds beyond one per reconnected client: the cut ones, never released.
+      [`${m}.excess_streams`]: { value: peak.streams - base.streams - sockets.length, unit: 'count', better: 'lower' },
+      ...(mode === 'reverse'
+        ? {
+            [`${m}.resumed_checked`]: { value: checked, unit: 'count', better: 'none' },
+            [`${m}.resume_gaps`]: { value: gaps, unit: 'count', better: 'lower' },
+          }
+        : {}),
+    };
+    const failed = again.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) warnings.push(`${mode} reconnect: ${(failed.reason as Error).message}`);
+    return { opened: sessions.length, peak, ...gone, extra };
+  };
+
   // The two modes run side by side, each on its own proxy: what is judged is each process's own figures.
   const hunt = async (mode: Mode): Promise<void> => {
     const proxy = proxies[mode];
@@ -237,7 +308,11 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
       if (signal.aborted) return;
       ctx.step(`${mode}: ${count} ${kind} sessions`);
       const { opened, peak, after, reclaimMs, stillHolding, extra } =
-        kind === 'restart' ? await restartWave(mode, proxy, count, base) : await wave(mode, kind, proxy, count, base);
+        kind === 'restart'
+          ? await restartWave(mode, proxy, count, base)
+          : kind === 'reconnect'
+            ? await reconnectWave(mode, proxy, count, base)
+            : await wave(mode, kind, proxy, count, base);
       if (signal.aborted) return;
       Object.assign(metrics, extra);
 
@@ -319,7 +394,10 @@ async function openStreams(url: URL, sessions: readonly McpHttpSession[], signal
   return sockets;
 }
 
-function openStream(url: URL, sessionId: string): Promise<Socket> {
+/** Per stream socket: the first and the last SSE event id read on it (`<stream>:<n>` from the HTTP mock). */
+const eventIds = new WeakMap<Socket, { first?: string; last?: string }>();
+
+function openStream(url: URL, sessionId: string, lastEventId?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
     const timer = setTimeout(() => fail(new Error('no answer to the GET within 5 s')), 5_000);
@@ -331,7 +409,7 @@ function openStream(url: URL, sessionId: string): Promise<Socket> {
     socket.once('error', fail);
     socket.once('connect', () =>
       socket.write(
-        `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\naccept: text/event-stream\r\nmcp-session-id: ${sessionId}\r\nmcp-protocol-version: 2025-11-25\r\n\r\n`,
+        `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\naccept: text/event-stream\r\nmcp-session-id: ${sessionId}\r\nmcp-protocol-version: 2025-11-25\r\n${lastEventId === undefined ? '' : `last-event-id: ${lastEventId}\r\n`}\r\n`,
       ),
     );
     let head = '';
@@ -343,6 +421,16 @@ function openStream(url: URL, sessionId: string): Promise<Socket> {
       if (!head.startsWith('HTTP/1.1 200')) return fail(new Error(`GET answered ${head.split('\r\n')[0]}`));
       socket.off('error', fail);
       socket.on('error', () => {}); // a reset from our side, or the proxy ending the stream
+      const ids: { first?: string; last?: string } = {};
+      eventIds.set(socket, ids);
+      const track = (text: string): void => {
+        for (const m of text.matchAll(/^id: ?(\S+)\r?$/gm)) {
+          ids.first ??= m[1];
+          ids.last = m[1];
+        }
+      };
+      track(head);
+      socket.on('data', (more: Buffer) => track(more.toString('latin1')));
       resolve(socket);
     };
     socket.on('data', onData);
