@@ -1,8 +1,9 @@
 /**
  * What does each MCP revision cost? The same calls in 2025-06-18 and 2025-11-25 (sessions: initialize, then
  * Mcp-Session-Id on every request) and 2026-07-28 (stateless: server/discover once, then every request on its own,
- * its revision in _meta and Mcp-Method / Mcp-Name headers that the proxy checks against the body), directly and
- * through the reverse proxy: latency at a fixed rate and calls/s at saturation, interleaved.
+ * its revision in _meta and Mcp-Method / Mcp-Name headers that the proxy checks against the body), directly, through
+ * the reverse proxy and through the HTTP → stdio bridge (a child per session; stateless requests share a few
+ * children): latency at a fixed rate and calls/s at saturation, interleaved.
  */
 import { defineScenario } from './define.js';
 
@@ -10,9 +11,9 @@ export default defineScenario({
   kind: 'matrix',
   name: 'protocol-matrix',
   description:
-    'The same calls in each MCP revision (2025-06-18, 2025-11-25 with sessions; 2026-07-28 stateless), direct and through the reverse proxy: latency, calls/s, what the proxy adds per revision, and what stateless costs or saves.',
+    'The same calls in each MCP revision (2025-06-18, 2025-11-25 with sessions; 2026-07-28 stateless), direct, through the reverse proxy and through the bridge: latency, calls/s, what each adds per revision, and what stateless costs or saves.',
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
-  targets: ['direct', 'proxied'],
+  targets: ['direct', 'proxied', 'bridged'],
   revisions: ['2025-06-18', '2025-11-25', '2026-07-28'],
   executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
   sessions: 16,
@@ -32,6 +33,9 @@ export default defineScenario({
     '2025-11-25.proxied.errors < 1',
     '2026-07-28.direct.errors < 1',
     '2026-07-28.proxied.errors < 1',
+    '2025-06-18.bridged.errors < 1',
+    '2025-11-25.bridged.errors < 1',
+    '2026-07-28.bridged.errors < 1',
   ],
   goals: [],
 });

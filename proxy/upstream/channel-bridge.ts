@@ -14,6 +14,9 @@
  * passed on (over the line limit, not JSON, not valid JSON-RPC) fails its request at once when its id can be told.
  *
  * A session belongs to the principal that opened it (the session table checks): another principal gets 404.
+ *
+ * Requests of the stateless revision (2026-07-28) have no session: they share a few channels, round-robin, each
+ * request renumbered on its way to the child and given its own id back (#stateless).
  */
 import { randomUUID } from 'node:crypto';
 import { classify, RpcErrorCode, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
@@ -25,6 +28,8 @@ import type { ProxyMetrics } from '../metrics.js';
 import type { EndReason, SessionTable } from '../sessions.js';
 import type { Channel, ChannelClose, ChannelFactory } from './channel.js';
 import { sniffRpcId } from '../../core/protocol/framing.js';
+import { STATELESS } from '../../core/protocol/revisions.js';
+import { declaredRevision } from '../../core/protocol/stateless.js';
 
 export interface BridgeOptions {
   readonly open: ChannelFactory;
@@ -39,6 +44,8 @@ export interface BridgeOptions {
 
 export class BridgeSession {
   readonly pending = new Map<string, Exchange>();
+  /** A shared channel of the stateless revision: the ids its requests had before the bridge renumbered them. */
+  readonly originalIds: Map<string, JsonRpcId> | undefined;
   readonly streams = new Set<ProxyResponse>();
   readonly queue: Buffer[] = [];
   queuedBytes = 0;
@@ -47,7 +54,20 @@ export class BridgeSession {
   constructor(
     readonly id: string,
     readonly channel: Channel,
-  ) {}
+    shared = false,
+  ) {
+    this.originalIds = shared ? new Map() : undefined;
+  }
+}
+
+/** Children shared by the stateless revision's requests (round-robin), at least this many. */
+const MIN_SHARED_CHANNELS = 2;
+
+/** A request of the stateless revision (2026-07-28): it says so in its header or in its _meta. */
+function isStateless(ex: Exchange): boolean {
+  const message = ex.message;
+  if (ex.req.headers['mcp-protocol-version'] === STATELESS) return true;
+  return message?.kind === 'request' && declaredRevision(message.message.params) === STATELESS;
 }
 
 function idKey(id: JsonRpcId): string {
@@ -64,6 +84,10 @@ export class ChannelBridge {
   readonly #ending = new Set<Promise<unknown>>();
   #closed = false;
   #quickDeaths = 0;
+  /** Channels serving stateless requests (2026-07-28): any of them may answer any request. */
+  readonly #shared: BridgeSession[] = [];
+  #nextShared = 0;
+  #sharedSeq = 0;
 
   constructor(options: BridgeOptions) {
     this.#options = options;
@@ -115,6 +139,7 @@ export class ChannelBridge {
       ) {
         return this.#initialize(ex);
       }
+      if (ex.req.method === 'POST' && typeof sessionId !== 'string' && isStateless(ex)) return this.#stateless(ex);
       if (typeof sessionId !== 'string' || sessionId === '') {
         return replyError(ex.res, 400, ex.rpcId, 'missing Mcp-Session-Id header', RpcErrorCode.INVALID_REQUEST);
       }
@@ -155,6 +180,69 @@ export class ChannelBridge {
     this.#post(ex, session);
   }
 
+  /**
+   * A request of the stateless revision: no session, so it goes to the next shared channel in turn. Requests from
+   * many clients meet on one child, and clients may all use the same ids (some send `id: 1` every time): each is
+   * renumbered on the way in (`mcp-perf-<n>`) and given its own id back on the way out, so an answer can only reach
+   * the request it answers. Notifications are accepted and not passed on (there is no session to tie them to).
+   */
+  #stateless(ex: Exchange): void {
+    const message = ex.message;
+    if (message?.kind !== 'request') return void ex.res.writeHead(202).end();
+    const session = this.#sharedChannel();
+    const proxyId = `mcp-perf-${++this.#sharedSeq}`;
+    const key = idKey(proxyId);
+    session.originalIds!.set(key, message.message.id);
+    session.pending.set(key, ex);
+    this.#await(ex, session, key, proxyId);
+    session.channel.send(Buffer.from(JSON.stringify({ ...message.message, id: proxyId })));
+  }
+
+  #sharedChannel(): BridgeSession {
+    const want = Math.max(MIN_SHARED_CHANNELS, this.#options.poolSize);
+    if (this.#shared.length < want) {
+      const session = new BridgeSession(
+        `stateless-${this.#shared.length + 1}`,
+        this.#warm.shift() ?? this.#open(),
+        true,
+      );
+      setImmediate(() => this.#refill());
+      this.#byChannel.set(session.channel, session);
+      this.#shared.push(session);
+      return session;
+    }
+    return this.#shared[this.#nextShared++ % this.#shared.length]!;
+  }
+
+  /** The answer to `key` is awaited: a timeout, and a client that leaves first, cancel it upstream. */
+  #await(ex: Exchange, session: BridgeSession, key: string, upstreamId: JsonRpcId): void {
+    const timer = setTimeout(() => {
+      if (session.pending.get(key) !== ex) return;
+      session.pending.delete(key);
+      session.originalIds?.delete(key);
+      this.#options.metrics.upstreamErrors.inc({ kind: 'timeout' });
+      replyError(ex.res, 504, ex.rpcId, `upstream did not answer within ${this.#options.upstreamTimeoutMs} ms`);
+    }, this.#options.upstreamTimeoutMs);
+    timer.unref();
+    ex.res.once('close', () => {
+      clearTimeout(timer);
+      if (session.pending.get(key) !== ex) return;
+      // The client left before its answer: tell the server to stop working on it.
+      session.pending.delete(key);
+      session.originalIds?.delete(key);
+      this.#options.metrics.cancelled.inc();
+      session.channel.send(
+        Buffer.from(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: upstreamId, reason: 'client disconnected' },
+          }),
+        ),
+      );
+    });
+  }
+
   #post(ex: Exchange, session: BridgeSession): void {
     const message = ex.message!;
     if (message.kind !== 'request') {
@@ -175,29 +263,7 @@ export class ChannelBridge {
     session.pending.set(key, ex);
     // In flight: the session is not idle until its answer has gone (or the client has left).
     ex.res.once('close', this.#sessions.hold(session.id));
-    const timer = setTimeout(() => {
-      if (session.pending.get(key) !== ex) return;
-      session.pending.delete(key);
-      this.#options.metrics.upstreamErrors.inc({ kind: 'timeout' });
-      replyError(ex.res, 504, ex.rpcId, `upstream did not answer within ${this.#options.upstreamTimeoutMs} ms`);
-    }, this.#options.upstreamTimeoutMs);
-    timer.unref();
-    ex.res.once('close', () => {
-      clearTimeout(timer);
-      if (session.pending.get(key) !== ex) return;
-      // The client left before its answer: tell the server to stop working on it.
-      session.pending.delete(key);
-      this.#options.metrics.cancelled.inc();
-      session.channel.send(
-        Buffer.from(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            method: 'notifications/cancelled',
-            params: { requestId: message.message.id, reason: 'client disconnected' },
-          }),
-        ),
-      );
-    });
+    this.#await(ex, session, key, message.message.id);
     session.channel.send(ex.body);
   }
 
@@ -238,8 +304,14 @@ export class ChannelBridge {
       const ex = session.pending.get(key);
       if (ex === undefined) return; // cancelled or timed out meanwhile
       session.pending.delete(key);
-      ex.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': line.length });
-      ex.res.end(line);
+      let body = line;
+      if (session.originalIds !== undefined) {
+        // A shared channel: the answer goes back under the id its client sent.
+        body = Buffer.from(JSON.stringify({ ...message.message, id: session.originalIds.get(key) ?? null }));
+        session.originalIds.delete(key);
+      }
+      ex.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+      ex.res.end(body);
       return;
     }
     if (message.kind === 'invalid') {
@@ -254,6 +326,7 @@ export class ChannelBridge {
         `upstream answered with an invalid JSON-RPC message (${message.reason})`,
       );
     }
+    if (session.originalIds !== undefined) return; // a shared channel has no session stream to send this on
     this.#toStream(session, line);
   }
 
@@ -264,6 +337,7 @@ export class ChannelBridge {
     const ex = session.pending.get(key);
     if (ex === undefined) return;
     session.pending.delete(key);
+    session.originalIds?.delete(key);
     this.#options.metrics.upstreamErrors.inc({ kind: 'bad_answer' });
     replyError(ex.res, 502, ex.rpcId, reason);
   }
@@ -299,7 +373,14 @@ export class ChannelBridge {
     this.#options.log.warn('upstream channel ended', { upstream: channel.label, reason: close.reason });
     this.#options.metrics.upstreamErrors.inc({ kind: 'child_exit' });
     const session = this.#byChannel.get(channel);
-    if (session !== undefined) {
+    if (session?.originalIds !== undefined) {
+      // A shared channel: its requests fail; the next stateless request opens a new one.
+      for (const ex of session.pending.values()) replyError(ex.res, 502, ex.rpcId, close.reason);
+      session.pending.clear();
+      session.originalIds.clear();
+      this.#byChannel.delete(channel);
+      this.#shared.splice(this.#shared.indexOf(session), 1);
+    } else if (session !== undefined) {
       for (const ex of session.pending.values()) replyError(ex.res, 502, ex.rpcId, close.reason);
       session.pending.clear();
       this.#sessions.end(session.id, 'upstream-gone');
@@ -333,6 +414,11 @@ export class ChannelBridge {
     this.#closed = true;
     this.#sessions.close();
     const warm = this.#warm.splice(0);
-    await Promise.all([...warm.map((c) => c.close()), ...this.#ending]);
+    const shared = this.#shared.splice(0).map((s) => {
+      for (const ex of s.pending.values()) replyError(ex.res, 502, ex.rpcId, 'proxy shutting down');
+      this.#byChannel.delete(s.channel);
+      return s.channel;
+    });
+    await Promise.all([...[...warm, ...shared].map((c) => c.close()), ...this.#ending]);
   }
 }

@@ -2,7 +2,8 @@
  * The stateless revision (2026-07-28) end to end over HTTP: the mock answers server/discover and serves requests with
  * no session, refusing what the revision forbids; the reverse proxy forwards them, checks Mcp-Method / Mcp-Name
  * against the body (400 otherwise, for every revision that sends them) and round-robins them over its upstreams;
- * the load generator drives it; and `protocol-matrix` measures every revision, direct and proxied.
+ * the bridge serves them from shared children, renumbering ids; the load generator drives it; and `protocol-matrix`
+ * measures every revision, direct, reverse and bridged.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +16,8 @@ import { CallSource } from '../../harness/load/outcome.js';
 import { readResults } from '../../harness/results/io.js';
 import type { CompletedScenario } from '../../harness/results/schema.js';
 import { statelessMeta } from '../../core/protocol/stateless.js';
-import { runCli, serviceGroup } from '../helpers/cli.js';
+import { processDescendantCount } from '../../harness/measure/cpu.js';
+import { BIN, runCli, serviceGroup } from '../helpers/cli.js';
 
 const group = serviceGroup();
 after(async () => assert.deepEqual(await group.stopAll(), []));
@@ -197,20 +199,47 @@ test('stateless load through the proxy: no errors, every answer its own, spread 
   assert.deepEqual(o.errors, {}, o.errorSamples.join('; '));
 });
 
-test('protocol-matrix: every revision, direct and proxied, measured with no error', async () => {
+test('stateless through the bridge: clients all using id 1 share two children, and every answer is its own', async () => {
+  const bridge = await group.start([
+    'proxy',
+    '--upstream-cmd',
+    `"${process.execPath}" "${BIN}" mock stdio --latency-ms 1`,
+  ]);
+  const url = new URL(bridge.url);
+  const target = { url, pool: createTargetPool(url, 8), requestTimeoutMs: 5_000 };
+  group.defer(() => target.pool.destroy());
+  const sessions = [];
+  for (let i = 0; i < 8; i++) sessions.push(await StatelessHttpSession.open(target));
+  // Eight clients, every request id 1, eight at once over two children: only the bridge's renumbering keeps apart.
+  const o = await runClosedModel({
+    concurrency: 8,
+    durationMs: 500,
+    source: new CallSource(sessions, {}, { meta: statelessMeta('test'), ids: 'collide' }),
+  });
+  assert.ok(o.achieved.ok >= 40, `${o.achieved.ok} calls`);
+  assert.deepEqual(o.errors, {}, o.errorSamples.join('; '));
+  assert.equal(processDescendantCount(bridge.pid), 2, 'two shared children, not one per client or per request');
+});
+
+test('protocol-matrix: every revision, direct, through the reverse proxy and the bridge, measured with no error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-perf-matrix-'));
   try {
     const r = await runCli(['run', 'protocol-matrix', '--profile', 'smoke', '--out', dir], { tag: group.tag });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const s = (await readResults(join(dir, 'results.json'))).scenarios[0] as CompletedScenario;
-    const seats = ['2025-06-18', '2025-11-25', '2026-07-28'].flatMap((v) => [`${v}.direct`, `${v}.proxied`]);
+    const seats = ['2025-06-18', '2025-11-25', '2026-07-28'].flatMap((v) => [
+      `${v}.direct`,
+      `${v}.proxied`,
+      `${v}.bridged`,
+    ]);
     assert.deepEqual(Object.keys(s.targets), seats);
     for (const seat of seats) {
       assert.equal(s.metrics[`${seat}.errors`]!.value, 0, seat);
       assert.ok(s.metrics[`${seat}.throughput_rps`]!.value > 0, seat);
     }
     for (const v of ['2025-06-18', '2025-11-25', '2026-07-28'])
-      assert.ok(s.metrics[`${v}.proxied.added.p50_us`] !== undefined, `${v}: added against its own direct`);
+      for (const t of ['proxied', 'bridged'])
+        assert.ok(s.metrics[`${v}.${t}.added.p50_us`] !== undefined, `${v}.${t}: added against its own direct`);
     assert.ok(s.metrics['proxied.stateless_throughput_ratio']!.value > 0);
     assert.match(r.stdout, /^2026-07-28\.proxied +open /m);
   } finally {
