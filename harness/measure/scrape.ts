@@ -1,10 +1,30 @@
 /** Reads what a proxy says about itself: gauges from its Prometheus /metrics, memory from /debug/memory. */
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { processRssBytes } from './cpu.js';
+import { Agent, fetch, type Response } from 'undici';
+
+/**
+ * Readings go on a connection of their own each (undici's `pipelining: 0`: no keep-alive). A kept-alive connection
+ * races a proxy that closes idle ones sooner than the client does (leak-hunt runs it with --keep-alive-ms 500): a
+ * reading sent as the proxy closes it failed once in CI with "fetch failed", through no fault of either.
+ */
+const fresh = new Agent({ pipelining: 0 });
+
+async function get(url: URL): Promise<Response> {
+  try {
+    return await fetch(url, { dispatcher: fresh });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new McpPerfError(
+      'MCP_PERF_TARGET',
+      `GET ${url.href} failed: ${cause?.code ?? cause?.message ?? String(err)}`,
+    );
+  }
+}
 
 /** The value of the first sample of `name` (with or without labels), or undefined when the proxy does not expose it. */
 export async function scrapeGauge(proxyUrl: string, name: string): Promise<number | undefined> {
-  const res = await fetch(new URL('/metrics', proxyUrl));
+  const res = await get(new URL('/metrics', proxyUrl));
   if (!res.ok) return undefined;
   const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   if (line === undefined) return undefined;
@@ -17,7 +37,7 @@ export async function scrapeGauge(proxyUrl: string, name: string): Promise<numbe
  * RSS is read after the GC so both describe the same moment.
  */
 export async function proxyMemoryAfterGc(proxyUrl: string, pid: number): Promise<{ rss: number; heapUsed: number }> {
-  const res = await fetch(new URL('/debug/memory', proxyUrl));
+  const res = await get(new URL('/debug/memory', proxyUrl));
   if (!res.ok)
     throw new McpPerfError(
       'MCP_PERF_TARGET',
