@@ -16,9 +16,9 @@ export default defineScenario({
   targets: ['direct', 'proxied', 'bridged'],
   revisions: ['2025-06-18', '2025-11-25', '2026-07-28'],
   executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
-  sessions: 16,
+  sessions: 8,
   maxInFlight: 1_000,
-  throughputConcurrency: 16,
+  throughputConcurrency: 8,
   onlyWhenNamed: true,
   profiles: {
     smoke: { warmupMs: 200, trials: 1, latencyTrialMs: 300, throughputTrialMs: 300, rate: 200 },
