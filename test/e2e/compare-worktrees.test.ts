@@ -4,7 +4,7 @@
  * and on Ctrl-C.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,15 +91,21 @@ test('Ctrl-C while the sides build: exit 130, the builds end, worktrees and copi
   );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += String(d)));
-  // Until both sides' compilers run (a tagged tsc), so the interrupt lands mid-build.
-  const compilers = (): number =>
-    processesWithTag(tag).filter((pid) => {
+  // Until both sides' compilers run (a tagged tsc in each side's directory), so the interrupt lands mid-build. The
+  // compiler is the process whose argv holds the tsc script; the `sh -c "… && tsc …"` npm starts it from names tsc
+  // too, and is not counted.
+  const compilers = (): number => {
+    const sides = new Set<string>();
+    for (const pid of processesWithTag(tag)) {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tsc');
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv.some((a) => /[/\\]tsc$/.test(a))) sides.add(readlinkSync(`/proc/${pid}/cwd`));
       } catch {
-        return false;
+        // gone between the listing and the read
       }
-    }).length;
+    }
+    return sides.size;
+  };
   const deadline = Date.now() + 60_000;
   while (compilers() < 2 && proc.exitCode === null && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
