@@ -210,6 +210,7 @@ test('stdio-hammer: every step measured, and the bridge spawned one child per se
     'forward-w8',
     'forward-w64',
     'forward-w256',
+    'direct-w256',
     'bridge-c4',
     'bridge-c16',
     'bridge-c64',
@@ -218,6 +219,9 @@ test('stdio-hammer: every step measured, and the bridge spawned one child per se
   assert.equal(s.metrics['bridge.children_spawned']!.value, 16, 'never a child per request');
   assert.equal(s.metrics['forward.errors']!.value, 0);
   assert.equal(s.metrics['bridge.errors']!.value, 0);
+  // The same-run reference: the proxy's rate at the largest window over the mock's own, a ratio in (0, 1].
+  const ratio = s.metrics['forward.throughput_vs_direct']!.value;
+  assert.ok(ratio > 0 && ratio <= 1.2, `forward.throughput_vs_direct ${ratio}`);
   // p99 against rate, one point per step, for the report's knee chart.
   assert.deepEqual(
     s.series!.p99_by_step!.lines.map((l) => l.points.length),

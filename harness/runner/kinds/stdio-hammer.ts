@@ -4,7 +4,9 @@
  * (from each request's send). The highest sustainable step is the last before p99 passes the knee factor times the
  * first step's, or errors start. Bridge: `mcp-perf proxy --upstream-cmd "mcp-perf mock stdio"` under rising
  * closed-model concurrency across its sessions; its /metrics must show one child spawned per session, never one per
- * request.
+ * request. One more step pipes the largest window straight into the mock: the forward proxy's rate over that is a
+ * same-run ratio, a gate that holds on any machine (the absolute rate only means something against this machine's
+ * baseline).
  */
 import type { StdioHammerScenario } from '../../../scenarios/define.js';
 import { drive } from '../../load/executors.js';
@@ -33,8 +35,9 @@ export async function runStdioHammer(ctx: RunContext<StdioHammerScenario>): Prom
   const targets: Record<string, TargetResult> = {};
   const metrics: Record<string, Metric> = {};
   const trials: TrialRecord[] = [];
-  const stepCount = p.windows.length + p.concurrency.length;
+  const stepCount = p.windows.length + 1 + p.concurrency.length;
   const forward: Array<Step & { window: number }> = [];
+  const directSteps: Array<Step & { window: number }> = [];
   const bridgeSteps: Array<Step & { concurrency: number }> = [];
   let step = 0;
 
@@ -86,6 +89,23 @@ export async function runStdioHammer(ctx: RunContext<StdioHammerScenario>): Prom
     forward.push({ window, ...stepOf(o) });
     ctx.checkpoint(result);
   }
+
+  // The reference: the same pipelining, the largest window, no proxy between the driver and the mock.
+  const top = Math.max(...p.windows);
+  const d = await ctx.trial({ phase: 'throughput', trial: ++step, trials: stepCount, target: `direct-w${top}` }, () =>
+    runStdioPipelined({
+      command: [node, CLI_BIN, 'mock', 'stdio'],
+      window: top,
+      durationMs: p.stepMs,
+      warmupMs: p.warmupMs,
+      toolArguments: {},
+      signal,
+    }),
+  );
+  if (d === undefined) return result();
+  record(`direct-w${top}`, d, `mcp-perf mock stdio, no proxy (window ${top})`);
+  directSteps.push({ window: top, ...stepOf(d) });
+  ctx.checkpoint(result);
 
   // HTTP → stdio bridge: sessions first, then rising concurrency across them.
   const bridge = await ctx.start('bridge', [
@@ -140,6 +160,17 @@ export async function runStdioHammer(ctx: RunContext<StdioHammerScenario>): Prom
       m['forward.max_sustainable_rate'] = { value: Math.round(sustainable.rate), unit: 'rps', better: 'higher' };
       m['forward.errors'] = { value: forward.reduce((n, f) => n + f.errors, 0), unit: 'count', better: 'lower' };
     }
+    const direct = directSteps[0];
+    const sameWindow = direct === undefined ? undefined : forward.find((f) => f.window === direct.window);
+    if (direct !== undefined && sameWindow !== undefined) {
+      m[`direct.w${direct.window}.rate`] = { value: Math.round(direct.rate), unit: 'rps', better: 'higher' };
+      m['direct.errors'] = { value: direct.errors, unit: 'count', better: 'lower' };
+      m['forward.throughput_vs_direct'] = {
+        value: Math.round((sameWindow.rate / Math.max(1e-9, direct.rate)) * 1000) / 1000,
+        unit: 'ratio',
+        better: 'higher',
+      };
+    }
     for (const b of bridgeSteps) {
       m[`bridge.c${b.concurrency}.rate`] = { value: Math.round(b.rate), unit: 'rps', better: 'higher' };
       m[`bridge.c${b.concurrency}.p99_us`] = { value: b.p99, unit: 'us', better: 'lower' };
@@ -181,7 +212,7 @@ const stdioHammerKind: ScenarioKind<StdioHammerScenario> = {
   estimateMs: (scenario, profile) => {
     const h = scenario.profiles[profile];
     return (
-      h.windows.length * (h.warmupMs + h.stepMs + 600) +
+      (h.windows.length + 1) * (h.warmupMs + h.stepMs + 600) +
       h.warmupMs +
       h.concurrency.length * h.stepMs +
       h.sessions * 60 +
