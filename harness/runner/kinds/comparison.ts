@@ -23,6 +23,7 @@ import type { TargetSpec } from '../../../scenarios/targets.js';
 import { mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../../core/measure/histogram.js';
 import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js';
 import { latencyRecord, roundTo } from '../result.js';
+import { median } from '../../compare/stats.js';
 import type { KindResult, RunContext, ScenarioKind, StartedTarget } from '../kind.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -235,7 +236,7 @@ export async function runComparison(
         url: seat.target.url.href,
         latency: latencyRecord('open', latency),
         serviceTime: latencyRecord('closed', service),
-        throughputRps: roundTo(median(seat.rates), 1),
+        throughputRps: roundTo(medianOrZero(seat.rates), 1),
         errors: { ...seat.errors },
         errorSamples: [...seat.errorSamples],
         cpuUsPerRequest: { open: perRequest(seat.cpu.open), closed: perRequest(seat.cpu.closed) },
@@ -390,7 +391,7 @@ function comparisonMetrics(
   const latencyTrials = trials.filter((t) => t.phase === 'latency');
   const sent = latencyTrials.reduce((a, t) => a + t.achieved.sent, 0);
   m['load.achieved_rate'] = {
-    value: roundTo(median(latencyTrials.map((t) => t.achieved.rate)), 1),
+    value: roundTo(medianOrZero(latencyTrials.map((t) => t.achieved.rate)), 1),
     unit: 'rps',
     better: 'none',
   };
@@ -420,11 +421,9 @@ function perRequest(cpu: { us: number; requests: number }): number | null {
   return cpu.requests > 0 ? roundTo(cpu.us / cpu.requests, 2) : null;
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** The median, or 0 before any trial measured it (a checkpoint after the first round). */
+function medianOrZero(values: readonly number[]): number {
+  return values.length === 0 ? 0 : median(values);
 }
 
 /**

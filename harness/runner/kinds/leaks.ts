@@ -115,7 +115,7 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     const url = new URL(proxy.url);
     const target = ctx.connect(url, { connections: 16 });
     const sessions = await openAndCall(target, count, signal, failures);
-    const streams = kind === 'vanished' ? await openStreams(url, sessions, signal) : [];
+    const streams = kind === 'vanished' ? (await openStreams(url, sessions, signal)).map((p) => p.socket) : [];
     ctx.defer(() => streams.forEach((s) => s.destroy()));
     await abortableSleep(p.settleMs, signal);
     const peak = await read(proxy);
@@ -238,15 +238,7 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     const url = new URL(proxy.url);
     const target = ctx.connect(url, { connections: 16 });
     const sessions = await openAndCall(target, count, signal, failures);
-    const pairs: Array<{ session: McpHttpSession; socket: Socket }> = [];
-    for (let i = 0; i < sessions.length && !signal.aborted; i += OPEN_BATCH) {
-      const batch = await Promise.allSettled(
-        sessions
-          .slice(i, i + OPEN_BATCH)
-          .map(async (session) => ({ session, socket: await openStream(url, session.sessionId) })),
-      );
-      for (const b of batch) if (b.status === 'fulfilled') pairs.push(b.value);
-    }
+    const pairs = await openStreams(url, sessions, signal);
     const first = pairs.map((p) => p.socket);
     ctx.defer(() => first.forEach((s) => s.destroy()));
     await abortableSleep(LISTEN_MS, signal);
@@ -386,14 +378,25 @@ async function openAndCall(
   return opened;
 }
 
-/** A raw GET stream per session, each on a socket of its own, resolved once the proxy has answered its head. */
-async function openStreams(url: URL, sessions: readonly McpHttpSession[], signal: AbortSignal): Promise<Socket[]> {
-  const sockets: Socket[] = [];
+/**
+ * A raw GET stream per session, each on a socket of its own, opened in batches and resolved once the proxy has
+ * answered its head; a session whose stream was refused has no pair.
+ */
+async function openStreams(
+  url: URL,
+  sessions: readonly McpHttpSession[],
+  signal: AbortSignal,
+): Promise<Array<{ session: McpHttpSession; socket: Socket }>> {
+  const pairs: Array<{ session: McpHttpSession; socket: Socket }> = [];
   for (let i = 0; i < sessions.length && !signal.aborted; i += OPEN_BATCH) {
-    const batch = await Promise.allSettled(sessions.slice(i, i + OPEN_BATCH).map((s) => openStream(url, s.sessionId)));
-    for (const b of batch) if (b.status === 'fulfilled') sockets.push(b.value);
+    const batch = await Promise.allSettled(
+      sessions
+        .slice(i, i + OPEN_BATCH)
+        .map(async (session) => ({ session, socket: await openStream(url, session.sessionId) })),
+    );
+    for (const b of batch) if (b.status === 'fulfilled') pairs.push(b.value);
   }
-  return sockets;
+  return pairs;
 }
 
 /** Per stream socket: the first and the last SSE event id read on it (`<stream>:<n>` from the HTTP mock). */
