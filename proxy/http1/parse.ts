@@ -3,11 +3,13 @@
  * Buffer, and the body framing that follows it (Content-Length, chunked, or until the connection closes).
  *
  * Strict on purpose, because a proxy that reads a message differently from the server behind it invites request
- * smuggling: CRLF line endings only, no obsolete line folding, no whitespace before a header's colon, Content-Length
- * digits only (duplicates must agree), Transfer-Encoding together with Content-Length refused, and on requests no
- * transfer coding but plain `chunked`.
+ * smuggling: CRLF line endings only, no control characters but HTAB, no obsolete line folding, no whitespace before a
+ * header's colon, Content-Length digits only and once, Transfer-Encoding together with Content-Length refused, on
+ * requests no transfer coding but plain `chunked`, chunk lines and trailers to the grammar. Never laxer than llhttp
+ * (node:http's parser): test/unit/http1-differential.test.ts plays generated and mutated messages on both, and
+ * `npm run fuzz:http1` for as long as you like.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import { METHODS as HTTP_METHODS, type IncomingHttpHeaders } from 'node:http';
 
 /** Header names lowercased; repeated fields joined with ", " (set-cookie kept as a list), as node:http does. */
 export type Headers = IncomingHttpHeaders;
@@ -48,20 +50,38 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
 
 /** tchar (RFC 9110 §5.6.2) */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A CR not followed by LF, an LF not after a CR, or a NUL: nothing a well-formed head holds anywhere. */
-const BARE = /\0|\r(?!\n)|(?<!\r)\n/;
-/** Fields a message may carry once: a repeat is dropped (node:http does the same), except Content-Length. */
+/**
+ * A control character other than HTAB (NUL and DEL included), a CR not followed by LF, or an LF not after a CR:
+ * nothing a well-formed head holds anywhere (RFC 9110 §5.5: field values are VCHAR, obs-text, SP and HTAB).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const BARE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/**
+ * Fields a message may carry once: a repeat is dropped, as node:http drops it (its list exactly, so a header reads the
+ * same through us as through node:http); Content-Length and Host are refused when repeated.
+ */
 const SINGLE = new Set([
+  'age',
   'authorization',
   'content-type',
-  'host',
-  'user-agent',
-  'proxy-authorization',
-  'retry-after',
-  'location',
   'etag',
+  'expires',
+  'from',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
   'server',
+  'user-agent',
 ]);
+/** The request methods llhttp knows (node:http's METHODS); CONNECT is not among ours: we tunnel nothing. */
+const METHODS = new Set(HTTP_METHODS.filter((m) => m !== 'CONNECT'));
+/** origin-form, asterisk-form or absolute-form (RFC 9112 §3.2), visible ASCII only. */
+const TARGET = /^(?:\/[\x21-\x7e]*|\*|[A-Za-z]+:\/\/[\x21-\x7e]*)$/;
 /** Field names as sent → lowercased and checked: the same few names arrive on every request. */
 const NAMES = new Map<string, string>();
 
@@ -92,13 +112,20 @@ function parseFields(text: string, i: number, status: number): Headers {
     const value = text.slice(from, to);
     i = eol + 2;
     const seen = headers[name];
+    // llhttp refuses a framing field with a tab after its value (`5\t`, `chunked\t`), where it would read the value
+    // differently from us; a tab anywhere in one is refused here.
+    if ((name === 'content-length' || name === 'transfer-encoding') && text.slice(colon + 1, eol).includes('\t'))
+      throw new HttpParseError(
+        status,
+        `a tab in ${name === 'content-length' ? 'Content-Length' : 'Transfer-Encoding'}`,
+      );
     if (seen === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
     else if (name === 'host')
       throw new HttpParseError(status, 'more than one Host header'); // RFC 9112 §3.2
     else if (name === 'set-cookie') (seen as string[]).push(value);
-    else if (name === 'content-length') {
-      if (seen !== value) throw new HttpParseError(status, 'conflicting Content-Length headers');
-    } else if (!SINGLE.has(name)) headers[name] = `${seen as string}, ${value}`;
+    else if (name === 'content-length') throw new HttpParseError(status, 'more than one Content-Length header');
+    else if (name === 'cookie') headers[name] = `${seen as string}; ${value}`;
+    else if (!SINGLE.has(name)) headers[name] = `${seen as string}, ${value}`;
   }
   return headers;
 }
@@ -116,7 +143,7 @@ function version(text: string): number {
 /** The head as text, up to and including its last field line's CRLF (latin1: one character per byte). */
 function headText(buf: Buffer, start: number, end: number, status: number): string {
   const text = buf.toString('latin1', start, end - 2);
-  if (BARE.test(text)) throw new HttpParseError(status, 'bare CR, LF or NUL in the head');
+  if (BARE.test(text)) throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
   return text;
 }
 
@@ -130,8 +157,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     throw new HttpParseError(400, 'malformed request line');
   const method = text.slice(0, sp1);
   if (!TOKEN.test(method)) throw new HttpParseError(400, 'malformed request line');
+  const url = text.slice(sp1 + 1, sp2);
+  if (!TARGET.test(url)) throw new HttpParseError(400, 'malformed request target');
   const minor = version(text.slice(sp2 + 1, eol));
-  return { method, url: text.slice(sp1 + 1, sp2), minor, headers: parseFields(text, eol + 2, 400) };
+  if (!METHODS.has(method))
+    throw new HttpParseError(501, `method ${JSON.stringify(method.slice(0, 16))} not supported`);
+  return { method, url, minor, headers: parseFields(text, eol + 2, 400) };
 }
 
 export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead {
@@ -213,7 +244,17 @@ export function keepAlive(minor: number, headers: Headers): boolean {
 
 const enum Chunk {
   Size,
-  Ext,
+  /** After `;`: an extension's name must follow. */
+  ExtName,
+  /** In an extension's name: more of it, `=`, `;` or CR. */
+  ExtNameMore,
+  /** After `=`: a token or a quoted string. */
+  ExtValue,
+  ExtToken,
+  ExtQuoted,
+  ExtQuotedPair,
+  /** After a quoted value: `;` or CR. */
+  ExtEnd,
   SizeLf,
   Data,
   DataCr,
@@ -224,9 +265,20 @@ const enum Chunk {
 
 const MAX_CHUNK_META = 4_096;
 
+/** tchar (RFC 9110 §5.6.2), by byte. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
+/** Trailer fields that would change how the message was framed: refused, as llhttp refuses them. */
+const FRAMING_TRAILERS = /^(?:content-length|transfer-encoding)$/i;
+
 /**
  * Decodes a body incrementally. `push` takes the bytes that arrived and returns how many of them belong to this
  * body (the rest is the next message); body data goes to `onData` as views into the input, never copied.
+ *
+ * A chunk line is `1*HEXDIG *( ";" token [ "=" ( token / quoted-string ) ] ) CRLF` with no whitespace anywhere (RFC
+ * 9112 §7.1.1 allows BWS around `;` and `=`; llhttp does not, and neither do we); trailer fields are read like header
+ * fields and dropped.
  */
 export class BodyDecoder {
   #remaining: number;
@@ -234,7 +286,8 @@ export class BodyDecoder {
   #size = 0;
   #digits = 0;
   #meta = 0;
-  #lineEmpty = true;
+  /** The trailer field line being read. */
+  #line = '';
   done: boolean;
 
   constructor(
@@ -294,20 +347,45 @@ export class BodyDecoder {
             this.#size = this.#size * 16 + digit;
           } else if (this.#digits === 0) throw new HttpParseError(400, 'malformed chunk size');
           else if (c === 0x0d) this.#state = Chunk.SizeLf;
-          else if (c === 0x3b || c === 0x20 || c === 0x09) this.#state = Chunk.Ext;
+          else if (c === 0x3b) this.#state = Chunk.ExtName;
           else throw new HttpParseError(400, 'malformed chunk size');
           break;
         }
-        case Chunk.Ext:
-          if (c === 0x0d) this.#state = Chunk.SizeLf;
-          else if (c === 0x0a || c === 0) throw new HttpParseError(400, 'malformed chunk extension');
+        case Chunk.ExtName:
+          if (TCHAR[c] !== 1) throw new HttpParseError(400, 'malformed chunk extension');
+          this.#state = Chunk.ExtNameMore;
+          break;
+        case Chunk.ExtNameMore:
+          if (c === 0x3d) this.#state = Chunk.ExtValue;
+          else this.#extEnd(c, TCHAR[c] === 1 ? Chunk.ExtNameMore : undefined);
+          break;
+        case Chunk.ExtValue:
+          if (c === 0x22) this.#state = Chunk.ExtQuoted;
+          else if (TCHAR[c] === 1) this.#state = Chunk.ExtToken;
+          else throw new HttpParseError(400, 'malformed chunk extension');
+          break;
+        case Chunk.ExtToken:
+          this.#extEnd(c, TCHAR[c] === 1 ? Chunk.ExtToken : undefined);
+          break;
+        case Chunk.ExtQuoted:
+          if (c === 0x22) this.#state = Chunk.ExtEnd;
+          else if (c === 0x5c) this.#state = Chunk.ExtQuotedPair;
+          else if (!(c === 0x09 || (c >= 0x20 && c <= 0x7e)))
+            throw new HttpParseError(400, 'malformed chunk extension');
+          break;
+        case Chunk.ExtQuotedPair:
+          if (!(c === 0x09 || (c >= 0x20 && c <= 0x7e))) throw new HttpParseError(400, 'malformed chunk extension');
+          this.#state = Chunk.ExtQuoted;
+          break;
+        case Chunk.ExtEnd:
+          this.#extEnd(c, undefined);
           break;
         case Chunk.SizeLf:
           if (c !== 0x0a) throw new HttpParseError(400, 'malformed chunk size line');
           this.#digits = 0;
           if (this.#size === 0) {
             this.#state = Chunk.Trailer;
-            this.#lineEmpty = true;
+            this.#line = '';
           } else {
             this.#state = Chunk.Data;
             this.#meta = 0;
@@ -322,23 +400,40 @@ export class BodyDecoder {
           this.#state = Chunk.Size;
           break;
         case Chunk.Trailer:
-          // Trailer fields are read and dropped: nothing in MCP uses them.
           if (c === 0x0d) this.#state = Chunk.TrailerLf;
-          else if (c === 0x0a) throw new HttpParseError(400, 'bare LF in trailers');
-          else this.#lineEmpty = false;
+          else if ((c < 0x20 && c !== 0x09) || c === 0x7f)
+            throw new HttpParseError(400, 'a control character, or a bare LF, in the trailers');
+          else this.#line += String.fromCharCode(c);
           break;
         case Chunk.TrailerLf:
           if (c !== 0x0a) throw new HttpParseError(400, 'bare CR in trailers');
-          if (this.#lineEmpty) this.done = true;
+          if (this.#line === '') this.done = true;
           else {
+            trailerField(this.#line);
             this.#state = Chunk.Trailer;
-            this.#lineEmpty = true;
+            this.#line = '';
           }
           break;
       }
     }
     return i - start;
   }
+
+  /** After an extension's name or value: `;` starts another, CR ends the line, `stay` goes on; anything else is bad. */
+  #extEnd(c: number, stay: Chunk | undefined): void {
+    if (c === 0x3b) this.#state = Chunk.ExtName;
+    else if (c === 0x0d) this.#state = Chunk.SizeLf;
+    else if (stay !== undefined) this.#state = stay;
+    else throw new HttpParseError(400, 'malformed chunk extension');
+  }
+}
+
+/** A trailer field line (control characters already refused): a token, a colon, and nothing that frames. */
+function trailerField(line: string): void {
+  const colon = line.indexOf(':');
+  const name = line.slice(0, colon);
+  if (colon <= 0 || !TOKEN.test(name)) throw new HttpParseError(400, 'malformed trailer field');
+  if (FRAMING_TRAILERS.test(name)) throw new HttpParseError(400, `${name} in the trailers`);
 }
 
 function hex(c: number): number {

@@ -456,6 +456,9 @@ class Connection {
       if (this.server.requireHost && head.minor === 1 && head.headers.host === undefined)
         throw new HttpParseError(400, 'missing Host header');
       const framing = requestFraming(head);
+      // Only 100-continue is known; anything else is refused whether a body follows or not, as node:http does.
+      const expect = head.headers.expect;
+      const expectContinue = expect !== undefined && (expect as string).toLowerCase() === '100-continue';
       this.#consume(end);
       this.keepAlive = keepAlive(head.minor, head.headers);
       this.chunkedAllowed = head.minor === 1;
@@ -470,14 +473,10 @@ class Connection {
       this.#request = req;
       this.#response = res;
       this.since = Date.now();
+      if (expect !== undefined && !expectContinue) return this.#refuseRequest(res, 417, 'unsupported Expect');
       if (framing.kind === 'none') req.finishBody();
       else {
-        const expect = head.headers.expect;
-        if (expect !== undefined) {
-          if ((expect as string).toLowerCase() !== '100-continue')
-            return this.#refuseRequest(res, 417, 'unsupported Expect');
-          this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-        }
+        if (expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         this.#decoder = new BodyDecoder(framing, (chunk) => req.pushBody(chunk));
         // Whatever of the body already arrived is read before the request is handed on: usually all of it.
         if (this.#buf !== undefined) {

@@ -75,7 +75,15 @@ function flip(rand: Rand, buf: Buffer): Buffer {
 
 /** Cuts a buffer into 1–6 pieces at random points. */
 function split(rand: Rand, buf: Buffer): Buffer[] {
-  const cuts = Array.from({ length: int(rand, 6) }, () => int(rand, buf.length + 1)).sort((a, b) => a - b);
+  return cutAt(
+    buf,
+    Array.from({ length: int(rand, 6) }, () => int(rand, buf.length + 1)),
+  );
+}
+
+/** The pieces of `buf` between the given offsets (in any order; repeats and the ends make no empty piece). */
+export function cutAt(buf: Buffer, offsets: readonly number[]): Buffer[] {
+  const cuts = [...offsets].sort((a, b) => a - b);
   const pieces: Buffer[] = [];
   let at = 0;
   for (const cut of [...cuts, buf.length]) {

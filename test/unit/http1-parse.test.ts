@@ -47,6 +47,16 @@ test('a request head: method, target, version, lowercased names, trimmed values,
   });
   assert.deepEqual(requestFraming(head), { kind: 'length', length: 5 });
   assert.equal(request('GET / HTTP/1.0\r\n\r\n').minor, 0);
+  // Repeats read as node:http reads them: its single-valued fields keep the first, Cookie joins with "; ".
+  assert.deepEqual(
+    request('GET * HTTP/1.1\r\nReferer: a\r\nReferer: b\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n').headers,
+    {
+      referer: 'a',
+      cookie: 'a=1; b=2',
+    },
+  );
+  assert.equal(request('GET http://a/mcp HTTP/1.1\r\n\r\n').url, 'http://a/mcp');
+  assert.equal(request('M-SEARCH * HTTP/1.1\r\n\r\n').method, 'M-SEARCH');
   assert.deepEqual(request('GET / HTTP/1.1\r\n\r\n').headers, {});
 });
 
@@ -59,7 +69,20 @@ test('findHeadEnd finds the blank line wherever the search starts, and only once
 
 test('request smuggling shapes and malformed heads are refused with the status a server answers', () => {
   refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, /both/);
-  refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', 400, /conflicting/);
+  refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', 400, /more than one Content-Length/);
+  // Equal repeats too: llhttp refuses them, and a proxy laxer than the server behind it invites smuggling.
+  refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n', 400, /more than one Content-Length/);
+  refused('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\t\r\n\r\n', 400, /Transfer-Encoding/);
+  refused('POST / HTTP/1.1\r\nContent-Length: 5\t\r\n\r\n', 400, /a tab in Content-Length/);
+  refused('GET / HTTP/1.1\r\nA: b\x7fc\r\n\r\n', 400, /control character/);
+  refused('GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n', 400, /control character/);
+  refused('GET /a\x7f HTTP/1.1\r\n\r\n', 400, /control character/);
+  refused('GET /a\x80 HTTP/1.1\r\n\r\n', 400, /request target/);
+  refused('GET mcp HTTP/1.1\r\n\r\n', 400, /request target/);
+  refused('GET h-t://a/ HTTP/1.1\r\n\r\n', 400, /request target/);
+  refused('get / HTTP/1.1\r\n\r\n', 501, /method "get"/);
+  refused('CONNECT a:443 HTTP/1.1\r\n\r\n', 400, /request target/);
+  refused('CONNECT /a HTTP/1.1\r\n\r\n', 501, /method "CONNECT"/);
   refused('POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n', 400, /Content-Length/);
   refused('POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n', 400, /Content-Length/);
   refused('POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501, /transfer coding/);
@@ -193,12 +216,39 @@ test('malformed chunked bodies are refused', () => {
     '1234567890abc\r\n',
     '5\r\nhello\r\n0\r\nX: 1\n',
     `5;${'e'.repeat(5000)}\r\n`,
+    // The chunk line's grammar, no whitespace (llhttp refuses each of these):
+    '5 \r\n',
+    '5\t\r\n',
+    '5 ;a=b\r\n',
+    '5; a=b\r\n',
+    '5;a =b\r\n',
+    '5;\r\n',
+    '5;a=b c\r\n',
+    '5;a="q\r\n',
+    '5;a="\x01"\r\n',
+    '5;a=\x80\r\n',
+    // Trailers read like header fields; nothing that frames:
+    '0\r\n T: v\r\n\r\n',
+    '0\r\nT : v\r\n\r\n',
+    '0\r\nT\r\n\r\n',
+    '0\r\nT: a\x7f\r\n\r\n',
+    '0\r\nContent-Length: 5\r\n\r\n',
+    '0\r\ntransfer-encoding: chunked\r\n\r\n',
   ]) {
     assert.throws(
       () => decode({ kind: 'chunked' }, Buffer.from(bad), [bad.length]),
       HttpParseError,
       JSON.stringify(bad.slice(0, 30)),
     );
+  }
+});
+
+test('chunk extensions to the grammar are read and dropped: tokens, quoted strings with escapes, several', () => {
+  for (const ext of [';a', ';a=b', ';a="q"', ';a="q;\\"x"', ';a;b=c', ';a="\t \x7e"']) {
+    const bytes = Buffer.from(`3${ext}\r\nabc\r\n0${ext}\r\nT: v\r\n\r\n`, 'latin1');
+    const { body, done } = decode({ kind: 'chunked' }, bytes, [bytes.length]);
+    assert.equal(done, true, ext);
+    assert.equal(body, 'abc', ext);
   }
 });
 
