@@ -118,7 +118,13 @@ export interface FanoutProfile {
 }
 
 /** Many SSE streams through the proxy, each receiving the mock's sequenced notifications. */
-export type FanoutScenario = ScenarioBase<'fanout', FanoutProfile>;
+export interface FanoutScenario extends ScenarioBase<'fanout', FanoutProfile> {
+  /**
+   * How each stream is opened: a GET on an MCP session (revisions up to 2025-11-25), or a `subscriptions/listen`
+   * POST of the stateless revision (2026-07-28, no session). @default 'get'
+   */
+  readonly streamsVia?: 'get' | 'listen';
+}
 
 /** Micro-benchmarks of the proxy's stages, run in a proxy process (`mcp-perf proxy-bench`). */
 export type ComponentsScenario = ScenarioBase<'components', { readonly msEach: number }>;

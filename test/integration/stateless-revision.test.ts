@@ -221,12 +221,18 @@ test('stateless through the bridge: clients all using id 1 share two children, a
   assert.equal(processDescendantCount(bridge.pid), 2, 'two shared children, not one per client or per request');
 });
 
-test('protocol-matrix: every revision, direct, through the reverse proxy and the bridge, measured with no error', async () => {
+test('protocol-matrix: every revision, direct, through the reverse proxy and the bridge, measured with no error; listen-fanout: subscriptions/listen streams through the proxy, every event delivered', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-perf-matrix-'));
   try {
-    const r = await runCli(['run', 'protocol-matrix', '--profile', 'smoke', '--out', dir], { tag: group.tag });
+    const r = await runCli(['run', 'protocol-matrix', 'listen-fanout', '--profile', 'smoke', '--out', dir], {
+      tag: group.tag,
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const s = (await readResults(join(dir, 'results.json'))).scenarios[0] as CompletedScenario;
+    const [s, listen] = (await readResults(join(dir, 'results.json'))).scenarios as [
+      CompletedScenario,
+      CompletedScenario,
+    ];
+    assert.equal(s.name, 'protocol-matrix');
     const seats = ['2025-06-18', '2025-11-25', '2026-07-28'].flatMap((v) => [
       `${v}.direct`,
       `${v}.proxied`,
@@ -242,6 +248,13 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
         assert.ok(s.metrics[`${v}.${t}.added.p50_us`] !== undefined, `${v}.${t}: added against its own direct`);
     assert.ok(s.metrics['proxied.stateless_throughput_ratio']!.value > 0);
     assert.match(r.stdout, /^2026-07-28\.proxied +open /m);
+    // 50 clients of the stateless revision, one subscriptions/listen each, no session: every sequenced event came,
+    // once, in order, and was timed.
+    assert.equal(listen.name, 'listen-fanout');
+    for (const m of ['lost', 'duplicated', 'reordered', 'streams_dropped'])
+      assert.equal(listen.metrics[`fanout.${m}`]!.value, 0, m);
+    assert.ok(listen.metrics['fanout.events_per_sec']!.value > 250, 'about 500 events/s asked');
+    assert.ok(listen.metrics['fanout.delivery.p50_us']!.value > 0);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

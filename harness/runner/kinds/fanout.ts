@@ -1,6 +1,6 @@
 /**
- * Runs a fan-out scenario: the mock sends sequenced notifications on every GET stream; N sessions each hold one
- * stream through the proxy. After a warm-up, deliveries are counted for the profile's duration: delivery latency
+ * Runs a fan-out scenario: the mock sends sequenced notifications on every stream; N sessions each hold one GET
+ * stream through the proxy, or N clients of the stateless revision one `subscriptions/listen` stream each. After a warm-up, deliveries are counted for the profile's duration: delivery latency
  * (send time → receipt) in µs, events/s against what was sent, loss, duplicates, reordering, dropped streams, and
  * the proxy's RSS and CPU from /proc.
  */
@@ -33,9 +33,15 @@ export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindRe
   ctx.defer(() => receiver.close());
   const warmedUp = ctx.trialStarted({ phase: 'warmup', trial: 0, trials: 1, target: 'proxied' });
   const rssIdle = processRssBytes(proxy.pid) ?? 0;
-  const sessions = await ctx.openSessions(target, p.streams);
-  for (let i = 0; i < sessions.length && !signal.aborted; i += OPEN_BATCH)
-    await Promise.all(sessions.slice(i, i + OPEN_BATCH).map((s) => receiver.open(target, s)));
+  if (ctx.scenario.streamsVia === 'listen') {
+    // The stateless revision: no session, one subscriptions/listen stream per client.
+    for (let i = 0; i < p.streams && !signal.aborted; i += OPEN_BATCH)
+      await Promise.all(Array.from({ length: Math.min(OPEN_BATCH, p.streams - i) }, () => receiver.listen(target)));
+  } else {
+    const sessions = await ctx.openSessions(target, p.streams);
+    for (let i = 0; i < sessions.length && !signal.aborted; i += OPEN_BATCH)
+      await Promise.all(sessions.slice(i, i + OPEN_BATCH).map((s) => receiver.open(target, s)));
+  }
   await abortableSleep(p.warmupMs, signal);
   warmedUp({ askedRate: p.streams * p.notifyRate, achievedRate: 0, errors: 0 });
 
