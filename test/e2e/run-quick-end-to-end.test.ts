@@ -201,6 +201,16 @@ test('sse-fanout: 500 streams, every sequenced notification delivered once and i
     'delivery latencies were recorded',
   );
   assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
+  // The same streams straight from the mock first: the proxy's share is measured in the same run, hop by hop.
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied']);
+  assert.equal(s.metrics['fanout.direct.lost']!.value, 0);
+  assert.ok(s.metrics['fanout.direct.delivery.p50_us']!.value > 0);
+  assert.equal(
+    s.metrics['fanout.added.p50_us']!.value,
+    s.metrics['fanout.delivery.p50_us']!.value - s.metrics['fanout.direct.delivery.p50_us']!.value,
+  );
+  for (const hop of ['mock', 'proxy', 'receiver'])
+    assert.ok(s.metrics[`fanout.cpu_us_per_event.${hop}`]!.value > 0, hop);
 });
 
 test('stdio-hammer: every step measured, and the bridge spawned one child per session', () => {
