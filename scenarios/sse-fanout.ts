@@ -29,6 +29,6 @@ export default defineScenario({
     'fanout.delivery_p50_ratio <= 3',
   ],
   // The proxy issue's targets at 500 streams. Far off on a 2-vCPU VM, and not for the proxy alone: with no proxy
-  // at all the mock's and the receiver's turns through each burst of 500 events already make p50 7-9 ms.
+  // at all the mock's and the receiver's turns through each burst of 500 events already make p50 6.6-8 ms.
   goals: ['fanout.delivery.p50_us <= 2000', 'fanout.delivery.p99_us <= 10000'],
 });

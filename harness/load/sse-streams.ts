@@ -6,16 +6,16 @@
  * turn up (then they were reordered), a number seen twice is a duplicate — and records the delivery latency
  * (receipt − send time, µs) while counting. Streams that end or fail before the run is over are counted as dropped.
  */
-import { createParser } from 'eventsource-parser';
-import type { Dispatcher } from 'undici';
+import net from 'node:net';
 import { createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
 import { routingHeaders, statelessMeta } from '../../core/protocol/stateless.js';
+import { BodyDecoder, findHeadEnd, parseResponseHead, responseFraming } from '../../proxy/http1/parse.js';
 import type { McpHttpSession, SessionTarget } from './mcp-session.js';
 
 /** What subscriptions/listen asks for: the list-changed notifications the mock sequences. */
 const LISTEN_PARAMS = { _meta: statelessMeta('mcp-perf-fanout'), notifications: { toolsListChanged: true } };
-const LISTEN_HEADERS = {
+const LISTEN_HEADERS: Record<string, string> = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
   'mcp-protocol-version': STATELESS,
@@ -50,7 +50,7 @@ const nowEpochMicros = (): number => (performance.timeOrigin + performance.now()
 export class FanoutReceiver {
   readonly tally: FanoutTally;
   readonly #states: StreamState[] = [];
-  readonly #controllers: Dispatcher.DispatchController[] = [];
+  readonly #sockets = new Set<net.Socket>();
   #counting = false;
   #closing = false;
 
@@ -77,12 +77,7 @@ export class FanoutReceiver {
 
   /** Opens the session's GET stream through `target`; resolves once the stream is open. */
   open(target: SessionTarget, session: McpHttpSession): Promise<void> {
-    return this.#stream(target, {
-      path: target.url.pathname,
-      method: 'GET',
-      headers: { accept: 'text/event-stream', 'mcp-session-id': session.sessionId },
-      bodyTimeout: 0,
-    });
+    return this.#stream(target.url, 'GET', { accept: 'text/event-stream', 'mcp-session-id': session.sessionId });
   }
 
   /**
@@ -90,39 +85,86 @@ export class FanoutReceiver {
    * headers and `_meta` on a POST); resolves once the stream is open.
    */
   listen(target: SessionTarget): Promise<void> {
-    return this.#stream(target, {
-      path: target.url.pathname,
-      method: 'POST',
-      headers: LISTEN_HEADERS,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: this.#states.length + 1,
-        method: 'subscriptions/listen',
-        params: LISTEN_PARAMS,
-      }),
-      bodyTimeout: 0,
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: this.#states.length + 1,
+      method: 'subscriptions/listen',
+      params: LISTEN_PARAMS,
     });
+    return this.#stream(target.url, 'POST', LISTEN_HEADERS, body);
   }
 
-  #stream(target: SessionTarget, request: Dispatcher.DispatchOptions): Promise<void> {
+  /**
+   * One stream on a socket of its own, read without the stream machinery: `onread` into one buffer shared by every
+   * stream (each read is handled before the next), the proxy's own HTTP/1.1 parser for the head and the chunked body,
+   * and a plain scan for events. The receiver is one hop of what a fan-out measures: through undici and a generic SSE
+   * parser it spent ~17–20 µs of CPU per event on a 2-vCPU VM, this way ~10, and a burst of 500 events arrives that
+   * much sooner (direct delivery p50 8–9 ms → 6.6–7 ms at 500 streams).
+   */
+  #stream(url: URL, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<void> {
     const state = new StreamState();
     this.#states.push(state);
-    const parser = createParser({ onEvent: (event) => this.#onEvent(state, event.data) });
-    const what = request.method === 'GET' ? 'GET stream' : 'subscriptions/listen';
+    const what = method === 'GET' ? 'GET stream' : 'subscriptions/listen';
     return new Promise<void>((resolve, reject) => {
-      target.pool.dispatch(request, {
-        onRequestStart: (controller: Dispatcher.DispatchController) => void this.#controllers.push(controller),
-        onResponseStart: (_c: Dispatcher.DispatchController, status: number) => {
-          if (status === 200) resolve();
-          else reject(new Error(`${what} answered HTTP ${status}`));
+      let head: Buffer | undefined;
+      let decoder: BodyDecoder | undefined;
+      let pending = '';
+      let open = false;
+      const onBody = (chunk: Buffer): void => {
+        const text = chunk.toString('utf8');
+        // Lines may end in CRLF or CR as well as LF (the mock and our proxy send LF).
+        pending += text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+        for (let end = pending.indexOf('\n\n'); end !== -1; end = pending.indexOf('\n\n')) {
+          const data = eventData(pending.slice(0, end));
+          pending = pending.slice(end + 2);
+          if (data !== undefined) this.#onEvent(state, data);
+        }
+      };
+      const onChunk = (chunk: Buffer): void => {
+        if (decoder !== undefined) {
+          decoder.push(chunk, 0);
+          return;
+        }
+        head = head === undefined ? Buffer.from(chunk) : Buffer.concat([head, chunk]);
+        const end = findHeadEnd(head);
+        if (end === -1) return;
+        const response = parseResponseHead(head, 0, end);
+        if (response.status !== 200) {
+          socket.destroy();
+          return reject(new Error(`${what} answered HTTP ${response.status}`));
+        }
+        decoder = new BodyDecoder(responseFraming(response, method), onBody);
+        open = true;
+        resolve();
+        decoder.push(head, end);
+        head = undefined;
+      };
+      const socket = net.connect({
+        port: Number(url.port),
+        host: url.hostname,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n: number, buf: Uint8Array) => {
+            onChunk(Buffer.from(buf.buffer, buf.byteOffset, n));
+            return true;
+          },
         },
-        onResponseData: (_c: Dispatcher.DispatchController, chunk: Buffer) => parser.feed(chunk.toString('utf8')),
-        onResponseEnd: () => this.#onEnd(),
-        onResponseError: (_c: Dispatcher.DispatchController, err: Error) => {
-          reject(err);
-          this.#onEnd();
-        },
-      } as Dispatcher.DispatchHandler);
+      });
+      this.#sockets.add(socket);
+      socket.setNoDelay(true);
+      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+      const length = body === undefined ? '' : `content-length: ${Buffer.byteLength(body)}\r\n`;
+      socket.write(
+        `${method} ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\n${lines.join('')}${length}\r\n${body ?? ''}`,
+      );
+      socket.on('error', (err) => {
+        if (!open) reject(err);
+      });
+      socket.on('close', () => {
+        this.#sockets.delete(socket);
+        if (!open) reject(new Error(`${what}: the connection closed before an answer`));
+        else this.#onEnd();
+      });
     });
   }
 
@@ -163,6 +205,21 @@ export class FanoutReceiver {
 
   close(): void {
     this.#closing = true;
-    for (const c of this.#controllers.splice(0)) c.abort(new Error('fan-out run over'));
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
   }
+}
+
+/** Every stream reads into this one buffer; what is kept of a read is copied (or decoded to text) at once. */
+const READ_BUFFER = Buffer.alloc(64 * 1024);
+
+/** The data of one SSE event (its `data:` lines joined), or undefined when it has none (a comment, a keep-alive). */
+function eventData(event: string): string | undefined {
+  let data: string | undefined;
+  for (const line of event.split('\n')) {
+    if (!line.startsWith('data:')) continue;
+    const value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
+    data = data === undefined ? value : `${data}\n${value}`;
+  }
+  return data;
 }
