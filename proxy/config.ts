@@ -57,6 +57,11 @@ export interface ProxyConfig {
   readonly logLevel: LogLevel;
   /** Serve GET /debug/memory (forces a GC, answers process.memoryUsage()) for the memory scenarios. */
   readonly debugMemory: boolean;
+  /**
+   * Reverse mode: a POST of the stateless revision (2026-07-28) that carries Mcp-Method is forwarded on its headers,
+   * its body never parsed; the server checks that the headers match the body, as the revision requires of it.
+   */
+  readonly routeOnHeaders: boolean;
 }
 
 export const PROXY_DEFAULTS = Object.freeze({
@@ -206,6 +211,10 @@ export const PROXY_FLAGS: FlagSpecs = {
     help: 'error | warn | info | debug, JSON lines on stderr',
     default: d.logLevel,
   },
+  'route-on-headers': {
+    type: 'boolean',
+    help: 'reverse mode: forward a 2026-07-28 POST on its Mcp-Method / Mcp-Name headers without\nparsing its body (the server checks the match, as the revision requires); off: every body\nis parsed and checked here',
+  },
   'debug-memory': {
     type: 'boolean',
     help: 'serve GET /debug/memory: forces a full GC, then answers process.memoryUsage()\nas JSON (the memory scenarios use it; off by default, a GC pauses the proxy)',
@@ -310,6 +319,12 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
   if (metricsAuth && auth === undefined)
     throw new ConfigError('--metrics-auth makes no sense without --auth-token, --auth-hs256-secret or --auth-jwks');
 
+  const routeOnHeaders = values['route-on-headers'] === true;
+  if (routeOnHeaders && mode !== 'http-reverse')
+    throw new ConfigError(
+      '--route-on-headers is for the reverse proxy (--upstream): the other modes read every message',
+    );
+
   const stdioPool = intFlag('stdio-pool', values['stdio-pool'], PROXY_DEFAULTS.stdioPool, 0, 1_000);
   if (stdioPool > 0 && mode !== 'http-stdio')
     throw new ConfigError('--stdio-pool makes no sense without --upstream-cmd');
@@ -374,6 +389,7 @@ export function validateProxyConfig(argv: readonly string[]): { config: Readonly
       },
       logLevel: choiceFlag('log-level', values['log-level'], PROXY_DEFAULTS.logLevel, LOG_LEVELS),
       debugMemory: values['debug-memory'] === true,
+      routeOnHeaders,
     }),
   };
 }

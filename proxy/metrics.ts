@@ -89,6 +89,10 @@ class Histogram {
 export class ProxyMetrics {
   readonly requests = new Counter('mcp_proxy_requests_total', 'HTTP requests handled, by method and status.');
   readonly rejected = new Counter('mcp_proxy_rejected_total', 'Requests refused by a proxy stage, by reason.');
+  readonly routedOnHeaders = new Counter(
+    'mcp_proxy_routed_on_headers_total',
+    'POSTs of the stateless revision forwarded on their routing headers, the body not parsed (--route-on-headers).',
+  );
   readonly upstreamErrors = new Counter('mcp_proxy_upstream_errors_total', 'Upstream failures, by kind.');
   readonly childrenSpawned = new Counter('mcp_proxy_children_spawned_total', 'stdio upstream processes started.');
   readonly cancelled = new Counter(
@@ -114,6 +118,7 @@ export class ProxyMetrics {
       [
         this.requests,
         this.rejected,
+        this.routedOnHeaders,
         this.upstreamErrors,
         this.childrenSpawned,
         this.cancelled,

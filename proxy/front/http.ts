@@ -69,7 +69,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       admission.inFlight(),
     );
   }
-  stages.push(bodyStage(config.maxBodyBytes, metrics), routingStage(metrics));
+  stages.push(bodyStage(config.maxBodyBytes, metrics, config.routeOnHeaders), routingStage(metrics));
   if (config.faults.latencyMs > 0 || config.faults.errorRate > 0) stages.push(faultStage(config.faults, metrics));
 
   let close: () => Promise<void>;

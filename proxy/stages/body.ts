@@ -2,20 +2,35 @@
  * Reads a POST body up to the limit (larger → 413) and classifies it as JSON-RPC: not JSON → 400 with -32700,
  * not a single JSON-RPC message (batches were removed in 2025-06-18) → 400 with -32600. The raw bytes are kept for
  * forwarding: the proxy never re-serialises what it passes on.
+ *
+ * With `routeOnHeaders` (reverse mode), a POST of the stateless revision that carries `Mcp-Method` is read but not
+ * parsed: it goes on by its headers (SEP-2243: "so intermediaries can route without reading the body"), and the
+ * server, which must refuse a header that disagrees with the body, checks the match. An `initialize` never skips.
  */
 import { parseMessage, RpcErrorCode } from '../../core/protocol/jsonrpc.js';
+import { STATELESS } from '../../core/protocol/revisions.js';
 import type { Stage } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
 
-export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics): Stage {
+export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, routeOnHeaders = false): Stage {
   return (next) => (ex) => {
     if (ex.req.method !== 'POST') return next(ex);
+    const headers = ex.req.headers;
+    const byHeaders =
+      routeOnHeaders &&
+      headers['mcp-protocol-version'] === STATELESS &&
+      typeof headers['mcp-method'] === 'string' &&
+      headers['mcp-method'] !== 'initialize';
     const declared = Number(ex.req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) return tooLarge();
     ex.req.readBody((body) => {
       if (body === undefined) return tooLarge(); // the server kept at most maxBodyBytes of it
       ex.body = body;
+      if (byHeaders) {
+        metrics.routedOnHeaders.inc();
+        return next(ex);
+      }
       const parsed = parseMessage(ex.body.toString('utf8'));
       if ('error' in parsed) {
         const { error, id } = parsed.error;

@@ -120,6 +120,41 @@ test('the mock and the proxy: discover, a call with no session, and 400 for what
   await session.close();
 });
 
+test('--route-on-headers: stateless POSTs go on by their headers, unparsed, and the server checks the match', async () => {
+  const mock = await group.start(['mock', 'http']);
+  const proxy = await group.start(['proxy', '--upstream', mock.url, '--route-on-headers']);
+  const ok = await post(proxy.url, { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, call());
+  assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  assert.match(JSON.stringify(ok.json.result), /"text":"hi/);
+  // A header that disagrees with the body passes the proxy; the server refuses it, as the revision requires.
+  const wrong = await post(proxy.url, { ...HEADERS, 'mcp-method': 'tools/list' }, call());
+  assert.equal(wrong.status, 400);
+  assert.match(wrong.json.error?.message ?? '', /does not match the body's method/);
+  // Not JSON at all: the proxy did not read it; the server says so.
+  const res = await fetch(proxy.url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
+    body: '{"jsonrpc":',
+  });
+  assert.equal(res.status, 400);
+  await res.text();
+  const metrics = await (await fetch(new URL('/metrics', proxy.url))).text();
+  assert.match(metrics, /^mcp_proxy_routed_on_headers_total 3$/m);
+  assert.doesNotMatch(metrics, /mcp_proxy_rejected_total\{reason="(routing_headers|parse_error)"\}/);
+  // Sessions (an older revision) are parsed and bound as ever.
+  const session = await McpHttpSession.open(
+    { url: new URL(proxy.url), pool: createTargetPool(new URL(proxy.url), 2), requestTimeoutMs: 5_000 },
+    'test',
+    '2025-11-25',
+  );
+  assert.notEqual(session.sessionId, '');
+  await session.close();
+  // The other modes read every message: a usage error there.
+  const r = await runCli(['proxy', '--upstream-cmd', 'node x.js', '--route-on-headers'], { tag: group.tag });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--route-on-headers is for the reverse proxy/);
+});
+
 test('subscriptions/listen through the proxy: acknowledged first, then sequenced list_changed without a gap', async () => {
   const mock = await group.start(['mock', 'http', '--notify-rate', '40']);
   const proxy = await group.start(['proxy', '--upstream', mock.url]);
