@@ -10,7 +10,7 @@ import net from 'node:net';
 import { createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
 import { routingHeaders, statelessMeta } from '../../core/protocol/stateless.js';
-import { BodyDecoder, findHeadEnd, parseResponseHead, responseFraming } from '../../proxy/http1/parse.js';
+import { BodyDecoder, findHeadEnd, parseResponseHead, responseFraming } from '../../core/protocol/http1-parse.js';
 import type { McpHttpSession, SessionTarget } from './mcp-session.js';
 
 /** What subscriptions/listen asks for: the list-changed notifications the mock sequences. */

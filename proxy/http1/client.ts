@@ -17,7 +17,7 @@ import {
   parseResponseHead,
   responseFraming,
   type Headers,
-} from './parse.js';
+} from '../../core/protocol/http1-parse.js';
 import { writeMessage } from './write.js';
 
 export interface UpstreamRequest {

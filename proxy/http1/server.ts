@@ -1,5 +1,5 @@
 /**
- * The proxy's HTTP/1.1 server: net sockets, parse.ts's parser, and a request/response pair with only what a proxy
+ * The proxy's HTTP/1.1 server: net sockets, core/protocol/http1-parse.ts's parser, and a request/response pair with only what a proxy
  * needs. It exists for latency. On this 2-vCPU VM at 1,000 req/s, node:http's server and undici's client together
  * cost ~250 µs of CPU per proxied request, almost all of it on the request's critical path, against ~45 µs when the
  * same code runs hot; a proxy on plain sockets touches far less code per request and adds ~120 µs (experiment in
@@ -19,7 +19,7 @@ import {
   parseRequestHead,
   requestFraming,
   type Headers,
-} from './parse.js';
+} from '../../core/protocol/http1-parse.js';
 import { writeMessage } from './write.js';
 
 const EMPTY = Buffer.alloc(0);

@@ -17,7 +17,7 @@ import { RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ResponseHandler, UpstreamError, UpstreamExchange } from '../http1/client.js';
-import type { Headers } from '../http1/parse.js';
+import type { Headers } from '../../core/protocol/http1-parse.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { SessionTable } from '../sessions.js';

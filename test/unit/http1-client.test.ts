@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { Http1Pool, UpstreamError, type ResponseHandler, type UpstreamRequest } from '../../proxy/http1/client.js';
-import type { Headers } from '../../proxy/http1/parse.js';
+import type { Headers } from '../../core/protocol/http1-parse.js';
 
 let server: http.Server;
 let origin: URL;

@@ -2,7 +2,7 @@
  * The proxy's HTTP/1.1 parser against llhttp (node:http's), on generated and mutated requests
  * (test/helpers/http1-differential.ts): where both accept they read the same requests, ours never accepts what llhttp
  * refuses, and its refusals carry a parser's status. A seeded run here; `npm run fuzz:http1 -- --minutes 10` for a
- * long one. The byte strings below are what the first runs found (each fixed in proxy/http1/parse.ts or server.ts).
+ * long one. The byte strings below are what the first runs found (each fixed in core/protocol/http1-parse.ts or proxy/http1/server.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -10,7 +10,7 @@ import {
   requestFraming,
   responseFraming,
   type Framing,
-} from '../../proxy/http1/parse.js';
+} from '../../core/protocol/http1-parse.js';
 import { seeded } from '../helpers/random.js';
 
 function request(text: string) {

@@ -1,6 +1,7 @@
 /**
- * HTTP/1.1 message parsing (RFC 9112) for the proxy's own server and upstream client: a message head out of a
- * Buffer, and the body framing that follows it (Content-Length, chunked, or until the connection closes).
+ * HTTP/1.1 message parsing (RFC 9112) for the proxy's own server and upstream client, and the harness's SSE receiver:
+ * a message head out of a Buffer, and the body framing that follows it (Content-Length, chunked, or until the
+ * connection closes).
  *
  * Strict on purpose, because a proxy that reads a message differently from the server behind it invites request
  * smuggling: CRLF line endings only, no control characters but HTAB, no obsolete line folding, no whitespace before a
