@@ -7,7 +7,7 @@ import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } fro
 import { seededRandom } from '../core/runtime/random.js';
 import { drawLatency, stallWait, type ErrorKind, type LatencySpec, type StallSpec } from './knobs.js';
 import { STATELESS, STREAMABLE_HTTP } from '../core/protocol/revisions.js';
-import { META_SERVER_INFO } from '../core/protocol/stateless.js';
+import { declaredRevision, META_SERVER_INFO } from '../core/protocol/stateless.js';
 
 /** Newest first; the first is what we answer when a client asks for a revision we do not speak. */
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = STREAMABLE_HTTP;
@@ -109,6 +109,14 @@ export class McpBehaviour {
 
   /** Answers one request. Never throws: failures become JSON-RPC errors, or a fault for the transport to act out. */
   async handle(request: JsonRpcRequest, peer?: Peer): Promise<JsonRpcResponse | TransportFault> {
+    const response = await this.#answer(request, peer);
+    // 2026-07-28: a result says what kind it is; ours are always whole ("complete", not "input_required" or "task").
+    if (declaredRevision(request.params) === STATELESS && 'result' in response && response.result !== null)
+      return { ...response, result: { ...(response.result as object), resultType: 'complete' } };
+    return response;
+  }
+
+  async #answer(request: JsonRpcRequest, peer?: Peer): Promise<JsonRpcResponse | TransportFault> {
     const { id, method, params } = request;
     switch (method) {
       case 'initialize':

@@ -63,6 +63,9 @@ test('the mock and the proxy: discover, a call with no session, and 400 for what
     const ok = await post(url, { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, call());
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.match(JSON.stringify(ok.json.result), /"text":"hi/);
+    // The revision's results say what kind they are; an ordinary answer is whole.
+    assert.equal(ok.json.result?.resultType, 'complete', url);
+    assert.equal(discover.json.result?.resultType, 'complete', url);
 
     const refused = async (headers: Record<string, string>, body: object, reason: RegExp): Promise<void> => {
       const r = await post(url, headers, body);
@@ -254,6 +257,10 @@ test('stateless through the bridge: clients all using id 1 share two children, a
   assert.ok(o.achieved.ok >= 40, `${o.achieved.ok} calls`);
   assert.deepEqual(o.errors, {}, o.errorSamples.join('; '));
   assert.equal(processDescendantCount(bridge.pid), 2, 'two shared children, not one per client or per request');
+  // A stdio server of the revision marks its results too, and the bridge passes the mark on.
+  const one = await post(bridge.url, { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, call());
+  assert.equal(one.status, 200, JSON.stringify(one.json));
+  assert.equal(one.json.result?.resultType, 'complete');
 });
 
 test('protocol-matrix: every revision, direct, through the reverse proxy and the bridge, measured with no error; listen-fanout: subscriptions/listen streams through the proxy, every event delivered', async () => {
