@@ -58,5 +58,12 @@ export default defineScenario({
   ],
   // A goal until it holds everywhere: one fresh-clone CI run saw 40 errors after the reverse proxy's recovery (0 in
   // five runs here), when recovery was still judged by the total of renewals.
-  goals: ['reverse.restart.errors_after_recovery < 1', 'bridge.restart.errors_after_recovery < 1'],
+  goals: [
+    'reverse.restart.errors_after_recovery < 1',
+    'bridge.restart.errors_after_recovery < 1',
+    // The soak's leak test across the four waves (the heap after each, from the warm base): a goal while the reverse
+    // proxy's heap after GC is seen to climb ~1.5% per wave here (not shown to be unbounded).
+    'reverse.leak_suspected < 1',
+    'bridge.leak_suspected < 1',
+  ],
 });

@@ -182,6 +182,11 @@ test('leak-hunt: abandoned and vanished clients, a reconnect storm and an upstre
   }
   assert.equal(m('bridge.restart.excess_children'), 0);
   assert.equal(m('bridge.restart.children_left'), 0);
+  // Per session at the peak, and the leak fit across the waves (a goal: its verdict is not asserted here).
+  assert.equal(m('bridge.abandoned.children_per_session_at_peak'), 1, 'one child per bridged session');
+  const fds = m('reverse.vanished.fds_per_session_at_peak');
+  assert.ok(fds >= 1.8 && fds <= 2.2, `a client and an upstream socket per stream: ${fds}`);
+  for (const mode of ['reverse', 'bridge']) assert.ok([0, 1].includes(m(`${mode}.leak_suspected`)), mode);
   // Errors after the recovery are a goal for now (scenarios/leak-hunt.ts), so their warning may be there.
   assert.deepEqual(
     s.warnings.filter((w) => !/restart: after recovery/.test(w)),

@@ -35,6 +35,7 @@ import { requireOpenFiles } from '../../measure/limits.js';
 import type { Metric } from '../../results/schema.js';
 import type { Child } from '../children.js';
 import { roundTo } from '../result.js';
+import { fitLine, tQuantile975, type LineFit } from '../../measure/fit.js';
 import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
 
 const MODES = ['reverse', 'bridge'] as const;
@@ -97,11 +98,15 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
   const warnings: string[] = [];
   const done: string[] = [];
   // The modes run at once, so metrics arrive interleaved: the result lists them mode by mode, wave by wave.
+  // Per mode: each wave's figures in wave order, then the mode's own (the leak fit across the waves).
   const ordered = (): Record<string, Metric> =>
     Object.fromEntries(
-      MODES.flatMap((mode) =>
-        WAVES.flatMap((wave) => Object.entries(metrics).filter(([k]) => k.startsWith(`${mode}.${wave}.`))),
-      ),
+      MODES.flatMap((mode) => [
+        ...WAVES.flatMap((wave) => Object.entries(metrics).filter(([k]) => k.startsWith(`${mode}.${wave}.`))),
+        ...Object.entries(metrics).filter(
+          ([k]) => k.startsWith(`${mode}.`) && !(WAVES as readonly string[]).includes(k.split('.')[1]!),
+        ),
+      ]),
     );
   const build = (): KindResult =>
     ctx.result(
@@ -297,6 +302,8 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
     await wave(mode, 'vanished', proxy, count, undefined);
     if (signal.aborted) return;
     const base = await read(proxy);
+    // What each wave left, after GC: the base first, for the leak fit across waves.
+    const afterWaves: Reading[] = [base];
 
     for (const kind of WAVES) {
       if (signal.aborted) return;
@@ -331,6 +338,28 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
         better: 'lower',
       };
       metrics[`${m}.rss_at_peak_bytes`] = { value: peak.rss, unit: 'bytes', better: 'lower' };
+      // Per session at the peak, over the warm base: what each client costs while it is there.
+      const perSession = (v: number): number => roundTo(v / Math.max(1, opened), 2);
+      // (The reverse proxy's own RSS; a bridged session's cost is its child, counted below: a few sessions against
+      // the proxy's GC-to-GC swing of megabytes make its own RSS per session noise.)
+      if (mode === 'reverse')
+        metrics[`${m}.rss_per_session_at_peak_bytes`] = {
+          value: Math.round(perSession(peak.rss - base.rss)),
+          unit: 'bytes',
+          better: 'lower',
+        };
+      metrics[`${m}.fds_per_session_at_peak`] = {
+        value: perSession(peak.fds - base.fds),
+        unit: 'count',
+        better: 'none',
+      };
+      if (mode === 'bridge')
+        metrics[`${m}.children_per_session_at_peak`] = {
+          value: perSession(peak.children - base.children),
+          unit: 'count',
+          better: 'lower',
+        };
+      afterWaves.push(after);
       metrics[`${m}.rss_after_bytes`] = { value: after.rss, unit: 'bytes', better: 'lower' };
       if (opened < count)
         warnings.push(`${mode} ${kind}: only ${opened} of ${count} sessions opened; first: ${failures[0]}`);
@@ -341,6 +370,7 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
       done.push(`${mode} ${kind}`);
       ctx.checkpoint(build);
     }
+    Object.assign(metrics, leakFit(mode, afterWaves));
   };
   await Promise.all(MODES.map(hunt));
   return build();
@@ -441,6 +471,30 @@ function openStream(url: URL, sessionId: string, lastEventId?: string): Promise<
     socket.on('data', onData);
   });
 }
+
+/**
+ * The soak's leak test across waves: a line through the heap left after each wave (RSS beside), from the warm base; a
+ * leak is suspected when the slope's 95% interval lies wholly above LEAK_FLOOR_PCT of the base per wave — growth the
+ * waves' own noise cannot explain. With five points the interval is wide: it says "leak" only for a steady climb.
+ */
+function leakFit(mode: Mode, readings: readonly Reading[]): Record<string, Metric> {
+  if (readings.length < 3) return {};
+  const fit = (pick: (r: Reading) => number) => fitLine(readings.map((r, i) => [i, pick(r)]));
+  const heap = fit((r) => r.heap);
+  const rss = fit((r) => r.rss);
+  const suspect = (f: LineFit, start: number): boolean =>
+    f.slope - tQuantile975(f.n - 2) * f.slopeStdErr > (start * LEAK_FLOOR_PCT) / 100;
+  // The heap only: RSS climbs in steps while V8 grows its young generation (scenarios/leak-hunt.ts), reported beside.
+  const leak = suspect(heap, readings[0]!.heap);
+  return {
+    [`${mode}.heap_slope_bytes_per_wave`]: { value: Math.round(heap.slope), unit: 'bytes', better: 'lower' },
+    [`${mode}.rss_slope_bytes_per_wave`]: { value: Math.round(rss.slope), unit: 'bytes', better: 'lower' },
+    [`${mode}.leak_suspected`]: { value: leak ? 1 : 0, unit: 'count', better: 'lower' },
+  };
+}
+
+/** Growth per wave beyond this share of the warm base, surely (95%), is a leak. */
+const LEAK_FLOOR_PCT = 1;
 
 /** SIGKILL, ignoring a process already gone. */
 function killQuietly(pid: number): void {
