@@ -110,10 +110,24 @@ export class FanoutReceiver {
       let decoder: BodyDecoder | undefined;
       let pending = '';
       let open = false;
+      // A stream that is refused, unreadable or silent fails its open with the reason, and is never left hanging.
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        if (!open) reject(err);
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`${what}: no answer within ${OPEN_TIMEOUT_MS} ms`)),
+        OPEN_TIMEOUT_MS,
+      );
       const onBody = (chunk: Buffer): void => {
-        const text = chunk.toString('utf8');
-        // Lines may end in CRLF or CR as well as LF (the mock and our proxy send LF).
-        pending += text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+        pending += chunk.toString('utf8');
+        // Lines may end in CRLF or CR as well as LF (the mock and our proxy send LF); a CR at the end of a read
+        // waits for the next, whose LF may belong to it.
+        if (pending.includes('\r')) {
+          const cr = pending.endsWith('\r') ? 1 : 0;
+          pending = pending.slice(0, pending.length - cr).replace(/\r\n?/g, '\n') + (cr === 1 ? '\r' : '');
+        }
         for (let end = pending.indexOf('\n\n'); end !== -1; end = pending.indexOf('\n\n')) {
           const data = eventData(pending.slice(0, end));
           pending = pending.slice(end + 2);
@@ -127,12 +141,13 @@ export class FanoutReceiver {
         }
         head = head === undefined ? Buffer.from(chunk) : Buffer.concat([head, chunk]);
         const end = findHeadEnd(head);
-        if (end === -1) return;
-        const response = parseResponseHead(head, 0, end);
-        if (response.status !== 200) {
-          socket.destroy();
-          return reject(new Error(`${what} answered HTTP ${response.status}`));
+        if (end === -1) {
+          if (head.length > MAX_HEAD_BYTES) fail(new Error(`${what}: a response head over ${MAX_HEAD_BYTES} bytes`));
+          return;
         }
+        const response = parseResponseHead(head, 0, end);
+        if (response.status !== 200) return fail(new Error(`${what} answered HTTP ${response.status}`));
+        clearTimeout(timer);
         decoder = new BodyDecoder(responseFraming(response, method), onBody);
         open = true;
         resolve();
@@ -145,7 +160,12 @@ export class FanoutReceiver {
         onread: {
           buffer: READ_BUFFER,
           callback: (n: number, buf: Uint8Array) => {
-            onChunk(Buffer.from(buf.buffer, buf.byteOffset, n));
+            // A malformed head or body ends this stream (counted as dropped once open), never the process.
+            try {
+              onChunk(Buffer.from(buf.buffer, buf.byteOffset, n));
+            } catch (err) {
+              fail(err as Error);
+            }
             return true;
           },
         },
@@ -157,10 +177,9 @@ export class FanoutReceiver {
       socket.write(
         `${method} ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\n${lines.join('')}${length}\r\n${body ?? ''}`,
       );
-      socket.on('error', (err) => {
-        if (!open) reject(err);
-      });
+      socket.on('error', fail);
       socket.on('close', () => {
+        clearTimeout(timer);
         this.#sockets.delete(socket);
         if (!open) reject(new Error(`${what}: the connection closed before an answer`));
         else this.#onEnd();
@@ -209,6 +228,10 @@ export class FanoutReceiver {
     this.#sockets.clear();
   }
 }
+
+/** How long a stream may take to answer its head, and how large that head may be. */
+const OPEN_TIMEOUT_MS = 10_000;
+const MAX_HEAD_BYTES = 64 * 1024;
 
 /** Every stream reads into this one buffer; what is kept of a read is copied (or decoded to text) at once. */
 const READ_BUFFER = Buffer.alloc(64 * 1024);
