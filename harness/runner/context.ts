@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { ProfileName, Scenario } from '../../scenarios/define.js';
+import type { Metric } from '../results/schema.js';
 import { expandArgv, expandWord, placesPort, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
 import { McpPerfError } from '../../core/runtime/errors.js';
@@ -180,6 +181,7 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
       goals: scenario.goals,
       state: 'completed',
       ...measured,
+      metrics: plainZeros(measured.metrics),
     }),
   };
 
@@ -314,4 +316,15 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * -0 (Math.round(-0.4), a rounded small negative) becomes 0: results.json cannot hold -0, so a report rendered from the
+ * run itself would print "-0" where the same report rendered from the file prints "0".
+ */
+function plainZeros(metrics: Record<string, Metric>): Record<string, Metric> {
+  let out: Record<string, Metric> | undefined;
+  for (const [name, m] of Object.entries(metrics))
+    if (Object.is(m.value, -0)) (out ??= { ...metrics })[name] = { ...m, value: 0 };
+  return out ?? metrics;
 }
