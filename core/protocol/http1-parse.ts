@@ -52,11 +52,24 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
 /** tchar (RFC 9110 §5.6.2) */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
- * A control character other than HTAB (NUL and DEL included), a CR not followed by LF, or an LF not after a CR:
- * nothing a well-formed head holds anywhere (RFC 9110 §5.5: field values are VCHAR, obs-text, SP and HTAB).
+ * Whether bytes [start, end) hold a control character other than HTAB (NUL and DEL included), a CR not followed by
+ * LF, or an LF not after a CR: nothing a well-formed head holds anywhere (RFC 9110 §5.5: field values are VCHAR,
+ * obs-text, SP and HTAB). A byte loop: the regular expression it replaces (with a lookbehind for the bare LF) was ~2%
+ * of the proxy's busy time at saturation.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what it looks for
-const BARE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+function hasBadByte(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x20 && c !== 0x7f) continue;
+    if (c === 0x09) continue;
+    if (c === 0x0d && i + 1 < end && buf[i + 1] === 0x0a) {
+      i++; // CRLF
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
 /**
  * Fields a message may carry once: a repeat is dropped, as node:http drops it (its list exactly, so a header reads the
  * same through us as through node:http); Content-Length and Host are refused when repeated.
@@ -143,9 +156,9 @@ function version(text: string): number {
 
 /** The head as text, up to and including its last field line's CRLF (latin1: one character per byte). */
 function headText(buf: Buffer, start: number, end: number, status: number): string {
-  const text = buf.toString('latin1', start, end - 2);
-  if (BARE.test(text)) throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
-  return text;
+  if (hasBadByte(buf, start, end - 2))
+    throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
+  return buf.toString('latin1', start, end - 2);
 }
 
 /** Parses a request head; `end` is what findHeadEnd returned. */

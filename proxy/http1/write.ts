@@ -5,9 +5,13 @@ import type { Socket } from 'node:net';
  * Up to this many body bytes, a head and its body go out as one latin1 string (latin1 maps bytes to characters one
  * to one, so the bytes are unchanged): one plain write, which costs less than a corked writev of two chunks.
  */
-const ONE_STRING_MAX = 16 * 1024;
+export const ONE_STRING_MAX = 16 * 1024;
 
-/** Writes head, body and tail (any may be missing) in one system call; false when the socket wants a 'drain'. */
+/**
+ * Writes head, body and tail (any may be missing) in one system call; false when the socket wants a 'drain'. A body
+ * of at most ONE_STRING_MAX bytes is copied before this returns (the caller may reuse its memory); a longer one may
+ * be kept until the kernel takes it.
+ */
 export function writeMessage(
   socket: Socket,
   head: string | undefined,

@@ -17,6 +17,7 @@ import { RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import type { Exchange, Handler } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ResponseHandler, UpstreamError, UpstreamExchange } from '../http1/client.js';
+import { ONE_STRING_MAX } from '../http1/write.js';
 import type { Headers } from '../../core/protocol/http1-parse.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -201,9 +202,12 @@ class ForwardHandler implements ResponseHandler {
     }
   }
 
+  /** Chunks are written on before onResponseData returns (copied first when writeMessage would keep them). */
+  readonly transientChunks = true;
+
   onResponseData(chunk: Buffer): boolean {
     const res = this.ex.res;
-    if (res.write(chunk)) return true;
+    if (res.write(chunk.length > ONE_STRING_MAX ? Buffer.from(chunk) : chunk)) return true;
     // A slow client: the upstream read stops until the client's socket drains.
     if (!this.#waitsForDrain) {
       this.#waitsForDrain = true;

@@ -220,6 +220,64 @@ test('failures are errors with codes: refused, no head in time, malformed, cut s
   }
 });
 
+test(
+  'one reused connection: its head timeout re-arms past answered requests and shortens for a shorter limit',
+  { timeout: 20_000 },
+  async () => {
+    const pool = new Http1Pool(origin);
+    try {
+      const before = connections;
+      // Answered calls spread over longer than their 200 ms limit: the connection's timer fires in between, finds a
+      // later deadline, and must neither fail them nor lapse.
+      for (let i = 0; i < 6; i++) {
+        const out = await exchange(pool, {
+          method: 'POST',
+          path: '/json',
+          body: Buffer.from('{}'),
+          headersTimeoutMs: 200,
+        });
+        assert.equal(out.error, undefined);
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      assert.equal((await exchange(pool, { path: '/silent', headersTimeoutMs: 200 })).error?.code, 'HEADERS_TIMEOUT');
+      // A long limit, then a short one on the same connection: the short one is not held to the long one's timer.
+      assert.equal((await exchange(pool, { path: '/json', headersTimeoutMs: 60_000 })).error, undefined);
+      assert.equal((await exchange(pool, { path: '/silent', headersTimeoutMs: 300 })).error?.code, 'HEADERS_TIMEOUT');
+      assert.equal(connections - before, 2, 'the answered calls shared one connection; the timed-out one was closed');
+    } finally {
+      pool.close();
+    }
+  },
+);
+
+test('a handler with transientChunks is given views it must not keep; others get copies', async () => {
+  const pool = new Http1Pool(origin);
+  try {
+    const kept: Buffer[] = [];
+    const seen: string[] = [];
+    await new Promise<void>((resolve, reject) =>
+      pool.dispatch(
+        { method: 'GET', path: '/sse', headers: {}, body: null, headersTimeoutMs: 5_000 },
+        {
+          transientChunks: true,
+          onResponseStart: () => {},
+          onResponseData: (chunk) => (seen.push(chunk.toString()), kept.push(chunk), true),
+          onResponseEnd: resolve,
+          onResponseError: reject,
+        },
+      ),
+    );
+    assert.deepEqual(seen, ['data: 1\n\n', 'data: 2\n\n']);
+    // Both chunks are views into one buffer larger than the slab small copies come from (Buffer.poolSize).
+    assert.ok(kept[0]!.buffer === kept[1]!.buffer, 'views into one read buffer, not copies');
+    assert.ok(kept[0]!.buffer.byteLength > Buffer.poolSize, 'the pool read buffer, not a slab of copies');
+    const copied = await exchange(pool, { path: '/sse' });
+    assert.equal(copied.body.toString(), 'data: 1\n\ndata: 2\n\n', 'a handler that keeps chunks keeps them intact');
+  } finally {
+    pool.close();
+  }
+});
+
 test('abort closes the upstream connection and the handler hears nothing more', async () => {
   const pool = new Http1Pool(origin);
   try {

@@ -1,0 +1,165 @@
+/**
+ * The reverse path side by side: the HTTP mock at 0 ms reached directly, through our proxy, through the raw TCP relay
+ * and through nginx (when installed), in alternating rounds. Per round and seat: calls/s of 32 closed-model clients,
+ * the seat's CPU per call from /proc (the mock's for direct), and the added p50 of an open-model trial at 1,000
+ * calls/s. `--base DIR` adds a second proxy seat started from another checkout's build (DIR/bin/mcp-perf.js), for
+ * an A/B of a change to the proxy.
+ *
+ *   npm run build && node dist/scripts/ab-reverse.js [--rounds 4] [--base /tmp/base]
+ *
+ * Loopback only; every process it starts is ended when it ends, Ctrl-C included.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTargetPool, McpHttpSession } from '../harness/load/mcp-session.js';
+import { CallSource } from '../harness/load/outcome.js';
+import { runClosedModel } from '../harness/load/closed-model.js';
+import { runOpenModel } from '../harness/load/open-model.js';
+import { processCpuMicros } from '../harness/measure/cpu.js';
+import { commandAvailable } from '../harness/runner/children.js';
+import { serviceGroup } from '../test/helpers/cli.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, base: { type: 'string' } } });
+const rounds = Number(values.rounds ?? 4);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+  process.stderr.write(`ab-reverse: --rounds must be a whole number from 1 to 100, not ${values.rounds}\n`);
+  process.exit(2);
+}
+
+const CLIENTS = 32;
+const group = serviceGroup();
+const dir = mkdtempSync(join(tmpdir(), 'ab-reverse-'));
+process.once('SIGINT', () => void group.stopAll().then(() => process.exit(130)));
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startNginx(upstream: URL): Promise<{ url: string; pid: number }> {
+  const port = await freePort();
+  const conf = `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/f; uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;
+  upstream mcp { server ${upstream.host}; keepalive 64; }
+  server { listen 127.0.0.1:${port} backlog=4096; keepalive_requests 1000000;
+    location / { proxy_pass http://mcp; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_buffering off; proxy_request_buffering off; proxy_read_timeout 1h; } } }
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const proc: ResultPromise = execa('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { reject: false });
+  group.defer(async () => {
+    proc.kill('SIGTERM');
+    await proc;
+  });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return { url: `http://127.0.0.1:${port}${upstream.pathname}`, pid: proc.pid! };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nginx did not open port ${port}: see ${dir}/error.log`);
+}
+
+/** A proxy from another checkout's build: its ready line gives URL and pid. */
+async function startBin(bin: string, args: string[]): Promise<{ url: string; pid: number }> {
+  const proc = execa(process.execPath, [bin, ...args], { stdin: 'pipe', buffer: false, reject: false });
+  group.defer(async () => {
+    proc.kill('SIGTERM');
+    await proc;
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{"event":"ready"'));
+      if (line) resolve(JSON.parse(line) as { url: string; pid: number });
+    });
+    void proc.then(() => reject(new Error(`${bin} ${args.join(' ')} exited before its ready line`)));
+  });
+}
+
+interface Seat {
+  readonly name: string;
+  readonly url: URL;
+  readonly pid: number;
+  readonly sessions: McpHttpSession[];
+  readonly pool: ReturnType<typeof createTargetPool>;
+}
+
+try {
+  const mock = await group.start(['mock', 'http', '--latency-ms', '0']);
+  const mockUrl = new URL(mock.url);
+  const started: Array<{ name: string; url: string; pid: number }> = [
+    { name: 'direct', url: mock.url, pid: mock.pid },
+    { name: 'proxy', ...(await group.start(['proxy', '--upstream', mock.url])) },
+  ];
+  if (values.base !== undefined) {
+    const base = await startBin(join(values.base, 'bin/mcp-perf.js'), ['proxy', '--upstream', mock.url]);
+    started.push({ name: 'base', url: base.url, pid: base.pid });
+  }
+  started.push({ name: 'relay', ...(await group.start(['relay', '--upstream', mock.url])) });
+  if (commandAvailable('nginx')) started.push({ name: 'nginx', ...(await startNginx(mockUrl)) });
+  else process.stderr.write('nginx is not installed (apt-get install nginx-light): its seat is skipped\n');
+
+  const seats: Seat[] = [];
+  for (const s of started) {
+    const url = new URL(s.url);
+    const target = { url, pool: createTargetPool(url, CLIENTS), requestTimeoutMs: 10_000 };
+    const sessions = await Promise.all(Array.from({ length: CLIENTS }, () => McpHttpSession.open(target)));
+    seats.push({ name: s.name, url, pid: s.pid, sessions, pool: target.pool });
+  }
+  process.stdout.write('round  seat     calls/s  CPU µs/call  p50 µs at 1000/s  errors\n');
+  const totals = new Map<string, { rate: number[]; cpu: number[]; p50: number[] }>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const seat of seats) {
+      const source = new CallSource(seat.sessions, { latencyMs: 0 });
+      await runClosedModel({ concurrency: CLIENTS, durationMs: 1_000, source });
+      const pid = seat.name === 'direct' ? mock.pid : seat.pid;
+      const before = processCpuMicros(pid);
+      const closed = await runClosedModel({ concurrency: CLIENTS, durationMs: 2_500, source });
+      const after = processCpuMicros(pid);
+      const open = await runOpenModel({ rate: 1_000, durationMs: 2_000, maxInFlight: 1_000, source });
+      const cpu =
+        before === undefined || after === undefined ? NaN : (after - before) / Math.max(1, closed.achieved.ok);
+      const p50 = open.histogram.getValueAtPercentile(50);
+      const errors = closed.achieved.completed - closed.achieved.ok + open.achieved.completed - open.achieved.ok;
+      const t = totals.get(seat.name) ?? { rate: [], cpu: [], p50: [] };
+      t.rate.push(closed.achieved.rate);
+      t.cpu.push(cpu);
+      t.p50.push(p50);
+      totals.set(seat.name, t);
+      process.stdout.write(
+        `${String(round).padStart(5)}  ${seat.name.padEnd(6)}  ${String(Math.round(closed.achieved.rate)).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${String(p50).padStart(16)}  ${String(errors).padStart(6)}\n`,
+      );
+    }
+  }
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  const direct = totals.get('direct')!;
+  const nginx = totals.get('nginx');
+  process.stdout.write('\nmedians    calls/s  CPU µs/call  added p50 µs  calls/s ÷ nginx\n');
+  for (const [name, t] of totals) {
+    const added = median(t.p50) - median(direct.p50);
+    const ratio = nginx === undefined ? '' : (median(t.rate) / median(nginx.rate)).toFixed(2);
+    process.stdout.write(
+      `${name.padEnd(8)}  ${String(Math.round(median(t.rate))).padStart(8)}  ${median(t.cpu).toFixed(1).padStart(11)}  ${String(Math.round(added)).padStart(12)}  ${ratio.padStart(15)}\n`,
+    );
+  }
+  for (const seat of seats) await seat.pool.destroy();
+} finally {
+  await group.stopAll();
+  rmSync(dir, { recursive: true, force: true });
+}
