@@ -96,18 +96,26 @@ const SINGLE = new Set([
 const METHODS = new Set(HTTP_METHODS.filter((m) => m !== 'CONNECT'));
 /** origin-form, asterisk-form or absolute-form (RFC 9112 §3.2), visible ASCII only. */
 const TARGET = /^(?:\/[\x21-\x7e]*|\*|[A-Za-z]+:\/\/[\x21-\x7e]*)$/;
-/** Field names as sent → lowercased and checked: the same few names arrive on every request. */
-const NAMES = new Map<string, string>();
+/**
+ * Field names as sent → lowercased and checked, in 256 slots picked by length and first and last character: the same
+ * few names arrive on every message, and a hit is confirmed in place (startsWith) without cutting the name out of the
+ * head or hashing it (a Map keyed by the cut name was ~2% of the proxy's busy time at saturation).
+ */
+const NAME_RAW: string[] = new Array<string>(256).fill('');
+const NAME_LOWER: string[] = new Array<string>(256).fill('');
 
-function fieldName(raw: string, status: number): string {
-  let name = NAMES.get(raw);
-  if (name === undefined) {
-    // Also refuses "name :" and obsolete line folding (a line that starts with whitespace).
-    if (!TOKEN.test(raw)) throw new HttpParseError(status, 'invalid header name');
-    name = raw.toLowerCase();
-    if (NAMES.size < 512) NAMES.set(raw, name);
-  }
-  return name;
+function fieldName(text: string, i: number, colon: number, status: number): string {
+  const length = colon - i;
+  const slot = (length * 7 + text.charCodeAt(i) * 3 + text.charCodeAt(colon - 1)) & 255;
+  const raw = NAME_RAW[slot]!;
+  if (raw.length === length && text.startsWith(raw, i)) return NAME_LOWER[slot]!;
+  const name = text.slice(i, colon);
+  // Also refuses "name :" and obsolete line folding (a line that starts with whitespace).
+  if (!TOKEN.test(name)) throw new HttpParseError(status, 'invalid header name');
+  const lower = name.toLowerCase();
+  NAME_RAW[slot] = name;
+  NAME_LOWER[slot] = lower;
+  return lower;
 }
 
 /** Reads the field lines of `text` from `i`; every line, the last included, ends with CRLF. */
@@ -118,7 +126,7 @@ function parseFields(text: string, i: number, status: number): Headers {
     const eol = text.indexOf('\r\n', i);
     const colon = text.indexOf(':', i);
     if (colon <= i || colon > eol) throw new HttpParseError(status, 'malformed header line');
-    const name = fieldName(text.slice(i, colon), status);
+    const name = fieldName(text, i, colon, status);
     let from = colon + 1;
     let to = eol;
     while (from < to && isOws(text.charCodeAt(from))) from++;

@@ -25,7 +25,16 @@ export interface UpstreamRequest {
   /** Path and query. */
   readonly path: string;
   /** End-to-end fields only: the pool writes Host, Content-Length and nothing hop-by-hop. */
-  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Names in `headers` not to write (a forwarded request's hop-by-hop fields and credentials). */
+  readonly omit?: ReadonlySet<string>;
+  /** Fields written after `headers`, replacing any of the same name there. */
+  readonly extra?: Readonly<Record<string, string>>;
+  /**
+   * The values are known to hold no CR, LF or NUL (read by our parser, or checked when configured), so they are not
+   * checked again here.
+   */
+  readonly trusted?: boolean;
   readonly body: Buffer | null;
   /** The response head must arrive within this long; 0 waits for ever. */
   readonly headersTimeoutMs: number;
@@ -178,12 +187,17 @@ class Connection {
     const ex = new Exchange(this, request.method, handler);
     this.#exchange = ex;
     let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
-    const headers = request.headers;
+    const { headers, omit, extra } = request;
+    const check = request.trusted !== true;
     for (const name in headers) {
-      const value = headers[name]!;
-      if (typeof value === 'string') head += fieldLine(name, value);
+      const value = headers[name];
+      if (value === undefined || omit?.has(name) === true || (extra !== undefined && extra[name] !== undefined))
+        continue;
+      if (typeof value === 'string') head += check ? fieldLine(name, value) : `${name}: ${value}\r\n`;
       else for (const v of value) head += fieldLine(name, v);
     }
+    if (extra !== undefined)
+      for (const name in extra) head += check ? fieldLine(name, extra[name]!) : `${name}: ${extra[name]}\r\n`;
     const body = request.body;
     if (body !== null) head += `content-length: ${body.length}\r\n\r\n`;
     else

@@ -150,6 +150,9 @@ export class ProxyResponse {
   statusCode = 200;
   #listeners: Partial<Record<ResponseEvent, Array<() => void>>> = {};
   #headers: Record<string, string | number | readonly string[]> = {};
+  /** writeHeadFrom's fields, and the names of them not to send. */
+  #passed: Headers | undefined;
+  #omit: ReadonlySet<string> | undefined;
   #headSent = false;
   #ended = false;
   #finished = false;
@@ -216,13 +219,26 @@ export class ProxyResponse {
   }
 
   getHeader(name: string): string | number | readonly string[] | undefined {
-    return this.#headers[name.toLowerCase()];
+    const lower = name.toLowerCase();
+    return this.#headers[lower] ?? (this.#omit?.has(lower) === true ? undefined : this.#passed?.[lower]);
   }
 
   writeHead(status: number, headers?: Readonly<Record<string, string | number | readonly string[]>>): this {
     if (this.#headSent) throw new Error('headers already sent');
     this.statusCode = status;
     if (headers !== undefined) for (const name in headers) this.#headers[name.toLowerCase()] = headers[name]!;
+    return this;
+  }
+
+  /**
+   * The head of an answer passed on: `headers` as our parser read them (names lowercase, values free of CR, LF and
+   * NUL), less the names in `omit`, taken as they are — no copy, no second check. Fields set on this response win.
+   */
+  writeHeadFrom(status: number, headers: Headers, omit: ReadonlySet<string>): this {
+    if (this.#headSent) throw new Error('headers already sent');
+    this.statusCode = status;
+    this.#passed = headers;
+    this.#omit = omit;
     return this;
   }
 
@@ -248,7 +264,7 @@ export class ProxyResponse {
     const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!this.#headSent) {
       // The whole body is known: one write, framed by its length.
-      if (this.#headers['content-length'] === undefined && !this.#noBody && bodyAllowed(this.statusCode))
+      if (this.getHeader('content-length') === undefined && !this.#noBody && bodyAllowed(this.statusCode))
         this.#headers['content-length'] = data?.length ?? 0;
       this.conn.send(this.#head(data), this.#noBody ? undefined : data);
     } else if (this.#chunked) {
@@ -284,19 +300,30 @@ export class ProxyResponse {
     const headers = this.#headers;
     if (!bodyAllowed(status)) this.#noBody = true;
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    const passed = this.#passed;
+    if (passed !== undefined) {
+      const omit = this.#omit!;
+      for (const name in passed) {
+        const value = passed[name];
+        if (value === undefined || omit.has(name) || headers[name] !== undefined) continue;
+        if (typeof value === 'string') text += `${name}: ${value}\r\n`;
+        else for (const v of value) text += `${name}: ${v}\r\n`;
+      }
+    }
     for (const name in headers) {
       const value = headers[name]!;
       if (Array.isArray(value)) for (const v of value) text += headerLine(name, v);
       else text += headerLine(name, String(value));
     }
-    if (headers.date === undefined) text += `date: ${httpDate()}\r\n`;
-    if (headers['content-length'] === undefined && !this.#noBody && body === undefined) {
+    if (this.getHeader('date') === undefined) text += `date: ${httpDate()}\r\n`;
+    if (this.getHeader('content-length') === undefined && !this.#noBody && body === undefined) {
       if (this.conn.chunkedAllowed) {
         this.#chunked = true;
         text += 'transfer-encoding: chunked\r\n';
       } else this.conn.keepAlive = false; // HTTP/1.0: the body ends when the connection does
     }
-    const close = headers.connection !== undefined && /close/i.test(String(headers.connection));
+    const connection = this.getHeader('connection');
+    const close = connection !== undefined && /close/i.test(String(connection));
     if (close) this.conn.keepAlive = false;
     else if (!this.conn.keepAlive) text += 'connection: close\r\n';
     else if (!this.conn.chunkedAllowed) text += 'connection: keep-alive\r\n'; // HTTP/1.0 keeps it only when told
