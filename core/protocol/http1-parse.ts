@@ -136,7 +136,7 @@ function parseFields(text: string, i: number, status: number): Headers {
     const seen = headers[name];
     // llhttp refuses a framing field with a tab after its value (`5\t`, `chunked\t`), where it would read the value
     // differently from us; a tab anywhere in one is refused here.
-    if ((name === 'content-length' || name === 'transfer-encoding') && text.slice(colon + 1, eol).includes('\t'))
+    if ((name === 'content-length' || name === 'transfer-encoding') && hasTab(text, colon + 1, eol))
       throw new HttpParseError(
         status,
         `a tab in ${name === 'content-length' ? 'Content-Length' : 'Transfer-Encoding'}`,
@@ -150,6 +150,11 @@ function parseFields(text: string, i: number, status: number): Headers {
     else if (!SINGLE.has(name)) headers[name] = `${seen as string}, ${value}`;
   }
   return headers;
+}
+
+function hasTab(text: string, from: number, to: number): boolean {
+  const tab = text.indexOf('\t', from);
+  return tab !== -1 && tab < to;
 }
 
 function isOws(c: number): boolean {

@@ -188,13 +188,16 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       ? compose([authStage(config.auth, metrics)], renderMetrics, onError)
       : renderMetrics;
 
+  let allowedHost: string | undefined = '\0'; // matches no Host
   const server = new Http1Server(
     { maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: config.keepAliveMs, onError },
     (req, res) => {
       const url = req.url;
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
-      if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+      const host = req.headers.host;
+      // The same Host arrives on every request of a client: the last one allowed is not checked again.
+      if (host !== allowedHost && !hostAllowed(host, config.allowedHosts)) {
         metrics.rejected.inc({ reason: 'host' });
         return replyError(
           res,
@@ -203,6 +206,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
           `Host ${JSON.stringify(req.headers.host)} is not allowed (DNS rebinding protection; see --allow-host)`,
         );
       }
+      if (host !== undefined) allowedHost = host;
       if (path === config.path) return handle(newExchange(req, res));
       if (path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH) {
         const allowed = path === LEGACY_SSE_PATH ? 'GET' : 'POST';

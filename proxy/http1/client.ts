@@ -286,8 +286,7 @@ class Connection {
         this.#deadline = 0;
         this.#reusable = framing.kind !== 'close' && keepAlive(head.minor, head.headers);
         if (this.#reusable) {
-          const hint = KEEP_ALIVE_TIMEOUT.exec(String(head.headers['keep-alive'] ?? ''));
-          this.keepMs = hint === null ? this.pool.idleTimeoutMs : Number(hint[1]) * 1000 - 1000;
+          this.keepMs = this.pool.keepMs(head.headers['keep-alive']);
           if (this.keepMs <= 0) this.#reusable = false;
         }
         const socket = this.socket;
@@ -372,6 +371,21 @@ export class Http1Pool {
     this.onError = options.onError ?? (() => {});
     this.#timer = setInterval(() => this.#sweep(), 1_000);
     this.#timer.unref();
+  }
+
+  #keepHint: string | undefined;
+  #keepHintMs = 0;
+
+  /** @internal How long a connection may idle after a response with this Keep-Alive field (the last one is kept). */
+  keepMs(hint: string | string[] | undefined): number {
+    if (hint === undefined) return this.idleTimeoutMs;
+    const text = String(hint);
+    if (text !== this.#keepHint) {
+      const timeout = KEEP_ALIVE_TIMEOUT.exec(text);
+      this.#keepHint = text;
+      this.#keepHintMs = timeout === null ? this.idleTimeoutMs : Number(timeout[1]) * 1000 - 1000;
+    }
+    return this.#keepHintMs;
   }
 
   /** Connections open, busy or idle. */

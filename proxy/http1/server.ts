@@ -359,6 +359,8 @@ class Connection {
   #decoder: BodyDecoder | undefined;
   #parsing = false;
   #dead = false;
+  /** The client's address, read once (each read of socket.remoteAddress is a getpeername call into libuv). */
+  #remote: string | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -493,7 +495,7 @@ class Connection {
         head.method,
         head.url,
         head.headers,
-        this.socket.remoteAddress ?? 'unknown',
+        (this.#remote ??= this.socket.remoteAddress ?? 'unknown'),
         this.server.maxBodyBytes,
       );
       const res = new ProxyResponse(this, head.method === 'HEAD');
