@@ -31,6 +31,8 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
 }
 
 const CLIENTS = 32;
+/** Connections per seat, as the comparison scenarios open (harness/runner/kinds/comparison.ts). */
+const POOL = 64;
 const group = serviceGroup();
 const dir = mkdtempSync(join(tmpdir(), 'ab-reverse-'));
 process.once('SIGINT', () => void group.stopAll().then(() => process.exit(130)));
@@ -115,7 +117,7 @@ try {
   const seats: Seat[] = [];
   for (const s of started) {
     const url = new URL(s.url);
-    const target = { url, pool: createTargetPool(url, CLIENTS), requestTimeoutMs: 10_000 };
+    const target = { url, pool: createTargetPool(url, POOL), requestTimeoutMs: 10_000 };
     const sessions = await Promise.all(Array.from({ length: CLIENTS }, () => McpHttpSession.open(target)));
     seats.push({ name: s.name, url, pid: s.pid, sessions, pool: target.pool });
   }
