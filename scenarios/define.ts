@@ -49,7 +49,7 @@ export interface ScenarioBase<K extends string, P extends object> {
 export interface ComparisonProfile {
   /** Open-model warm-up per target before any trial counts, ms. */
   readonly warmupMs: number;
-  /** Interleaved trials per target and phase (A B C A B C …). */
+  /** Interleaved trials per target and phase (A B C, B C A, C A B …). */
   readonly trials: number;
   /** Length of one open-model latency trial, ms. */
   readonly latencyTrialMs: number;

@@ -155,7 +155,10 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
         }
       for (let trial = 1; trial <= spec.trials; trial++) {
         const round = [];
-        for (const seat of spec.seats) {
+        // Each round starts one seat later (A B C, B C A, C A B, …): no seat always runs right after the same one, so
+        // what a seat leaves behind (a mock's garbage after a saturating trial, a warm cache) falls on every seat in turn.
+        const shift = (trial - 1) % spec.seats.length;
+        for (const seat of [...spec.seats.slice(shift), ...spec.seats.slice(0, shift)]) {
           const before = spec.cpu?.(seat);
           const label = { phase: spec.phase, trial, trials: spec.trials, target: seat.name };
           const outcome = await ctx.trial(label, () => spec.load(seat));

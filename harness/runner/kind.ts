@@ -141,7 +141,7 @@ export interface RunContext<S extends Scenario> {
   trial(label: TrialLabel, load: () => Promise<LoadOutcome>): Promise<LoadOutcome | undefined>;
   /**
    * The framework's trial loop: a warm-up of every seat, then `trials` rounds of `load` on each seat in order
-   * (A B C A B C …, so drift on the machine hits every seat alike). A round counts only once whole: it is handed to
+   * (A B C, B C A, C A B …: drift on the machine hits every seat alike, and no seat always follows the same one). A round counts only once whole: it is handed to
    * `onRound`, then `checkpoint` becomes what an abort keeps; a round the abort cut short is dropped. Resolves false
    * when aborted.
    */

@@ -96,11 +96,16 @@ test('results.json holds every target with decodable histograms, achieved load a
   assert.match(results.environment.machineFingerprint, /^[0-9a-f]{16}$/);
 });
 
-test('trials are interleaved A B C A B C, latency first, then throughput', () => {
+test('trials are interleaved and rotated A B C, B C A, C A B, latency first, then throughput', () => {
   const s = results.scenarios.find((x) => x.name === 'direct-vs-proxied') as CompletedScenario;
   const order = s.trials.map((t) => `${t.phase}:${t.trial}:${t.target}`);
+  const rounds = [
+    ['direct', 'proxied', 'relay'],
+    ['proxied', 'relay', 'direct'],
+    ['relay', 'direct', 'proxied'],
+  ];
   const expected = ['latency', 'throughput'].flatMap((phase) =>
-    [1, 2, 3].flatMap((trial) => ['direct', 'proxied', 'relay'].map((t) => `${phase}:${trial}:${t}`)),
+    [1, 2, 3].flatMap((trial) => rounds[trial - 1]!.map((t) => `${phase}:${trial}:${t}`)),
   );
   assert.deepEqual(order, expected);
   for (const t of s.trials.filter((t) => t.phase === 'latency')) assert.equal(t.asked.rate, 1_000);

@@ -1,6 +1,6 @@
 /**
  * The comparison kind: the same load on every target of the scenario (rows of the targets table, in front of the
- * same mock), after a warm-up each, in interleaved trials (A B C A B C …) so machine drift hits all targets alike —
+ * same mock), after a warm-up each, in interleaved trials (A B C, B C A, C A B …) so machine drift hits all targets alike —
  * first latency trials with the scenario's latency executor (open model at the profile's rate), then throughput
  * trials with its throughput executor (closed model, the mock's latency at zero).
  */
