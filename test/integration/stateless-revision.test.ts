@@ -194,9 +194,11 @@ test('subscriptions/listen through the proxy: acknowledged first, then sequenced
     rest.every((m) => m.params._meta['io.modelcontextprotocol/subscriptionId'] === 9),
     'tagged with its id',
   );
+  // One read may hold several events, so at least five arrived: numbered from 1 without a gap.
+  assert.ok(rest.length >= 5);
   assert.deepEqual(
     rest.map((m) => m.params._meta['mcp-perf/seq']),
-    [1, 2, 3, 4, 5],
+    rest.map((_, i) => i + 1),
   );
   // A listen without its filter is refused.
   const bad = await post(
