@@ -195,8 +195,9 @@ export class StatelessHttpSession {
     return new StatelessHttpSession(target, String(answer?.result?._meta?.[META_SERVER_INFO]?.name ?? ''));
   }
 
+  /** Every result of the revision must say what it is (`resultType`): one that does not is a bad response. */
   call(id: number, body: string, token?: string): Promise<CallOutcome> {
-    return dispatchCall(this.#target, this.#headers, id, body, token);
+    return dispatchCall(this.#target, this.#headers, id, body, token, true);
   }
 
   /** Nothing to end: there is no session. */
@@ -212,6 +213,7 @@ function dispatchCall(
   id: number,
   body: string,
   token: string | undefined,
+  requireResultType = false,
 ): Promise<CallOutcome> {
   return new Promise<CallOutcome>((resolve) => {
     t.pool.dispatch(
@@ -223,7 +225,7 @@ function dispatchCall(
         headersTimeout: t.requestTimeoutMs,
         bodyTimeout: t.requestTimeoutMs,
       },
-      new CallHandler(id, token, resolve),
+      new CallHandler(id, token, resolve, requireResultType),
     );
   });
 }
@@ -243,10 +245,18 @@ class CallHandler implements Dispatcher.DispatchHandler {
   #contentType = '';
   #chunks: Buffer[] = [];
 
-  constructor(id: number, token: string | undefined, resolve: (outcome: CallOutcome) => void) {
+  readonly #requireResultType: boolean;
+
+  constructor(
+    id: number,
+    token: string | undefined,
+    resolve: (outcome: CallOutcome) => void,
+    requireResultType: boolean,
+  ) {
     this.#id = id;
     this.#token = token;
     this.#resolve = resolve;
+    this.#requireResultType = requireResultType;
   }
 
   // undici treats a handler without onRequestStart as one of the deprecated shape.
@@ -267,7 +277,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     const text = (this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)).toString('utf8');
-    this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id, this.#token));
+    this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id, this.#token, this.#requireResultType));
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
@@ -294,19 +304,33 @@ export function checkAnswer(
   text: string,
   id: number,
   token?: string,
+  requireResultType = false,
 ): CallOutcome {
   if (status === 503) return fail('shed', 'HTTP 503');
   if (status < 200 || status > 299) return fail('http_status', `HTTP ${status}`);
   const message = findResponse(text, contentType, id);
   if (message === undefined) return fail('bad_response', `no JSON-RPC response in: ${text.slice(0, 120)}`);
-  return judgeResponse(message, id, token);
+  return judgeResponse(message, id, token, requireResultType);
 }
 
-/** Judges a parsed JSON-RPC response to the call with this id (and token, when it sent one). */
-export function judgeResponse(message: object, id: number, token?: string): CallOutcome {
+/** What a result of the stateless revision may say it is: a whole answer, a question for the client, or a task. */
+const RESULT_TYPES = new Set(['complete', 'input_required', 'task']);
+
+/**
+ * Judges a parsed JSON-RPC response to the call with this id (and token, when it sent one). With
+ * `requireResultType` (the stateless revision, 2026-07-28, whose schema makes `resultType` required on every result:
+ * "Servers implementing this protocol version MUST include this field"), a result without a known one is a bad
+ * response.
+ */
+export function judgeResponse(message: object, id: number, token?: string, requireResultType = false): CallOutcome {
   const got = (message as { id?: unknown }).id;
   if (got !== id) return fail('id_mismatch', `sent id ${id}, got ${JSON.stringify(got)}`);
   if ('error' in message) return fail('rpc_error', JSON.stringify((message as { error: unknown }).error).slice(0, 200));
+  if (requireResultType) {
+    const type = (message as { result?: { resultType?: unknown } }).result?.resultType;
+    if (typeof type !== 'string' || !RESULT_TYPES.has(type))
+      return fail('bad_response', `a ${STATELESS} result without a known resultType (got ${JSON.stringify(type)})`);
+  }
   if (token !== undefined) {
     const echoed = echoText(message);
     if (echoed === undefined) return fail('bad_response', `no echo text in the answer to ${token}`);

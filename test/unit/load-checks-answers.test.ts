@@ -9,8 +9,11 @@ import {
   checkAnswer,
   findResponse,
   McpHttpSession,
+  StatelessHttpSession,
   type CallOutcome,
 } from '../../harness/load/mcp-session.js';
+import { STATELESS } from '../../core/protocol/revisions.js';
+import { statelessMeta } from '../../core/protocol/stateless.js';
 import { runOpenModel } from '../../harness/load/open-model.js';
 import { CallSource, type CallableSession } from '../../harness/load/outcome.js';
 import { resultFor, startTinyServer } from '../helpers/tiny-server.js';
@@ -146,6 +149,38 @@ test('a server that hands one call another call’s answer (right id, wrong cont
       outcome.errorSamples[0] ?? '',
       /^crossed: sent token t\d+; with id 1; the answer carries token t\d+;$/,
     );
+  } finally {
+    await tiny.close();
+  }
+});
+
+test('a stateless (2026-07-28) result must say its resultType: one without a known one is a bad response', async () => {
+  const whole = '{"jsonrpc":"2.0","id":5,"result":{"resultType":"complete"}}';
+  const bare = '{"jsonrpc":"2.0","id":5,"result":{}}';
+  assert.deepEqual(checkAnswer(200, 'application/json', whole, 5, undefined, true), { ok: true });
+  assert.equal(kind(checkAnswer(200, 'application/json', bare, 5, undefined, true)), 'bad_response');
+  assert.equal(
+    kind(checkAnswer(200, 'application/json', bare.replace('{}', '{"resultType":"done"}'), 5, undefined, true)),
+    'bad_response',
+  );
+  assert.deepEqual(checkAnswer(200, 'application/json', bare, 5), { ok: true }, 'older revisions have no such field');
+
+  // Through the load: a server that leaves it out of every other answer has each of those counted.
+  let calls = 0;
+  const tiny = await startTinyServer((req, reply) => {
+    if (req.method === 'server/discover')
+      return reply({ id: req.id, result: { supportedVersions: [STATELESS], resultType: 'complete' } });
+    const result = { content: [{ type: 'text', text: req.text }] };
+    reply({ id: req.id, result: ++calls % 2 === 0 ? { ...result, resultType: 'complete' } : result });
+  });
+  try {
+    const session = await StatelessHttpSession.open(tiny.target);
+    const source = new CallSource([session], {}, { meta: statelessMeta('test') });
+    const outcome = await runOpenModel({ rate: 200, durationMs: 500, maxInFlight: 100, source });
+    assert.equal(outcome.achieved.completed, 100);
+    assert.equal(outcome.errors.bad_response, 50);
+    assert.equal(outcome.achieved.ok, 50);
+    assert.match(outcome.errorSamples[0] ?? '', /without a known resultType \(got undefined\)/);
   } finally {
     await tiny.close();
   }
