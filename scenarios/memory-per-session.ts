@@ -1,7 +1,8 @@
 /**
  * How much memory does the proxy hold per session, and does it give it back? Sessions are opened in steps, idle and
  * then with one GET stream each; the proxy's RSS is sampled after a forced GC; bytes per session is the slope of the
- * fitted line. The seeds' targets: under 10 KB per session (a goal) and under 100 KB in the looser plan (a gate);
+ * fitted line (V8's young generation capped, so its growth — a fixed reservation — is not read as per-session
+ * memory). The seeds' targets: under 10 KB per session (a gate) and 4 KiB for an idle one (the issue's; a goal);
  * closing every session must release at least half of the peak's growth (the seeds' cleanup test).
  */
 import { defineScenario } from './define.js';
@@ -20,8 +21,11 @@ export default defineScenario({
   thresholds: [
     'memory.idle.points >= 4',
     'memory.stream.points >= 4',
-    'memory.idle.rss_per_session_bytes < 102400',
-    'memory.stream.rss_per_session_bytes < 102400',
+    // The seeds' 10 KB per session, met with V8's young generation kept out of the slope (docs/proxy.md, "Memory"):
+    // ~0.8 KiB idle and ~8 KiB with a stream at the quick profile's 2,000; the smoke profile's 80 sessions read a
+    // V8 page (256 KiB) as 3 KiB per session, so the idle goal below stays a goal.
+    'memory.idle.rss_per_session_bytes < 10240',
+    'memory.stream.rss_per_session_bytes < 10240',
     // Closing every session gives back at least half the heap they took (the seeds' cleanup test).
     'memory.idle.released_ratio >= 0.5',
     'memory.stream.released_ratio >= 0.5',
@@ -30,8 +34,7 @@ export default defineScenario({
   // scale (6,000 idle sessions) RSS re-grew by 79% of the first wave while the heap came back whole — the allocator
   // or native buffers, not JS objects; a third wave would tell a plateau from a native leak.
   goals: [
-    'memory.idle.rss_per_session_bytes < 10240',
-    'memory.stream.rss_per_session_bytes < 10240',
+    'memory.idle.rss_per_session_bytes < 4096',
     'memory.idle.rss_regrowth_ratio < 0.5',
     'memory.stream.rss_regrowth_ratio < 0.5',
   ],

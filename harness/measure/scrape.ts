@@ -36,13 +36,20 @@ export async function scrapeGauge(proxyUrl: string, name: string): Promise<numbe
  * A full GC in the proxy (it must run with --debug-memory), then its RSS from /proc and V8's heap from the answer.
  * RSS is read after the GC so both describe the same moment.
  */
-export async function proxyMemoryAfterGc(proxyUrl: string, pid: number): Promise<{ rss: number; heapUsed: number }> {
+export async function proxyMemoryAfterGc(
+  proxyUrl: string,
+  pid: number,
+): Promise<{ rss: number; heapUsed: number; youngGeneration: number }> {
   const res = await get(new URL('/debug/memory', proxyUrl));
   if (!res.ok)
     throw new McpPerfError(
       'MCP_PERF_TARGET',
       `the proxy's /debug/memory answered HTTP ${res.status}; it needs --debug-memory`,
     );
-  const usage = (await res.json()) as { heapUsed: number; rss: number };
-  return { rss: processRssBytes(pid) ?? usage.rss, heapUsed: usage.heapUsed };
+  const usage = (await res.json()) as { heapUsed: number; rss: number; youngGenerationBytes?: number };
+  return {
+    rss: processRssBytes(pid) ?? usage.rss,
+    heapUsed: usage.heapUsed,
+    youngGeneration: usage.youngGenerationBytes ?? 0,
+  };
 }

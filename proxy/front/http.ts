@@ -9,7 +9,7 @@
  * Shutdown is graceful: stop accepting, let in-flight requests finish (up to a grace period), end streams and
  * sessions, end children.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import { listenOn } from '../../core/runtime/service.js';
@@ -259,11 +259,16 @@ let forceGc: (() => void) | undefined;
  * A full, synchronous GC, then the process's memory. Node exposes gc() only under --expose-gc; the flag can be set at
  * run time, and a fresh context then sees the global (V8 installs it when a context is created).
  */
-function memoryAfterGc(): NodeJS.MemoryUsage {
+function memoryAfterGc(): NodeJS.MemoryUsage & { youngGenerationBytes: number } {
   if (forceGc === undefined) {
     setFlagsFromString('--expose-gc');
     forceGc = runInNewContext('gc') as () => void;
   }
   forceGc();
-  return process.memoryUsage();
+  // What V8's young generation holds committed: it grows with the allocation rate (up to twice
+  // --max-semi-space-size and more) and stays grown after a GC — memory that does not scale with sessions.
+  const youngGenerationBytes = getHeapSpaceStatistics()
+    .filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space')
+    .reduce((n, s) => n + s.space_size, 0);
+  return { ...process.memoryUsage(), youngGenerationBytes };
 }

@@ -265,6 +265,11 @@ test('memory-per-session: a slope from at least 4 points per mode, and memory gi
     assert.ok(s.metrics[`memory.${mode}.points`]!.value >= 4, `${mode}: points`);
     assert.ok(s.metrics[`memory.${mode}.rss_per_session_bytes`] !== undefined, `${mode}: bytes per session`);
     assert.ok(s.metrics[`memory.${mode}.heap_per_session_bytes`]!.value > 0, `${mode}: a session costs some heap`);
+    // V8's young generation is capped in the measured proxy, so its growth is not read as per-session memory.
+    assert.ok(
+      s.metrics[`memory.${mode}.young_generation_growth_bytes`]!.value <= 2 * 1024 * 1024,
+      `${mode}: the young generation stayed capped`,
+    );
     assert.ok(
       s.metrics[`memory.${mode}.released_ratio`]!.value >= 0.5,
       `${mode}: the heap sessions took comes back when they close`,
