@@ -110,8 +110,13 @@ export class McpBehaviour {
   /** Answers one request. Never throws: failures become JSON-RPC errors, or a fault for the transport to act out. */
   async handle(request: JsonRpcRequest, peer?: Peer): Promise<JsonRpcResponse | TransportFault> {
     const response = await this.#answer(request, peer);
-    // 2026-07-28: a result says what kind it is; ours are always whole ("complete", not "input_required" or "task").
-    if (declaredRevision(request.params) === STATELESS && 'result' in response && response.result !== null)
+    // 2026-07-28: a result says what kind it is — whole ("complete") unless it already said (an "input_required").
+    if (
+      declaredRevision(request.params) === STATELESS &&
+      'result' in response &&
+      response.result !== null &&
+      (response.result as { resultType?: unknown }).resultType === undefined
+    )
       return { ...response, result: { ...(response.result as object), resultType: 'complete' } };
     return response;
   }
@@ -158,7 +163,7 @@ export class McpBehaviour {
     peer: Peer | undefined,
   ): Promise<JsonRpcResponse | TransportFault> {
     if (params?.name === SAMPLE_TOOL.name || params?.name === ELICIT_TOOL.name)
-      return this.#askClient(id, params, peer);
+      return declaredRevision(params) === STATELESS ? askWithoutState(id, params) : this.#askClient(id, params, peer);
     if (params?.name !== ECHO_TOOL.name) {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
     }
@@ -213,22 +218,11 @@ export class McpBehaviour {
     peer: Peer | undefined,
   ): Promise<JsonRpcResponse> {
     if (peer === undefined) return rpcError(id, RpcErrorCode.INTERNAL_ERROR, 'this transport cannot reach the client');
-    const args = (params.arguments ?? {}) as Record<string, unknown>;
-    const answer =
-      params.name === SAMPLE_TOOL.name
-        ? await peer.request('sampling/createMessage', {
-            messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? 'hello') } }],
-            maxTokens: 16,
-          })
-        : await peer.request('elicitation/create', {
-            message: String(args.message ?? 'Your name?'),
-            requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
-          });
+    const { method, params: askParams } = clientRequest(params);
+    const answer = await peer.request(method, askParams);
     if ('error' in answer)
       return rpcError(id, RpcErrorCode.INTERNAL_ERROR, `the client refused: ${answer.error.message}`);
-    const result = answer.result as { content?: { text?: string } };
-    const text = params.name === SAMPLE_TOOL.name ? String(result.content?.text ?? '') : JSON.stringify(answer.result);
-    return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }] } };
+    return { jsonrpc: '2.0', id, result: toolAnswer(params, answer.result) };
   }
 
   #payload(bytes: number): string {
@@ -239,6 +233,66 @@ export class McpBehaviour {
     }
     return p;
   }
+}
+
+/** What sample and elicit ask the client: a sampling or an elicitation request. */
+function clientRequest(params: Record<string, unknown>): { method: string; params: Record<string, unknown> } {
+  const args = (params.arguments ?? {}) as Record<string, unknown>;
+  return params.name === SAMPLE_TOOL.name
+    ? {
+        method: 'sampling/createMessage',
+        params: {
+          messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt ?? 'hello') } }],
+          maxTokens: 16,
+        },
+      }
+    : {
+        method: 'elicitation/create',
+        params: {
+          message: String(args.message ?? 'Your name?'),
+          requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
+        },
+      };
+}
+
+/** The tool's result from the client's answer: the sampled text, or the elicitation's answer as JSON. */
+function toolAnswer(
+  params: Record<string, unknown>,
+  answer: unknown,
+): { content: Array<{ type: 'text'; text: string }> } {
+  const text =
+    params.name === SAMPLE_TOOL.name
+      ? String((answer as { content?: { text?: string } } | undefined)?.content?.text ?? '')
+      : JSON.stringify(answer);
+  return { content: [{ type: 'text', text }] };
+}
+
+/** The key the mock's one input request goes under, and the requestState it hands out. */
+const INPUT_KEY = 'ask';
+
+/**
+ * sample / elicit in the stateless revision, where a server cannot send the client a request (SEP-2322, "multi
+ * round-trip requests"): the first call is answered `input_required` with the question under `inputRequests` and an
+ * opaque `requestState`; the client retries the same call, with a new id, carrying its answer under
+ * `inputResponses` and the state echoed — and gets the whole result. Nothing is kept between the two rounds.
+ */
+function askWithoutState(id: string | number, params: Record<string, unknown>): JsonRpcResponse {
+  const state = `mcp-perf:${String(params.name)}`;
+  const answer = (params.inputResponses as Record<string, unknown> | undefined)?.[INPUT_KEY];
+  if (answer === undefined) {
+    return {
+      jsonrpc: '2.0',
+      id,
+      result: {
+        resultType: 'input_required',
+        inputRequests: { [INPUT_KEY]: clientRequest(params) },
+        requestState: state,
+      },
+    };
+  }
+  if (params.requestState !== state)
+    return rpcError(id, RpcErrorCode.INVALID_PARAMS, `requestState must be echoed unchanged (expected "${state}")`);
+  return { jsonrpc: '2.0', id, result: toolAnswer(params, answer) };
 }
 
 function numberArg(value: unknown, fallback: number): number {

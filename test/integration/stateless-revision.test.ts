@@ -303,3 +303,41 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('input_required (multi round-trip requests): asked, answered on a retry with the state echoed, through the reverse proxy and the bridge', async () => {
+  const mock = await group.start(['mock', 'http']);
+  const proxy = await group.start(['proxy', '--upstream', mock.url]);
+  const bridge = await group.start(['proxy', '--upstream-cmd', `${process.execPath} ${BIN} mock stdio`]);
+  const headers = { ...HEADERS, 'mcp-method': 'tools/call', 'mcp-name': 'elicit' };
+  const ask = (id: number, extra: Record<string, unknown> = {}) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name: 'elicit', arguments: { message: 'Your name?' }, _meta: statelessMeta('test'), ...extra },
+  });
+  for (const url of [mock.url, proxy.url, bridge.url]) {
+    const first = await post(url, headers, ask(1));
+    assert.equal(first.status, 200, url);
+    const result = first.json.result as {
+      resultType: string;
+      inputRequests: Record<string, { method: string; params: { message: string } }>;
+      requestState: string;
+    };
+    assert.equal(result.resultType, 'input_required', url);
+    assert.equal(result.inputRequests.ask!.method, 'elicitation/create');
+    assert.equal(result.inputRequests.ask!.params.message, 'Your name?');
+    // The retry is a new request carrying the answer and the state as they were given.
+    const answer = { action: 'accept', content: { name: 'ada' } };
+    const second = await post(
+      url,
+      headers,
+      ask(2, { inputResponses: { ask: answer }, requestState: result.requestState }),
+    );
+    assert.equal(second.status, 200, url);
+    assert.equal(second.json.result?.resultType, 'complete', url);
+    assert.deepEqual(second.json.result?.content, [{ type: 'text', text: JSON.stringify(answer) }], url);
+    // A state that is not the server's own is refused.
+    const forged = await post(url, headers, ask(3, { inputResponses: { ask: answer }, requestState: 'forged' }));
+    assert.match(forged.json.error?.message ?? '', /requestState must be echoed unchanged/, url);
+  }
+});
