@@ -153,19 +153,31 @@ export class StatelessHttpSession {
   /** The server's name from its discovery answer. */
   readonly serverName: string;
 
-  private constructor(target: SessionTarget, serverName: string) {
+  /** The tool this session's calls name (Mcp-Name must say it); `elicit` calls are answered over a second round. */
+  readonly #tool: 'echo' | 'elicit';
+
+  private constructor(target: SessionTarget, serverName: string, tool: 'echo' | 'elicit') {
     this.#target = target;
     this.serverName = serverName;
+    this.#tool = tool;
     this.#headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': STATELESS,
-      ...routingHeaders('tools/call', { name: 'echo' }),
+      ...routingHeaders('tools/call', { name: tool }),
     };
   }
 
-  /** server/discover; throws when the server does not list the stateless revision (this is set-up). */
-  static async open(target: SessionTarget, clientName = 'mcp-perf-load'): Promise<StatelessHttpSession> {
+  /**
+   * server/discover; throws when the server does not list the stateless revision (this is set-up). With `tool:
+   * 'elicit'` the session's calls ask the mock's elicit tool, and an `input_required` answer is answered: the call
+   * is sent again with the answers and the state (a multi round-trip request), and only the last answer is judged.
+   */
+  static async open(
+    target: SessionTarget,
+    clientName = 'mcp-perf-load',
+    options: { readonly tool?: 'echo' | 'elicit' } = {},
+  ): Promise<StatelessHttpSession> {
     const res = await target.pool.request({
       path: target.url.pathname,
       method: 'POST',
@@ -192,18 +204,80 @@ export class StatelessHttpSession {
     const versions = answer?.result?.supportedVersions;
     if (!Array.isArray(versions) || !versions.includes(STATELESS))
       throw new Error(`server/discover at ${target.url.href} does not list ${STATELESS}: ${text.slice(0, 200)}`);
-    return new StatelessHttpSession(target, String(answer?.result?._meta?.[META_SERVER_INFO]?.name ?? ''));
+    return new StatelessHttpSession(
+      target,
+      String(answer?.result?._meta?.[META_SERVER_INFO]?.name ?? ''),
+      options.tool ?? 'echo',
+    );
   }
 
   /** Every result of the revision must say what it is (`resultType`): one that does not is a bad response. */
   call(id: number, body: string, token?: string): Promise<CallOutcome> {
-    return dispatchCall(this.#target, this.#headers, id, body, token, true);
+    if (this.#tool === 'echo') return dispatchCall(this.#target, this.#headers, id, body, token, true);
+    return this.#callAnswering(id, body, token);
+  }
+
+  /** A call whose answer may ask for input first: answered, and sent again with a new id, up to MAX_INPUT_ROUNDS. */
+  async #callAnswering(id: number, body: string, token: string | undefined): Promise<CallOutcome> {
+    let request = body;
+    let requestId = id;
+    for (let round = 0; ; round++) {
+      const asked = { result: undefined as InputRequired | undefined };
+      const outcome = await dispatchCall(this.#target, this.#headers, requestId, request, token, true, asked);
+      if (asked.result === undefined) return outcome;
+      if (round === MAX_INPUT_ROUNDS)
+        return { ok: false, kind: 'bad_response', detail: `still input_required after ${MAX_INPUT_ROUNDS} answers` };
+      // The retry is a new request: the same call with the answers and the server's state, under a new id.
+      const message = JSON.parse(request) as { params: Record<string, unknown> };
+      requestId = id + (round + 1) * RETRY_ID_STRIDE;
+      request = JSON.stringify({
+        ...message,
+        id: requestId,
+        params: {
+          ...message.params,
+          inputResponses: answerInputs(asked.result),
+          requestState: asked.result.requestState,
+        },
+      });
+    }
   }
 
   /** Nothing to end: there is no session. */
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+interface InputRequired {
+  readonly inputRequests?: Record<string, { method?: unknown; params?: Record<string, unknown> }>;
+  readonly requestState?: unknown;
+}
+
+/** How many times a call is answered and sent again before its still asking counts as a bad response. */
+const MAX_INPUT_ROUNDS = 4;
+/** A retry's id: the call's own plus this per round, so it never meets another call's (ids count up from 1). */
+const RETRY_ID_STRIDE = 2 ** 40;
+
+/**
+ * What the load answers a server's questions with: an elicitation accepted with its own message as the name (the
+ * call's token, so the final answer carries it), a sampling request with its prompt, no roots.
+ */
+function answerInputs(asked: InputRequired): Record<string, unknown> {
+  const answers: Record<string, unknown> = {};
+  for (const [key, request] of Object.entries(asked.inputRequests ?? {})) {
+    const params = request.params ?? {};
+    if (request.method === 'elicitation/create')
+      answers[key] = { action: 'accept', content: { name: String(params.message ?? '') } };
+    else if (request.method === 'sampling/createMessage') {
+      const first = (params.messages as Array<{ content?: { text?: unknown } }> | undefined)?.[0];
+      answers[key] = {
+        role: 'assistant',
+        content: { type: 'text', text: String(first?.content?.text ?? '') },
+        model: 'mcp-perf',
+      };
+    } else if (request.method === 'roots/list') answers[key] = { roots: [] };
+  }
+  return answers;
 }
 
 /** One call on the generator's hot path: undici's dispatch with a CallHandler, never a Readable per response. */
@@ -214,6 +288,8 @@ function dispatchCall(
   body: string,
   token: string | undefined,
   requireResultType = false,
+  /** Set when the answer is an `input_required` result, which is then not judged (the caller answers it). */
+  asked?: { result: InputRequired | undefined },
 ): Promise<CallOutcome> {
   return new Promise<CallOutcome>((resolve) => {
     t.pool.dispatch(
@@ -225,7 +301,7 @@ function dispatchCall(
         headersTimeout: t.requestTimeoutMs,
         bodyTimeout: t.requestTimeoutMs,
       },
-      new CallHandler(id, token, resolve, requireResultType),
+      new CallHandler(id, token, resolve, requireResultType, asked),
     );
   });
 }
@@ -246,17 +322,20 @@ class CallHandler implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
 
   readonly #requireResultType: boolean;
+  readonly #asked: { result: InputRequired | undefined } | undefined;
 
   constructor(
     id: number,
     token: string | undefined,
     resolve: (outcome: CallOutcome) => void,
     requireResultType: boolean,
+    asked: { result: InputRequired | undefined } | undefined,
   ) {
     this.#id = id;
     this.#token = token;
     this.#resolve = resolve;
     this.#requireResultType = requireResultType;
+    this.#asked = asked;
   }
 
   // undici treats a handler without onRequestStart as one of the deprecated shape.
@@ -277,6 +356,14 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     const text = (this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)).toString('utf8');
+    if (this.#asked !== undefined && this.#status === 200) {
+      const message = findResponse(text, this.#contentType, this.#id) as
+        { id?: unknown; result?: InputRequired & { resultType?: unknown } } | undefined;
+      if (message?.id === this.#id && message.result?.resultType === 'input_required') {
+        this.#asked.result = message.result;
+        return this.#resolve(OK);
+      }
+    }
     this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id, this.#token, this.#requireResultType));
   }
 
@@ -287,7 +374,7 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
 /**
  * The token a call puts in the echo tool's `text` argument, unique to the call across the generator's lifetime;
- * the mock's answer starts with it. Ids alone cannot tell two answers apart when clients reuse them (some send
+ * the mock's answer carries it. Ids alone cannot tell two answers apart when clients reuse them (some send
  * `id: 1` on every request), so the token is what proves an answer is this call's own.
  */
 export function callToken(seq: number): string {
@@ -296,7 +383,7 @@ export function callToken(seq: number): string {
 
 /**
  * Judges one answer: a 2xx carrying a JSON-RPC response with our id, no error and — when the call sent a token —
- * the echo text that starts with that token is the only success.
+ * an answer whose text carries that token is the only success.
  */
 export function checkAnswer(
   status: number,
@@ -334,7 +421,7 @@ export function judgeResponse(message: object, id: number, token?: string, requi
   if (token !== undefined) {
     const echoed = echoText(message);
     if (echoed === undefined) return fail('bad_response', `no echo text in the answer to ${token}`);
-    if (!echoed.startsWith(token))
+    if (!echoed.includes(token))
       return fail('crossed', `sent token ${token} with id ${id}; the answer carries ${tokenIn(echoed)}`);
   }
   return OK;
@@ -348,7 +435,7 @@ function echoText(message: object): string | undefined {
 }
 
 function tokenIn(echoed: string): string {
-  const token = /^t\d+;/.exec(echoed)?.[0];
+  const token = /t\d+;/.exec(echoed)?.[0];
   return token === undefined ? `no token (${JSON.stringify(echoed.slice(0, 24))})` : `token ${token}`;
 }
 

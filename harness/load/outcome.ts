@@ -70,6 +70,11 @@ export class CallSource {
       readonly ids?: IdMode;
       /** params._meta of every call: the stateless revision's (statelessMeta) for a StatelessHttpSession. */
       readonly meta?: Record<string, unknown>;
+      /**
+       * The mock's tool to call: `echo` (the default), or `elicit`, whose question carries the token and which a
+       * stateless session answers over a second round (StatelessHttpSession with `answerInput`).
+       */
+      readonly tool?: 'echo' | 'elicit';
     } = {},
   ) {
     if (sessions.length === 0) throw new Error('CallSource needs at least one session');
@@ -77,9 +82,10 @@ export class CallSource {
     this.#collide = options.ids === 'collide';
     this.#tails = sessions.map(() => Promise.resolve());
     // Built once: each call only splices its id and token in.
+    const tool = options.tool ?? 'echo';
     const params = JSON.stringify({
-      name: 'echo',
-      arguments: { ...toolArguments, text: TOKEN_SLOT },
+      name: tool,
+      arguments: { ...toolArguments, [tool === 'echo' ? 'text' : 'message']: TOKEN_SLOT },
       ...(options.meta === undefined ? {} : { _meta: options.meta }),
     });
     const [before, after] = params.split(JSON.stringify(TOKEN_SLOT)) as [string, string];

@@ -341,3 +341,27 @@ test('input_required (multi round-trip requests): asked, answered on a retry wit
     assert.match(forged.json.error?.message ?? '', /requestState must be echoed unchanged/, url);
   }
 });
+
+test('a load that answers input_required: every elicit call asked, answered and whole, through the reverse proxy and the bridge', async () => {
+  const mock = await group.start(['mock', 'http']);
+  const proxy = await group.start(['proxy', '--upstream', mock.url]);
+  const bridge = await group.start(['proxy', '--upstream-cmd', `"${process.execPath}" "${BIN}" mock stdio`]);
+  for (const service of [proxy, bridge]) {
+    const url = new URL(service.url);
+    const target = { url, pool: createTargetPool(url, 8), requestTimeoutMs: 5_000 };
+    group.defer(() => target.pool.destroy());
+    const sessions = [];
+    for (let i = 0; i < 4; i++) sessions.push(await StatelessHttpSession.open(target, 'test', { tool: 'elicit' }));
+    const o = await runClosedModel({
+      concurrency: 4,
+      durationMs: 400,
+      source: new CallSource(sessions, {}, { meta: statelessMeta('test'), tool: 'elicit' }),
+    });
+    assert.ok(o.achieved.ok >= 20, `${service.url}: ${o.achieved.ok} calls`);
+    assert.deepEqual(o.errors, {}, o.errorSamples.join('; '));
+    // Two rounds per call: the proxy answered twice as many POSTs as the load counted calls (and the discoveries).
+    const metrics = await (await fetch(new URL('/metrics', service.url))).text();
+    const posts = Number(/mcp_proxy_requests_total\{method="POST",status="200"\} (\d+)/.exec(metrics)?.[1]);
+    assert.ok(posts >= 2 * o.achieved.ok, `${service.url}: ${posts} POSTs for ${o.achieved.ok} calls`);
+  }
+});
