@@ -163,7 +163,9 @@ export class McpBehaviour {
     peer: Peer | undefined,
   ): Promise<JsonRpcResponse | TransportFault> {
     if (params?.name === SAMPLE_TOOL.name || params?.name === ELICIT_TOOL.name)
-      return declaredRevision(params) === STATELESS ? askWithoutState(id, params) : this.#askClient(id, params, peer);
+      return declaredRevision(params) === STATELESS
+        ? this.#askWithoutState(id, params)
+        : this.#askClient(id, params, peer);
     if (params?.name !== ECHO_TOOL.name) {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
     }
@@ -225,6 +227,36 @@ export class McpBehaviour {
     return { jsonrpc: '2.0', id, result: toolAnswer(params, answer.result) };
   }
 
+  /**
+   * sample / elicit in the stateless revision, where a server cannot send the client a request (SEP-2322, "multi
+   * round-trip requests"): the first call is answered `input_required` at once, with the question under
+   * `inputRequests` and an opaque `requestState`; the client retries the same call, with a new id, carrying its answer
+   * under `inputResponses` and the state echoed — and gets the whole result after the tool's latency (the work is done
+   * once the input is there; latencyMs in the arguments as for echo). Nothing is kept between the two rounds.
+   */
+  async #askWithoutState(id: string | number, params: Record<string, unknown>): Promise<JsonRpcResponse> {
+    const state = `mcp-perf:${String(params.name)}`;
+    const answer = (params.inputResponses as Record<string, unknown> | undefined)?.[INPUT_KEY];
+    if (answer === undefined) {
+      return {
+        jsonrpc: '2.0',
+        id,
+        result: {
+          resultType: 'input_required',
+          inputRequests: { [INPUT_KEY]: clientRequest(params) },
+          requestState: state,
+        },
+      };
+    }
+    if (params.requestState !== state)
+      return rpcError(id, RpcErrorCode.INVALID_PARAMS, `requestState must be echoed unchanged (expected "${state}")`);
+    const args = (params.arguments ?? {}) as Record<string, unknown>;
+    const o = this.#options;
+    const drawn = o.latency === undefined ? o.latencyMs : drawLatency(o.latency, this.#random);
+    await preciseDelay(Math.max(0, numberArg(args.latencyMs, drawn)));
+    return { jsonrpc: '2.0', id, result: toolAnswer(params, answer) };
+  }
+
   #payload(bytes: number): string {
     let p = this.#payloads.get(bytes);
     if (p === undefined) {
@@ -269,31 +301,6 @@ function toolAnswer(
 
 /** The key the mock's one input request goes under, and the requestState it hands out. */
 const INPUT_KEY = 'ask';
-
-/**
- * sample / elicit in the stateless revision, where a server cannot send the client a request (SEP-2322, "multi
- * round-trip requests"): the first call is answered `input_required` with the question under `inputRequests` and an
- * opaque `requestState`; the client retries the same call, with a new id, carrying its answer under
- * `inputResponses` and the state echoed — and gets the whole result. Nothing is kept between the two rounds.
- */
-function askWithoutState(id: string | number, params: Record<string, unknown>): JsonRpcResponse {
-  const state = `mcp-perf:${String(params.name)}`;
-  const answer = (params.inputResponses as Record<string, unknown> | undefined)?.[INPUT_KEY];
-  if (answer === undefined) {
-    return {
-      jsonrpc: '2.0',
-      id,
-      result: {
-        resultType: 'input_required',
-        inputRequests: { [INPUT_KEY]: clientRequest(params) },
-        requestState: state,
-      },
-    };
-  }
-  if (params.requestState !== state)
-    return rpcError(id, RpcErrorCode.INVALID_PARAMS, `requestState must be echoed unchanged (expected "${state}")`);
-  return { jsonrpc: '2.0', id, result: toolAnswer(params, answer) };
-}
 
 function numberArg(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;

@@ -14,7 +14,9 @@ export default defineScenario({
     'The same calls in each MCP revision (2025-06-18, 2025-11-25 with sessions; 2026-07-28 stateless), direct, through the reverse proxy and through the bridge: latency, calls/s, what each adds per revision, and what stateless costs or saves.',
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
   targets: ['direct', 'proxied', 'bridged'],
-  revisions: ['2025-06-18', '2025-11-25', '2026-07-28'],
+  // 2026-07-28-input: the stateless revision with every call asking for input once (input_required, answered, sent
+  // again): what a multi round-trip request's second round costs.
+  revisions: ['2025-06-18', '2025-11-25', '2026-07-28', '2026-07-28-input'],
   executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
   sessions: 8,
   maxInFlight: 1_000,
@@ -36,6 +38,9 @@ export default defineScenario({
     '2025-06-18.bridged.errors < 1',
     '2025-11-25.bridged.errors < 1',
     '2026-07-28.bridged.errors < 1',
+    '2026-07-28-input.direct.errors < 1',
+    '2026-07-28-input.proxied.errors < 1',
+    '2026-07-28-input.bridged.errors < 1',
   ],
   goals: [],
 });

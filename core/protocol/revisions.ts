@@ -15,3 +15,8 @@ export const LEGACY_SSE = '2024-11-05';
 
 /** The stateless revision. */
 export const STATELESS = '2026-07-28';
+/**
+ * Not a revision: the stateless one with every call asking the client for input once (a multi round-trip request,
+ * `input_required`, answered and sent again), as protocol-matrix seats it to show what the second round costs.
+ */
+export const STATELESS_INPUT = `${STATELESS}-input`;

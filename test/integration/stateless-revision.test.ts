@@ -277,7 +277,7 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
       CompletedScenario,
     ];
     assert.equal(s.name, 'protocol-matrix');
-    const seats = ['2025-06-18', '2025-11-25', '2026-07-28'].flatMap((v) => [
+    const seats = ['2025-06-18', '2025-11-25', '2026-07-28', '2026-07-28-input'].flatMap((v) => [
       `${v}.direct`,
       `${v}.proxied`,
       `${v}.bridged`,
@@ -291,6 +291,11 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
       for (const t of ['proxied', 'bridged'])
         assert.ok(s.metrics[`${v}.${t}.added.p50_us`] !== undefined, `${v}.${t}: added against its own direct`);
     assert.ok(s.metrics['proxied.stateless_throughput_ratio']!.value > 0);
+    // Every call of the -input seats asked for input once and was answered: two requests each, so fewer calls/s.
+    for (const t of ['direct', 'proxied', 'bridged']) {
+      assert.ok(s.metrics[`${t}.input_round_p50_ratio`]!.value > 0, t);
+      assert.ok(s.metrics[`${t}.input_round_throughput_ratio`]!.value < 1, t);
+    }
     assert.match(r.stdout, /^2026-07-28\.proxied +open /m);
     // 50 clients of the stateless revision, one subscriptions/listen each, no session: every sequenced event came,
     // once, in order, and was timed.

@@ -8,7 +8,7 @@ import type { ComparisonScenario, MatrixScenario, ShootoutScenario } from '../..
 import { drive } from '../../load/executors.js';
 import { McpHttpSession, StatelessHttpSession, type SessionTarget } from '../../load/mcp-session.js';
 import { CallSource, type CallableSession, type LoadOutcome } from '../../load/outcome.js';
-import { STATELESS } from '../../../core/protocol/revisions.js';
+import { STATELESS, STATELESS_INPUT } from '../../../core/protocol/revisions.js';
 import { statelessMeta } from '../../../core/protocol/stateless.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import {
@@ -47,6 +47,8 @@ interface Seat {
   readonly sessions: CallableSession[];
   /** params._meta of its calls (the stateless revision's). */
   readonly meta?: Record<string, unknown>;
+  /** The mock's tool its calls name: elicit for STATELESS_INPUT (each call answered over a second round). */
+  readonly tool?: 'echo' | 'elicit';
   /** The MCP revision its sessions speak, when the kind seats targets per revision. */
   readonly revision?: string;
   readonly latency: Histogram[];
@@ -150,7 +152,8 @@ export async function runComparison(
       pid: t.chargedPid,
       sessions,
       ...(revision === undefined ? {} : { revision }),
-      ...(revision === STATELESS ? { meta: statelessMeta('mcp-perf-load') } : {}),
+      ...(revision === STATELESS || revision === STATELESS_INPUT ? { meta: statelessMeta('mcp-perf-load') } : {}),
+      ...(revision === STATELESS_INPUT ? { tool: 'elicit' as const } : {}),
       rate: rateOf(t.spec),
       vus: Math.min(scenario.throughputConcurrency, t.spec.maxVus ?? Infinity),
       ...(about === undefined ? {} : { about }),
@@ -172,8 +175,8 @@ export async function runComparison(
     seats.map((s) => [
       s,
       {
-        open: new CallSource(s.sessions, {}, { ids: scenario.ids, meta: s.meta }),
-        closed: new CallSource(s.sessions, { latencyMs: 0 }, { ids: scenario.ids, meta: s.meta }),
+        open: new CallSource(s.sessions, {}, { ids: scenario.ids, meta: s.meta, tool: s.tool }),
+        closed: new CallSource(s.sessions, { latencyMs: 0 }, { ids: scenario.ids, meta: s.meta, tool: s.tool }),
       },
     ]),
   );
@@ -428,7 +431,8 @@ function medianOrZero(values: readonly number[]): number {
 
 /**
  * `count` sessions in one MCP revision, in batches, each closed when the scenario ends: the stateless revision's
- * (server/discover, then no session), or an initialize that must settle on the revision asked for.
+ * (server/discover, then no session; with STATELESS_INPUT its calls ask for input once, answered), or an initialize
+ * that must settle on the revision asked for.
  */
 async function openInRevision(
   ctx: RunContext<ComparisonScenario> | RunContext<ShootoutScenario> | RunContext<MatrixScenario>,
@@ -445,7 +449,9 @@ async function openInRevision(
         Array.from({ length: batch }, () =>
           revision === STATELESS
             ? StatelessHttpSession.open(target)
-            : McpHttpSession.open(target, 'mcp-perf-load', revision),
+            : revision === STATELESS_INPUT
+              ? StatelessHttpSession.open(target, 'mcp-perf-load', { tool: 'elicit' })
+              : McpHttpSession.open(target, 'mcp-perf-load', revision),
         ),
       )),
     );

@@ -5,13 +5,13 @@
  * is measured against; across revisions, per target, what moving to the stateless revision costs or saves.
  */
 import type { MatrixScenario } from '../../../scenarios/define.js';
-import { STATELESS, STREAMABLE_HTTP } from '../../../core/protocol/revisions.js';
+import { STATELESS, STATELESS_INPUT, STREAMABLE_HTTP } from '../../../core/protocol/revisions.js';
 import type { Metric, TargetResult } from '../../results/schema.js';
 import type { ScenarioKind } from '../kind.js';
 import { roundTo } from '../result.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
-const KNOWN: readonly string[] = [STATELESS, ...STREAMABLE_HTTP];
+const KNOWN: readonly string[] = [STATELESS, STATELESS_INPUT, ...STREAMABLE_HTTP];
 
 /** Per target, the stateless revision against the newest one with sessions: what moving costs (> 1) or saves. */
 function perRevision(
@@ -32,6 +32,24 @@ function perRevision(
       if (now !== undefined && next !== undefined && now.throughputRps > 0)
         m[`${t}.stateless_throughput_ratio`] = {
           value: roundTo(next.throughputRps / now.throughputRps, 3),
+          unit: 'ratio',
+          better: 'higher',
+        };
+    }
+  // What a second round costs: each stateless call asked for input once and sent again, against a plain one.
+  if (scenario.revisions.includes(STATELESS) && scenario.revisions.includes(STATELESS_INPUT))
+    for (const t of scenario.targets) {
+      const plain = targets[`${STATELESS}.${t}`];
+      const asked = targets[`${STATELESS_INPUT}.${t}`];
+      if (plain?.latency !== undefined && asked?.latency !== undefined)
+        m[`${t}.input_round_p50_ratio`] = {
+          value: roundTo(asked.latency.summary.p50_us / Math.max(1, plain.latency.summary.p50_us), 3),
+          unit: 'ratio',
+          better: 'lower',
+        };
+      if (plain !== undefined && asked !== undefined && plain.throughputRps > 0)
+        m[`${t}.input_round_throughput_ratio`] = {
+          value: roundTo(asked.throughputRps / plain.throughputRps, 3),
           unit: 'ratio',
           better: 'higher',
         };
