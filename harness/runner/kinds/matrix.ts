@@ -13,48 +13,50 @@ import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparis
 
 const KNOWN: readonly string[] = [STATELESS, STATELESS_INPUT, ...STREAMABLE_HTTP];
 
-/** Per target, the stateless revision against the newest one with sessions: what moving costs (> 1) or saves. */
+/**
+ * Per target, one seat's revision against another's: p50 and calls/s ratios, `<target>.<name>_p50_ratio` (> 1 costs)
+ * and `<target>.<name>_throughput_ratio` (< 1 costs).
+ */
+function ratios(
+  scenario: MatrixScenario,
+  targets: Readonly<Record<string, TargetResult>>,
+  name: string,
+  from: string,
+  to: string,
+): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
+  if (!scenario.revisions.includes(from) || !scenario.revisions.includes(to)) return m;
+  for (const t of scenario.targets) {
+    const a = targets[`${from}.${t}`];
+    const b = targets[`${to}.${t}`];
+    if (a?.latency !== undefined && b?.latency !== undefined)
+      m[`${t}.${name}_p50_ratio`] = {
+        value: roundTo(b.latency.summary.p50_us / Math.max(1, a.latency.summary.p50_us), 3),
+        unit: 'ratio',
+        better: 'lower',
+      };
+    if (a !== undefined && b !== undefined && a.throughputRps > 0)
+      m[`${t}.${name}_throughput_ratio`] = {
+        value: roundTo(b.throughputRps / a.throughputRps, 3),
+        unit: 'ratio',
+        better: 'higher',
+      };
+  }
+  return m;
+}
+
+/**
+ * Per target: the stateless revision against the newest one with sessions (what moving costs or saves), and a call
+ * that asks for input once against a plain stateless one (what a multi round-trip request's second round costs).
+ */
 function perRevision(
   scenario: MatrixScenario,
   targets: Readonly<Record<string, TargetResult>>,
 ): Record<string, Metric> {
-  const m: Record<string, Metric> = {};
-  if (scenario.revisions.includes(STATELESS) && scenario.revisions.includes(STREAMABLE_HTTP[0]!))
-    for (const t of scenario.targets) {
-      const now = targets[`${STREAMABLE_HTTP[0]}.${t}`];
-      const next = targets[`${STATELESS}.${t}`];
-      if (now?.latency !== undefined && next?.latency !== undefined)
-        m[`${t}.stateless_p50_ratio`] = {
-          value: roundTo(next.latency.summary.p50_us / Math.max(1, now.latency.summary.p50_us), 3),
-          unit: 'ratio',
-          better: 'lower',
-        };
-      if (now !== undefined && next !== undefined && now.throughputRps > 0)
-        m[`${t}.stateless_throughput_ratio`] = {
-          value: roundTo(next.throughputRps / now.throughputRps, 3),
-          unit: 'ratio',
-          better: 'higher',
-        };
-    }
-  // What a second round costs: each stateless call asked for input once and sent again, against a plain one.
-  if (scenario.revisions.includes(STATELESS) && scenario.revisions.includes(STATELESS_INPUT))
-    for (const t of scenario.targets) {
-      const plain = targets[`${STATELESS}.${t}`];
-      const asked = targets[`${STATELESS_INPUT}.${t}`];
-      if (plain?.latency !== undefined && asked?.latency !== undefined)
-        m[`${t}.input_round_p50_ratio`] = {
-          value: roundTo(asked.latency.summary.p50_us / Math.max(1, plain.latency.summary.p50_us), 3),
-          unit: 'ratio',
-          better: 'lower',
-        };
-      if (plain !== undefined && asked !== undefined && plain.throughputRps > 0)
-        m[`${t}.input_round_throughput_ratio`] = {
-          value: roundTo(asked.throughputRps / plain.throughputRps, 3),
-          unit: 'ratio',
-          better: 'higher',
-        };
-    }
-  return m;
+  return {
+    ...ratios(scenario, targets, 'stateless', STREAMABLE_HTTP[0]!, STATELESS),
+    ...ratios(scenario, targets, 'input_round', STATELESS, STATELESS_INPUT),
+  };
 }
 
 const matrixKind: ScenarioKind<MatrixScenario> = {
