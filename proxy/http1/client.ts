@@ -150,7 +150,7 @@ class Connection {
    * One timer per connection, armed only when none is pending or the new deadline comes before it: when it fires
    * early (requests kept coming), it re-arms itself for what is left of the current wait; when no head is awaited it
    * lapses. A refresh() per request cost ~1.5% of the proxy's busy time at saturation (the timer list re-sorted on
-   * every call), and a connection holding an SSE stream keeps no timer at all.
+   * every call), and a connection holding an SSE stream lets its timer lapse when the head's wait would have ended.
    */
   #timer: NodeJS.Timeout | undefined;
   /** When the pending timer fires (ms since epoch). */
