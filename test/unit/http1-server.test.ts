@@ -31,6 +31,23 @@ function handler(req: ProxyRequest, res: ProxyResponse): void {
     }
     if (req.url === '/slow') return void setTimeout(() => res.writeHead(200).end('slow'), 300);
     if (req.url === '/no-content') return void res.writeHead(204).end();
+    if (req.url === '/passed')
+      // An upstream's head passed on: its hop-by-hop fields left out, its Date kept, a field set here winning.
+      return void res
+        .writeHeadFrom(
+          201,
+          {
+            'content-type': 'application/json',
+            connection: 'close',
+            'keep-alive': 'timeout=5',
+            date: 'Wed, 02 Dec 2026 00:00:00 GMT',
+            'set-cookie': ['a=1', 'b=2'],
+            'x-from': 'upstream',
+          },
+          new Set(['connection', 'keep-alive']),
+        )
+        .setHeader('x-from', 'proxy')
+        .end('{}');
     if (req.url === '/hang') return;
     res.writeHead(404).end('no');
   });
@@ -134,6 +151,22 @@ test('a streamed answer is chunked on the wire; a 204 has no body; HTTP/1.0 gets
   assert.doesNotMatch(old.text, /transfer-encoding/);
   assert.match(old.text, /connection: close\r\n/);
   assert.match(old.text, /\r\n\r\ndata: 1\n\ndata: 2\n\n$/);
+});
+
+test('writeHeadFrom passes a parsed head on less the fields named, keeps its Date, and lets fields set here win', async () => {
+  // Two requests on one connection: the upstream's Connection: close was its own, so the client's stays open.
+  const request = 'GET /passed HTTP/1.1\r\nHost: x\r\n\r\n';
+  const { text } = await talk([request + request], (t) => count(t, '{}') === 2);
+  assert.equal(count(text, 'HTTP/1.1 201 Created'), 2, text);
+  assert.match(text, /^HTTP\/1\.1 201 Created\r\n/);
+  assert.match(text, /\r\ncontent-type: application\/json\r\n/);
+  assert.match(text, /\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n/);
+  assert.match(text, /\r\ndate: Wed, 02 Dec 2026 00:00:00 GMT\r\n/);
+  assert.equal(count(text, 'date:'), 2, 'no second Date in either answer');
+  assert.equal(count(text, 'x-from:'), 2);
+  assert.match(text, /\r\nx-from: proxy\r\n/);
+  assert.doesNotMatch(text, /connection: close|keep-alive: timeout/, "the upstream's hop-by-hop fields stay behind");
+  assert.match(text, /\r\ncontent-length: 2\r\n\r\n\{\}HTTP/);
 });
 
 test('bad requests get a JSON-RPC error with the right status, then the connection closes', async () => {
