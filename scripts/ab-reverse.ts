@@ -1,7 +1,7 @@
 /**
  * The reverse path side by side: the HTTP mock at 0 ms reached directly, through our proxy, through the raw TCP relay
  * and through nginx (when installed), in alternating rounds. Per round and seat: calls/s of 32 closed-model clients,
- * the seat's CPU per call from /proc (the mock's for direct), and the added p50 of an open-model trial at 1,000
+ * the seat's CPU per call from /proc (its process tree; the mock's for direct), and the added p50 of an open-model trial at 1,000
  * calls/s. `--base DIR` adds a second proxy seat started from another checkout's build (DIR/bin/mcp-perf.js), for
  * an A/B of a change to the proxy.
  *
@@ -9,9 +9,7 @@
  *
  * Loopback only; every process it starts is ended when it ends, Ctrl-C included.
  */
-import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,9 +17,10 @@ import { createTargetPool, McpHttpSession } from '../harness/load/mcp-session.js
 import { CallSource } from '../harness/load/outcome.js';
 import { runClosedModel } from '../harness/load/closed-model.js';
 import { runOpenModel } from '../harness/load/open-model.js';
-import { processCpuMicros } from '../harness/measure/cpu.js';
-import { commandAvailable } from '../harness/runner/children.js';
-import { serviceGroup } from '../test/helpers/cli.js';
+import { median } from '../harness/compare/stats.js';
+import { processTreeCpuMicros } from '../harness/measure/cpu.js';
+import { commandAvailable, freePort, ProcessGroup } from '../harness/runner/children.js';
+import { expandArgv, expandWord, TARGETS } from '../scenarios/targets.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, base: { type: 'string' } } });
 const rounds = Number(values.rounds ?? 4);
@@ -30,65 +29,32 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
   process.exit(2);
 }
 
+if (values.base !== undefined && !existsSync(join(values.base, 'bin/mcp-perf.js'))) {
+  process.stderr.write(`ab-reverse: --base ${values.base} holds no bin/mcp-perf.js: give a built checkout\n`);
+  process.exit(2);
+}
+
 const CLIENTS = 32;
 /** Connections per seat, as the comparison scenarios open (harness/runner/kinds/comparison.ts). */
 const POOL = 64;
-const group = serviceGroup();
+const group = new ProcessGroup();
 const dir = mkdtempSync(join(tmpdir(), 'ab-reverse-'));
 process.once('SIGINT', () => void group.stopAll().then(() => process.exit(130)));
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
+/** nginx as the shootout seats it: the preset's generated config (scenarios/targets.ts). */
 async function startNginx(upstream: URL): Promise<{ url: string; pid: number }> {
-  const port = await freePort();
-  const conf = `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/f; uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;
-  upstream mcp { server ${upstream.host}; keepalive 64; }
-  server { listen 127.0.0.1:${port} backlog=4096; keepalive_requests 1000000;
-    location / { proxy_pass http://mcp; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_buffering off; proxy_request_buffering off; proxy_read_timeout 1h; } } }
-`;
-  writeFileSync(join(dir, 'nginx.conf'), conf);
-  const proc: ResultPromise = execa('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { reject: false });
-  group.defer(async () => {
-    proc.kill('SIGTERM');
-    await proc;
-  });
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return { url: `http://127.0.0.1:${port}${upstream.pathname}`, pid: proc.pid! };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not open port ${port}: see ${dir}/error.log`);
-}
-
-/** A proxy from another checkout's build: its ready line gives URL and pid. */
-async function startBin(bin: string, args: string[]): Promise<{ url: string; pid: number }> {
-  const proc = execa(process.execPath, [bin, ...args], { stdin: 'pipe', buffer: false, reject: false });
-  group.defer(async () => {
-    proc.kill('SIGTERM');
-    await proc;
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += String(d);
-      const line = out.split('\n').find((l) => l.startsWith('{"event":"ready"'));
-      if (line) resolve(JSON.parse(line) as { url: string; pid: number });
-    });
-    void proc.then(() => reject(new Error(`${bin} ${args.join(' ')} exited before its ready line`)));
-  });
+  const spec = TARGETS.nginx;
+  const values = {
+    dir,
+    host: '127.0.0.1',
+    port: String(await freePort()),
+    upstream_hostport: upstream.host,
+    upstream_path: upstream.pathname,
+  };
+  for (const [name, text] of Object.entries(spec.files)) writeFileSync(join(dir, name), expandWord(text, values));
+  const url = expandWord(spec.url, values);
+  const child = await group.spawn('nginx', expandArgv(spec.argv, values), { ready: 'port', url });
+  return { url, pid: child.pid };
 }
 
 interface Seat {
@@ -100,17 +66,23 @@ interface Seat {
 }
 
 try {
-  const mock = await group.start(['mock', 'http', '--latency-ms', '0']);
+  const mock = await group.start('mock', ['mock', 'http', '--latency-ms', '0']);
   const mockUrl = new URL(mock.url);
   const started: Array<{ name: string; url: string; pid: number }> = [
     { name: 'direct', url: mock.url, pid: mock.pid },
-    { name: 'proxy', ...(await group.start(['proxy', '--upstream', mock.url])) },
+    { ...(await group.start('proxy', ['proxy', '--upstream', mock.url])), name: 'proxy' },
   ];
   if (values.base !== undefined) {
-    const base = await startBin(join(values.base, 'bin/mcp-perf.js'), ['proxy', '--upstream', mock.url]);
+    const base = await group.spawn(
+      'base',
+      [process.execPath, join(values.base, 'bin/mcp-perf.js'), 'proxy', '--upstream', mock.url],
+      {
+        ready: 'ready-line',
+      },
+    );
     started.push({ name: 'base', url: base.url, pid: base.pid });
   }
-  started.push({ name: 'relay', ...(await group.start(['relay', '--upstream', mock.url])) });
+  started.push({ ...(await group.start('relay', ['relay', '--upstream', mock.url])), name: 'relay' });
   if (commandAvailable('nginx')) started.push({ name: 'nginx', ...(await startNginx(mockUrl)) });
   else process.stderr.write('nginx is not installed (apt-get install nginx-light): its seat is skipped\n');
 
@@ -128,9 +100,9 @@ try {
       const source = new CallSource(seat.sessions, { latencyMs: 0 });
       await runClosedModel({ concurrency: CLIENTS, durationMs: 1_000, source });
       const pid = seat.name === 'direct' ? mock.pid : seat.pid;
-      const before = processCpuMicros(pid);
+      const before = processTreeCpuMicros(pid);
       const closed = await runClosedModel({ concurrency: CLIENTS, durationMs: 2_500, source });
-      const after = processCpuMicros(pid);
+      const after = processTreeCpuMicros(pid);
       const open = await runOpenModel({ rate: 1_000, durationMs: 2_000, maxInFlight: 1_000, source });
       const cpu =
         before === undefined || after === undefined ? NaN : (after - before) / Math.max(1, closed.achieved.ok);
@@ -146,10 +118,6 @@ try {
       );
     }
   }
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
   const direct = totals.get('direct')!;
   const nginx = totals.get('nginx');
   process.stdout.write('\nmedians    calls/s  CPU µs/call  added p50 µs  calls/s ÷ nginx\n');
@@ -161,6 +129,9 @@ try {
     );
   }
   for (const seat of seats) await seat.pool.destroy();
+} catch (error) {
+  process.stderr.write(`ab-reverse: ${(error as Error).message}\n`);
+  process.exitCode = 1;
 } finally {
   await group.stopAll();
   rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { McpPerfError } from '../../core/runtime/errors.js';
 import { parseReadyLine } from '../../core/runtime/service.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
 import { abortableSleep } from '../../core/runtime/clock.js';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Readiness } from '../../scenarios/targets.js';
 
@@ -37,6 +37,18 @@ export interface Child {
 interface Entry {
   child: Child;
   process: ResultPromise;
+}
+
+/** A port nothing listens on now (the OS's pick for port 0), for a target that must be told where to listen. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export class ProcessGroup {

@@ -7,14 +7,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import type { ProfileName, Scenario } from '../../scenarios/define.js';
 import type { Metric } from '../results/schema.js';
 import { expandArgv, expandWord, placesPort, TARGETS, type TargetSpec } from '../../scenarios/targets.js';
 import { quoteCommand } from '../../core/runtime/argv.js';
 import { McpPerfError } from '../../core/runtime/errors.js';
 import { McpHttpSession, createTargetPool, type SessionTarget } from '../load/mcp-session.js';
-import { answers, CLI_BIN, commandAvailable, type Child, type ProcessGroup } from './children.js';
+import { answers, CLI_BIN, commandAvailable, freePort, type Child, type ProcessGroup } from './children.js';
 import type { EventSink } from './events.js';
 import type { KindResult, MockKnobs, RunContext, StartedTarget, TrialFigures, TrialLabel } from './kind.js';
 
@@ -307,18 +306,6 @@ function isLoopback(hostname: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
-}
-
-/** A port nothing listens on now (the OS's pick for port 0), for a target that must be told where to listen. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
