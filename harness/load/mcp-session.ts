@@ -356,13 +356,16 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     const text = (this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)).toString('utf8');
-    if (this.#asked !== undefined && this.#status === 200) {
+    if (this.#asked !== undefined && this.#status >= 200 && this.#status < 300) {
+      // Parsed once: an input_required answer goes back to the caller, any other is judged here.
       const message = findResponse(text, this.#contentType, this.#id) as
         { id?: unknown; result?: InputRequired & { resultType?: unknown } } | undefined;
       if (message?.id === this.#id && message.result?.resultType === 'input_required') {
         this.#asked.result = message.result;
         return this.#resolve(OK);
       }
+      if (message !== undefined)
+        return this.#resolve(judgeResponse(message, this.#id, this.#token, this.#requireResultType));
     }
     this.#resolve(checkAnswer(this.#status, this.#contentType, text, this.#id, this.#token, this.#requireResultType));
   }
