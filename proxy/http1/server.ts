@@ -219,7 +219,11 @@ export class ProxyResponse {
   }
 
   getHeader(name: string): string | number | readonly string[] | undefined {
-    const lower = name.toLowerCase();
+    return this.#field(name.toLowerCase());
+  }
+
+  /** A field by its lowercase name: set on this response, else passed on by writeHeadFrom. */
+  #field(lower: string): string | number | readonly string[] | undefined {
     return this.#headers[lower] ?? (this.#omit?.has(lower) === true ? undefined : this.#passed?.[lower]);
   }
 
@@ -264,7 +268,7 @@ export class ProxyResponse {
     const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!this.#headSent) {
       // The whole body is known: one write, framed by its length.
-      if (this.getHeader('content-length') === undefined && !this.#noBody && bodyAllowed(this.statusCode))
+      if (this.#field('content-length') === undefined && !this.#noBody && bodyAllowed(this.statusCode))
         this.#headers['content-length'] = data?.length ?? 0;
       this.conn.send(this.#head(data), this.#noBody ? undefined : data);
     } else if (this.#chunked) {
@@ -315,14 +319,14 @@ export class ProxyResponse {
       if (Array.isArray(value)) for (const v of value) text += headerLine(name, v);
       else text += headerLine(name, String(value));
     }
-    if (this.getHeader('date') === undefined) text += `date: ${httpDate()}\r\n`;
-    if (this.getHeader('content-length') === undefined && !this.#noBody && body === undefined) {
+    if (this.#field('date') === undefined) text += `date: ${httpDate()}\r\n`;
+    if (this.#field('content-length') === undefined && !this.#noBody && body === undefined) {
       if (this.conn.chunkedAllowed) {
         this.#chunked = true;
         text += 'transfer-encoding: chunked\r\n';
       } else this.conn.keepAlive = false; // HTTP/1.0: the body ends when the connection does
     }
-    const connection = this.getHeader('connection');
+    const connection = this.#field('connection');
     const close = connection !== undefined && /close/i.test(String(connection));
     if (close) this.conn.keepAlive = false;
     else if (!this.conn.keepAlive) text += 'connection: close\r\n';
