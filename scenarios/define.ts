@@ -259,6 +259,8 @@ export interface LeaksProfile {
   readonly idleMs: number;
   /** Pause before each reading (a full GC is forced in the proxy then), ms. */
   readonly settleMs: number;
+  /** Vanished waves repeated after the others, for the leak fit across them (at least 3). */
+  readonly repeats: number;
 }
 
 /**

@@ -14,10 +14,10 @@ export default defineScenario({
     'Abandoned sessions (no DELETE), vanished clients (streams reset or left silent), a reconnect storm and an upstream restart storm, through the reverse proxy and the bridge: sessions, children, descriptors and memory left afterwards; every client going again after the restart.',
   mockLatencyMs: 1,
   profiles: {
-    smoke: { sessions: 50, children: 4, idleMs: 500, settleMs: 200 },
-    quick: { sessions: 200, children: 8, idleMs: 1_000, settleMs: 150 },
-    nightly: { sessions: 2_000, children: 32, idleMs: 2_000, settleMs: 500 },
-    release: { sessions: 5_000, children: 64, idleMs: 2_000, settleMs: 500 },
+    smoke: { sessions: 50, children: 4, idleMs: 500, settleMs: 200, repeats: 4 },
+    quick: { sessions: 200, children: 8, idleMs: 1_000, settleMs: 150, repeats: 5 },
+    nightly: { sessions: 2_000, children: 32, idleMs: 2_000, settleMs: 500, repeats: 8 },
+    release: { sessions: 5_000, children: 64, idleMs: 2_000, settleMs: 500, repeats: 8 },
   },
   thresholds: [
     'reverse.abandoned.sessions_left < 1',
@@ -55,15 +55,12 @@ export default defineScenario({
     'reverse.vanished.heap_growth_ratio <= 0.1',
     'bridge.abandoned.heap_growth_ratio <= 0.1',
     'bridge.vanished.heap_growth_ratio <= 0.1',
-  ],
-  // A goal until it holds everywhere: one fresh-clone CI run saw 40 errors after the reverse proxy's recovery (0 in
-  // five runs here), when recovery was still judged by the total of renewals.
-  goals: [
-    'reverse.restart.errors_after_recovery < 1',
-    'bridge.restart.errors_after_recovery < 1',
-    // The soak's leak test across the four waves (the heap after each, from the warm base): a goal while the reverse
-    // proxy's heap after GC is seen to climb ~1.5% per wave here (not shown to be unbounded).
+    // The soak's leak test across repeated vanished waves (V8's heap less its compiled code, after each): a climb the
+    // waves' scatter cannot explain, beyond 1% of the first per wave. Quick, here: 6–14 KiB per wave on ~6 MiB.
     'reverse.leak_suspected < 1',
     'bridge.leak_suspected < 1',
   ],
+  // A goal until it holds everywhere: one fresh-clone CI run saw 40 errors after the reverse proxy's recovery (0 in
+  // five runs here), when recovery was still judged by the total of renewals.
+  goals: ['reverse.restart.errors_after_recovery < 1', 'bridge.restart.errors_after_recovery < 1'],
 });

@@ -42,6 +42,15 @@ export function fitLine(points: ReadonlyArray<readonly [number, number]>): LineF
   return { slope, intercept, slopeStdErr, r2: syy === 0 ? 1 : Math.max(0, 1 - sse / syy), n };
 }
 
+/**
+ * True when the slope's 95% interval lies wholly above `floor`: a climb the points' own scatter cannot explain. The
+ * leak tests' rule (growth per step beyond a share of the start, surely); with few points the interval is wide, so it
+ * says yes only to a steady climb.
+ */
+export function slopeSurelyAbove(fit: LineFit, floor: number): boolean {
+  return fit.slope - tQuantile975(fit.n - 2) * fit.slopeStdErr > floor;
+}
+
 /** Two-sided 97.5% quantile of Student's t for `df` degrees of freedom (a 95% interval's half-width factor). */
 export function tQuantile975(df: number): number {
   // Exact table for small df, then the Cornish-Fisher expansion, within 0.001 for df ≥ 30.

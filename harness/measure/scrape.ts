@@ -39,17 +39,23 @@ export async function scrapeGauge(proxyUrl: string, name: string): Promise<numbe
 export async function proxyMemoryAfterGc(
   proxyUrl: string,
   pid: number,
-): Promise<{ rss: number; heapUsed: number; youngGeneration: number }> {
+): Promise<{ rss: number; heapUsed: number; youngGeneration: number; code: number }> {
   const res = await get(new URL('/debug/memory', proxyUrl));
   if (!res.ok)
     throw new McpPerfError(
       'MCP_PERF_TARGET',
       `the proxy's /debug/memory answered HTTP ${res.status}; it needs --debug-memory`,
     );
-  const usage = (await res.json()) as { heapUsed: number; rss: number; youngGenerationBytes?: number };
+  const usage = (await res.json()) as {
+    heapUsed: number;
+    rss: number;
+    youngGenerationBytes?: number;
+    codeBytes?: number;
+  };
   return {
     rss: processRssBytes(pid) ?? usage.rss,
     heapUsed: usage.heapUsed,
     youngGeneration: usage.youngGenerationBytes ?? 0,
+    code: usage.codeBytes ?? 0,
   };
 }

@@ -259,7 +259,7 @@ let forceGc: (() => void) | undefined;
  * A full, synchronous GC, then the process's memory. Node exposes gc() only under --expose-gc; the flag can be set at
  * run time, and a fresh context then sees the global (V8 installs it when a context is created).
  */
-function memoryAfterGc(): NodeJS.MemoryUsage & { youngGenerationBytes: number } {
+function memoryAfterGc(): NodeJS.MemoryUsage & { youngGenerationBytes: number; codeBytes: number } {
   if (forceGc === undefined) {
     setFlagsFromString('--expose-gc');
     forceGc = runInNewContext('gc') as () => void;
@@ -267,8 +267,14 @@ function memoryAfterGc(): NodeJS.MemoryUsage & { youngGenerationBytes: number } 
   forceGc();
   // What V8's young generation holds committed: it grows with the allocation rate (up to twice
   // --max-semi-space-size and more) and stays grown after a GC — memory that does not scale with sessions.
-  const youngGenerationBytes = getHeapSpaceStatistics()
+  const spaces = getHeapSpaceStatistics();
+  const youngGenerationBytes = spaces
     .filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space')
     .reduce((n, s) => n + s.space_size, 0);
-  return { ...process.memoryUsage(), youngGenerationBytes };
+  // Machine code the JIT has compiled (part of heapUsed): it grows as functions are optimised, deoptimised and
+  // optimised again under changing load, whatever the proxy holds for its clients.
+  const codeBytes = spaces
+    .filter((s) => s.space_name === 'code_space' || s.space_name === 'code_large_object_space')
+    .reduce((n, s) => n + s.space_used_size, 0);
+  return { ...process.memoryUsage(), youngGenerationBytes, codeBytes };
 }

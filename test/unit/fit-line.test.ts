@@ -1,7 +1,7 @@
 /** The least-squares fit behind bytes per session and leak detection. Pure math: exact cases and seeded noise. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fitLine, tQuantile975 } from '../../harness/measure/fit.js';
+import { fitLine, slopeSurelyAbove, tQuantile975 } from '../../harness/measure/fit.js';
 import { seededRandom } from '../../core/runtime/random.js';
 
 test('points on a line give that line back exactly, with r² = 1 and no slope error', () => {
@@ -49,5 +49,28 @@ test('fewer than two points, or one x value, is an error rather than a number', 
         [1, 2],
       ]),
     /two distinct x/,
+  );
+});
+
+test('the leak rule: a steady climb of 2% per step is sure to be above 1%; a flat series with the same scatter is not', () => {
+  const random = seededRandom(17);
+  const start = 6e6;
+  const noisy = (slope: number) =>
+    fitLine(Array.from({ length: 5 }, (_, i) => [i, start + slope * i + (random() - 0.5) * 40e3] as const));
+  const floor = start * 0.01;
+  for (let k = 0; k < 20; k++) {
+    assert.equal(slopeSurelyAbove(noisy(start * 0.02), floor), true, 'a 2% climb');
+    assert.equal(slopeSurelyAbove(noisy(0), floor), false, 'flat');
+  }
+  // Two points leave no degrees of freedom: never sure.
+  assert.equal(
+    slopeSurelyAbove(
+      fitLine([
+        [0, 0],
+        [1, 1e9],
+      ]),
+      floor,
+    ),
+    false,
   );
 });

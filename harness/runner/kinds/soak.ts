@@ -14,7 +14,7 @@ import { drive } from '../../load/executors.js';
 import { CallSource, type LoadOutcome } from '../../load/outcome.js';
 import { processDescendantCount, processFdCount } from '../../measure/cpu.js';
 import { proxyMemoryAfterGc } from '../../measure/scrape.js';
-import { fitLine, tQuantile975, type LineFit } from '../../measure/fit.js';
+import { fitLine, slopeSurelyAbove, tQuantile975, type LineFit } from '../../measure/fit.js';
 import { summarise, createLatencyHistogram, recordMicros, type Histogram } from '../../../core/measure/histogram.js';
 import type { Metric, Series } from '../../results/schema.js';
 import type { Child } from '../children.js';
@@ -191,10 +191,8 @@ export async function runSoak(ctx: RunContext<SoakScenario>): Promise<KindResult
       heapFit = trend((x) => x.heap);
       const rssFit = trend((x) => x.rss);
       const fdFit = trend((x) => x.fds);
-      const suspect = (fit: LineFit, start: number): boolean => {
-        const low = fit.slope - tQuantile975(fit.n - 2) * fit.slopeStdErr;
-        return low * runMin > (start * LEAK_FLOOR_PCT) / 100;
-      };
+      const suspect = (fit: LineFit, start: number): boolean =>
+        slopeSurelyAbove(fit, (start * LEAK_FLOOR_PCT) / 100 / runMin);
       const heapStart = counted[0]!.heap;
       const rssStart = counted[0]!.rss;
       const leak = suspect(heapFit, heapStart) || suspect(rssFit, rssStart);
