@@ -82,6 +82,37 @@ export const ECHO_TOOL = Object.freeze({
 
 const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
+/**
+ * What `handle` returns for a call its client cancelled before the answer (`notifications/cancelled`; in 2026-07-28,
+ * its response stream closed): the transport answers nothing, as the spec asks of a cancelled request's receiver.
+ */
+export const CANCELLED = Object.freeze({ cancelled: true as const });
+export type Cancelled = typeof CANCELLED;
+export const isCancelled = (response: object): response is Cancelled => response === CANCELLED;
+
+/**
+ * A tool call in flight as its transport tracks it (by the client's id, or by its response stream): `cancel` marks it,
+ * and its answer, when the work ends, is dropped. A flag rather than a promise to race: the stdio mock serves
+ * ~150,000 calls/s pipelined, and a race per call cost it ~15%.
+ */
+export interface CallState {
+  cancelled: boolean;
+  done: boolean;
+}
+export const newCall = (): CallState => ({ cancelled: false, done: false });
+
+/**
+ * `mcp-perf/stats`, a method of the mock's own (not a tool, so `tools/list` is the same for everyone): what this mock
+ * process has seen — tool calls begun, cancelled before their answer, and in flight now. Tests read it through a
+ * proxy to see that a client's cancel reached the server.
+ */
+export const STATS_METHOD = 'mcp-perf/stats';
+export interface MockStats {
+  readonly calls: number;
+  readonly cancelled: number;
+  readonly inFlight: number;
+}
+
 export class McpBehaviour {
   #options: BehaviourOptions;
   readonly #payloads = new Map<number, string>();
@@ -89,6 +120,9 @@ export class McpBehaviour {
   readonly #started = performance.now();
   #echoes = 0;
   #lastEchoText = '';
+  #calls = 0;
+  #cancelled = 0;
+  #inFlight = 0;
 
   constructor(options: BehaviourOptions) {
     this.#options = options;
@@ -107,9 +141,40 @@ export class McpBehaviour {
       : SUPPORTED_PROTOCOL_VERSIONS[0]!;
   }
 
-  /** Answers one request. Never throws: failures become JSON-RPC errors, or a fault for the transport to act out. */
-  async handle(request: JsonRpcRequest, peer?: Peer): Promise<JsonRpcResponse | TransportFault> {
+  get stats(): MockStats {
+    return { calls: this.#calls, cancelled: this.#cancelled, inFlight: this.#inFlight };
+  }
+
+  /** The client cancelled `call`: counted now, and its answer dropped when it comes. A call already answered stays so. */
+  cancel(call: CallState): void {
+    if (call.done || call.cancelled) return;
+    call.cancelled = true;
+    this.#cancelled++;
+    this.#inFlight--;
+  }
+
+  /**
+   * Answers one request. Never throws: failures become JSON-RPC errors, or a fault for the transport to act out. A
+   * tool call cancelled meanwhile (`call`, see cancel) is answered with CANCELLED.
+   */
+  async handle(
+    request: JsonRpcRequest,
+    peer?: Peer,
+    call?: CallState,
+  ): Promise<JsonRpcResponse | TransportFault | Cancelled> {
+    if (request.method !== 'tools/call') return this.#complete(request, await this.#answer(request, peer));
+    this.#calls++;
+    this.#inFlight++;
     const response = await this.#answer(request, peer);
+    if (call !== undefined) {
+      call.done = true;
+      if (call.cancelled) return CANCELLED;
+    }
+    this.#inFlight--;
+    return this.#complete(request, response);
+  }
+
+  #complete(request: JsonRpcRequest, response: JsonRpcResponse | TransportFault): JsonRpcResponse | TransportFault {
     // 2026-07-28: a result says what kind it is — whole ("complete") unless it already said (an "input_required").
     if (
       declaredRevision(request.params) === STATELESS &&
@@ -148,6 +213,8 @@ export class McpBehaviour {
         };
       case 'ping':
         return { jsonrpc: '2.0', id, result: {} };
+      case STATS_METHOD:
+        return { jsonrpc: '2.0', id, result: { ...this.stats } };
       case 'tools/list':
         return { jsonrpc: '2.0', id, result: { tools: [ECHO_TOOL, SAMPLE_TOOL, ELICIT_TOOL] } };
       case 'tools/call':

@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import {
+  isCancelled,
   McpBehaviour,
+  newCall,
+  type CallState,
   type LiveKnobs,
   SUPPORTED_PROTOCOL_VERSIONS,
   type BehaviourOptions,
@@ -72,6 +75,8 @@ interface Session {
   readonly records: Map<number, StreamRecord>;
   /** Our requests to the client (sampling, elicitation) awaiting its answer, by id. */
   readonly asked: Map<string | number, (answer: JsonRpcResponse) => void>;
+  /** Tool calls in flight, by the client's id: what its notifications/cancelled ends. */
+  readonly calls: Map<string | number, CallState>;
 }
 
 export interface RunningHttpMock {
@@ -169,7 +174,13 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
         'result' in response
           ? (response.result as { protocolVersion: string }).protocolVersion
           : SUPPORTED_PROTOCOL_VERSIONS[0]!;
-      sessions.set(sessionId, { protocolVersion, streams: new Set(), records: new Map(), asked: new Map() });
+      sessions.set(sessionId, {
+        protocolVersion,
+        streams: new Set(),
+        records: new Map(),
+        asked: new Map(),
+        calls: new Map(),
+      });
       res.setHeader('Mcp-Session-Id', sessionId);
       return sendJson(res, 200, response);
     }
@@ -181,6 +192,11 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
         const waiting = session.asked.get(message.message.id ?? '');
         session.asked.delete(message.message.id ?? '');
         waiting?.(message.message);
+      } else if (message.message.method === 'notifications/cancelled') {
+        const requestId = (message.message.params as { requestId?: unknown } | undefined)?.requestId;
+        const call =
+          typeof requestId === 'string' || typeof requestId === 'number' ? session.calls.get(requestId) : undefined;
+        if (call !== undefined) behaviour.cancel(call);
       }
       res.writeHead(202).end(); // notifications and client responses are accepted without a body
       return;
@@ -219,7 +235,13 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
           }
         }),
     };
-    const response = await behaviour.handle(message.message, peer);
+    // Before 2026-07-28 a closed connection is not a cancel (the spec: the client sends notifications/cancelled).
+    const { id } = message.message;
+    const call = message.message.method === 'tools/call' ? newCall() : undefined;
+    if (call !== undefined) session.calls.set(id, call);
+    const response = await behaviour.handle(message.message, peer, call);
+    if (call !== undefined) session.calls.delete(id);
+    if (isCancelled(response)) return void res.end(); // a cancelled request is not answered: 200, no events
     if (res.destroyed) return; // the client went away while we waited
     if ('fault' in response) {
       if (response.fault === 'drop' || sse) return void res.socket?.destroy(); // an open SSE stream cannot turn into a 500
@@ -253,8 +275,11 @@ export async function startHttpMock(options: HttpMockOptions): Promise<RunningHt
     const mismatch = routingMismatch(req.headers, method, params, true);
     if (mismatch !== undefined) return refuse(mismatch);
     if (method === 'subscriptions/listen') return listen(res, id, params, refuse);
-    const response = await behaviour.handle(message.message);
-    if (res.destroyed) return;
+    // 2026-07-28: closing a request's response stream cancels the request.
+    const call = method === 'tools/call' ? newCall() : undefined;
+    if (call !== undefined) res.once('close', () => behaviour.cancel(call));
+    const response = await behaviour.handle(message.message, undefined, call);
+    if (isCancelled(response) || res.destroyed) return;
     if ('fault' in response) {
       if (response.fault === 'drop') return void res.socket?.destroy();
       return sendJson(res, 500, rpcError(id, RpcErrorCode.INTERNAL_ERROR, 'injected HTTP 500 (--error-kind http500)'));

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { McpBehaviour, type Peer } from './behaviour.js';
+import { isCancelled, McpBehaviour, type Peer } from './behaviour.js';
 import type { HttpMockOptions } from './http.js';
 import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 import { SequencedNotifier } from './notify.js';
@@ -105,7 +105,7 @@ export async function startLegacySseMock(
           }),
       };
       void behaviour.handle(message.message, peer).then((response) => {
-        if (!sessions.has(url.searchParams.get('sessionId')!)) return;
+        if (!sessions.has(url.searchParams.get('sessionId')!) || isCancelled(response)) return;
         if (!('fault' in response)) return emit(session, response);
         if (response.fault === 'drop') return void session.stream.destroy();
         emit(

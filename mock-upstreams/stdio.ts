@@ -4,7 +4,7 @@
  * concurrently. Answers written in one turn of the event loop go out in one write. Bad lines get the spec's errors.
  */
 import { LineSplitter } from '../core/protocol/framing.js';
-import { McpBehaviour, type BehaviourOptions, type Peer } from './behaviour.js';
+import { isCancelled, McpBehaviour, newCall, type BehaviourOptions, type CallState, type Peer } from './behaviour.js';
 import { SequencedNotifier } from './notify.js';
 import { parseMessage, RpcErrorCode, rpcError, type JsonRpcResponse } from '../core/protocol/jsonrpc.js';
 
@@ -34,6 +34,8 @@ export function serveStdioMock(
   // What a call may send the client: notifications, and requests whose answers come back as lines.
   const asked = new Map<string | number, (answer: JsonRpcResponse) => void>();
   let nextAskId = 1;
+  // Tool calls in flight, by the client's id: what its notifications/cancelled ends.
+  const calls = new Map<string | number, CallState>();
   const peer: Peer = {
     notify: (m) => send(m),
     request: (method, params) =>
@@ -75,11 +77,22 @@ export function serveStdioMock(
         asked.delete(message.message.id ?? '');
         return waiting?.(message.message);
       }
+      if (message.kind === 'notification' && message.message.method === 'notifications/cancelled') {
+        const requestId = (message.message.params as { requestId?: unknown } | undefined)?.requestId;
+        const call = typeof requestId === 'string' || typeof requestId === 'number' ? calls.get(requestId) : undefined;
+        if (call !== undefined) behaviour.cancel(call);
+      }
       if (message.kind !== 'request') return; // notifications need no reply
       inFlight++;
-      void behaviour.handle(message.message, peer).then((response) => {
+      const { id } = message.message;
+      const call = message.message.method === 'tools/call' ? newCall() : undefined;
+      if (call !== undefined) calls.set(id, call);
+      void behaviour.handle(message.message, peer, call).then((response) => {
         inFlight--;
-        // On stdio a "dropped connection" is an answer that never comes; an "HTTP 500" is a JSON-RPC error.
+        if (call !== undefined) calls.delete(id);
+        // A cancelled call is not answered. On stdio a "dropped connection" is an answer that never comes; an "HTTP
+        // 500" is a JSON-RPC error.
+        if (isCancelled(response)) return maybeDone();
         if (!('fault' in response)) send(response);
         else if (response.fault === 'http500')
           send(rpcError(message.message.id, RpcErrorCode.INTERNAL_ERROR, 'injected error (--error-kind http500)'));
