@@ -7,7 +7,8 @@ import { RpcErrorCode, rpcError, type JsonRpcRequest, type JsonRpcResponse } fro
 import { seededRandom } from '../core/runtime/random.js';
 import { drawLatency, stallWait, type ErrorKind, type LatencySpec, type StallSpec } from './knobs.js';
 import { STATELESS, STREAMABLE_HTTP } from '../core/protocol/revisions.js';
-import { declaredRevision, META_SERVER_INFO } from '../core/protocol/stateless.js';
+import { randomUUID } from 'node:crypto';
+import { declaredRevision, declaresTasks, META_SERVER_INFO } from '../core/protocol/stateless.js';
 
 /** Newest first; the first is what we answer when a client asks for a revision we do not speak. */
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = STREAMABLE_HTTP;
@@ -76,9 +77,30 @@ export const ECHO_TOOL = Object.freeze({
       text: { type: 'string', description: 'Echoed back at the start of the payload.' },
       latencyMs: { type: 'number', description: 'Overrides the mock latency for this call.' },
       payloadBytes: { type: 'number', description: 'Overrides the payload size for this call.' },
+      task: {
+        type: 'boolean',
+        description:
+          'Run as a task (2026-07-28, for a client that declared io.modelcontextprotocol/tasks): a task handle now, the result from tasks/get.',
+      },
     },
   },
 });
+
+/** How long a task is kept from its creation (its `ttlMs`), and how often a client is asked to poll it. */
+const TASK_TTL_MS = 60_000;
+const TASK_POLL_MS = 5;
+
+/** A task of the tasks extension, as tasks/get describes it. */
+interface Task {
+  readonly taskId: string;
+  status: 'working' | 'completed' | 'failed' | 'cancelled';
+  readonly createdAt: string;
+  lastUpdatedAt: string;
+  readonly ttlMs: number;
+  readonly pollIntervalMs: number;
+  result?: unknown;
+  error?: { code: number; message: string };
+}
 
 const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
@@ -123,6 +145,8 @@ export class McpBehaviour {
   #calls = 0;
   #cancelled = 0;
   #inFlight = 0;
+  /** Tasks by id, each dropped its ttlMs after creation. */
+  readonly #tasks = new Map<string, Task>();
 
   constructor(options: BehaviourOptions) {
     this.#options = options;
@@ -219,6 +243,10 @@ export class McpBehaviour {
         return { jsonrpc: '2.0', id, result: { tools: [ECHO_TOOL, SAMPLE_TOOL, ELICIT_TOOL] } };
       case 'tools/call':
         return this.#callTool(id, params, peer);
+      case 'tasks/get':
+      case 'tasks/update':
+      case 'tasks/cancel':
+        return this.#taskRequest(id, method, params);
       default:
         return rpcError(id, RpcErrorCode.METHOD_NOT_FOUND, `method not found: ${method}`);
     }
@@ -237,6 +265,17 @@ export class McpBehaviour {
       return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown tool: ${String(params?.name)}`);
     }
     const args = (params.arguments ?? {}) as Record<string, unknown>;
+    if (args.task === true && declaredRevision(params) === STATELESS && declaresTasks(params))
+      return this.#startTask(id, params, peer);
+    return this.#echo(id, params, args, peer);
+  }
+
+  async #echo(
+    id: string | number,
+    params: Record<string, unknown>,
+    args: Record<string, unknown>,
+    peer: Peer | undefined,
+  ): Promise<JsonRpcResponse | TransportFault> {
     const o = this.#options;
     const drawn = o.latency === undefined ? o.latencyMs : drawLatency(o.latency, this.#random);
     const latencyMs = numberArg(args.latencyMs, drawn) + stallWait(o.stall, performance.now() - this.#started);
@@ -278,6 +317,58 @@ export class McpBehaviour {
       this.#lastEchoText = own;
     }
     return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: text + this.#payload(payloadBytes) }] } };
+  }
+
+  /**
+   * A tool call as a task (the tasks extension): the handle now — `resultType: "task"`, status working — and the work
+   * in the background; tasks/get then says working, and once it is done the whole result (or the error). The id is
+   * a UUID, so tasks of several mocks behind one proxy never share one.
+   */
+  #startTask(id: string | number, params: Record<string, unknown>, peer: Peer | undefined): JsonRpcResponse {
+    const now = new Date().toISOString();
+    const task: Task = {
+      taskId: randomUUID(),
+      status: 'working',
+      createdAt: now,
+      lastUpdatedAt: now,
+      ttlMs: TASK_TTL_MS,
+      pollIntervalMs: TASK_POLL_MS,
+    };
+    this.#tasks.set(task.taskId, task);
+    setTimeout(() => this.#tasks.delete(task.taskId), TASK_TTL_MS).unref();
+    const args = { ...(params.arguments as Record<string, unknown>), task: undefined };
+    void this.#echo(id, params, args, peer).then((answer) => {
+      if (task.status !== 'working') return; // cancelled meanwhile
+      if ('result' in answer) {
+        task.status = 'completed';
+        task.result = answer.result;
+      } else {
+        task.status = 'failed';
+        task.error = 'error' in answer ? answer.error : { code: RpcErrorCode.INTERNAL_ERROR, message: answer.fault };
+      }
+      task.lastUpdatedAt = new Date().toISOString();
+    });
+    return { jsonrpc: '2.0', id, result: { resultType: 'task', ...this.#describe(task, false) } };
+  }
+
+  /** tasks/get (the task as it stands), tasks/update (nothing to update: no task of ours asks for input), tasks/cancel. */
+  #taskRequest(id: string | number, method: string, params: Record<string, unknown> | undefined): JsonRpcResponse {
+    const taskId = params?.taskId;
+    const task = typeof taskId === 'string' ? this.#tasks.get(taskId) : undefined;
+    if (task === undefined)
+      return rpcError(id, RpcErrorCode.INVALID_PARAMS, `unknown or expired task: ${JSON.stringify(taskId)}`);
+    if (method === 'tasks/get') return { jsonrpc: '2.0', id, result: this.#describe(task, true) };
+    if (method === 'tasks/cancel' && task.status === 'working') {
+      task.status = 'cancelled';
+      task.lastUpdatedAt = new Date().toISOString();
+    }
+    return { jsonrpc: '2.0', id, result: {} };
+  }
+
+  #describe(task: Task, whole: boolean): Record<string, unknown> {
+    const { result, error, ...handle } = task;
+    if (!whole) return { ...handle };
+    return { ...handle, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) };
   }
 
   /** sample / elicit: a request to the client, answered with what the client said. */

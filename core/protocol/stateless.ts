@@ -6,8 +6,8 @@
  * - a server answers `server/discover` with the revisions it supports, its capabilities and its info;
  * - over HTTP, each POST says what it carries in headers, so an intermediary can route without reading the body:
  *   `Mcp-Method` (the JSON-RPC method; every POST) and `Mcp-Name` (`params.name` of tools/call and prompts/get,
- *   `params.uri` of resources/read, subscribe and unsubscribe). A header that disagrees with the body is refused
- *   with 400, so that every hop acts on the same message (SEP-2243).
+ *   `params.uri` of resources/read, subscribe and unsubscribe, `params.taskId` of the tasks extension's methods). A
+ *   header that disagrees with the body is refused with 400, so that every hop acts on the same message (SEP-2243).
  */
 import { STATELESS, STREAMABLE_HTTP } from './revisions.js';
 
@@ -20,11 +20,11 @@ export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 /** Every revision our mocks answer requests in: the stateless one, then those with sessions. */
 export const ALL_REVISIONS: readonly string[] = Object.freeze([STATELESS, ...STREAMABLE_HTTP]);
 
-/** The `_meta` a stateless request carries. */
-export function statelessMeta(clientName: string): Record<string, unknown> {
+/** The `_meta` a stateless request carries; `tasks`: the client declares the tasks extension. */
+export function statelessMeta(clientName: string, options: { tasks?: boolean } = {}): Record<string, unknown> {
   return {
     [META_PROTOCOL_VERSION]: STATELESS,
-    [META_CLIENT_CAPABILITIES]: {},
+    [META_CLIENT_CAPABILITIES]: options.tasks === true ? { extensions: { [TASKS_EXTENSION]: {} } } : {},
     [META_CLIENT_INFO]: { name: clientName, version: '0.1.0' },
   };
 }
@@ -36,13 +36,41 @@ export function declaredRevision(params: unknown): string | undefined {
   return typeof version === 'string' ? version : undefined;
 }
 
+/**
+ * The tasks extension (SEP-2663, `io.modelcontextprotocol/tasks`): a client that declares it in its capabilities
+ * may get `resultType: "task"` — a handle with a `taskId` — instead of a tool's result, and then asks about the task
+ * with these methods, each naming the task by `params.taskId` (and in `Mcp-Name`).
+ */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+export const TASK_METHODS: ReadonlySet<string> = new Set(['tasks/get', 'tasks/update', 'tasks/cancel']);
+
+/** Whether a stateless request's `_meta` declares the tasks extension among the client's capabilities. */
+export function declaresTasks(params: unknown): boolean {
+  const meta = (params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  const capabilities = meta?.[META_CLIENT_CAPABILITIES] as { extensions?: Record<string, unknown> } | undefined;
+  const declared = capabilities?.extensions?.[TASKS_EXTENSION];
+  return typeof declared === 'object' && declared !== null;
+}
+
+/** The task id a `resultType: "task"` result carries, or undefined for any other result. */
+export function createdTaskId(result: unknown): string | undefined {
+  const r = result as { resultType?: unknown; taskId?: unknown } | null | undefined;
+  return r?.resultType === 'task' && typeof r.taskId === 'string' ? r.taskId : undefined;
+}
+
 const NAMED_BY_NAME = new Set(['tools/call', 'prompts/get']);
 const NAMED_BY_URI = new Set(['resources/read', 'resources/subscribe', 'resources/unsubscribe']);
 
 /** What `Mcp-Name` must say for a request of this method with these params, or undefined when it names nothing. */
 export function routedName(method: string, params: unknown): string | undefined {
-  const p = params as { name?: unknown; uri?: unknown } | undefined;
-  const value = NAMED_BY_NAME.has(method) ? p?.name : NAMED_BY_URI.has(method) ? p?.uri : undefined;
+  const p = params as { name?: unknown; uri?: unknown; taskId?: unknown } | undefined;
+  const value = NAMED_BY_NAME.has(method)
+    ? p?.name
+    : NAMED_BY_URI.has(method)
+      ? p?.uri
+      : TASK_METHODS.has(method)
+        ? p?.taskId
+        : undefined;
   return typeof value === 'string' ? value : undefined;
 }
 

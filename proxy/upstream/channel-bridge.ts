@@ -29,7 +29,8 @@ import type { EndReason, SessionTable } from '../sessions.js';
 import type { Channel, ChannelClose, ChannelFactory } from './channel.js';
 import { sniffRpcId } from '../../core/protocol/framing.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
-import { declaredRevision } from '../../core/protocol/stateless.js';
+import { createdTaskId, declaredRevision, TASK_METHODS } from '../../core/protocol/stateless.js';
+import { TaskRoutes } from './task-routes.js';
 
 export interface BridgeOptions {
   readonly open: ChannelFactory;
@@ -86,6 +87,8 @@ export class ChannelBridge {
   #quickDeaths = 0;
   /** Channels serving stateless requests (2026-07-28): any of them may answer any request. */
   readonly #shared: BridgeSession[] = [];
+  /** Which shared child made each task whose handle passed through. */
+  readonly #taskRoutes = new TaskRoutes<BridgeSession>();
   #nextShared = 0;
   #sharedSeq = 0;
 
@@ -189,7 +192,9 @@ export class ChannelBridge {
   #stateless(ex: Exchange): void {
     const message = ex.message;
     if (message?.kind !== 'request') return void ex.res.writeHead(202).end();
-    const session = this.#sharedChannel();
+    // A request about a task goes to the child that made it (task-routes.ts); anything else to the next in turn.
+    const taskId = TASK_METHODS.has(message.message.method) ? message.message.params?.taskId : undefined;
+    const session = (typeof taskId === 'string' ? this.#taskRoutes.find(taskId) : undefined) ?? this.#sharedChannel();
     const proxyId = `mcp-perf-${++this.#sharedSeq}`;
     const key = idKey(proxyId);
     session.originalIds!.set(key, message.message.id);
@@ -309,6 +314,9 @@ export class ChannelBridge {
         // A shared channel: the answer goes back under the id its client sent.
         body = Buffer.from(JSON.stringify({ ...message.message, id: session.originalIds.get(key) ?? null }));
         session.originalIds.delete(key);
+        const result = 'result' in message.message ? (message.message.result as { ttlMs?: unknown }) : undefined;
+        const taskId = createdTaskId(result);
+        if (taskId !== undefined) this.#taskRoutes.remember(taskId, session, result?.ttlMs);
       }
       ex.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
       ex.res.end(body);
@@ -380,6 +388,7 @@ export class ChannelBridge {
       session.originalIds.clear();
       this.#byChannel.delete(channel);
       this.#shared.splice(this.#shared.indexOf(session), 1);
+      this.#taskRoutes.forget(session); // its tasks died with it: asked again, the next child says they are unknown
     } else if (session !== undefined) {
       for (const ex of session.pending.values()) replyError(ex.res, 502, ex.rpcId, close.reason);
       session.pending.clear();

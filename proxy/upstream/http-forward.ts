@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { SessionTable } from '../sessions.js';
 import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
+import { createdTaskId, TASK_METHODS } from '../../core/protocol/stateless.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -62,6 +63,8 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     const sessionId = ex.req.headers['mcp-session-id'];
     let upstream: HttpUpstream | undefined;
     let reserved = false;
+    let method: string | undefined;
+    const several = ctx.upstreams.upstreams.length > 1;
     if (typeof sessionId === 'string') {
       upstream = ctx.sessions.touch(sessionId, ex.principal)?.binding;
       if (upstream === undefined) {
@@ -69,7 +72,10 @@ export function httpForwarder(ctx: ForwardContext): Handler {
         return replyError(ex.res, 404, ex.rpcId, 'unknown or expired session', RpcErrorCode.INVALID_REQUEST);
       }
     } else {
-      upstream = ctx.upstreams.pick();
+      // No session: the next upstream in turn — unless the request asks about a task, which only its maker knows.
+      method = requestMethod(ex);
+      if (several && method !== undefined && TASK_METHODS.has(method)) upstream = taskUpstream(ctx, ex);
+      upstream ??= ctx.upstreams.pick();
       if (upstream === undefined) return replyError(ex.res, 502, ex.rpcId, 'no healthy upstream');
       if (ex.message?.kind === 'request' && ex.message.message.method === 'initialize') {
         if (!ctx.sessions.reserve()) {
@@ -112,6 +118,8 @@ export function httpForwarder(ctx: ForwardContext): Handler {
       ctx,
       typeof sessionId === 'string' ? sessionId : undefined,
       reserved,
+      // A sessionless call through several upstreams may be answered with a task handle: note where it lives.
+      several && method === 'tools/call',
     );
     handler.start(
       upstream.pool.dispatch(
@@ -135,6 +143,23 @@ export function httpForwarder(ctx: ForwardContext): Handler {
   };
 }
 
+/** The JSON-RPC method of a request: from its parsed body, else (routed on the headers, unparsed) its Mcp-Method. */
+function requestMethod(ex: Exchange): string | undefined {
+  if (ex.message !== undefined) return ex.message.kind === 'request' ? ex.message.message.method : undefined;
+  const header = ex.req.headers['mcp-method'];
+  return typeof header === 'string' ? header : undefined;
+}
+
+/** The upstream that made the task a tasks/* request names (by params.taskId, else Mcp-Name), if one is known. */
+function taskUpstream(ctx: ForwardContext, ex: Exchange): HttpUpstream | undefined {
+  const params = ex.message?.kind === 'request' ? ex.message.message.params : undefined;
+  const taskId = typeof params?.taskId === 'string' ? params.taskId : ex.req.headers['mcp-name'];
+  return typeof taskId === 'string' ? ctx.upstreams.tasks.find(taskId) : undefined;
+}
+
+/** A task handle is a small answer: one longer than this is not read for one. */
+const TASK_WATCH_BYTES = 16 * 1024;
+
 /**
  * Writes the upstream response straight into the client's response as it is read: no intermediate stream, one
  * object per request. Backpressure both ways: a slow client pauses the upstream read; a client that goes away
@@ -152,7 +177,14 @@ class ForwardHandler implements ResponseHandler {
     private readonly sessionId: string | undefined,
     /** This initialize holds a slot in the session table until the upstream's answer fills or frees it. */
     private reserved: boolean,
-  ) {}
+    watchForTask = false,
+  ) {
+    if (watchForTask) this.#watch = [];
+  }
+
+  /** The answer so far, copied, while it may be a task handle (see #noteTask); undefined when not watched. */
+  #watch: Buffer[] | undefined;
+  #watched = 0;
 
   start(exchange: UpstreamExchange): void {
     if (this.#done) return; // failed at once (a closed pool)
@@ -188,6 +220,11 @@ class ForwardHandler implements ResponseHandler {
 
   onResponseData(chunk: Buffer): boolean {
     const res = this.ex.res;
+    if (this.#watch !== undefined) {
+      this.#watched += chunk.length;
+      if (this.#watched > TASK_WATCH_BYTES) this.#watch = undefined;
+      else this.#watch.push(Buffer.from(chunk)); // a view into the pool's read buffer: copied
+    }
     if (res.write(chunk.length > ONE_STRING_MAX ? Buffer.from(chunk) : chunk)) return true;
     // A slow client: the upstream read stops until the client's socket drains.
     if (!this.#waitsForDrain) {
@@ -199,7 +236,28 @@ class ForwardHandler implements ResponseHandler {
 
   onResponseEnd(): void {
     this.#finish();
+    // Noted before the client has the handle, so its first tasks/get finds the route.
+    if (this.#watch !== undefined) this.#noteTask(Buffer.concat(this.#watch).toString('utf8'));
     this.ex.res.end();
+  }
+
+  /** A task handle in the answer (JSON, or SSE `data:` lines): its tasks/* requests will come to this upstream. */
+  #noteTask(text: string): void {
+    this.#watch = undefined;
+    if (!text.includes('"task"')) return;
+    const bodies = text.trimStart().startsWith('{')
+      ? [text]
+      : text.split('\n').flatMap((line) => (line.startsWith('data:') ? [line.slice(5)] : []));
+    for (const body of bodies) {
+      let result: { ttlMs?: unknown } | undefined;
+      try {
+        result = (JSON.parse(body) as { result?: { ttlMs?: unknown } }).result;
+      } catch {
+        continue; // not ours to judge: the client gets the answer as it came
+      }
+      const taskId = createdTaskId(result);
+      if (taskId !== undefined) this.ctx.upstreams.tasks.remember(taskId, this.upstream, result?.ttlMs);
+    }
   }
 
   onResponseError(err: UpstreamError): void {

@@ -6,6 +6,7 @@
  */
 import { Http1Pool } from '../http1/client.js';
 import type { Logger } from '../log.js';
+import { TaskRoutes } from './task-routes.js';
 
 export type Balance = 'round-robin' | 'least-pending';
 
@@ -53,6 +54,8 @@ export class HttpUpstream {
 
 export class UpstreamSet {
   readonly upstreams: readonly HttpUpstream[];
+  /** With several upstreams: which one made each task whose handle passed through (task-routes.ts). */
+  readonly tasks = new TaskRoutes<HttpUpstream>();
   readonly #balance: Balance;
   readonly #log: Logger;
   readonly #timer: NodeJS.Timeout | undefined;
