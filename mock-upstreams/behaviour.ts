@@ -88,7 +88,7 @@ export const ECHO_TOOL = Object.freeze({
 
 /** How long a task is kept from its creation (its `ttlMs`), and how often a client is asked to poll it. */
 const TASK_TTL_MS = 60_000;
-const TASK_POLL_MS = 5;
+const TASK_POLL_MS = 2;
 
 /** A task of the tasks extension, as tasks/get describes it. */
 interface Task {

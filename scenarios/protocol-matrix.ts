@@ -15,8 +15,9 @@ export default defineScenario({
   mock: { latencyMs: 5, payloadBytes: 64, response: 'json' },
   targets: ['direct', 'proxied', 'bridged'],
   // 2026-07-28-input: the stateless revision with every call asking for input once (input_required, answered, sent
-  // again): what a multi round-trip request's second round costs.
-  revisions: ['2025-06-18', '2025-11-25', '2026-07-28', '2026-07-28-input'],
+  // again): what a multi round-trip request's second round costs. 2026-07-28-task: every call made a task (the tasks
+  // extension: a handle at once, tasks/get every pollIntervalMs until done): what polling costs.
+  revisions: ['2025-06-18', '2025-11-25', '2026-07-28', '2026-07-28-input', '2026-07-28-task'],
   executors: { latency: 'constant-arrival-rate', throughput: 'constant-vus' },
   sessions: 8,
   maxInFlight: 1_000,
@@ -41,6 +42,9 @@ export default defineScenario({
     '2026-07-28-input.direct.errors < 1',
     '2026-07-28-input.proxied.errors < 1',
     '2026-07-28-input.bridged.errors < 1',
+    '2026-07-28-task.direct.errors < 1',
+    '2026-07-28-task.proxied.errors < 1',
+    '2026-07-28-task.bridged.errors < 1',
   ],
   goals: [],
 });

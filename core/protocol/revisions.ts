@@ -20,3 +20,8 @@ export const STATELESS = '2026-07-28';
  * `input_required`, answered and sent again), as protocol-matrix seats it to show what the second round costs.
  */
 export const STATELESS_INPUT = `${STATELESS}-input`;
+/**
+ * Not a revision either: the stateless one with every call made a task (the tasks extension: a handle at once, then
+ * tasks/get until it is done), as protocol-matrix seats it to show what polling costs.
+ */
+export const STATELESS_TASK = `${STATELESS}-task`;

@@ -155,11 +155,14 @@ export class StatelessHttpSession {
 
   /** The tool this session's calls name (Mcp-Name must say it); `elicit` calls are answered over a second round. */
   readonly #tool: 'echo' | 'elicit';
+  /** Declares the tasks extension: a call answered with a task handle is polled (tasks/get) to its end. */
+  readonly #taskMeta: Record<string, unknown> | undefined;
 
-  private constructor(target: SessionTarget, serverName: string, tool: 'echo' | 'elicit') {
+  private constructor(target: SessionTarget, serverName: string, tool: 'echo' | 'elicit', taskMeta?: object) {
     this.#target = target;
     this.serverName = serverName;
     this.#tool = tool;
+    this.#taskMeta = taskMeta as Record<string, unknown> | undefined;
     this.#headers = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
@@ -172,11 +175,15 @@ export class StatelessHttpSession {
    * server/discover; throws when the server does not list the stateless revision (this is set-up). With `tool:
    * 'elicit'` the session's calls ask the mock's elicit tool, and an `input_required` answer is answered: the call
    * is sent again with the answers and the state (a multi round-trip request), and only the last answer is judged.
+   * With `tasks` the client declares the tasks extension (the calls must too: statelessMeta(…, { tasks: true })), and
+   * a call answered with a task handle is polled with tasks/get, `pollIntervalMs` apart, until the task is done: its
+   * result is judged as the call's answer (token included), a failed task is an rpc_error, a cancelled or unknown one
+   * a bad response.
    */
   static async open(
     target: SessionTarget,
     clientName = 'mcp-perf-load',
-    options: { readonly tool?: 'echo' | 'elicit' } = {},
+    options: { readonly tool?: 'echo' | 'elicit'; readonly tasks?: boolean } = {},
   ): Promise<StatelessHttpSession> {
     const res = await target.pool.request({
       path: target.url.pathname,
@@ -208,13 +215,62 @@ export class StatelessHttpSession {
       target,
       String(answer?.result?._meta?.[META_SERVER_INFO]?.name ?? ''),
       options.tool ?? 'echo',
+      options.tasks === true ? statelessMeta(clientName, { tasks: true }) : undefined,
     );
   }
 
   /** Every result of the revision must say what it is (`resultType`): one that does not is a bad response. */
   call(id: number, body: string, token?: string): Promise<CallOutcome> {
+    if (this.#taskMeta !== undefined) return this.#callPolling(id, body, token);
     if (this.#tool === 'echo') return dispatchCall(this.#target, this.#headers, id, body, token, true);
     return this.#callAnswering(id, body, token);
+  }
+
+  /** A call that may be answered with a task handle: tasks/get until the task is done, its result judged. */
+  async #callPolling(id: number, body: string, token: string | undefined): Promise<CallOutcome> {
+    const deferred = { result: undefined as Deferred | undefined };
+    const first = await dispatchCall(this.#target, this.#headers, id, body, token, true, deferred);
+    const handle = deferred.result;
+    if (handle === undefined) return first; // answered whole, and judged
+    if (handle.resultType !== 'task' || typeof handle.taskId !== 'string')
+      return fail('bad_response', `a task-polling call got resultType ${JSON.stringify(handle.resultType)}`);
+    const { taskId } = handle;
+    const interval = Math.min(Math.max(Number(handle.pollIntervalMs) || 1, 1), MAX_POLL_MS);
+    const headers = { ...this.#headers, ...routingHeaders('tasks/get', { taskId }) };
+    const deadline = performance.now() + this.#target.requestTimeoutMs;
+    for (let poll = 1; ; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      if (performance.now() > deadline) return fail('timeout', `task ${taskId} still working after the timeout`);
+      const pollId = id + poll * RETRY_ID_STRIDE;
+      const res = await this.#target.pool.request({
+        path: this.#target.url.pathname,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: pollId,
+          method: 'tasks/get',
+          params: { taskId, _meta: this.#taskMeta },
+        }),
+        headersTimeout: this.#target.requestTimeoutMs,
+        bodyTimeout: this.#target.requestTimeoutMs,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) return fail('http_status', `tasks/get: HTTP ${res.statusCode}`);
+      const message = findResponse(text, String(res.headers['content-type'] ?? ''), pollId) as
+        { error?: unknown; result?: { status?: unknown; result?: object; error?: unknown } } | undefined;
+      if (message === undefined)
+        return fail('bad_response', `tasks/get: no JSON-RPC response in ${text.slice(0, 120)}`);
+      if (message.error !== undefined)
+        return fail('rpc_error', `tasks/get: ${JSON.stringify(message.error).slice(0, 200)}`);
+      const task = message.result;
+      if (task?.status === 'working') continue;
+      if (task?.status === 'completed')
+        return judgeResponse({ id, result: { ...task.result, resultType: 'complete' } }, id, token, true);
+      if (task?.status === 'failed')
+        return fail('rpc_error', `task failed: ${JSON.stringify(task.error).slice(0, 200)}`);
+      return fail('bad_response', `task ${taskId} ended ${JSON.stringify(task?.status)}`);
+    }
   }
 
   /** A call whose answer may ask for input first: answered, and sent again with a new id, up to MAX_INPUT_ROUNDS. */
@@ -222,9 +278,11 @@ export class StatelessHttpSession {
     let request = body;
     let requestId = id;
     for (let round = 0; ; round++) {
-      const asked = { result: undefined as InputRequired | undefined };
+      const asked = { result: undefined as Deferred | undefined };
       const outcome = await dispatchCall(this.#target, this.#headers, requestId, request, token, true, asked);
       if (asked.result === undefined) return outcome;
+      if (asked.result.resultType !== 'input_required')
+        return fail('bad_response', `an elicit call got a ${asked.result.resultType} result`);
       if (round === MAX_INPUT_ROUNDS)
         return { ok: false, kind: 'bad_response', detail: `still input_required after ${MAX_INPUT_ROUNDS} answers` };
       // The retry is a new request: the same call with the answers and the server's state, under a new id.
@@ -252,6 +310,16 @@ interface InputRequired {
   readonly inputRequests?: Record<string, { method?: unknown; params?: Record<string, unknown> }>;
   readonly requestState?: unknown;
 }
+
+/** A result the caller of dispatchCall deals with itself: a question (input_required) or a task handle. */
+interface Deferred extends InputRequired {
+  readonly resultType: 'input_required' | 'task';
+  readonly taskId?: unknown;
+  readonly pollIntervalMs?: unknown;
+}
+
+/** The longest a task poller waits between two tasks/get, whatever the server suggests. */
+const MAX_POLL_MS = 1_000;
 
 /** How many times a call is answered and sent again before its still asking counts as a bad response. */
 const MAX_INPUT_ROUNDS = 4;
@@ -288,8 +356,8 @@ function dispatchCall(
   body: string,
   token: string | undefined,
   requireResultType = false,
-  /** Set when the answer is an `input_required` result, which is then not judged (the caller answers it). */
-  asked?: { result: InputRequired | undefined },
+  /** Set when the answer is an `input_required` or `task` result, which is then not judged (the caller acts on it). */
+  asked?: { result: Deferred | undefined },
 ): Promise<CallOutcome> {
   return new Promise<CallOutcome>((resolve) => {
     t.pool.dispatch(
@@ -322,14 +390,14 @@ class CallHandler implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
 
   readonly #requireResultType: boolean;
-  readonly #asked: { result: InputRequired | undefined } | undefined;
+  readonly #asked: { result: Deferred | undefined } | undefined;
 
   constructor(
     id: number,
     token: string | undefined,
     resolve: (outcome: CallOutcome) => void,
     requireResultType: boolean,
-    asked: { result: InputRequired | undefined } | undefined,
+    asked: { result: Deferred | undefined } | undefined,
   ) {
     this.#id = id;
     this.#token = token;
@@ -360,8 +428,9 @@ class CallHandler implements Dispatcher.DispatchHandler {
       // Parsed once: an input_required answer goes back to the caller, any other is judged here.
       const message = findResponse(text, this.#contentType, this.#id) as
         { id?: unknown; result?: InputRequired & { resultType?: unknown } } | undefined;
-      if (message?.id === this.#id && message.result?.resultType === 'input_required') {
-        this.#asked.result = message.result;
+      const type = message?.result?.resultType;
+      if (message?.id === this.#id && (type === 'input_required' || type === 'task')) {
+        this.#asked.result = message.result as Deferred;
         return this.#resolve(OK);
       }
       if (message !== undefined)

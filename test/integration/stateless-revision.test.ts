@@ -277,7 +277,7 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
       CompletedScenario,
     ];
     assert.equal(s.name, 'protocol-matrix');
-    const seats = ['2025-06-18', '2025-11-25', '2026-07-28', '2026-07-28-input'].flatMap((v) => [
+    const seats = ['2025-06-18', '2025-11-25', '2026-07-28', '2026-07-28-input', '2026-07-28-task'].flatMap((v) => [
       `${v}.direct`,
       `${v}.proxied`,
       `${v}.bridged`,
@@ -295,6 +295,8 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
     for (const t of ['direct', 'proxied', 'bridged']) {
       assert.ok(s.metrics[`${t}.input_round_p50_ratio`]!.value > 0, t);
       assert.ok(s.metrics[`${t}.input_round_throughput_ratio`]!.value < 1, t);
+      // Every call of the -task seats was a task, polled at least once (the mock asks for 5 ms): slower.
+      assert.ok(s.metrics[`${t}.task_p50_ratio`]!.value > 1, t);
     }
     assert.match(r.stdout, /^2026-07-28\.proxied +open /m);
     // 50 clients of the stateless revision, one subscriptions/listen each, no session: every sequenced event came,

@@ -8,7 +8,7 @@ import type { ComparisonScenario, MatrixScenario, ShootoutScenario } from '../..
 import { drive } from '../../load/executors.js';
 import { McpHttpSession, StatelessHttpSession, type SessionTarget } from '../../load/mcp-session.js';
 import { CallSource, type CallableSession, type LoadOutcome } from '../../load/outcome.js';
-import { STATELESS, STATELESS_INPUT } from '../../../core/protocol/revisions.js';
+import { STATELESS, STATELESS_INPUT, STATELESS_TASK } from '../../../core/protocol/revisions.js';
 import { statelessMeta } from '../../../core/protocol/stateless.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import {
@@ -49,6 +49,8 @@ interface Seat {
   readonly meta?: Record<string, unknown>;
   /** The mock's tool its calls name: elicit for STATELESS_INPUT (each call answered over a second round). */
   readonly tool?: 'echo' | 'elicit';
+  /** Tool arguments every call adds: `task: true` for STATELESS_TASK (each call made a task, polled). */
+  readonly args?: Record<string, unknown>;
   /** The MCP revision its sessions speak, when the kind seats targets per revision. */
   readonly revision?: string;
   readonly latency: Histogram[];
@@ -154,6 +156,9 @@ export async function runComparison(
       ...(revision === undefined ? {} : { revision }),
       ...(revision === STATELESS || revision === STATELESS_INPUT ? { meta: statelessMeta('mcp-perf-load') } : {}),
       ...(revision === STATELESS_INPUT ? { tool: 'elicit' as const } : {}),
+      ...(revision === STATELESS_TASK
+        ? { meta: statelessMeta('mcp-perf-load', { tasks: true }), args: { task: true } }
+        : {}),
       rate: rateOf(t.spec),
       vus: Math.min(scenario.throughputConcurrency, t.spec.maxVus ?? Infinity),
       ...(about === undefined ? {} : { about }),
@@ -175,8 +180,12 @@ export async function runComparison(
     seats.map((s) => [
       s,
       {
-        open: new CallSource(s.sessions, {}, { ids: scenario.ids, meta: s.meta, tool: s.tool }),
-        closed: new CallSource(s.sessions, { latencyMs: 0 }, { ids: scenario.ids, meta: s.meta, tool: s.tool }),
+        open: new CallSource(s.sessions, { ...s.args }, { ids: scenario.ids, meta: s.meta, tool: s.tool }),
+        closed: new CallSource(
+          s.sessions,
+          { latencyMs: 0, ...s.args },
+          { ids: scenario.ids, meta: s.meta, tool: s.tool },
+        ),
       },
     ]),
   );
@@ -431,7 +440,8 @@ function medianOrZero(values: readonly number[]): number {
 
 /**
  * `count` sessions in one MCP revision, in batches, each closed when the scenario ends: the stateless revision's
- * (server/discover, then no session; with STATELESS_INPUT its calls ask for input once, answered), or an initialize
+ * (server/discover, then no session; with STATELESS_INPUT its calls ask for input once, answered; with STATELESS_TASK
+ * each is made a task and polled), or an initialize
  * that must settle on the revision asked for.
  */
 async function openInRevision(
@@ -451,7 +461,9 @@ async function openInRevision(
             ? StatelessHttpSession.open(target)
             : revision === STATELESS_INPUT
               ? StatelessHttpSession.open(target, 'mcp-perf-load', { tool: 'elicit' })
-              : McpHttpSession.open(target, 'mcp-perf-load', revision),
+              : revision === STATELESS_TASK
+                ? StatelessHttpSession.open(target, 'mcp-perf-load', { tasks: true })
+                : McpHttpSession.open(target, 'mcp-perf-load', revision),
         ),
       )),
     );

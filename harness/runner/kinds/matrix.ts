@@ -5,13 +5,13 @@
  * is measured against; across revisions, per target, what moving to the stateless revision costs or saves.
  */
 import type { MatrixScenario } from '../../../scenarios/define.js';
-import { STATELESS, STATELESS_INPUT, STREAMABLE_HTTP } from '../../../core/protocol/revisions.js';
+import { STATELESS, STATELESS_INPUT, STATELESS_TASK, STREAMABLE_HTTP } from '../../../core/protocol/revisions.js';
 import type { Metric, TargetResult } from '../../results/schema.js';
 import type { ScenarioKind } from '../kind.js';
 import { roundTo } from '../result.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
-const KNOWN: readonly string[] = [STATELESS, STATELESS_INPUT, ...STREAMABLE_HTTP];
+const KNOWN: readonly string[] = [STATELESS, STATELESS_INPUT, STATELESS_TASK, ...STREAMABLE_HTTP];
 
 /**
  * Per target, one seat's revision against another's: p50 and calls/s ratios, `<target>.<name>_p50_ratio` (> 1 costs)
@@ -47,7 +47,8 @@ function ratios(
 
 /**
  * Per target: the stateless revision against the newest one with sessions (what moving costs or saves), and a call
- * that asks for input once against a plain stateless one (what a multi round-trip request's second round costs).
+ * that asks for input once against a plain stateless one (what a multi round-trip request's second round costs), and
+ * one made a task and polled against a plain one (what the tasks extension costs a call).
  */
 function perRevision(
   scenario: MatrixScenario,
@@ -56,6 +57,7 @@ function perRevision(
   return {
     ...ratios(scenario, targets, 'stateless', STREAMABLE_HTTP[0]!, STATELESS),
     ...ratios(scenario, targets, 'input_round', STATELESS, STATELESS_INPUT),
+    ...ratios(scenario, targets, 'task', STATELESS, STATELESS_TASK),
   };
 }
 
