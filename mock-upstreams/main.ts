@@ -98,6 +98,10 @@ sample — asks the client for a completion (sampling/createMessage) and returns
 elicit — asks the client for input (elicitation/create) and returns its answer.
 Over HTTP, what a call sends the client travels on the POST's stream with --response sse, else on the
 session's GET stream.
+2026-07-28: an echo call with task: true from a client that declares io.modelcontextprotocol/tasks gets a
+task handle at once; tasks/get, tasks/cancel and tasks/update follow it (docs/mocks.md).
+Cancel: notifications/cancelled (and in 2026-07-28 a closed response stream) stops a call, unanswered;
+the method mcp-perf/stats answers {calls, cancelled, inFlight} for this process.
 Notifications: with --notify-rate N, every open stream (an HTTP GET stream; stdout for stdio, after
 notifications/initialized) gets N notifications/message per second whose data is {"seq":n,"sentAtUs":t}:
 seq counts from 1 per stream without gaps, t is the send time in µs since the epoch.
