@@ -102,6 +102,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () =>
       [...sessions.values()].reduce((n, e) => n + e.binding.streams.size, 0),
     );
+    metrics.gauge(TASK_ROUTES_GAUGE, TASK_ROUTES_HELP, () => bridge.taskRoutes);
     if (stdio) {
       metrics.gauge(
         'mcp_proxy_children',
@@ -132,6 +133,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     });
     metrics.gauge('mcp_proxy_active_sessions', 'MCP sessions open.', () => sessions.size);
     metrics.gauge('mcp_proxy_open_streams', 'SSE streams open to clients.', () => streams.open);
+    metrics.gauge(TASK_ROUTES_GAUGE, TASK_ROUTES_HELP, () => upstreams.tasks.size);
     metrics.gauge(
       'mcp_proxy_upstreams_healthy',
       'Upstreams currently taking new sessions.',
@@ -252,6 +254,9 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
     },
   };
 }
+
+const TASK_ROUTES_GAUGE = 'mcp_proxy_task_routes';
+const TASK_ROUTES_HELP = 'Tasks (the tasks extension) whose requests go to the upstream that made them.';
 
 let forceGc: (() => void) | undefined;
 

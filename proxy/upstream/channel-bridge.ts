@@ -107,6 +107,11 @@ export class ChannelBridge {
     return this.#byChannel.size + this.#warm.length;
   }
 
+  /** Tasks whose handles passed through a shared child, still routed to it. */
+  get taskRoutes(): number {
+    return this.#taskRoutes.size;
+  }
+
   get warm(): number {
     return this.#warm.length;
   }

@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { statelessMeta } from '../../core/protocol/stateless.js';
 import { BIN, serviceGroup } from '../helpers/cli.js';
 import { HEADERS } from '../helpers/mcp-http.js';
+import { metric } from '../helpers/metrics.js';
 
 const group = serviceGroup();
 after(async () => assert.deepEqual(await group.stopAll(), []));
@@ -96,10 +97,12 @@ test('the reverse proxy over two upstreams: every tasks/get and tasks/cancel rea
   for (const extra of [[], ['--route-on-headers']]) {
     const proxy = await group.start(['proxy', '--upstream', a.url, '--upstream', b.url, ...extra]);
     await everyTaskFound(proxy.url);
+    assert.equal(await metric(proxy.url, 'mcp_proxy_task_routes'), 8, 'eight handles noted');
   }
 });
 
 test("the bridge's shared children: every tasks/get and tasks/cancel reaches the child that made the task", async () => {
   const bridge = await group.start(['proxy', '--upstream-cmd', `"${process.execPath}" "${BIN}" mock stdio`]);
   await everyTaskFound(bridge.url);
+  assert.equal(await metric(bridge.url, 'mcp_proxy_task_routes'), 8, 'eight handles noted');
 });
