@@ -199,7 +199,12 @@ export class ChannelBridge {
     if (message?.kind !== 'request') return void ex.res.writeHead(202).end();
     // A request about a task goes to the child that made it (task-routes.ts); anything else to the next in turn.
     const taskId = TASK_METHODS.has(message.message.method) ? message.message.params?.taskId : undefined;
-    const session = (typeof taskId === 'string' ? this.#taskRoutes.find(taskId) : undefined) ?? this.#sharedChannel();
+    const route = typeof taskId === 'string' ? this.#taskRoutes.find(taskId) : undefined;
+    if (route !== undefined && route.owner !== ex.principal) {
+      this.#options.metrics.rejected.inc({ reason: 'foreign_task' });
+      return replyError(ex.res, 404, ex.rpcId, 'unknown or expired task', RpcErrorCode.INVALID_PARAMS);
+    }
+    const session = route?.target ?? this.#sharedChannel();
     const proxyId = `mcp-perf-${++this.#sharedSeq}`;
     const key = idKey(proxyId);
     session.originalIds!.set(key, message.message.id);
@@ -321,7 +326,7 @@ export class ChannelBridge {
         session.originalIds.delete(key);
         const result = 'result' in message.message ? (message.message.result as { ttlMs?: unknown }) : undefined;
         const taskId = createdTaskId(result);
-        if (taskId !== undefined) this.#taskRoutes.remember(taskId, session, result?.ttlMs);
+        if (taskId !== undefined) this.#taskRoutes.remember(taskId, session, result?.ttlMs, ex.principal);
       }
       ex.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
       ex.res.end(body);

@@ -24,6 +24,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import type { SessionTable } from '../sessions.js';
 import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
 import { createdTaskId, TASK_METHODS } from '../../core/protocol/stateless.js';
+import type { TaskRoute } from './task-routes.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -64,7 +65,8 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     let upstream: HttpUpstream | undefined;
     let reserved = false;
     let method: string | undefined;
-    const several = ctx.upstreams.upstreams.length > 1;
+    // Task handles are noted when there is a choice of upstream to make, or an owner to bind them to.
+    const tracked = ctx.upstreams.upstreams.length > 1 || ex.principal !== undefined;
     if (typeof sessionId === 'string') {
       upstream = ctx.sessions.touch(sessionId, ex.principal)?.binding;
       if (upstream === undefined) {
@@ -74,7 +76,14 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     } else {
       // No session: the next upstream in turn — unless the request asks about a task, which only its maker knows.
       method = requestMethod(ex);
-      if (several && method !== undefined && TASK_METHODS.has(method)) upstream = taskUpstream(ctx, ex);
+      if (tracked && method !== undefined && TASK_METHODS.has(method)) {
+        const route = taskRoute(ctx, ex);
+        if (route !== undefined && route.owner !== ex.principal) {
+          ctx.metrics.rejected.inc({ reason: 'foreign_task' });
+          return replyError(ex.res, 404, ex.rpcId, 'unknown or expired task', RpcErrorCode.INVALID_PARAMS);
+        }
+        upstream = route?.target;
+      }
       upstream ??= ctx.upstreams.pick();
       if (upstream === undefined) return replyError(ex.res, 502, ex.rpcId, 'no healthy upstream');
       if (ex.message?.kind === 'request' && ex.message.message.method === 'initialize') {
@@ -118,8 +127,8 @@ export function httpForwarder(ctx: ForwardContext): Handler {
       ctx,
       typeof sessionId === 'string' ? sessionId : undefined,
       reserved,
-      // A sessionless call through several upstreams may be answered with a task handle: note where it lives.
-      several && method === 'tools/call',
+      // A sessionless call may be answered with a task handle: note where it lives, and whose it is.
+      tracked && method === 'tools/call',
     );
     handler.start(
       upstream.pool.dispatch(
@@ -150,8 +159,8 @@ function requestMethod(ex: Exchange): string | undefined {
   return typeof header === 'string' ? header : undefined;
 }
 
-/** The upstream that made the task a tasks/* request names (by params.taskId, else Mcp-Name), if one is known. */
-function taskUpstream(ctx: ForwardContext, ex: Exchange): HttpUpstream | undefined {
+/** The note on the task a tasks/* request names (by params.taskId, else Mcp-Name), if one is known. */
+function taskRoute(ctx: ForwardContext, ex: Exchange): TaskRoute<HttpUpstream> | undefined {
   const params = ex.message?.kind === 'request' ? ex.message.message.params : undefined;
   const taskId = typeof params?.taskId === 'string' ? params.taskId : ex.req.headers['mcp-name'];
   return typeof taskId === 'string' ? ctx.upstreams.tasks.find(taskId) : undefined;
@@ -256,7 +265,8 @@ class ForwardHandler implements ResponseHandler {
         continue; // not ours to judge: the client gets the answer as it came
       }
       const taskId = createdTaskId(result);
-      if (taskId !== undefined) this.ctx.upstreams.tasks.remember(taskId, this.upstream, result?.ttlMs);
+      if (taskId !== undefined)
+        this.ctx.upstreams.tasks.remember(taskId, this.upstream, result?.ttlMs, this.ex.principal);
     }
   }
 

@@ -20,7 +20,13 @@ interface Answer {
   error?: { message: string };
 }
 
-async function post(url: string, method: string, params: Record<string, unknown>, tasks = true): Promise<Answer> {
+async function post(
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  tasks = true,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
   const name = typeof params.name === 'string' ? params.name : typeof params.taskId === 'string' ? params.taskId : '';
   const res = await fetch(url, {
     method: 'POST',
@@ -29,6 +35,7 @@ async function post(url: string, method: string, params: Record<string, unknown>
       'mcp-protocol-version': '2026-07-28',
       'mcp-method': method,
       ...(name === '' ? {} : { 'mcp-name': name }),
+      ...extra,
     },
     body: JSON.stringify({
       jsonrpc: '2.0',
@@ -105,4 +112,39 @@ test("the bridge's shared children: every tasks/get and tasks/cancel reaches the
   const bridge = await group.start(['proxy', '--upstream-cmd', `"${process.execPath}" "${BIN}" mock stdio`]);
   await everyTaskFound(bridge.url);
   assert.equal(await metric(bridge.url, 'mcp_proxy_task_routes'), 8, 'eight handles noted');
+});
+
+const ALPHA = { authorization: 'Bearer alpha-token-0001' };
+const BETA = { authorization: 'Bearer beta-token-00002' };
+const AUTH = ['--auth-token', 'alpha-token-0001', '--auth-token', 'beta-token-00002'];
+
+test("a task belongs to the principal whose call made it: another token's tasks/get and tasks/cancel find nothing", async () => {
+  const mock = await group.start(['mock', 'http']);
+  const stdio = `"${process.execPath}" "${BIN}" mock stdio`;
+  for (const args of [
+    ['--upstream', mock.url],
+    ['--upstream-cmd', stdio],
+  ]) {
+    const proxy = await group.start(['proxy', ...args, ...AUTH]);
+    const handle = await post(
+      proxy.url,
+      'tools/call',
+      { name: 'echo', arguments: { text: 'a;', task: true } },
+      true,
+      ALPHA,
+    );
+    const taskId = handle.result?.taskId as string;
+    assert.equal(typeof taskId, 'string', JSON.stringify(handle));
+    for (const method of ['tasks/get', 'tasks/cancel']) {
+      const foreign = await post(proxy.url, method, { taskId }, true, BETA);
+      assert.equal(foreign.status, 404, `${args[0]} ${method} with another token`);
+      assert.equal(foreign.error?.message, 'unknown or expired task');
+    }
+    assert.equal(await metric(proxy.url, 'mcp_proxy_rejected_total{reason="foreign_task"}'), 2);
+    // The owner's task went on, uncancelled.
+    let task: Answer;
+    do task = await post(proxy.url, 'tasks/get', { taskId }, true, ALPHA);
+    while (task.result?.status === 'working');
+    assert.equal(task.result?.status, 'completed', JSON.stringify(task));
+  }
 });

@@ -7,14 +7,14 @@ import { createdTaskId, routedName } from '../../core/protocol/stateless.js';
 test('a task is found on the upstream whose handle said so, until its ttlMs has passed', () => {
   let now = 1_000;
   const routes = new TaskRoutes<string>(10, () => now);
-  routes.remember('t1', 'a', 500);
-  routes.remember('t2', 'b', undefined); // no ttlMs: the default (minutes)
-  assert.equal(routes.find('t1'), 'a');
-  assert.equal(routes.find('t2'), 'b');
+  routes.remember('t1', 'a', 500, 'alice');
+  routes.remember('t2', 'b', undefined, undefined); // no ttlMs: the default (minutes)
+  assert.deepEqual(routes.find('t1'), { target: 'a', owner: 'alice', expires: 1_500 });
+  assert.equal(routes.find('t2')?.target, 'b');
   assert.equal(routes.find('t3'), undefined);
   now += 500;
   assert.equal(routes.find('t1'), undefined, 'expired');
-  assert.equal(routes.find('t2'), 'b');
+  assert.equal(routes.find('t2')?.target, 'b');
   assert.equal(routes.size, 1, 'an expired note is dropped when asked for');
 });
 
@@ -25,14 +25,14 @@ test('bounded: past the limit the oldest note goes first; forget drops every tas
     ['t2', 'b'],
     ['t3', 'a'],
   ] as const)
-    routes.remember(id, target, 60_000);
-  routes.remember('t1', 'a', 60_000); // noted again: now the newest
-  routes.remember('t4', 'b', 60_000);
+    routes.remember(id, target, 60_000, undefined);
+  routes.remember('t1', 'a', 60_000, undefined); // noted again: now the newest
+  routes.remember('t4', 'b', 60_000, undefined);
   assert.equal(routes.size, 3);
   assert.equal(routes.find('t2'), undefined, 'the oldest went');
-  assert.equal(routes.find('t1'), 'a');
+  assert.equal(routes.find('t1')?.target, 'a');
   routes.forget('a');
-  assert.deepEqual([routes.find('t1'), routes.find('t3'), routes.find('t4')], [undefined, undefined, 'b']);
+  assert.deepEqual([routes.find('t1'), routes.find('t3'), routes.find('t4')?.target], [undefined, undefined, 'b']);
 });
 
 test('a task handle is told from a result, and tasks/* requests are named by their taskId', () => {
