@@ -16,8 +16,11 @@ export default defineScenario({
   profiles: {
     smoke: { sessions: 50, children: 4, idleMs: 500, settleMs: 200, repeats: 4 },
     quick: { sessions: 200, children: 8, idleMs: 1_000, settleMs: 150, repeats: 5 },
-    nightly: { sessions: 2_000, children: 32, idleMs: 2_000, settleMs: 500, repeats: 8 },
-    release: { sessions: 5_000, children: 64, idleMs: 2_000, settleMs: 500, repeats: 8 },
+    // idleMs must outlast opening a wave and its reconnect storm (every session held at the peak, warned otherwise):
+    // 2,000 sessions with a 2 s limit lost 843 of them before the abandoned wave's peak and every one before the
+    // reconnect storm (which then met 404s).
+    nightly: { sessions: 1_000, children: 32, idleMs: 8_000, settleMs: 500, repeats: 5 },
+    release: { sessions: 5_000, children: 64, idleMs: 30_000, settleMs: 500, repeats: 5 },
   },
   thresholds: [
     'reverse.abandoned.sessions_left < 1',

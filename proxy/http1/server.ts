@@ -380,6 +380,9 @@ class Connection {
     socket.on('close', () => this.#onClose());
   }
 
+  /** Nothing read on it yet: a new connection waiting for its first request (not a kept-alive one). */
+  fresh = true;
+
   /** Idle: no request read or answered right now. */
   get idle(): boolean {
     return this.#response === undefined && this.#request === undefined && this.#buf === undefined;
@@ -429,6 +432,7 @@ class Connection {
 
   #onData(chunk: Buffer): void {
     if (this.#dead) return;
+    this.fresh = false;
     if (this.#buf === undefined) {
       if (this.#request === undefined) this.since = Date.now(); // a new request begins
       this.#buf = chunk;
@@ -624,10 +628,18 @@ export class Http1Server {
     for (const conn of this.#connections) conn.destroy();
   }
 
+  /**
+   * Keep-alive applies once a connection has been used, as in node:http: a new connection gets the request timeout
+   * for its first request. (Judged by keep-alive from the accept, a connection accepted just before a long turn of
+   * the event loop — a proxy busy with thousands of streams closing — was destroyed with its first request unread in
+   * the kernel, and its client saw ECONNRESET: leak-hunt's nightly profile, scraping /metrics.)
+   */
   #sweep(): void {
     const now = Date.now();
     for (const conn of this.#connections) {
-      if (conn.idle && now - conn.since > this.#keepAliveMs) conn.destroy();
+      if (conn.fresh) {
+        if (now - conn.since > this.#requestMs) conn.timeout();
+      } else if (conn.idle && now - conn.since > this.#keepAliveMs) conn.destroy();
       else if (conn.reading && now - conn.since > this.#requestMs) conn.timeout();
     }
   }

@@ -216,3 +216,30 @@ test('a head that never completes gets 408 after the request timeout; an idle co
   for (let i = 0; i < 100 && server.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(server.connections, 0, 'the server forgot both connections');
 });
+
+test('keep-alive applies once a connection is used: a new one waits for its first request as long as a request may take', async () => {
+  // Keep-alive 100 ms, request timeout 5 s: a connection that has sent nothing yet for 1.2 s (past one 1 s sweep) is
+  // still served. Judged by keep-alive from the accept, it was destroyed — under load, with its request already sent
+  // and unread, which its client saw as ECONNRESET.
+  const quick = new Http1Server({ maxBodyBytes: 64, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 100 }, handler);
+  await new Promise<void>((resolve) => quick.net.listen(0, '127.0.0.1', resolve));
+  try {
+    const socket = net.connect((quick.net.address() as AddressInfo).port, '127.0.0.1');
+    let text = '';
+    let closed = false;
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 1_200));
+    assert.equal(closed, false, 'not closed before its first request');
+    socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+    for (let i = 0; i < 100 && !text.includes('POST hi'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    // Used now: the keep-alive limit applies, and the sweep closes it.
+    for (let i = 0; i < 200 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(closed, true, 'closed once idle after its answer');
+  } finally {
+    quick.closeAllConnections();
+    await new Promise<void>((resolve) => quick.close(resolve));
+  }
+});

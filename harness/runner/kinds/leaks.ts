@@ -360,6 +360,12 @@ export async function runLeaks(ctx: RunContext<LeaksScenario>): Promise<KindResu
       metrics[`${m}.rss_after_bytes`] = { value: after.rss, unit: 'bytes', better: 'lower' };
       if (opened < count)
         warnings.push(`${mode} ${kind}: only ${opened} of ${count} sessions opened; first: ${failures[0]}`);
+      // Every session opened must still be there at the peak: one the idle limit expired while the wave was still
+      // opening the rest was never measured (the profile's idleMs is too short for its sessions).
+      if (peak.sessions - base.sessions < opened)
+        warnings.push(
+          `${mode} ${kind}: ${peak.sessions - base.sessions} of ${opened} sessions held at the peak — the idle limit (${p.idleMs} ms) expired some while the wave was opening them; this profile needs a longer idleMs`,
+        );
       if (stillHolding !== undefined)
         warnings.push(
           `${mode} ${kind}: ${stillHolding.sessions - base.sessions} sessions, ${stillHolding.streams - base.streams} streams and ${stillHolding.children - base.children} children still held ${Math.round(reclaimMs)} ms after the clients left (idle limit ${p.idleMs} ms)`,
@@ -526,7 +532,12 @@ async function counts(proxy: Child): Promise<{ sessions: number; streams: number
 
 /** A gauge the proxy must expose: a missing one would read as "nothing left", so it is an error. */
 async function gauge(proxy: Child, name: string): Promise<number> {
-  const value = await scrapeGauge(proxy.url, name);
+  let value: number | undefined;
+  try {
+    value = await scrapeGauge(proxy.url, name);
+  } catch (err) {
+    throw new Error(`${proxy.name} (pid ${proxy.pid}): ${(err as Error).message}`, { cause: err });
+  }
   if (value === undefined) throw new Error(`${proxy.name}: its /metrics has no ${name}`);
   return value;
 }
