@@ -242,22 +242,31 @@ export class StatelessHttpSession {
       await new Promise((resolve) => setTimeout(resolve, interval));
       if (performance.now() > deadline) return fail('timeout', `task ${taskId} still working after the timeout`);
       const pollId = id + poll * RETRY_ID_STRIDE;
-      const res = await this.#target.pool.request({
-        path: this.#target.url.pathname,
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: pollId,
-          method: 'tasks/get',
-          params: { taskId, _meta: this.#taskMeta },
-        }),
-        headersTimeout: this.#target.requestTimeoutMs,
-        bodyTimeout: this.#target.requestTimeoutMs,
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) return fail('http_status', `tasks/get: HTTP ${res.statusCode}`);
-      const message = findResponse(text, String(res.headers['content-type'] ?? ''), pollId) as
+      let status: number;
+      let contentType: string;
+      let text: string;
+      try {
+        const res = await this.#target.pool.request({
+          path: this.#target.url.pathname,
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: pollId,
+            method: 'tasks/get',
+            params: { taskId, _meta: this.#taskMeta },
+          }),
+          headersTimeout: this.#target.requestTimeoutMs,
+          bodyTimeout: this.#target.requestTimeoutMs,
+        });
+        status = res.statusCode;
+        contentType = String(res.headers['content-type'] ?? '');
+        text = await res.body.text();
+      } catch (err) {
+        return transportFailure(err); // an outcome, as for any call: a poll never throws into the load
+      }
+      if (status !== 200) return fail('http_status', `tasks/get: HTTP ${status}`);
+      const message = findResponse(text, contentType, pollId) as
         { error?: unknown; result?: { status?: unknown; result?: object; error?: unknown } } | undefined;
       if (message === undefined)
         return fail('bad_response', `tasks/get: no JSON-RPC response in ${text.slice(0, 120)}`);

@@ -10,6 +10,8 @@ import { statelessMeta } from '../../core/protocol/stateless.js';
 import { BIN, serviceGroup } from '../helpers/cli.js';
 import { HEADERS } from '../helpers/mcp-http.js';
 import { metric } from '../helpers/metrics.js';
+import { createTargetPool, StatelessHttpSession } from '../../harness/load/mcp-session.js';
+import { CallSource } from '../../harness/load/outcome.js';
 
 const group = serviceGroup();
 after(async () => assert.deepEqual(await group.stopAll(), []));
@@ -147,4 +149,21 @@ test("a task belongs to the principal whose call made it: another token's tasks/
     while (task.result?.status === 'working');
     assert.equal(task.result?.status, 'completed', JSON.stringify(task));
   }
+});
+
+test('the load polls a task to its end, and a server that dies mid-poll is an error of the call, not a throw', async () => {
+  const mock = await group.start(['mock', 'http']);
+  const url = new URL(mock.url);
+  const target = { url, pool: createTargetPool(url, 4), requestTimeoutMs: 5_000 };
+  group.defer(() => target.pool.destroy());
+  const session = await StatelessHttpSession.open(target, 't', { tasks: true });
+  const source = (latencyMs: number) =>
+    new CallSource([session], { task: true, latencyMs }, { meta: statelessMeta('t', { tasks: true }) });
+  assert.deepEqual(await source(20).call(), { ok: true }, 'a task polled to completion, its token checked');
+  const polling = source(10_000).call();
+  await new Promise((r) => setTimeout(r, 100));
+  await mock.stop();
+  const outcome = await polling;
+  assert.equal(outcome.ok, false);
+  assert.ok(!outcome.ok && ['reset', 'connect'].includes(outcome.kind), JSON.stringify(outcome));
 });
