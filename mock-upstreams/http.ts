@@ -14,7 +14,7 @@ import {
   type BehaviourOptions,
   type Peer,
 } from './behaviour.js';
-import { SequencedNotifier } from './notify.js';
+import { SequencedNotifier, type NotifyPattern } from './notify.js';
 import { STATELESS } from '../core/protocol/revisions.js';
 import {
   ALL_REVISIONS,
@@ -29,6 +29,8 @@ import { classify, RpcErrorCode, rpcError, type JsonRpcId, type JsonRpcResponse 
 export interface HttpMockOptions extends BehaviourOptions {
   /** Sequenced notifications per second on every open GET stream. @default 0 */
   readonly notifyRate?: number;
+  /** Every stream in one tick, or each in its own phase of the period (mock-upstreams/notify.ts). @default 'broadcast' */
+  readonly notifyPattern?: NotifyPattern;
   /** @default '127.0.0.1' */
   readonly host: string;
   /** 0 picks a free port. @default 0 */
@@ -88,7 +90,7 @@ export interface RunningHttpMock {
 export async function startHttpMock(options: HttpMockOptions): Promise<RunningHttpMock> {
   const behaviour = new McpBehaviour(options);
   const sessions = new Map<string, Session>();
-  const notifier = new SequencedNotifier(options.notifyRate ?? 0);
+  const notifier = new SequencedNotifier(options.notifyRate ?? 0, options.notifyPattern);
   let nextEventId = 1;
 
   const server = http.createServer({ keepAliveTimeout: options.keepAliveMs ?? 30_000 }, (req, res) => {

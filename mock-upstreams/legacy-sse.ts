@@ -23,7 +23,7 @@ export async function startLegacySseMock(
   options: Omit<HttpMockOptions, 'response'>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const behaviour = new McpBehaviour(options);
-  const notifier = new SequencedNotifier(options.notifyRate ?? 0);
+  const notifier = new SequencedNotifier(options.notifyRate ?? 0, options.notifyPattern);
   const sessions = new Map<string, LegacySession>();
   let nextEventId = 1;
   let nextAsk = 1;

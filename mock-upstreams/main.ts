@@ -40,6 +40,12 @@ const MOCK_FLAGS: FlagSpecs = {
   },
   seed: { type: 'string', value: 'N', help: 'seed for latency and error draws', default: 1 },
   'notify-rate': { type: 'string', value: 'N', help: 'sequenced notifications per second per open stream', default: 0 },
+  'notify-pattern': {
+    type: 'string',
+    value: 'broadcast|spread',
+    help: 'http, sse: every stream in the same tick, or each stream in its own phase of the period',
+    default: 'broadcast',
+  },
   progress: {
     type: 'string',
     value: 'N',
@@ -104,7 +110,9 @@ Cancel: notifications/cancelled (and in 2026-07-28 a closed response stream) sto
 the method mcp-perf/stats answers {calls, cancelled, inFlight} for this process.
 Notifications: with --notify-rate N, every open stream (an HTTP GET stream; stdout for stdio, after
 notifications/initialized) gets N notifications/message per second whose data is {"seq":n,"sentAtUs":t}:
-seq counts from 1 per stream without gaps, t is the send time in µs since the epoch.
+seq counts from 1 per stream without gaps, t is the send time in µs since the epoch. --notify-pattern
+broadcast (default) notifies every stream in the same tick; spread gives each stream its own phase of
+the period (~1 ms slots), as independent sessions' notifications arrive.
 
 ${renderOptions(MOCK_FLAGS)}`;
 
@@ -138,6 +146,10 @@ export const mockCommand: Command = {
       errorKind: choiceFlag('error-kind', values['error-kind'], 'rpc', ['rpc', 'http500', 'drop'] as const),
       seed: intFlag('seed', values.seed, 1, 0, 2 ** 32 - 1),
       notifyRate: numberFlag('notify-rate', values['notify-rate'], 0, 0, 100_000),
+      notifyPattern: choiceFlag('notify-pattern', values['notify-pattern'], 'broadcast', [
+        'broadcast',
+        'spread',
+      ] as const),
       progress: intFlag('progress', values.progress, 0, 0, 10_000),
       name: values.name === undefined ? undefined : nameFlag(String(values.name)),
       crossEvery: intFlag('cross-answers', values['cross-answers'], 0, 0, 1_000_000),

@@ -124,6 +124,13 @@ export interface FanoutScenario extends ScenarioBase<'fanout', FanoutProfile> {
    * POST of the stateless revision (2026-07-28, no session). @default 'get'
    */
   readonly streamsVia?: 'get' | 'listen';
+  /**
+   * How the mock times its notifications, one measurement each, in order (mock-upstreams/notify.ts): `spread`, each
+   * stream its own phase of the period (independent sessions' notifications); `broadcast`, every stream in the same
+   * tick (one change announced to all). The first pattern's figures are `fanout.*`, each other's
+   * `fanout.<pattern>.*`. @default ['spread', 'broadcast']
+   */
+  readonly patterns?: readonly ('spread' | 'broadcast')[];
 }
 
 /** Micro-benchmarks of the proxy's stages, run in a proxy process (`mcp-perf proxy-bench`). */

@@ -215,6 +215,7 @@ function mockFlags(knobs: MockKnobs): string[] {
   if (knobs.payloadBytes !== undefined) flags.push('--payload-bytes', String(knobs.payloadBytes));
   if (knobs.response !== undefined) flags.push('--response', knobs.response);
   if (knobs.notifyRate !== undefined) flags.push('--notify-rate', String(knobs.notifyRate));
+  if (knobs.notifyPattern !== undefined) flags.push('--notify-pattern', knobs.notifyPattern);
   if (knobs.name !== undefined) flags.push('--name', knobs.name);
   if (knobs.control === true) flags.push('--control');
   if (knobs.port !== undefined) flags.push('--port', String(knobs.port));

@@ -26,6 +26,8 @@ export interface MockKnobs {
   readonly payloadBytes?: number;
   readonly response?: 'json' | 'sse';
   readonly notifyRate?: number;
+  /** Every stream in one tick, or each in its own phase (mock-upstreams/notify.ts). */
+  readonly notifyPattern?: 'broadcast' | 'spread';
   /** serverInfo.name, to tell upstreams apart behind one proxy. */
   readonly name?: string;
   /** Accept POST /control (fault injection). */

@@ -114,7 +114,10 @@ test('report.html opens from file:// with charts drawn, tables filled and no err
   for (const [name, targets] of [
     ['direct-vs-proxied', ['direct (open)', 'proxied (open)', 'relay (open)']],
     ['stdio-hammer', ['forward-w1 (closed)', 'forward-w16 (closed)', 'direct-w16 (closed)', 'bridge-c4 (closed)']],
-    ['sse-fanout', ['direct (delivery)', 'proxied (delivery)']],
+    [
+      'sse-fanout',
+      ['direct (delivery)', 'proxied (delivery)', 'direct-broadcast (delivery)', 'proxied-broadcast (delivery)'],
+    ],
   ] as const) {
     const index = results.scenarios.findIndex((sc) => sc.name === name);
     const datasets = await page.evaluate((i) => {

@@ -215,8 +215,16 @@ test('sse-fanout: 500 streams, every sequenced notification delivered once and i
     'delivery latencies were recorded',
   );
   assert.ok(s.metrics['fanout.proxy_rss_bytes']!.value > 0);
-  // The same streams straight from the mock first: the proxy's share is measured in the same run, hop by hop.
-  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied']);
+  // The same streams straight from the mock first: the proxy's share is measured in the same run, hop by hop; once
+  // with each stream in its own phase (spread), once with all of them notified in one tick (broadcast).
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied', 'direct-broadcast', 'proxied-broadcast']);
+  for (const key of ['lost', 'duplicated', 'reordered', 'streams_dropped'])
+    assert.equal(s.metrics[`fanout.broadcast.${key}`]!.value, 0, `broadcast ${key}`);
+  // A broadcast queues a burst of one event per stream through every hop; a spread does not.
+  assert.ok(
+    s.metrics['fanout.delivery.p50_us']!.value < s.metrics['fanout.broadcast.delivery.p50_us']!.value,
+    'spread delivery p50 below the broadcast one',
+  );
   assert.equal(s.metrics['fanout.direct.lost']!.value, 0);
   assert.ok(s.metrics['fanout.direct.delivery.p50_us']!.value > 0);
   assert.equal(

@@ -17,6 +17,9 @@ import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js'
 import { McpHttpSession } from '../../load/mcp-session.js';
 import { latencyRecord } from '../result.js';
 import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
+import type { Child } from '../children.js';
+
+type NotifyPattern = NonNullable<FanoutScenario['patterns']>[number];
 
 const OPEN_BATCH = 50;
 
@@ -31,27 +34,41 @@ interface Phase {
 
 export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindResult> {
   const { signal, profile: p } = ctx;
+  const patterns = ctx.scenario.patterns ?? ['spread', 'broadcast'];
   requireOpenFiles(
     ctx.scenario.name,
     2 * p.streams + 256,
     `a client and an upstream socket per stream, ${p.streams} streams`,
   );
-  const mock = await ctx.startMock('mock', { notifyRate: p.notifyRate });
-  const proxy = await ctx.start('proxy', ['proxy', '--upstream', mock.url, '--max-sessions', String(p.streams * 2)]);
+  // A mock and a proxy per pattern (the pattern is the mock's: --notify-pattern); each pair idles while another runs.
+  const pairs: Array<{ pattern: NotifyPattern; mock: Child; proxy: Child }> = [];
+  for (const [i, pattern] of patterns.entries()) {
+    const suffix = i === 0 ? '' : `-${pattern}`;
+    const mock = await ctx.startMock(`mock${suffix}`, { notifyRate: p.notifyRate, notifyPattern: pattern });
+    const proxy = await ctx.start(`proxy${suffix}`, [
+      'proxy',
+      '--upstream',
+      mock.url,
+      '--max-sessions',
+      String(p.streams * 2),
+    ]);
+    pairs.push({ pattern, mock, proxy });
+  }
   ctx.ready();
   const asked = p.streams * p.notifyRate;
   const listen = ctx.scenario.streamsVia === 'listen';
+  const trials = 2 * pairs.length;
 
   /**
    * Opens the streams through `url`, warms up, counts deliveries for the profile's duration, and closes them all
-   * (the mock broadcasts to every open stream: one phase's streams must be gone before the next).
+   * (the mock notifies every open stream: one phase's streams must be gone before the next).
    */
-  const phase = async (name: 'direct' | 'proxied', url: string, trial: number): Promise<Phase> => {
+  const phase = async (name: string, url: string, trial: number, mock: Child, proxy?: Child): Promise<Phase> => {
     const target = ctx.connect(new URL(url), { connections: p.streams + 32 });
     const receiver = new FanoutReceiver();
     const sessions: McpHttpSession[] = [];
     try {
-      const warmedUp = ctx.trialStarted({ phase: 'warmup', trial, trials: 2, target: name });
+      const warmedUp = ctx.trialStarted({ phase: 'warmup', trial, trials, target: name });
       for (let i = 0; i < p.streams && !signal.aborted; i += OPEN_BATCH) {
         const n = Math.min(OPEN_BATCH, p.streams - i);
         if (listen) await Promise.all(Array.from({ length: n }, () => receiver.listen(target)));
@@ -63,9 +80,9 @@ export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindRe
       }
       await abortableSleep(p.warmupMs, signal);
       warmedUp({ askedRate: asked, achievedRate: 0, errors: 0 });
-      const measured = ctx.trialStarted({ phase: 'latency', trial, trials: 2, target: name });
+      const measured = ctx.trialStarted({ phase: 'latency', trial, trials, target: name });
       const mock0 = processCpuMicros(mock.pid);
-      const proxy0 = name === 'proxied' ? processCpuMicros(proxy.pid) : undefined;
+      const proxy0 = proxy === undefined ? undefined : processCpuMicros(proxy.pid);
       const own0 = ownCpuMicros();
       const t0 = performance.now();
       receiver.startCounting();
@@ -74,7 +91,7 @@ export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindRe
       const durationMs = performance.now() - t0;
       const cpu = {
         mock: delta(mock0, processCpuMicros(mock.pid)),
-        proxy: name === 'proxied' ? delta(proxy0, processCpuMicros(proxy.pid)) : null,
+        proxy: proxy === undefined ? null : delta(proxy0, processCpuMicros(proxy.pid)),
         receiver: ownCpuMicros() - own0,
       };
       const t = receiver.tally;
@@ -87,77 +104,106 @@ export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindRe
     }
   };
 
-  // The mock alone first: the delivery latency a receiver sees with nothing between, and what the proxy adds to it.
-  const direct = await phase('direct', mock.url, 1);
-  const rssIdle = processRssBytes(proxy.pid) ?? 0;
-  const proxied = await phase('proxied', proxy.url, 2);
-  const rss = processRssBytes(proxy.pid) ?? 0;
+  const m: Record<string, Metric> = {};
+  const targets: Record<string, TargetResult> = {};
+  const trialRecords: TrialRecord[] = [];
+  const warnings: string[] = [];
+  for (const [i, { pattern, mock, proxy }] of pairs.entries()) {
+    if (signal.aborted) break;
+    // The first pattern's figures are fanout.*; each other one's fanout.<pattern>.*, its seats <seat>-<pattern>.
+    const prefix = i === 0 ? 'fanout.' : `fanout.${pattern}.`;
+    const seat = (name: string): string => (i === 0 ? name : `${name}-${pattern}`);
+    // The mock alone first: the delivery latency a receiver sees with nothing between, and what the proxy adds to it.
+    const direct = await phase(seat('direct'), mock.url, 2 * i + 1, mock);
+    const rssIdle = processRssBytes(proxy.pid) ?? 0;
+    const proxied = await phase(seat('proxied'), proxy.url, 2 * i + 2, mock, proxy);
+    const rss = processRssBytes(proxy.pid) ?? 0;
+    Object.assign(m, patternMetrics(prefix, direct, proxied, asked));
+    m[`${prefix}proxy_rss_bytes`] = { value: rss, unit: 'bytes', better: 'lower' };
+    m[`${prefix}proxy_rss_per_stream_bytes`] = {
+      value: Math.round(Math.max(0, rss - rssIdle) / p.streams),
+      unit: 'bytes',
+      better: 'lower',
+    };
+    const generatorCpuPct = (proxied.cpu.receiver / (proxied.durationMs * 1000)) * 100;
+    if (proxied.rate < asked * 0.95)
+      warnings.push(
+        `${pattern}: delivered ${Math.round(proxied.rate)} events/s of the ${asked} sent: the proxy or the receiver fell behind`,
+      );
+    if (generatorCpuPct > 90)
+      warnings.push(
+        `${pattern}: the receiver used ${Math.round(generatorCpuPct)}% CPU: delivery latency includes its own queueing`,
+      );
+    targets[seat('direct')] = targetResult(direct, mock.url);
+    targets[seat('proxied')] = targetResult(proxied, proxy.url);
+    trialRecords.push(
+      trialRecord(seat('direct'), 2 * i + 1, direct, asked, p.durationMs),
+      trialRecord(seat('proxied'), 2 * i + 2, proxied, asked, p.durationMs),
+    );
+  }
+  return ctx.result({ ...p, patterns }, { metrics: m, targets, trials: trialRecords, warnings });
+}
+
+/** One pattern's figures: delivery through the proxy, straight from the mock, what the proxy adds, loss, CPU by hop. */
+function patternMetrics(prefix: string, direct: Phase, proxied: Phase, asked: number): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
   const t = proxied.tally;
-  const lost = t.lost();
   const summary = summarise(t.histogram);
   const directSummary = summarise(direct.tally.histogram);
-  const m: Record<string, Metric> = {};
   for (const key of ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max'] as const)
-    m[`fanout.delivery.${key}_us`] = { value: summary[`${key}_us`], unit: 'us', better: 'lower' };
+    m[`${prefix}delivery.${key}_us`] = { value: summary[`${key}_us`], unit: 'us', better: 'lower' };
   for (const key of ['p50', 'p90', 'p99'] as const) {
-    m[`fanout.direct.delivery.${key}_us`] = { value: directSummary[`${key}_us`], unit: 'us', better: 'lower' };
-    m[`fanout.added.${key}_us`] = {
+    m[`${prefix}direct.delivery.${key}_us`] = { value: directSummary[`${key}_us`], unit: 'us', better: 'lower' };
+    m[`${prefix}added.${key}_us`] = {
       value: summary[`${key}_us`] - directSummary[`${key}_us`],
       unit: 'us',
       better: 'lower',
     };
   }
-  m['fanout.delivery_p50_ratio'] = {
+  m[`${prefix}delivery_p50_ratio`] = {
     value: Math.round((summary.p50_us / Math.max(1, directSummary.p50_us)) * 1000) / 1000,
     unit: 'ratio',
     better: 'lower',
   };
-  m['fanout.events_per_sec'] = { value: round(proxied.rate), unit: 'rps', better: 'higher' };
-  m['fanout.delivered_ratio'] = {
+  m[`${prefix}events_per_sec`] = { value: round(proxied.rate), unit: 'rps', better: 'higher' };
+  m[`${prefix}delivered_ratio`] = {
     value: Math.round((proxied.rate / asked) * 1000) / 1000,
     unit: 'ratio',
     better: 'higher',
   };
-  m['fanout.lost'] = { value: lost, unit: 'count', better: 'lower' };
-  m['fanout.duplicated'] = { value: t.duplicated, unit: 'count', better: 'lower' };
-  m['fanout.reordered'] = { value: t.reordered, unit: 'count', better: 'lower' };
-  m['fanout.streams_dropped'] = { value: t.dropped, unit: 'count', better: 'lower' };
-  m['fanout.direct.lost'] = {
+  m[`${prefix}lost`] = { value: t.lost(), unit: 'count', better: 'lower' };
+  m[`${prefix}duplicated`] = { value: t.duplicated, unit: 'count', better: 'lower' };
+  m[`${prefix}reordered`] = { value: t.reordered, unit: 'count', better: 'lower' };
+  m[`${prefix}streams_dropped`] = { value: t.dropped, unit: 'count', better: 'lower' };
+  m[`${prefix}direct.lost`] = {
     value: direct.tally.lost() + direct.tally.duplicated + direct.tally.reordered + direct.tally.dropped,
     unit: 'count',
     better: 'lower',
   };
-  m['fanout.proxy_rss_bytes'] = { value: rss, unit: 'bytes', better: 'lower' };
-  m['fanout.proxy_rss_per_stream_bytes'] = {
-    value: Math.round(Math.max(0, rss - rssIdle) / p.streams),
-    unit: 'bytes',
-    better: 'lower',
-  };
-  // CPU per event delivered, hop by hop: where a burst's time goes (each hop handles every event of a burst in turn).
-  const perEvent = (us: number | null, ph: Phase): number | null =>
-    us === null || ph.tally.received === 0 ? null : Math.round((us / ph.tally.received) * 10) / 10;
+  // CPU per event delivered, hop by hop: where the time goes (in a broadcast each hop handles every event of a burst
+  // in turn).
   const hops: Array<[string, number | null]> = [
-    ['fanout.cpu_us_per_event.mock', perEvent(proxied.cpu.mock, proxied)],
-    ['fanout.cpu_us_per_event.proxy', perEvent(proxied.cpu.proxy, proxied)],
-    ['fanout.cpu_us_per_event.receiver', perEvent(proxied.cpu.receiver, proxied)],
+    ['mock', perEvent(proxied.cpu.mock, proxied)],
+    ['proxy', perEvent(proxied.cpu.proxy, proxied)],
+    ['receiver', perEvent(proxied.cpu.receiver, proxied)],
   ];
-  for (const [name, value] of hops) if (value !== null) m[name] = { value, unit: 'us', better: 'lower' };
+  for (const [hop, value] of hops)
+    if (value !== null) m[`${prefix}cpu_us_per_event.${hop}`] = { value, unit: 'us', better: 'lower' };
   if (proxied.cpu.proxy !== null)
-    m['fanout.proxy_cpu_pct'] = {
+    m[`${prefix}proxy_cpu_pct`] = {
       value: Math.round((proxied.cpu.proxy / (proxied.durationMs * 1000)) * 1000) / 10,
       unit: 'pct',
       better: 'lower',
     };
-  const generatorCpuPct = (proxied.cpu.receiver / (proxied.durationMs * 1000)) * 100;
+  return m;
+}
 
-  const warnings: string[] = [];
-  if (proxied.rate < asked * 0.95)
-    warnings.push(
-      `delivered ${Math.round(proxied.rate)} events/s of the ${asked} sent: the proxy or the receiver fell behind`,
-    );
-  if (generatorCpuPct > 90)
-    warnings.push(`the receiver used ${Math.round(generatorCpuPct)}% CPU: delivery latency includes its own queueing`);
-  const target = (ph: Phase, url: string): TargetResult => ({
+function perEvent(us: number | null, ph: Phase): number | null {
+  return us === null || ph.tally.received === 0 ? null : Math.round((us / ph.tally.received) * 10) / 10;
+}
+
+function targetResult(ph: Phase, url: string): TargetResult {
+  return {
     url,
     // Each event's time from the mock's send (in the event) to its arrival here.
     latency: latencyRecord('delivery', ph.tally.histogram),
@@ -170,40 +216,32 @@ export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindRe
     },
     errorSamples: [],
     cpuUsPerRequest: { open: perEvent(ph.cpu.proxy, ph), closed: null },
-  });
-  const trial = (name: string, ph: Phase): TrialRecord => {
-    const s = summarise(ph.tally.histogram);
-    return {
-      phase: 'latency',
-      trial: name === 'direct' ? 1 : 2,
-      target: name,
-      asked: { rate: asked, durationMs: p.durationMs },
-      achieved: {
-        rate: round(ph.rate),
-        sent: 0,
-        completed: ph.tally.received,
-        ok: ph.tally.received,
-        lateSends: 0,
-        dropped: 0,
-        maxSendLagUs: 0,
-        durationMs: round(ph.durationMs),
-      },
-      p50_us: s.p50_us,
-      p99_us: s.p99_us,
-      errors: ph.tally.lost() + ph.tally.duplicated + ph.tally.reordered + ph.tally.dropped,
-      generatorCpuPct: Math.round((ph.cpu.receiver / (ph.durationMs * 10)) * 10) / 10,
-      targetCpuUs: ph.cpu.proxy === null ? null : Math.round(ph.cpu.proxy),
-    };
   };
-  return ctx.result(
-    { ...p },
-    {
-      metrics: m,
-      targets: { direct: target(direct, mock.url), proxied: target(proxied, proxy.url) },
-      trials: [trial('direct', direct), trial('proxied', proxied)],
-      warnings,
+}
+
+function trialRecord(target: string, trial: number, ph: Phase, asked: number, durationMs: number): TrialRecord {
+  const s = summarise(ph.tally.histogram);
+  return {
+    phase: 'latency',
+    trial,
+    target,
+    asked: { rate: asked, durationMs },
+    achieved: {
+      rate: round(ph.rate),
+      sent: 0,
+      completed: ph.tally.received,
+      ok: ph.tally.received,
+      lateSends: 0,
+      dropped: 0,
+      maxSendLagUs: 0,
+      durationMs: round(ph.durationMs),
     },
-  );
+    p50_us: s.p50_us,
+    p99_us: s.p99_us,
+    errors: ph.tally.lost() + ph.tally.duplicated + ph.tally.reordered + ph.tally.dropped,
+    generatorCpuPct: Math.round((ph.cpu.receiver / (ph.durationMs * 10)) * 10) / 10,
+    targetCpuUs: ph.cpu.proxy === null ? null : Math.round(ph.cpu.proxy),
+  };
 }
 
 function delta(before: number | undefined, after: number | undefined): number | null {
@@ -218,7 +256,8 @@ const fanoutKind: ScenarioKind<FanoutScenario> = {
   kind: 'fanout',
   estimateMs: (scenario, profile) => {
     const f = scenario.profiles[profile];
-    return 2 * (f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150) + 3_000;
+    const patterns = (scenario.patterns ?? ['spread', 'broadcast']).length;
+    return patterns * (2 * (f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150) + 1_500) + 1_500;
   },
   run: runFanout,
 };
