@@ -99,6 +99,8 @@ function round(x: number): number {
  */
 function formatSessionRss(row: Pick<PeerRow, 'rssPerSessionKiB'>): string {
   if (row.rssPerSessionKiB === null) return '—';
+  // A tree that shrank while its sessions opened (a per-request child gone, a collection) grew by nothing measurable.
+  if (row.rssPerSessionKiB < 0) return 'none seen';
   return `${row.rssPerSessionKiB.toLocaleString('en-US', { maximumFractionDigits: 0 })} KiB`;
 }
 

@@ -96,3 +96,12 @@ test('to_best_peer: ours over the best peer of its mode, never over one of our o
   const alone = { direct: targets.direct, proxied: targets.proxied, bridged: targets.bridged };
   assert.deepEqual(toBestPeer(alone, { reverse: 'proxied', bridge: 'bridged' }), {}, 'no peer, no ratio');
 });
+
+test('a tree that shrank while its sessions opened shows no memory per session, not a negative one', () => {
+  const s = shootout();
+  const shrank = seat('bridge', 17, { footprint: { sessions: 4, rssPerSessionKiB: -571, childrenPerSession: 0 } });
+  const peers = peersTable({ ...s, targets: { ...s.targets, 'supergateway-stateless': shrank } })!;
+  const text = renderPeers(peers);
+  assert.match(text, /^supergateway-stateless .* none seen +0\.00 +0$/m);
+  assert.doesNotMatch(text, /-571/);
+});
