@@ -42,6 +42,11 @@ export interface ScenarioBase<K extends string, P extends object> {
    * code — targets the system under test does not meet yet. A goal met for good becomes a threshold.
    */
   readonly goals: readonly string[];
+  /**
+   * Gates stated for some profiles only (a target given at one size, as "at the quick profile's 500 streams"): a gate
+   * in each profile that lists it, a goal in the others (`forProfile`).
+   */
+  readonly profileGates?: Partial<Readonly<Record<ProfileName, readonly string[]>>>;
   /** Run only when named (`mcp-perf run shootout`), never as part of "every scenario": it needs what may be missing. */
   readonly onlyWhenNamed?: boolean;
 }
@@ -93,8 +98,8 @@ export interface ComparisonScenario extends ScenarioBase<'comparison', Compariso
  */
 export interface ShootoutScenario extends Omit<ComparisonScenario, 'kind'> {
   readonly kind: 'shootout';
-  /** Per mode, the target the others' ratios are "to ours" against. */
-  readonly ours: { readonly reverse: string; readonly bridge: string };
+  /** Per mode, the target the others' ratios are "to ours" against (none in a mode whose seat is not run). */
+  readonly ours: { readonly reverse?: string; readonly bridge?: string };
 }
 
 /**
@@ -304,7 +309,8 @@ export type ScenarioKindName = keyof ScenarioTypes;
 
 export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
   if (!/^[a-z][a-z0-9-]*$/.test(scenario.name)) throw new Error(`scenario name "${scenario.name}" must be kebab-case`);
-  for (const t of [...scenario.thresholds, ...scenario.goals]) parseThreshold(t);
+  for (const t of [...scenario.thresholds, ...scenario.goals, ...Object.values(scenario.profileGates ?? {}).flat()])
+    parseThreshold(t);
   for (const p of PROFILES) {
     const profile = scenario.profiles[p];
     if (profile === undefined) throw new Error(`scenario ${scenario.name} has no "${p}" profile`);
@@ -326,4 +332,17 @@ export function defineScenario<S extends Scenario>(scenario: S): Readonly<S> {
         );
   }
   return Object.freeze(scenario);
+}
+
+/** The scenario's gates and goals in one profile: its profile gates are gates there and goals elsewhere. */
+export function forProfile<S extends Scenario>(scenario: S, profile: ProfileName): S {
+  const gates = scenario.profileGates;
+  if (gates === undefined) return scenario;
+  const here = gates[profile] ?? [];
+  const elsewhere = [...new Set(Object.values(gates).flat())].filter((t) => !here.includes(t));
+  return {
+    ...scenario,
+    thresholds: [...scenario.thresholds, ...here],
+    goals: [...scenario.goals, ...elsewhere],
+  };
 }

@@ -1,6 +1,6 @@
 /** `mcp-perf run` configuration: defaults in one frozen place, validated once at the edge. */
 import { isAbsolute, join, resolve } from 'node:path';
-import { PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
+import { forProfile, PROFILES, type ProfileName, type Scenario } from '../../scenarios/define.js';
 import { SCENARIOS } from './scenarios.js';
 import { TARGETS, targetFromTemplate, type TargetName, type TargetSpec } from '../../scenarios/targets.js';
 import { splitCommand } from '../../core/runtime/argv.js';
@@ -8,6 +8,7 @@ import { ConfigError } from '../../core/runtime/errors.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { choiceFlag, HELP_FLAG, intFlag, parseFlags, type FlagSpecs } from '../../core/runtime/flags.js';
 import { findConfigFile, loadConfigFile, type LoadedConfig } from './config-file.js';
+import { seatsFlag, selectSeats } from './seats.js';
 
 export interface RunConfig {
   readonly scenarios: readonly Scenario[];
@@ -76,6 +77,11 @@ export const RUN_FLAGS: FlagSpecs = {
     multiple: true,
     value: 'NAME=TEMPLATE',
     help: "another proxy in every comparison and shootout (repeatable): a preset (supergateway, mcp-proxy,\nnginx, supergateway-stateless), or a command with {port} and {upstream_url} (or {upstream_cmd}),\ne.g. mine='node my-proxy.js --port {port} --upstream {upstream_url}', or the URL of one already\nrunning; a NAME the scenario has (proxied) takes that seat",
+  },
+  seats: {
+    type: 'string',
+    value: 'A,B',
+    help: 'run only these seats of each comparison and shootout, e.g. --seats bridged,mcp-proxy (the reference,\ndirect, always runs, and so does every --target); their gates go with the seats left out',
   },
   history: {
     type: 'string',
@@ -146,9 +152,14 @@ export function validateRunConfig(
   if (out !== undefined && (typeof out !== 'string' || out.trim() === ''))
     throw new ConfigError('--out needs a directory');
   const baseline = values.baseline;
+  const profile = choiceFlag('profile', values.profile, file?.profile ?? RUN_DEFAULTS.profile, PROFILES);
+  const profiled = scenarios.map((s) => forProfile(s, profile));
+  // A flag's target replaces the file's of the same name.
+  const targets = Object.freeze({ ...file?.targets, ...targetFlags(values.target) });
+  const seats = seatsFlag(values.seats);
   return Object.freeze({
-    scenarios,
-    profile: choiceFlag('profile', values.profile, file?.profile ?? RUN_DEFAULTS.profile, PROFILES),
+    scenarios: seats === undefined ? profiled : selectSeats(profiled, seats, Object.keys(targets)),
+    profile,
     outDir:
       typeof out === 'string'
         ? resolve(cwd, out)
@@ -166,8 +177,7 @@ export function validateRunConfig(
     report: values['no-report'] !== true,
     timeoutMs: intFlag('timeout-s', values['timeout-s'], RUN_DEFAULTS.timeoutMs, 1, 24 * 3600) * 1000,
     proxyArgs: proxyArgsFlag(values['proxy-args']),
-    // A flag's target replaces the file's of the same name.
-    targets: Object.freeze({ ...file?.targets, ...targetFlags(values.target) }),
+    targets,
     historyDir: historyFlag(values.history, cwd) ?? file?.history,
     configPath: file?.path,
     help: values.help === true,

@@ -113,3 +113,27 @@ test('a preset whose command is not installed is refused before anything starts,
   assert.doesNotMatch(r.stdout, /started mock/, 'refused before anything started');
   assert.deepEqual(await waitForNoProcesses(tag, 3_000), []);
 });
+
+test('--seats runs only the seats named; a mode whose peer is not installed warns instead of failing the run', async () => {
+  const tag = newTag();
+  const out = join(dir, 'seats');
+  // Only node's own directory on PATH: nginx is not there, so the reverse mode has no peer to measure ours against.
+  const r = await runCli(smokeRunArgs('shootout', out, '--seats', 'proxied,nginx', '--json'), {
+    tag,
+    env: { PATH: join(process.execPath, '..') },
+    timeoutMs: 120_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const s = (JSON.parse(r.stdout) as { scenarios: Array<any> }).scenarios[0];
+  assert.deepEqual(Object.keys(s.targets), ['direct', 'proxied'], 'the reference and the seat named; nginx skipped');
+  assert.ok(!('proxied.to_best_peer' in s.metrics));
+  assert.ok(
+    s.warnings.some((w: string) => /proxied\.to_best_peer not judged: no peer of its mode was measured/.test(w)),
+    s.warnings.join('\n'),
+  );
+  assert.deepEqual(
+    [...s.thresholds, ...s.goals].filter((t: string) => /to_best_peer|bridged/.test(t)),
+    [],
+  );
+  assert.deepEqual(await waitForNoProcesses(tag, 3_000), []);
+});

@@ -4,7 +4,8 @@
  * command is missing is skipped with a line saying how to get it; the reference must be there.
  */
 import type { ShootoutScenario } from '../../../scenarios/define.js';
-import type { ScenarioKind } from '../kind.js';
+import type { KindResult, ScenarioKind } from '../kind.js';
+import { parseThreshold } from '../../../scenarios/thresholds.js';
 import type { Metric, TargetResult } from '../../results/schema.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
@@ -27,15 +28,39 @@ const shootoutKind: ScenarioKind<ShootoutScenario> = {
       ctx.step(`${name} skipped: ${why}`);
       return false;
     });
-    return runComparison(ctx, {
+    const result = await runComparison(ctx, {
       targets: seats,
       inventory: true,
       warnings: skipped,
       settings: { ours: ctx.scenario.ours, skipped: ctx.scenario.targets.filter((t) => !seats.includes(t)) },
       metrics: (targets) => toBestPeer(targets, ctx.scenario.ours),
     });
+    return withoutUnmeasured(result, ctx.scenario.ours);
   },
 };
+
+/**
+ * A mode with no peer measured (none installed, or none among --seats) has no `<ours>.to_best_peer`: its gates and
+ * goals are set aside with a warning saying so, rather than failing the run as "no such metric".
+ */
+export function withoutUnmeasured(result: KindResult, ours: ShootoutScenario['ours']): KindResult {
+  const missing = Object.values(ours)
+    .map((name) => `${name}.to_best_peer`)
+    .filter((metric) => result.metrics[metric] === undefined);
+  if (missing.length === 0) return result;
+  const measured = (source: string): boolean => !missing.includes(parseThreshold(source).metric);
+  return {
+    ...result,
+    thresholds: result.thresholds.filter(measured),
+    goals: result.goals.filter(measured),
+    warnings: [
+      ...result.warnings,
+      ...missing.map(
+        (metric) => `${metric} not judged: no peer of its mode was measured (not installed, or not among --seats)`,
+      ),
+    ],
+  };
+}
 
 /**
  * `<ours>.to_best_peer` per mode: our calls/s over the best peer's in that mode (a peer: not one of mcp-perf's own
@@ -47,13 +72,14 @@ export function toBestPeer(
 ): Record<string, Metric> {
   const out: Record<string, Metric> = {};
   for (const mode of ['reverse', 'bridge'] as const) {
-    const mine = targets[ours[mode]];
+    const name = ours[mode];
+    const mine = name === undefined ? undefined : targets[name];
     const peers = Object.values(targets).filter(
       (t) => t.about?.mode === mode && t.about.ours !== true && t.throughputRps > 0,
     );
     if (mine === undefined || peers.length === 0 || mine.throughputRps <= 0) continue;
     const best = Math.max(...peers.map((t) => t.throughputRps));
-    out[`${ours[mode]}.to_best_peer`] = {
+    out[`${name}.to_best_peer`] = {
       value: Math.round((mine.throughputRps / best) * 1000) / 1000,
       unit: 'ratio',
       better: 'higher',
