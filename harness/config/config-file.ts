@@ -32,6 +32,7 @@ export interface LoadedConfig {
   readonly targets: Readonly<Record<string, TargetSpec>>;
   readonly thresholds: Readonly<Record<string, readonly string[]>>;
   readonly goals: Readonly<Record<string, readonly string[]>>;
+  readonly seats?: readonly string[];
   readonly baseline?: string;
   readonly out?: string;
   readonly history?: string;
@@ -124,6 +125,7 @@ const FIELDS: ReadonlySet<keyof McpPerfConfig> = new Set([
   'targets',
   'thresholds',
   'goals',
+  'seats',
   'baseline',
   'out',
   'history',
@@ -187,6 +189,13 @@ export function checkConfig(raw: unknown, path: string, scenarios: ReadonlyMap<s
     return out;
   };
 
+  let seats: string[] | undefined;
+  if (config['seats'] !== undefined) {
+    seats = strings('seats', config['seats']);
+    if (seats.length === 0 || seats.some((n) => n.trim() === ''))
+      fail('seats', 'expected seat names, e.g. ["bridged", "mcp-proxy"]; leave the field out to run every seat');
+  }
+
   const targets: Record<string, TargetSpec> = {};
   if (config['targets'] !== undefined)
     for (const [name, value] of Object.entries(record('targets', config['targets'])))
@@ -199,6 +208,7 @@ export function checkConfig(raw: unknown, path: string, scenarios: ReadonlyMap<s
     targets: Object.freeze(targets),
     thresholds: Object.freeze(gates('thresholds')),
     goals: Object.freeze(gates('goals')),
+    ...(seats === undefined ? {} : { seats: Object.freeze(seats) }),
     ...optional('baseline', path_('baseline')),
     ...optional('out', path_('out')),
     ...optional('history', path_('history')),

@@ -34,6 +34,11 @@ export interface McpPerfConfig {
   readonly thresholds?: Readonly<Record<string, readonly string[]>>;
   /** Goals per scenario (shown, never gating), replacing the scenario's own. */
   readonly goals?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Only these seats of each comparison and shootout (`--seats`): the reference, `direct`, and every target above
+   * always run, e.g. `['bridged', 'mcp-proxy']`. `--seats` on the command line wins.
+   */
+  readonly seats?: readonly string[];
   /** Paths, relative to the config file: the baseline store, the output directory, the history directory. */
   readonly baseline?: string;
   readonly out?: string;

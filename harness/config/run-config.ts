@@ -156,9 +156,18 @@ export function validateRunConfig(
   const profiled = scenarios.map((s) => forProfile(s, profile));
   // A flag's target replaces the file's of the same name.
   const targets = Object.freeze({ ...file?.targets, ...targetFlags(values.target) });
-  const seats = seatsFlag(values.seats);
+  const flagSeats = seatsFlag(values.seats);
+  const seats = flagSeats ?? file?.seats;
   return Object.freeze({
-    scenarios: seats === undefined ? profiled : selectSeats(profiled, seats, Object.keys(targets)),
+    scenarios:
+      seats === undefined
+        ? profiled
+        : selectSeats(
+            profiled,
+            seats,
+            Object.keys(targets),
+            flagSeats === undefined ? `config ${file?.path}: seats` : '--seats',
+          ),
     profile,
     outDir:
       typeof out === 'string'

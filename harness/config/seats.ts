@@ -35,17 +35,19 @@ export function selectSeats(
   scenarios: readonly Scenario[],
   seats: readonly string[],
   extraTargets: readonly string[],
+  /** Who asked, for the errors: the flag, or the config file's field. */
+  source = '--seats',
 ): Scenario[] {
   const seated = scenarios.filter(isSeated);
   if (seated.length === 0)
     throw new ConfigError(
-      `--seats picks seats of comparisons and shootouts; none of the scenarios named has seats (${scenarios.map((s) => s.name).join(', ')})`,
+      `${source} picks seats of comparisons and shootouts; none of the scenarios named has seats (${scenarios.map((s) => s.name).join(', ')})`,
     );
   const known = new Set([...seated.flatMap((s) => s.targets), ...extraTargets]);
   const unknown = seats.filter((n) => !known.has(n));
   if (unknown.length > 0)
     throw new ConfigError(
-      `--seats: ${unknown.map((n) => `"${n}"`).join(', ')} is not a seat of ${seated.map((s) => s.name).join(', ')}; the seats: ${[...known].join(', ')}`,
+      `${source}: ${unknown.map((n) => `"${n}"`).join(', ')} is not a seat of ${seated.map((s) => s.name).join(', ')}; the seats: ${[...known].join(', ')}`,
     );
   return scenarios.map((s) => (isSeated(s) ? narrow(s, new Set(seats)) : s));
 }

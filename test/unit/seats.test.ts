@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateRunConfig } from '../../harness/config/run-config.js';
+import { checkConfig } from '../../harness/config/config-file.js';
+import { SCENARIOS } from '../../harness/config/scenarios.js';
 import type { ComparisonScenario, ShootoutScenario } from '../../scenarios/define.js';
 import { withoutUnmeasured } from '../../harness/runner/kinds/shootout.js';
 import type { KindResult } from '../../harness/runner/kind.js';
@@ -50,6 +52,11 @@ test('a mode with no peer measured sets its to_best_peer goal aside with a warni
     thresholds: ['bridged.errors < 1'],
     goals: ['bridged.to_best_peer >= 3', 'proxied.to_best_peer >= 1'],
     metrics: { 'proxied.to_best_peer': { value: 0.8, unit: 'ratio', better: 'higher' } },
+    targets: {
+      proxied: { throughputRps: 10_000, about: { mode: 'reverse', ours: true } },
+      nginx: { throughputRps: 12_500, about: { mode: 'reverse' } },
+      bridged: { throughputRps: 8_000, about: { mode: 'bridge', ours: true } },
+    },
     warnings: [],
   } as unknown as KindResult;
   const judged = withoutUnmeasured(result, { reverse: 'proxied', bridge: 'bridged' });
@@ -57,6 +64,13 @@ test('a mode with no peer measured sets its to_best_peer goal aside with a warni
   assert.deepEqual(judged.thresholds, ['bridged.errors < 1']);
   assert.match(judged.warnings.join('\n'), /bridged\.to_best_peer not judged: no peer of its mode was measured/);
   assert.equal(withoutUnmeasured(judged, { reverse: 'proxied' }), judged, 'nothing missing: unchanged');
+  // Ours measured at nothing beside a peer that ran: the goal stays, and fails as "no such metric".
+  const broken = {
+    ...result,
+    metrics: {},
+    targets: { ...result.targets, proxied: { throughputRps: 0, about: { mode: 'reverse', ours: true } } },
+  } as unknown as KindResult;
+  assert.ok(withoutUnmeasured(broken, { reverse: 'proxied' }).goals.includes('proxied.to_best_peer >= 1'));
 });
 
 test('a gate stated for one profile gates there and is a goal in the others', () => {
@@ -66,4 +80,20 @@ test('a gate stated for one profile gates there and is a goal in the others', ()
   assert.ok(!at('quick').goals.includes(gate));
   assert.ok(at('nightly').goals.includes(gate));
   assert.ok(!at('nightly').thresholds.includes(gate));
+});
+
+test('a config file can name the seats; --seats wins over it, and its mistakes name the file', () => {
+  const file = { path: '/p/mcp-perf.config.json', targets: {}, thresholds: {}, goals: {}, seats: ['bridged'] };
+  const fromFile = validateRunConfig(['shootout'], '/tmp', new Date(), file).scenarios[0] as ShootoutScenario;
+  assert.deepEqual(fromFile.targets, ['direct', 'bridged']);
+  const flagWins = validateRunConfig(['shootout', '--seats', 'proxied'], '/tmp', new Date(), file).scenarios[0]!;
+  assert.deepEqual((flagWins as ShootoutScenario).targets, ['direct', 'proxied']);
+  assert.throws(
+    () => validateRunConfig(['shootout'], '/tmp', new Date(), { ...file, seats: ['bridgd'] }),
+    /config \/p\/mcp-perf\.config\.json: seats: "bridgd" is not a seat of shootout/,
+  );
+  assert.throws(
+    () => checkConfig({ seats: [] }, '/p/mcp-perf.config.json', SCENARIOS),
+    /config \/p\/mcp-perf\.config\.json: seats: expected seat names/,
+  );
 });
