@@ -122,6 +122,15 @@ export interface FanoutProfile {
   readonly durationMs: number;
 }
 
+/**
+ * How the mock times its notifications (mock-upstreams/notify.ts, `--notify-pattern`): each stream in its own phase
+ * of the period, or every stream in the same tick.
+ */
+export type NotifyPattern = 'spread' | 'broadcast';
+
+/** A fan-out's measurements when its scenario names none: spread first (its figures are `fanout.*`), then broadcast. */
+export const FANOUT_PATTERNS: readonly NotifyPattern[] = Object.freeze(['spread', 'broadcast']);
+
 /** Many SSE streams through the proxy, each receiving the mock's sequenced notifications. */
 export interface FanoutScenario extends ScenarioBase<'fanout', FanoutProfile> {
   /**
@@ -133,9 +142,9 @@ export interface FanoutScenario extends ScenarioBase<'fanout', FanoutProfile> {
    * How the mock times its notifications, one measurement each, in order (mock-upstreams/notify.ts): `spread`, each
    * stream its own phase of the period (independent sessions' notifications); `broadcast`, every stream in the same
    * tick (one change announced to all). The first pattern's figures are `fanout.*`, each other's
-   * `fanout.<pattern>.*`. @default ['spread', 'broadcast']
+   * `fanout.<pattern>.*`. @default FANOUT_PATTERNS
    */
-  readonly patterns?: readonly ('spread' | 'broadcast')[];
+  readonly patterns?: readonly NotifyPattern[];
 }
 
 /** Micro-benchmarks of the proxy's stages, run in a proxy process (`mcp-perf proxy-bench`). */

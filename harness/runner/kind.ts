@@ -6,7 +6,7 @@
  * partial), and the result's common part. A kind is one file, `harness/runner/kinds/<kind>.ts`, whose default
  * export is a ScenarioKind; the run loop loads it by the scenario's `kind` (kinds.ts).
  */
-import type { ProfileName, Scenario } from '../../scenarios/define.js';
+import type { NotifyPattern, ProfileName, Scenario } from '../../scenarios/define.js';
 import type { TargetSpec } from '../../scenarios/targets.js';
 import type { McpHttpSession, SessionTarget } from '../load/mcp-session.js';
 import type { LoadOutcome } from '../load/outcome.js';
@@ -27,7 +27,7 @@ export interface MockKnobs {
   readonly response?: 'json' | 'sse';
   readonly notifyRate?: number;
   /** Every stream in one tick, or each in its own phase (mock-upstreams/notify.ts). */
-  readonly notifyPattern?: 'broadcast' | 'spread';
+  readonly notifyPattern?: NotifyPattern;
   /** serverInfo.name, to tell upstreams apart behind one proxy. */
   readonly name?: string;
   /** Accept POST /control (fault injection). */

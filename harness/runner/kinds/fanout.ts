@@ -6,7 +6,7 @@
  * proxy's added delivery latency over the direct phase; CPU per event of each hop (mock, proxy, receiver), and the
  * proxy's RSS, from /proc.
  */
-import type { FanoutScenario } from '../../../scenarios/define.js';
+import { FANOUT_PATTERNS, type FanoutScenario, type NotifyPattern } from '../../../scenarios/define.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import { ownCpuMicros } from '../../load/outcome.js';
 import { requireOpenFiles } from '../../measure/limits.js';
@@ -18,8 +18,6 @@ import { McpHttpSession } from '../../load/mcp-session.js';
 import { latencyRecord } from '../result.js';
 import type { KindResult, RunContext, ScenarioKind } from '../kind.js';
 import type { Child } from '../children.js';
-
-type NotifyPattern = NonNullable<FanoutScenario['patterns']>[number];
 
 const OPEN_BATCH = 50;
 
@@ -34,7 +32,7 @@ interface Phase {
 
 export async function runFanout(ctx: RunContext<FanoutScenario>): Promise<KindResult> {
   const { signal, profile: p } = ctx;
-  const patterns = ctx.scenario.patterns ?? ['spread', 'broadcast'];
+  const patterns = ctx.scenario.patterns ?? FANOUT_PATTERNS;
   requireOpenFiles(
     ctx.scenario.name,
     2 * p.streams + 256,
@@ -256,7 +254,7 @@ const fanoutKind: ScenarioKind<FanoutScenario> = {
   kind: 'fanout',
   estimateMs: (scenario, profile) => {
     const f = scenario.profiles[profile];
-    const patterns = (scenario.patterns ?? ['spread', 'broadcast']).length;
+    const patterns = (scenario.patterns ?? FANOUT_PATTERNS).length;
     return patterns * (2 * (f.warmupMs + f.durationMs + Math.ceil(f.streams / 50) * 150) + 1_500) + 1_500;
   },
   run: runFanout,
