@@ -58,3 +58,8 @@ export function compare(value: number, op: ThresholdOp, limit: number): boolean 
 export function percentChange(base: number, now: number): number | undefined {
   return base === 0 ? (now === 0 ? 0 : undefined) : ((now - base) / Math.abs(base)) * 100;
 }
+
+/** The thresholds (or goals) of `sources` whose metric `keep` accepts: a gate set aside with what it measures. */
+export function gatesWhere(sources: readonly string[], keep: (metric: string) => boolean): string[] {
+  return sources.filter((source) => keep(parseThreshold(source).metric));
+}

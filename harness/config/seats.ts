@@ -5,7 +5,7 @@
  * shootout's "ours" in a mode whose seat is left out is dropped (its ratios to ours are then not drawn).
  */
 import type { ComparisonScenario, Scenario, ShootoutScenario } from '../../scenarios/define.js';
-import { parseThreshold } from '../../scenarios/thresholds.js';
+import { gatesWhere } from '../../scenarios/thresholds.js';
 import { ConfigError } from '../../core/runtime/errors.js';
 
 type Seated = ComparisonScenario | ShootoutScenario;
@@ -56,12 +56,12 @@ function narrow<S extends Seated>(s: S, seats: ReadonlySet<string>): S {
   const kept = s.targets.filter((t, i) => i === 0 || seats.has(t));
   const left = new Set(s.targets.filter((t) => !kept.includes(t)));
   // A seat's metrics are named after it: `<seat>.errors`, `<seat>.to_best_peer`, …
-  const measured = (source: string): boolean => !left.has(parseThreshold(source).metric.split('.')[0]!);
+  const measured = (metric: string): boolean => !left.has(metric.split('.')[0]!);
   const narrowed = {
     ...s,
     targets: kept,
-    thresholds: s.thresholds.filter(measured),
-    ...(s.goals === undefined ? {} : { goals: s.goals.filter(measured) }),
+    thresholds: gatesWhere(s.thresholds, measured),
+    goals: gatesWhere(s.goals, measured),
   };
   if (s.kind !== 'shootout') return narrowed;
   const ours = Object.fromEntries(Object.entries(s.ours).filter(([, name]) => kept.includes(name)));

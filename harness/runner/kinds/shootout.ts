@@ -5,7 +5,7 @@
  */
 import type { ShootoutScenario } from '../../../scenarios/define.js';
 import type { KindResult, ScenarioKind } from '../kind.js';
-import { parseThreshold } from '../../../scenarios/thresholds.js';
+import { gatesWhere } from '../../../scenarios/thresholds.js';
 import type { Metric, TargetResult } from '../../results/schema.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
@@ -51,11 +51,11 @@ export function withoutUnmeasured(result: KindResult, ours: ShootoutScenario['ou
     .filter(([mode, name]) => result.metrics[`${name}.to_best_peer`] === undefined && !peerIn(mode))
     .map(([, name]) => `${name}.to_best_peer`);
   if (missing.length === 0) return result;
-  const measured = (source: string): boolean => !missing.includes(parseThreshold(source).metric);
+  const measured = (metric: string): boolean => !missing.includes(metric);
   return {
     ...result,
-    thresholds: result.thresholds.filter(measured),
-    goals: result.goals.filter(measured),
+    thresholds: gatesWhere(result.thresholds, measured),
+    goals: gatesWhere(result.goals, measured),
     warnings: [
       ...result.warnings,
       ...missing.map(
