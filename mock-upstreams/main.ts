@@ -11,6 +11,7 @@ import {
   type FlagSpecs,
 } from '../core/runtime/flags.js';
 import { adaptiveTimers } from '../core/runtime/clock.js';
+import { tierUpSooner } from '../core/runtime/tier-up.js';
 import { ConfigError, ExitCode } from '../core/runtime/errors.js';
 import { serveUntilStopped } from '../core/runtime/service.js';
 import { startHttpMock } from './http.js';
@@ -127,6 +128,7 @@ export const mockCommand: Command = {
     // A mock process's timers adapt their lead and spin (core/runtime/clock.ts): ~30% less CPU per call answered one
     // at a time, which on 2 cores is headroom for the proxy and the generator; its precision serves every target alike.
     adaptiveTimers();
+    tierUpSooner();
     const kind = positionals[0];
     if (kind !== 'http' && kind !== 'stdio' && kind !== 'sse') {
       throw new ConfigError(

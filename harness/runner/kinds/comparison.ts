@@ -12,8 +12,10 @@ import { STATELESS, STATELESS_INPUT, STATELESS_TASK } from '../../../core/protoc
 import { statelessMeta } from '../../../core/protocol/stateless.js';
 import { abortableSleep } from '../../../core/runtime/clock.js';
 import {
+  processCpuMicros,
   processDescendantCount,
   processRssBytes,
+  processTree,
   processTreeCpuMicros,
   processTreeRssBytes,
 } from '../../measure/cpu.js';
@@ -25,6 +27,7 @@ import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js'
 import { latencyRecord, roundTo } from '../result.js';
 import { median } from '../../compare/stats.js';
 import type { KindResult, RunContext, ScenarioKind, StartedTarget } from '../kind.js';
+import { isSteady, WARMUP_CALLS_PER_CHILD, type WarmupSlice } from '../steady.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Sessions opened at once, so set-up is not one burst. */
@@ -33,9 +36,13 @@ const OPEN_BATCH = 50;
  * Each phase's warm-up starts with a closed-model burst (mock latency 0) of at most this long per target. Before the
  * latency phase it is for JIT-compiled targets, which reach their top tier only after thousands of requests: at
  * 1,000 req/s alone, V8 optimises our proxy's request path 5-10 s in, and until then its p50 runs up to ~170 µs
- * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures).
+ * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures). A burst goes
+ * on, in half-burst slices, until the seat is steady (harness/runner/steady.ts): at least two bursts long, at most
+ * STEADY_MAX_BURSTS (a smoke profile's: two). Before the throughput phase too: the latency phase's timers can send a child's code back a tier.
  */
 export const BURST_WARMUP_MS = 1_000;
+/** The longest first burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
+export const STEADY_MAX_BURSTS = 10;
 const SATURATED_GENERATOR_CPU_PCT = 90;
 const LATE_SEND_WARN_FRACTION = 0.01;
 
@@ -201,26 +208,66 @@ export async function runComparison(
     });
 
   const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
+  /** A phase's burst: slices until the seat is steady, or STEADY_MAX_BURSTS of them have passed (said, then). */
+  async function untilSteady(seat: Seat): Promise<LoadOutcome> {
+    const sliceMs = burstMs / 2;
+    // A smoke profile's short bursts only check that load flows: two of them, and no word on steadiness.
+    const full = burstMs >= BURST_WARMUP_MS;
+    const maxMs = (full ? STEADY_MAX_BURSTS : 2) * burstMs;
+    const slices: WarmupSlice[] = [];
+    // The children that work for it (a bridge's; not a shell that only waits on one), found in the first slice.
+    const tree = seat.pid === undefined ? [] : processTree(seat.pid).filter((pid) => pid !== seat.pid);
+    const startCpu = tree.map(processCpuMicros);
+    let minCalls = 0;
+    let calls = 0;
+    for (;;) {
+      const before = seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid);
+      const outcome = await load('throughput', seat, sliceMs);
+      const after = seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid);
+      const completed = outcome.achieved.completed;
+      calls += completed;
+      if (slices.length === 0) {
+        const working = tree.filter((pid, i) => (processCpuMicros(pid) ?? 0) > (startCpu[i] ?? Infinity)).length;
+        minCalls = WARMUP_CALLS_PER_CHILD * working;
+      }
+      slices.push({
+        calls: completed,
+        rate: outcome.achieved.rate,
+        cpuPerCallUs:
+          before === undefined || after === undefined || completed === 0 ? undefined : (after - before) / completed,
+      });
+      if (signal.aborted || (calls >= minCalls && isSteady(slices))) return outcome;
+      if (slices.length * sliceMs >= maxMs) {
+        if (full && !isSteady(slices))
+          warnings.add(
+            `${seat.name} was not steady after a ${(slices.length * sliceMs) / 1000} s warm-up burst ` +
+              `(its last calls/s per ${sliceMs} ms: ${slices
+                .slice(-4)
+                .map((s) => Math.round(s.rate))
+                .join(', ')}): its figures may include JIT compilation`,
+          );
+        return outcome;
+      }
+    }
+  }
   function rateOf(spec: TargetSpec): number {
     return Math.min(profile.rate, spec.maxRate ?? Infinity);
   }
-  const phases: Array<{ phase: Phase; warmups: Array<{ phase: Phase; ms: number }>; trialMs: number }> = [
+  type Warmup = (seat: Seat) => Promise<LoadOutcome>;
+  const phases: Array<{ phase: Phase; warmups: Warmup[]; trialMs: number }> = [
     {
       phase: 'latency',
-      warmups: [
-        { phase: 'throughput', ms: burstMs },
-        { phase: 'latency', ms: profile.warmupMs },
-      ],
+      warmups: [untilSteady, (seat) => load('latency', seat, profile.warmupMs)],
       trialMs: profile.latencyTrialMs,
     },
-    { phase: 'throughput', warmups: [{ phase: 'throughput', ms: burstMs }], trialMs: profile.throughputTrialMs },
+    { phase: 'throughput', warmups: [untilSteady], trialMs: profile.throughputTrialMs },
   ];
   for (const { phase, warmups, trialMs } of phases) {
     const whole = await ctx.interleave({
       seats,
       phase,
       trials: profile.trials,
-      warmups: warmups.map((w) => (seat: Seat) => load(w.phase, seat, w.ms)),
+      warmups,
       load: (seat) => load(phase, seat, trialMs),
       // The whole tree: a bridge's stdio children do part of its work.
       cpu: (seat) => (seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid)),
@@ -488,10 +535,10 @@ export function estimateComparisonMs(
   seats = scenario.targets.length,
 ): number {
   const p = scenario.profiles[profile];
-  // An open-model warm-up, and a closed-model burst before each phase.
+  // An open-model warm-up, and a closed-model burst before each phase, at least two bursts long.
   return (
     seats *
-      (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
+      (p.warmupMs + 4 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
     3_000
   );
 }
