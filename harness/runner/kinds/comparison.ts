@@ -38,7 +38,7 @@ const OPEN_BATCH = 50;
  * 1,000 req/s alone, V8 optimises our proxy's request path 5-10 s in, and until then its p50 runs up to ~170 µs
  * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures). A burst goes
  * on, in half-burst slices, until the seat is steady (harness/runner/steady.ts): at least two bursts long, at most
- * STEADY_MAX_BURSTS (a smoke profile's: two). Before the throughput phase too: the latency phase's timers can send a child's code back a tier.
+ * STEADY_MAX_BURSTS (a smoke profile's: two). Before the throughput phase too: after the latency phase our bridge took ~7 s more to be steady again.
  */
 export const BURST_WARMUP_MS = 1_000;
 /** The longest first burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
@@ -244,7 +244,7 @@ export async function runComparison(
               `(its last calls/s per ${sliceMs} ms: ${slices
                 .slice(-4)
                 .map((s) => Math.round(s.rate))
-                .join(', ')}): its figures may include JIT compilation`,
+                .join(', ')}): its figures may still include its warm-up`,
           );
         return outcome;
       }
