@@ -37,7 +37,7 @@ const OPEN_BATCH = 50;
  * latency phase it is for JIT-compiled targets, which reach their top tier only after thousands of requests: at
  * 1,000 req/s alone, V8 optimises our proxy's request path 5-10 s in, and until then its p50 runs up to ~170 µs
  * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures). A burst goes
- * on, in half-burst slices, until the seat is steady (harness/runner/steady.ts): at least two bursts long, at most
+ * on, in quarter-burst slices, until the seat is steady (harness/runner/steady.ts): at least one burst long, at most
  * STEADY_MAX_BURSTS (a smoke profile's: two). Before the throughput phase too: after the latency phase our bridge took ~7 s more to be steady again.
  */
 export const BURST_WARMUP_MS = 1_000;
@@ -210,8 +210,9 @@ export async function runComparison(
   const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
   /** A phase's burst: slices until the seat is steady, or STEADY_MAX_BURSTS of them have passed (said, then). */
   async function untilSteady(seat: Seat): Promise<LoadOutcome> {
-    const sliceMs = burstMs / 2;
-    // A smoke profile's short bursts only check that load flows: two of them, and no word on steadiness.
+    // Four slices a burst: a seat in one process is steady after one burst, as before the slices.
+    const sliceMs = burstMs / 4;
+    // A smoke profile's short bursts only check that load flows: one or two of them, and no word on steadiness.
     const full = burstMs >= BURST_WARMUP_MS;
     const maxMs = (full ? STEADY_MAX_BURSTS : 2) * burstMs;
     const slices: WarmupSlice[] = [];
@@ -535,10 +536,10 @@ export function estimateComparisonMs(
   seats = scenario.targets.length,
 ): number {
   const p = scenario.profiles[profile];
-  // An open-model warm-up, and a closed-model burst before each phase, at least two bursts long.
+  // An open-model warm-up, and a closed-model burst before each phase (longer for a seat with children to warm).
   return (
     seats *
-      (p.warmupMs + 4 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
+      (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
     3_000
   );
 }
