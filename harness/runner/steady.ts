@@ -2,10 +2,10 @@
  * When a warm-up has done its job: the target answers as fast, and at the same CPU per call, as a moment ago.
  *
  * A fixed warm-up is long enough for a target that JIT-compiles in one process, not for one that spreads the calls
- * over many: a bridge's stdio children each see one call in 32 and each compile its own code, so a bridge ran at
- * ~6,000 calls/s for its first 5–15 s under load and ~11,000 from then on (docs/measurement.md). Burst slices until each
- * child process has had its share of calls and two consecutive pairs of slices agree measure each seat at its steady state,
- * however many processes it has to warm.
+ * over many: a bridge's stdio children each see one call in 32 and each compile their own code, so a bridge ran at
+ * ~6,000 calls/s for its first 5–15 s under load and ~11,000 from then on (docs/measurement.md). Burst slices until
+ * each child process has had its share of calls and two consecutive pairs of slices agree measure each seat at its
+ * steady state, however many processes it has to warm.
  */
 
 /** One slice of a warm-up burst: calls/s, and CPU per call of the seat's process tree where it is charged. */
@@ -16,7 +16,7 @@ export interface WarmupSlice {
 }
 
 /**
- * Calls each child of a seat's process serves before its warm-up may end (its own process has the whole burst's calls):
+ * Calls each child of a seat's process serves in a burst before the burst may end (its own process has every call):
  * every process compiles its own code, and the mocks tier up after a few hundred calls (core/runtime/tier-up.ts). A
  * bridge whose children are compiling is steady too — slowly — so steadiness alone would end its warm-up too soon.
  */

@@ -38,10 +38,12 @@ const OPEN_BATCH = 50;
  * 1,000 req/s alone, V8 optimises our proxy's request path 5-10 s in, and until then its p50 runs up to ~170 µs
  * above its steady state; a one-second burst is ~18,000 requests (docs/measurement.md has the figures). A burst goes
  * on, in quarter-burst slices, until the seat is steady (harness/runner/steady.ts): at least one burst long, at most
- * STEADY_MAX_BURSTS (a smoke profile's: two). Before the throughput phase too: after the latency phase our bridge took ~7 s more to be steady again.
+ * STEADY_MAX_BURSTS; a smoke profile's shorter burst is one, fixed. The second phase's burst asks the children for
+ * their calls again: after the latency phase (5 ms timers, new code to them, at 15 calls/s each) a bridge's children
+ * ran at ~3,600 calls/s, steady, where they had reached ~7,000 (a burst ended by steadiness alone, 2026-12-03).
  */
 export const BURST_WARMUP_MS = 1_000;
-/** The longest first burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
+/** The longest burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
 export const STEADY_MAX_BURSTS = 10;
 const SATURATED_GENERATOR_CPU_PCT = 90;
 const LATE_SEND_WARN_FRACTION = 0.01;
@@ -210,11 +212,10 @@ export async function runComparison(
   const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
   /** A phase's burst: slices until the seat is steady, or STEADY_MAX_BURSTS of them have passed (said, then). */
   async function untilSteady(seat: Seat): Promise<LoadOutcome> {
+    // A smoke profile's short burst only checks that load flows.
+    if (burstMs < BURST_WARMUP_MS) return load('throughput', seat, burstMs);
     // Four slices a burst: a seat in one process is steady after one burst, as before the slices.
     const sliceMs = burstMs / 4;
-    // A smoke profile's short bursts only check that load flows: one or two of them, and no word on steadiness.
-    const full = burstMs >= BURST_WARMUP_MS;
-    const maxMs = (full ? STEADY_MAX_BURSTS : 2) * burstMs;
     const slices: WarmupSlice[] = [];
     // The children that work for it (a bridge's; not a shell that only waits on one), found in the first slice.
     const tree = seat.pid === undefined ? [] : processTree(seat.pid).filter((pid) => pid !== seat.pid);
@@ -238,8 +239,8 @@ export async function runComparison(
           before === undefined || after === undefined || completed === 0 ? undefined : (after - before) / completed,
       });
       if (signal.aborted || (calls >= minCalls && isSteady(slices))) return outcome;
-      if (slices.length * sliceMs >= maxMs) {
-        if (full && !isSteady(slices))
+      if (slices.length * sliceMs >= STEADY_MAX_BURSTS * burstMs) {
+        if (!isSteady(slices))
           warnings.add(
             `${seat.name} was not steady after a ${(slices.length * sliceMs) / 1000} s warm-up burst ` +
               `(its last calls/s per ${sliceMs} ms: ${slices
