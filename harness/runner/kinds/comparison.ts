@@ -210,7 +210,7 @@ export async function runComparison(
     });
 
   const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
-  /** A phase's burst: slices until the seat is steady, or STEADY_MAX_BURSTS of them have passed (said, then). */
+  /** A phase's burst: slices until the seat is warm, or STEADY_MAX_BURSTS of them have passed (said, then). */
   async function untilSteady(seat: Seat): Promise<LoadOutcome> {
     // A smoke profile's short burst only checks that load flows.
     if (burstMs < BURST_WARMUP_MS) return load('throughput', seat, burstMs);
@@ -240,14 +240,16 @@ export async function runComparison(
       });
       if (signal.aborted || (calls >= minCalls && isSteady(slices))) return outcome;
       if (slices.length * sliceMs >= STEADY_MAX_BURSTS * burstMs) {
-        if (!isSteady(slices))
-          warnings.add(
-            `${seat.name} was not steady after a ${(slices.length * sliceMs) / 1000} s warm-up burst ` +
-              `(its last calls/s per ${sliceMs} ms: ${slices
-                .slice(-4)
-                .map((s) => Math.round(s.rate))
-                .join(', ')}): its figures may still include its warm-up`,
-          );
+        const why = isSteady(slices)
+          ? `its children had ${Math.round(calls / (minCalls / WARMUP_CALLS_PER_CHILD))} calls each of the ${WARMUP_CALLS_PER_CHILD} asked`
+          : `its last calls/s per ${sliceMs} ms: ${slices
+              .slice(-4)
+              .map((s) => Math.round(s.rate))
+              .join(', ')}`;
+        warnings.add(
+          `${seat.name} was not warm after a ${(slices.length * sliceMs) / 1000} s warm-up burst (${why}): ` +
+            'its figures may still include its warm-up',
+        );
         return outcome;
       }
     }
