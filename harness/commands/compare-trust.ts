@@ -16,6 +16,7 @@ import {
 import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { PROFILES } from '../../scenarios/define.js';
 import { SCENARIOS } from '../config/scenarios.js';
+import { seatsFlag, selectSeats } from '../config/seats.js';
 
 const TRUST_FLAGS: FlagSpecs = {
   scenario: {
@@ -25,6 +26,11 @@ const TRUST_FLAGS: FlagSpecs = {
     default: 'direct-vs-proxied',
   },
   profile: { type: 'string', short: 'p', value: 'NAME', help: PROFILES.join(' | '), default: 'quick' },
+  seats: {
+    type: 'string',
+    value: 'A,B',
+    help: 'run only these seats in every run, as for `mcp-perf run --seats` (e.g. --seats proxied: direct and the\nproxy, no relay — a third less time a run)',
+  },
   'pool-a': { type: 'string', value: 'N', help: 'plain runs', default: 20 },
   'pool-b': { type: 'string', value: 'N', help: 'injected runs', default: 10 },
   'per-side': { type: 'string', value: 'N', help: 'runs per side of each comparison', default: 10 },
@@ -71,6 +77,9 @@ export const compareTrustCommand: Command = {
     const scenario = String(values.scenario ?? 'direct-vs-proxied');
     if (!SCENARIOS.has(scenario))
       throw new ConfigError(`unknown scenario "${scenario}"; available: ${[...SCENARIOS.keys()].join(', ')}`);
+    const seats = seatsFlag(values.seats);
+    // Checked here, before the first run, with the message `run` would give.
+    if (seats !== undefined) selectSeats([SCENARIOS.get(scenario)!], seats, []);
     const stamp = new Date()
       .toISOString()
       .replace(/:/g, '-')
@@ -87,6 +96,7 @@ export const compareTrustCommand: Command = {
       const result = await runTrustExperiment({
         scenario,
         profile: choiceFlag('profile', values.profile, 'quick', PROFILES),
+        ...(seats === undefined ? {} : { seats }),
         poolA: intFlag('pool-a', values['pool-a'], 20, 2, 1_000),
         poolB: intFlag('pool-b', values['pool-b'], 10, 1, 1_000),
         perSide: intFlag('per-side', values['per-side'], 10, 1, 500),

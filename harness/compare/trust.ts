@@ -23,6 +23,8 @@ import { compareRuns, type CompareOptions } from './analyse.js';
 export interface TrustPlan {
   readonly scenario: string;
   readonly profile: string;
+  /** Only these seats run (`run --seats`); every seat when absent. */
+  readonly seats?: readonly string[];
   readonly poolA: number;
   readonly poolB: number;
   readonly perSide: number;
@@ -73,6 +75,7 @@ export async function runTrustExperiment(plan: TrustPlan): Promise<TrustResult> 
       '--no-report',
       '--baseline',
       join(plan.outDir, 'no-baseline.json'),
+      ...(plan.seats === undefined ? [] : ['--seats', plan.seats.join(',')]),
       ...extra,
     ];
     const r = await execa(process.execPath, [CLI_BIN, ...args], {
