@@ -97,6 +97,8 @@ export interface TrialRecord {
   readonly errors: number;
   readonly generatorCpuPct: number;
   readonly targetCpuUs: number | null;
+  /** How long the seat ran at saturation right before this trial, not counted (a throughput trial's lead-in). */
+  readonly leadInMs?: number;
 }
 
 interface ScenarioBase {

@@ -158,12 +158,19 @@ export function createContext<S extends Scenario>(options: ContextOptions & { sc
         // what a seat leaves behind (a mock's garbage after a saturating trial, a warm cache) falls on every seat in turn.
         const shift = (trial - 1) % spec.seats.length;
         for (const seat of [...spec.seats.slice(shift), ...spec.seats.slice(0, shift)]) {
+          const lead = await spec.lead?.(seat);
+          if (signal.aborted) return false;
           const before = spec.cpu?.(seat);
           const label = { phase: spec.phase, trial, trials: spec.trials, target: seat.name };
           const outcome = await ctx.trial(label, () => spec.load(seat));
           if (outcome === undefined) return false;
           const after = spec.cpu?.(seat);
-          round.push({ seat, outcome, cpuUs: before !== undefined && after !== undefined ? after - before : null });
+          round.push({
+            seat,
+            outcome,
+            cpuUs: before !== undefined && after !== undefined ? after - before : null,
+            leadInMs: lead?.ms ?? null,
+          });
         }
         spec.onRound(trial, round);
         checkpoint = spec.checkpoint;

@@ -64,11 +64,23 @@ export interface InterleaveSpec<Seat extends { readonly name: string }> {
   /** Run on each seat, in order, before the first round; not counted. */
   readonly warmups: ReadonlyArray<(seat: Seat) => Promise<LoadOutcome>>;
   readonly load: (seat: Seat) => Promise<LoadOutcome>;
+  /**
+   * Run on a seat right before each of its trials; not counted. Between two trials of a seat the others run, and a
+   * JIT-compiled target left idle that long answers its first second of load well below its pace (the memory reducer
+   * has collected what its hot code held): this brings it back to the state the trial means to measure.
+   */
+  readonly lead?: (seat: Seat) => Promise<{ readonly ms: number }>;
   /** A seat's CPU now (µs), to charge each trial the CPU it cost; undefined where it cannot be read. */
   readonly cpu?: (seat: Seat) => number | undefined;
   readonly onRound: (
     trial: number,
-    round: ReadonlyArray<{ readonly seat: Seat; readonly outcome: LoadOutcome; readonly cpuUs: number | null }>,
+    round: ReadonlyArray<{
+      readonly seat: Seat;
+      readonly outcome: LoadOutcome;
+      readonly cpuUs: number | null;
+      /** How long the seat's lead-in ran right before this trial; null without one. */
+      readonly leadInMs: number | null;
+    }>,
   ) => void;
   /** The result as of the last whole round (built only if an abort needs it). */
   readonly checkpoint: () => KindResult;

@@ -21,7 +21,7 @@ import {
 } from '../../measure/cpu.js';
 import { targetVersion } from '../versions.js';
 import { commandAvailable } from '../children.js';
-import type { TargetSpec } from '../../../scenarios/targets.js';
+import { TARGETS, type TargetSpec } from '../../../scenarios/targets.js';
 import { mergeHistograms, summarise, type Histogram, type LatencySummary } from '../../../core/measure/histogram.js';
 import type { Metric, TargetResult, TrialRecord } from '../../results/schema.js';
 import { latencyRecord, roundTo } from '../result.js';
@@ -45,6 +45,12 @@ const OPEN_BATCH = 50;
 export const BURST_WARMUP_MS = 1_000;
 /** The longest burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
 export const STEADY_MAX_BURSTS = 10;
+/**
+ * The longest lead-in before a throughput trial, in bursts. Our proxy, idle 15 s and then at saturation, ran its
+ * first 250 ms slices at 4,152, 5,247, 7,651 and 8,961 calls/s (161, 121, 77 and 75 µs of CPU per call) against
+ * ~9,500 before the pause (2026-12-03): a trial that began cold lost most of its first second.
+ */
+export const LEAD_IN_MAX_BURSTS = 2;
 const SATURATED_GENERATOR_CPU_PCT = 90;
 const LATE_SEND_WARN_FRACTION = 0.01;
 
@@ -214,10 +220,49 @@ export async function runComparison(
   async function untilSteady(seat: Seat): Promise<LoadOutcome> {
     // A smoke profile's short burst only checks that load flows.
     if (burstMs < BURST_WARMUP_MS) return load('throughput', seat, burstMs);
-    // Four slices a burst: a seat in one process is steady after one burst, as before the slices.
-    const sliceMs = burstMs / 4;
+    // Four slices a burst: a seat in one process is steady after one burst.
+    const { outcome, capped } = await steadySlices(seat, {
+      sliceMs: burstMs / 4,
+      callsPerChild: WARMUP_CALLS_PER_CHILD,
+      maxMs: STEADY_MAX_BURSTS * burstMs,
+      what: 'warm-up burst',
+    });
+    if (capped !== undefined)
+      warnings.add(`${seat.name} was not warm after a ${capped}: its figures may still include its warm-up`);
+    return outcome;
+  }
+  /**
+   * Right before each throughput trial: slices of an eighth of a burst until the seat is back at its pace — half a
+   * burst for a seat that is (its pace ramps, and steadiness waits for the ramp to end), LEAD_IN_MAX_BURSTS at most.
+   */
+  async function leadIn(seat: Seat): Promise<{ ms: number }> {
+    const started = performance.now();
+    const { capped } = await steadySlices(seat, {
+      sliceMs: burstMs / 8,
+      callsPerChild: 0,
+      maxMs: LEAD_IN_MAX_BURSTS * burstMs,
+      what: 'lead-in',
+    });
+    if (capped !== undefined) unsteadyLeads.set(seat.name, [...(unsteadyLeads.get(seat.name) ?? []), capped]);
+    return { ms: Math.round(performance.now() - started) };
+  }
+  /** Per seat, the lead-ins that ended unsteady: said once a seat, in assemble(). */
+  const unsteadyLeads = new Map<string, string[]>();
+  /**
+   * Closed-model slices until the seat is steady and its working children (those that used CPU in the first slice: a
+   * bridge's, not a shell that only waits on one) have had callsPerChild calls each; or until maxMs has passed, when
+   * `capped` says how long it ran and why it was not done.
+   */
+  async function steadySlices(
+    seat: Seat,
+    {
+      sliceMs,
+      callsPerChild,
+      maxMs,
+      what,
+    }: { sliceMs: number; callsPerChild: number; maxMs: number; /** For `capped`. */ what: string },
+  ): Promise<{ outcome: LoadOutcome; capped?: string }> {
     const slices: WarmupSlice[] = [];
-    // The children that work for it (a bridge's; not a shell that only waits on one), found in the first slice.
     const tree = seat.pid === undefined ? [] : processTree(seat.pid).filter((pid) => pid !== seat.pid);
     const startCpu = tree.map(processCpuMicros);
     let minCalls = 0;
@@ -230,7 +275,7 @@ export async function runComparison(
       calls += completed;
       if (slices.length === 0) {
         const working = tree.filter((pid, i) => (processCpuMicros(pid) ?? 0) > (startCpu[i] ?? Infinity)).length;
-        minCalls = WARMUP_CALLS_PER_CHILD * working;
+        minCalls = callsPerChild * working;
       }
       slices.push({
         calls: completed,
@@ -238,19 +283,15 @@ export async function runComparison(
         cpuPerCallUs:
           before === undefined || after === undefined || completed === 0 ? undefined : (after - before) / completed,
       });
-      if (signal.aborted || (calls >= minCalls && isSteady(slices))) return outcome;
-      if (slices.length * sliceMs >= STEADY_MAX_BURSTS * burstMs) {
+      if (signal.aborted || (calls >= minCalls && isSteady(slices))) return { outcome };
+      if (slices.length * sliceMs >= maxMs) {
         const why = isSteady(slices)
-          ? `its children had ${Math.round(calls / (minCalls / WARMUP_CALLS_PER_CHILD))} calls each of the ${WARMUP_CALLS_PER_CHILD} asked`
+          ? `its children had ${Math.round(calls / (minCalls / callsPerChild))} calls each of the ${callsPerChild} asked`
           : `its last calls/s per ${sliceMs} ms: ${slices
               .slice(-4)
               .map((s) => Math.round(s.rate))
               .join(', ')}`;
-        warnings.add(
-          `${seat.name} was not warm after a ${(slices.length * sliceMs) / 1000} s warm-up burst (${why}): ` +
-            'its figures may still include its warm-up',
-        );
-        return outcome;
+        return { outcome, capped: `${(slices.length * sliceMs) / 1000} s ${what} (${why})` };
       }
     }
   }
@@ -258,26 +299,41 @@ export async function runComparison(
     return Math.min(profile.rate, spec.maxRate ?? Infinity);
   }
   type Warmup = (seat: Seat) => Promise<LoadOutcome>;
-  const phases: Array<{ phase: Phase; warmups: Warmup[]; trialMs: number }> = [
+  const phases: Array<{
+    phase: Phase;
+    warmups: Warmup[];
+    lead?: (seat: Seat) => Promise<{ ms: number }>;
+    trialMs: number;
+  }> = [
     {
       phase: 'latency',
       warmups: [untilSteady, (seat) => load('latency', seat, profile.warmupMs)],
       trialMs: profile.latencyTrialMs,
     },
-    { phase: 'throughput', warmups: [untilSteady], trialMs: profile.throughputTrialMs },
+    {
+      phase: 'throughput',
+      warmups: [untilSteady],
+      // Not in a smoke profile, whose trials only check that load flows.
+      ...(burstMs < BURST_WARMUP_MS ? {} : { lead: leadIn }),
+      trialMs: profile.throughputTrialMs,
+    },
   ];
-  for (const { phase, warmups, trialMs } of phases) {
+  for (const { phase, warmups, lead, trialMs } of phases) {
     const whole = await ctx.interleave({
       seats,
       phase,
       trials: profile.trials,
       warmups,
+      ...(lead === undefined ? {} : { lead }),
       load: (seat) => load(phase, seat, trialMs),
       // The whole tree: a bridge's stdio children do part of its work.
       cpu: (seat) => (seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid)),
       onRound: (trial, round) => {
-        for (const { seat, outcome, cpuUs } of round) {
-          trials.push(record(phase, trial, seat, outcome, cpuUs, warnings));
+        for (const { seat, outcome, cpuUs, leadInMs } of round) {
+          trials.push({
+            ...record(phase, trial, seat, outcome, cpuUs, warnings),
+            ...(leadInMs === null ? {} : { leadInMs }),
+          });
           absorb(seat, phase, outcome, cpuUs);
         }
       },
@@ -286,6 +342,13 @@ export async function runComparison(
     if (!whole) break;
   }
   return assemble();
+
+  function leadWarnings(): string[] {
+    return [...unsteadyLeads].map(
+      ([name, capped]) =>
+        `${name} was not steady after a lead-in before ${capped.length} of its throughput trials (the last: ${capped.at(-1)}): those trials may be low`,
+    );
+  }
 
   /** The result from the whole rounds so far; throughput figures only once a throughput round has run. */
   function assemble(): KindResult {
@@ -323,7 +386,7 @@ export async function runComparison(
         ids: scenario.ids ?? 'unique',
         ...options.settings,
       },
-      { metrics, targets, trials: [...trials], warnings: [...warnings] },
+      { metrics, targets, trials: [...trials], warnings: [...warnings, ...leadWarnings()] },
     );
   }
 }
@@ -532,19 +595,29 @@ export function checkSeatsKnown(
       throw new Error(`scenario ${scenario.name}: unknown target "${name}"; known: ${Object.keys(targets).join(', ')}`);
 }
 
-/** Expected wall time of a comparison of these seats. */
+/** A bridge's warm-up bursts: its children each want their calls (~5 s for 32 of ours; supergateway's take 10). */
+const CHILDREN_WARMUP_BURSTS = 6;
+
+/** Expected wall time of a comparison of these seats (the scenario's targets, once per revision for a matrix). */
 export function estimateComparisonMs(
   scenario: ComparisonScenario | ShootoutScenario | MatrixScenario,
   profile: keyof ComparisonScenario['profiles'],
-  seats = scenario.targets.length,
+  seats: readonly string[] = scenario.targets,
 ): number {
   const p = scenario.profiles[profile];
-  // An open-model warm-up, and a closed-model burst before each phase (longer for a seat with children to warm).
-  return (
-    seats *
-      (p.warmupMs + 2 * Math.min(p.warmupMs, BURST_WARMUP_MS) + p.trials * (p.latencyTrialMs + p.throughputTrialMs)) +
-    3_000
-  );
+  // An open-model warm-up, a closed-model burst before each phase (a few for a seat with children to warm), and
+  // outside a smoke profile a lead-in of half a burst or more before each throughput trial.
+  const burst = Math.min(p.warmupMs, BURST_WARMUP_MS);
+  const lead = burst < BURST_WARMUP_MS ? 0 : burst / 2;
+  let ms = 3_000;
+  for (const name of seats) {
+    const bursts =
+      burst < BURST_WARMUP_MS || (TARGETS as Readonly<Record<string, TargetSpec>>)[name]?.upstream !== 'stdio'
+        ? 1
+        : CHILDREN_WARMUP_BURSTS;
+    ms += p.warmupMs + 2 * bursts * burst + p.trials * (p.latencyTrialMs + lead + p.throughputTrialMs);
+  }
+  return ms;
 }
 
 const comparisonKind: ScenarioKind<ComparisonScenario> = {

@@ -64,7 +64,11 @@ function perRevision(
 const matrixKind: ScenarioKind<MatrixScenario> = {
   kind: 'matrix',
   estimateMs: (scenario, profile) =>
-    estimateComparisonMs(scenario, profile, scenario.targets.length * scenario.revisions.length),
+    estimateComparisonMs(
+      scenario,
+      profile,
+      scenario.revisions.flatMap(() => scenario.targets),
+    ),
   check: (scenario, targets) => {
     checkSeatsKnown(scenario, targets);
     for (const r of scenario.revisions)
