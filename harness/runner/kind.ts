@@ -66,10 +66,11 @@ export interface InterleaveSpec<Seat extends { readonly name: string }> {
   readonly load: (seat: Seat) => Promise<LoadOutcome>;
   /**
    * Run on a seat right before each of its trials; not counted. Between two trials of a seat the others run, and a
-   * JIT-compiled target left idle that long answers its first second of load well below its pace (the memory reducer
-   * has collected what its hot code held): this brings it back to the state the trial means to measure.
+   * JIT-compiled target left idle long enough answers its first second of load well below its pace (the memory
+   * reducer has collected what its hot code held): this brings it back to the state the trial means to measure.
+   * Undefined when it found nothing to do.
    */
-  readonly lead?: (seat: Seat) => Promise<{ readonly ms: number }>;
+  readonly lead?: (seat: Seat) => Promise<{ readonly ms: number } | undefined>;
   /** A seat's CPU now (µs), to charge each trial the CPU it cost; undefined where it cannot be read. */
   readonly cpu?: (seat: Seat) => number | undefined;
   readonly onRound: (

@@ -46,6 +46,12 @@ export const BURST_WARMUP_MS = 1_000;
 /** The longest burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
 export const STEADY_MAX_BURSTS = 10;
 /**
+ * A seat idle this long before a throughput trial gets a lead-in. V8's memory reducer collects in a process idle for
+ * ~8 s, and what it collects the hot path must rebuild: after a 15 s pause our proxy's first 250 ms ran at 2,836 and
+ * 3,994 calls/s against ~7,000 before it; after 4 s, at 5,257 and 6,220 against ~5,500 (2026-12-03, a probe).
+ */
+export const LEAD_IN_AFTER_IDLE_MS = 6_000;
+/**
  * The longest lead-in before a throughput trial, in bursts. Our proxy, idle 15 s and then at saturation, ran its
  * first 250 ms slices at 4,152, 5,247, 7,651 and 8,961 calls/s (161, 121, 77 and 75 µs of CPU per call) against
  * ~9,500 before the pause (2026-12-03): a trial that began cold lost most of its first second.
@@ -205,8 +211,10 @@ export async function runComparison(
     ]),
   );
   // Latency: the scenario's latency executor at the profile's rate; throughput: at saturation, mock latency 0.
-  const load = (phase: Phase, seat: Seat, durationMs: number): Promise<LoadOutcome> =>
-    drive(phase === 'latency' ? scenario.executors.latency : scenario.executors.throughput, {
+  /** When each seat last had load (performance.now()): how long it has been idle. */
+  const lastLoad = new Map<Seat, number>();
+  const load = async (phase: Phase, seat: Seat, durationMs: number): Promise<LoadOutcome> => {
+    const outcome = await drive(phase === 'latency' ? scenario.executors.latency : scenario.executors.throughput, {
       source: phase === 'latency' ? sources.get(seat)!.open : sources.get(seat)!.closed,
       durationMs,
       signal,
@@ -214,6 +222,9 @@ export async function runComparison(
       maxInFlight: scenario.maxInFlight,
       vus: seat.vus,
     });
+    lastLoad.set(seat, performance.now());
+    return outcome;
+  };
 
   const burstMs = Math.min(profile.warmupMs, BURST_WARMUP_MS);
   /** A phase's burst: slices until the seat is warm, or STEADY_MAX_BURSTS of them have passed (said, then). */
@@ -232,11 +243,13 @@ export async function runComparison(
     return outcome;
   }
   /**
-   * Right before each throughput trial: slices of an eighth of a burst until the seat is back at its pace — half a
-   * burst for a seat that is (its pace ramps, and steadiness waits for the ramp to end), LEAD_IN_MAX_BURSTS at most.
+   * Right before a throughput trial of a seat idle LEAD_IN_AFTER_IDLE_MS or more: slices of an eighth of a burst until
+   * the seat is back at its pace — half a burst for a seat that is (its pace ramps, and steadiness waits for the ramp
+   * to end), LEAD_IN_MAX_BURSTS at most.
    */
-  async function leadIn(seat: Seat): Promise<{ ms: number }> {
+  async function leadIn(seat: Seat): Promise<{ ms: number } | undefined> {
     const started = performance.now();
+    if (started - (lastLoad.get(seat) ?? started) < LEAD_IN_AFTER_IDLE_MS) return undefined;
     const { capped } = await steadySlices(seat, {
       sliceMs: burstMs / 8,
       callsPerChild: 0,
@@ -302,7 +315,7 @@ export async function runComparison(
   const phases: Array<{
     phase: Phase;
     warmups: Warmup[];
-    lead?: (seat: Seat) => Promise<{ ms: number }>;
+    lead?: (seat: Seat) => Promise<{ ms: number } | undefined>;
     trialMs: number;
   }> = [
     {
@@ -606,9 +619,10 @@ export function estimateComparisonMs(
 ): number {
   const p = scenario.profiles[profile];
   // An open-model warm-up, a closed-model burst before each phase (a few for a seat with children to warm), and
-  // outside a smoke profile a lead-in of half a burst or more before each throughput trial.
+  // outside a smoke profile a lead-in of half a burst or more before each throughput trial that follows a long wait.
   const burst = Math.min(p.warmupMs, BURST_WARMUP_MS);
-  const lead = burst < BURST_WARMUP_MS ? 0 : burst / 2;
+  const waits = (seats.length - 1) * p.throughputTrialMs >= LEAD_IN_AFTER_IDLE_MS;
+  const lead = burst < BURST_WARMUP_MS || !waits ? 0 : burst / 2;
   let ms = 3_000;
   for (const name of seats) {
     const bursts =
