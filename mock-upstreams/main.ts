@@ -9,6 +9,7 @@ import {
   parseFlags,
   renderOptions,
   type FlagSpecs,
+  wrapHelp,
 } from '../core/runtime/flags.js';
 import { adaptiveTimers } from '../core/runtime/clock.js';
 import { tierUpSooner } from '../core/runtime/tier-up.js';
@@ -86,7 +87,7 @@ const MOCK_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf mock http [options]
+const help = wrapHelp(`Usage: mcp-perf mock http [options]
        mcp-perf mock stdio [options]
        mcp-perf mock sse [options]
 
@@ -115,7 +116,7 @@ seq counts from 1 per stream without gaps, t is the send time in µs since the e
 broadcast (default) notifies every stream in the same tick; spread gives each stream its own phase of
 the period (~1 ms slots), as independent sessions' notifications arrive.
 
-${renderOptions(MOCK_FLAGS)}`;
+${renderOptions(MOCK_FLAGS)}`);
 
 export const mockCommand: Command = {
   help,

@@ -8,6 +8,7 @@ import {
   parseFlags,
   renderOptions,
   type FlagSpecs,
+  wrapHelp,
 } from '../core/runtime/flags.js';
 import { ExitCode, type ExitCodeValue } from '../core/runtime/errors.js';
 import { serveUntilStopped } from '../core/runtime/service.js';
@@ -19,7 +20,7 @@ import { createLogger } from './log.js';
 import { startTcpRelay } from './tcp-relay.js';
 
 const d = PROXY_DEFAULTS;
-const proxyHelp = `Usage: mcp-perf proxy --upstream URL [--upstream URL…] [options]
+const proxyHelp = wrapHelp(`Usage: mcp-perf proxy --upstream URL [--upstream URL…] [options]
        mcp-perf proxy --upstream-cmd "COMMAND" [options]
        mcp-perf proxy --upstream-sse URL [options]
        mcp-perf proxy --stdio [options] -- COMMAND [ARGS…]
@@ -47,7 +48,7 @@ Origin or Host 403, session limit 503, upstream refused 502, upstream slower tha
 With auth on, a session belongs to the token (or JWT issuer and subject) that opened it; any other gets 404. The
 client's Authorization and Cookie headers are never passed upstream: --upstream-header sets what the upstream gets.
 
-${renderOptions(PROXY_FLAGS)}`;
+${renderOptions(PROXY_FLAGS)}`);
 
 const RELAY_FLAGS: FlagSpecs = {
   upstream: { type: 'string', value: 'URL', help: 'where to relay bytes to (loopback only)' },
@@ -55,12 +56,12 @@ const RELAY_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const relayHelp = `Usage: mcp-perf relay --upstream URL [--listen HOST:PORT]
+const relayHelp = wrapHelp(`Usage: mcp-perf relay --upstream URL [--listen HOST:PORT]
 
 A raw TCP relay (a byte pipe, no HTTP parsing): the floor any proxy can reach. Used by the
 direct-vs-proxied scenario as the third target. Same ready line and lifecycle as the proxy.
 
-${renderOptions(RELAY_FLAGS)}`;
+${renderOptions(RELAY_FLAGS)}`);
 
 export const proxyCommand: Command = {
   help: proxyHelp,
@@ -87,14 +88,14 @@ const BENCH_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const benchHelp = `Usage: mcp-perf proxy-bench [--ms N]
+const benchHelp = wrapHelp(`Usage: mcp-perf proxy-bench [--ms N]
 
 Micro-benchmarks of the proxy's stages in this process: the bearer-token check, HS256 JWT verification, the
 rate-limit bucket, the session-table lookup (10,000 sessions), JSON-RPC parsing and stdio line framing. Each is
 timed in batches for --ms milliseconds after a warm-up; prints one JSON line of per-operation percentiles in
 nanoseconds. The components scenario runs it.
 
-${renderOptions(BENCH_FLAGS)}`;
+${renderOptions(BENCH_FLAGS)}`);
 
 export const proxyBenchCommand: Command = {
   help: benchHelp,

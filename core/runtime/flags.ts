@@ -14,7 +14,7 @@ export interface FlagSpec {
   readonly multiple?: boolean;
   /** The placeholder in help for a string flag's value. @default 'VALUE' */
   readonly value?: string;
-  /** What the flag does; `\n` starts a continuation line. */
+  /** What the flag does: one paragraph, wrapped to the terminal's width in help (a `\n` is read as a space). */
   readonly help: string;
   readonly default?: string | number;
 }
@@ -37,17 +37,49 @@ export function parseOptions(specs: FlagSpecs): OptionSpec {
   return out;
 }
 
+/** Help is read in a terminal: no line of it wider than this. */
+export const HELP_WIDTH = 120;
+
+/**
+ * `text` with every line wider than `width` broken at spaces, each continuation indented as its line is. Lines that
+ * fit are left as written.
+ */
+export function wrapHelp(text: string, width = HELP_WIDTH): string {
+  return text
+    .split('\n')
+    .flatMap((line) => wrapLine(line, width))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number, indent = /^ */.exec(line)![0]): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    if (cut <= indent.length) break; // one word wider than the line: left whole
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = indent + rest.slice(cut + 1).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
 /** The Options section of a command's help, generated from its specs: one entry per flag, help aligned. */
 export function renderOptions(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const flag = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
-    const text = spec.default === undefined ? spec.help : `${spec.help} (default ${spec.default})`;
+    // "(default …)" is never split: a no-break space holds it together through the wrapping.
+    const text = spec.default === undefined ? spec.help : `${spec.help} (default\u00a0${spec.default})`;
     return [flag, text.split('\n')] as const;
   });
   const width = Math.min(30, Math.max(...rows.map(([flag]) => flag.length)));
   const lines = ['Options:'];
-  for (const [flag, text] of rows) {
+  for (const [flag, given] of rows) {
     const pad = ' '.repeat(width + 4);
+    // One paragraph, wrapped to the help column's width: a continuation lines up under the help, not the flag.
+    const text = wrapLine(pad + given.join(' '), HELP_WIDTH, pad).map((l) =>
+      l.slice(pad.length).replace('\u00a0', ' '),
+    );
     if (flag.length > width) lines.push(`  ${flag}`, ...text.map((t) => `${pad}${t}`));
     else lines.push(`  ${flag.padEnd(width)}  ${text[0]}`, ...text.slice(1).map((t) => `${pad}${t}`));
   }

@@ -1,7 +1,7 @@
 /** `mcp-perf calibrate`: known answers on this machine, in under a minute (harness/calibrate/checks.ts). */
 import type { Command } from '../../core/runtime/command.js';
 import { ExitCode, InterruptedError } from '../../core/runtime/errors.js';
-import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs, wrapHelp } from '../../core/runtime/flags.js';
 import { calibrate, CHECK_KEYS, type Check, type CheckKey } from '../calibrate/checks.js';
 import { ConfigError } from '../../core/runtime/errors.js';
 import { table } from '../output/format.js';
@@ -22,7 +22,7 @@ const FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf calibrate [options]
+const help = wrapHelp(`Usage: mcp-perf calibrate [options]
 
 Proves the instrument on this machine in under a minute: measures what has a known answer and says how far
 each measurement is from it — the timer's precision (send lateness p50/p90), this machine's speed figures (the
@@ -33,7 +33,7 @@ autocannon's request counts (they must agree within 10%).
 ${renderOptions(FLAGS)}
 Exit codes: 0 every known answer holds (a disagreement of the two ceilings is a warning); 99 a known answer is
 off (the reason is printed); 2 bad flags; 130 interrupted. Every process it starts is ended on every path out.
-`;
+`);
 
 const MARK: Record<Check['state'], string> = { ok: '✔ ok', off: '✘ OFF', warn: '⚠ warn', info: '' };
 

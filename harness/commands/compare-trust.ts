@@ -12,6 +12,7 @@ import {
   parseFlags,
   renderOptions,
   type FlagSpecs,
+  wrapHelp,
 } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { PROFILES } from '../../scenarios/define.js';
@@ -29,7 +30,7 @@ const TRUST_FLAGS: FlagSpecs = {
   seats: {
     type: 'string',
     value: 'A,B',
-    help: 'run only these seats in every run, as for `mcp-perf run --seats` (e.g. --seats proxied: direct and the\nproxy, no relay — a third less time a run)',
+    help: 'run only these seats in every run, as `run --seats` does (--seats proxied: direct and\nthe proxy, no relay — a third less time a run)',
   },
   'pool-a': { type: 'string', value: 'N', help: 'plain runs', default: 20 },
   'pool-b': { type: 'string', value: 'N', help: 'injected runs', default: 10 },
@@ -53,7 +54,7 @@ const TRUST_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf compare-trust [options]
+const help = wrapHelp(`Usage: mcp-perf compare-trust [options]
 
 Shows whether \`mcp-perf compare\` can be trusted on this machine. Makes a pool of plain runs (A) and a pool of
 runs whose proxy adds a known latency (B: --inject-pct of the proxied p50), interleaved; then makes
@@ -63,7 +64,7 @@ nothing; A/B must flag a regression (the bar: at least 95% of them).
 ${renderOptions(TRUST_FLAGS)}
 Exit codes: 0 the bar is met (no A/A flag, ≥ 95% of A/B detected); 99 it is not; 2 bad flags; 130 interrupted.
 With the defaults it makes 30 runs: about 25 minutes of direct-vs-proxied quick.
-`;
+`);
 
 export const compareTrustCommand: Command = {
   help,

@@ -20,6 +20,7 @@ import {
   parseFlags,
   renderOptions,
   type FlagSpecs,
+  wrapHelp,
 } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
@@ -68,7 +69,7 @@ const COMPARE_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf compare BASE HEAD [options]
+const help = wrapHelp(`Usage: mcp-perf compare BASE HEAD [options]
        mcp-perf compare --base REF [--head REF] [scenario…] [options]
 
 Decides, metric by metric, whether head is faster, slower or the same as base, beyond noise.
@@ -89,7 +90,7 @@ change.
 ${renderOptions(COMPARE_FLAGS)}
 Exit codes: 0 no regression and thresholds met; 98 a metric regressed; 99 no regression but a threshold failed;
 2 bad flags, refs or files; 130 interrupted (worktrees and processes are cleaned up on every path out).
-`;
+`);
 
 export const compareCommand: Command = {
   help,

@@ -9,7 +9,14 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from '../../core/runtime/command.js';
 import { ConfigError, ExitCode, InterruptedError, McpPerfError } from '../../core/runtime/errors.js';
-import { HELP_FLAG, choiceFlag, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import {
+  HELP_FLAG,
+  choiceFlag,
+  parseFlags,
+  renderOptions,
+  type FlagSpecs,
+  wrapHelp,
+} from '../../core/runtime/flags.js';
 import { PROFILES, type ProfileName } from '../../scenarios/define.js';
 import { evaluateGates, GATE_SCENARIOS, signedOff, type GateRow } from '../release/gates.js';
 import { readResults } from '../results/io.js';
@@ -67,7 +74,7 @@ export const RELEASE_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf release [--version V] [--previous DIR|FILE] [--profile release] [options]
+const help = wrapHelp(`Usage: mcp-perf release [--version V] [--previous DIR|FILE] [--profile release] [options]
 
 Signs a release off: runs every scenario the sign-off's gates read (${GATE_SCENARIOS.join(', ')}) in the
 release profile, then writes sign-off.html and sign-off.pdf (A4, printed by Chromium) beside results.json and
@@ -80,7 +87,7 @@ that is missing or not an mcp-perf results file, and a machine without Chromium.
 ${renderOptions(RELEASE_FLAGS)}
 Exit codes: 0 signed off (every gate passed); 99 a gate failed or was not measured; 2 bad flags, a dirty tree, a bad
 --previous or no Chromium; 130 interrupted (nothing half-written is left); 1 anything unexpected.
-`;
+`);
 
 export const releaseCommand: Command = {
   help,

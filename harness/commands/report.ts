@@ -1,7 +1,7 @@
 /** `mcp-perf report <results.json>`: re-render report.html from a results file alone. */
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../../core/runtime/command.js';
-import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs, wrapHelp } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode } from '../../core/runtime/errors.js';
 import { readResults } from '../results/io.js';
 
@@ -15,12 +15,12 @@ const REPORT_FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf report <results.json> [--out FILE]
+const help = wrapHelp(`Usage: mcp-perf report <results.json> [--out FILE]
 
 Renders the self-contained HTML report (charts, summary, baseline diff, environment) from a results file
 alone. By default it writes report.html beside the results file.
 
-${renderOptions(REPORT_FLAGS)}`;
+${renderOptions(REPORT_FLAGS)}`);
 
 export const reportCommand: Command = {
   help,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from '../../core/runtime/command.js';
 import { diffAgainstBaseline } from '../baseline/diff.js';
 import { readRunConfig, RUN_FLAGS } from '../config/run-config.js';
-import { renderOptions } from '../../core/runtime/flags.js';
+import { renderOptions, wrapHelp } from '../../core/runtime/flags.js';
 import { ConfigError, ExitCode, InterruptedError, McpPerfError, ResultsFileError } from '../../core/runtime/errors.js';
 import { createProgress } from '../output/progress.js';
 import { renderDiff, renderSummary } from '../output/summary.js';
@@ -23,7 +23,7 @@ import { TARGETS } from '../../scenarios/targets.js';
 import { kindOf } from '../runner/kinds.js';
 import { SCENARIOS } from '../config/scenarios.js';
 
-const help = `Usage: mcp-perf run [scenario…] [options]
+const help = wrapHelp(`Usage: mcp-perf run [scenario…] [options]
 
 Runs scenarios (all of them when none is named, but for those that run only when named: ${[...SCENARIOS.values()]
   .filter((s) => s.onlyWhenNamed === true)
@@ -37,7 +37,7 @@ ${renderOptions(RUN_FLAGS)}
 Exit codes: 0 all thresholds passed; 99 a threshold failed or a scenario failed; 2 bad flags or a bad
 baseline file; 130 interrupted (Ctrl-C / SIGTERM); 1 anything unexpected.
 Every process the run starts is ended on every path out, including Ctrl-C and the timeout.
-`;
+`);
 
 export const runCommand: Command = {
   help,

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../../core/runtime/command.js';
 import { ConfigError, ExitCode } from '../../core/runtime/errors.js';
-import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs } from '../../core/runtime/flags.js';
+import { HELP_FLAG, parseFlags, renderOptions, type FlagSpecs, wrapHelp } from '../../core/runtime/flags.js';
 import { readResults } from '../results/io.js';
 import type { ResultsFile } from '../results/schema.js';
 import type { Comparison } from '../compare/analyse.js';
@@ -17,7 +17,7 @@ const FLAGS: FlagSpecs = {
   help: HELP_FLAG,
 };
 
-const help = `Usage: mcp-perf trend DIR [--out FILE]
+const help = wrapHelp(`Usage: mcp-perf trend DIR [--out FILE]
 
 Draws the history in DIR as one self-contained HTML page: each metric a threshold or goal names over the runs (oldest first, labelled
 by commit and date), with its noise band, the runs that failed a threshold, and the commits where
@@ -26,7 +26,7 @@ fills: one results file per run.
 
 ${renderOptions(FLAGS)}
 Exit codes: 0 written; 2 DIR missing, empty or holding a file that is not an mcp-perf results file.
-`;
+`);
 
 export const trendCommand: Command = {
   help,

@@ -52,7 +52,7 @@ export const RUN_FLAGS: FlagSpecs = {
     type: 'string',
     short: 'p',
     value: 'NAME',
-    help: `${PROFILES.join(' | ')}; quick takes under 3 minutes`,
+    help: `${PROFILES.join(' | ')}; quick takes about 4 minutes for every scenario`,
     default: RUN_DEFAULTS.profile,
   },
   out: {
