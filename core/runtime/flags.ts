@@ -69,7 +69,10 @@ export function renderOptions(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const flag = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
     // "(default …)" is never split: a no-break space holds it together through the wrapping.
-    const text = spec.default === undefined ? spec.help : `${spec.help} (default\u00a0${spec.default})`;
+    const text =
+      spec.default === undefined
+        ? spec.help
+        : `${spec.help} (default\u00a0${String(spec.default).replaceAll(' ', '\u00a0')})`;
     return [flag, text.split('\n')] as const;
   });
   const width = Math.min(30, Math.max(...rows.map(([flag]) => flag.length)));
@@ -78,7 +81,7 @@ export function renderOptions(specs: FlagSpecs): string {
     const pad = ' '.repeat(width + 4);
     // One paragraph, wrapped to the help column's width: a continuation lines up under the help, not the flag.
     const text = wrapLine(pad + given.join(' '), HELP_WIDTH, pad).map((l) =>
-      l.slice(pad.length).replace('\u00a0', ' '),
+      l.slice(pad.length).replaceAll('\u00a0', ' '),
     );
     if (flag.length > width) lines.push(`  ${flag}`, ...text.map((t) => `${pad}${t}`));
     else lines.push(`  ${flag.padEnd(width)}  ${text[0]}`, ...text.slice(1).map((t) => `${pad}${t}`));

@@ -27,7 +27,9 @@ test('renderOptions lists each flag once, with its short form, value, help and d
 
 test('help fits a terminal: a long flag help wraps under its column, with its default whole', () => {
   const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
-  const text = renderOptions({ rate: { type: 'string', value: 'N', help: long, default: 'twice the length' } });
+  const text = renderOptions({
+    rate: { type: 'string', value: 'N', help: long, default: 'twice the length of the run plus a minute or so' },
+  });
   const lines = text.split('\n').slice(1, -1);
   assert.ok(lines.length >= 3, text);
   assert.ok(
@@ -39,7 +41,7 @@ test('help fits a terminal: a long flag help wraps under its column, with its de
       .slice(1)
       .every((l) => l.startsWith(' '.repeat('      --rate N'.length + 2) + 'word') || l.includes('(default')),
   );
-  assert.ok(text.includes('(default twice the length)'), 'the default on one line');
+  assert.ok(text.includes('(default twice the length of the run plus a minute or so)'), 'the default on one line');
   assert.equal(text.replace(/\s+/g, ' ').includes(long), true, 'every word kept, in order');
   // Prose: lines that fit are left as written; one that does not is broken at spaces, keeping its indent.
   assert.equal(wrapHelp('short\n  kept'), 'short\n  kept');
