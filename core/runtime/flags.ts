@@ -80,9 +80,7 @@ export function renderOptions(specs: FlagSpecs): string {
   for (const [flag, given] of rows) {
     const pad = ' '.repeat(width + 4);
     // One paragraph, wrapped to the help column's width: a continuation lines up under the help, not the flag.
-    const text = wrapLine(pad + given.join(' '), HELP_WIDTH, pad).map((l) =>
-      l.slice(pad.length).replaceAll('\u00a0', ' '),
-    );
+    const text = wrapLine(given.join(' '), HELP_WIDTH - pad.length, '').map((l) => l.replaceAll('\u00a0', ' '));
     if (flag.length > width) lines.push(`  ${flag}`, ...text.map((t) => `${pad}${t}`));
     else lines.push(`  ${flag.padEnd(width)}  ${text[0]}`, ...text.slice(1).map((t) => `${pad}${t}`));
   }
