@@ -52,10 +52,11 @@ export class ProxyRequest {
   readonly remoteAddress: string;
   readonly #maxBodyBytes: number;
   /**
-   * The body so far. The first piece is kept as a view into the Buffer the socket read into (a body that arrives in
-   * one read, the common case, is never copied); from the second piece on, pieces are copied into one growing
-   * buffer. Keeping every piece instead cost a Buffer object per chunk: 4,000,000 one-byte chunks grew RSS by
-   * 487 MiB (25 MiB now).
+   * The body so far. The first piece is copied into a Buffer of its own size (the socket reads into one buffer shared
+   * by every connection, so what is kept must be copied out; a body that arrives in one read, the common case, is
+   * one small allocation from Node's pool); from the second piece on, pieces are copied into one growing buffer.
+   * Keeping every piece instead cost a Buffer object per chunk: 4,000,000 one-byte chunks grew RSS by 487 MiB
+   * (25 MiB now).
    */
   #data: Buffer = EMPTY;
   #owned = false;
@@ -96,7 +97,7 @@ export class ProxyRequest {
       return;
     }
     if (used === 0) {
-      this.#data = chunk;
+      this.#data = Buffer.from(chunk);
       return;
     }
     if (!this.#owned || size > this.#data.length) {
@@ -123,6 +124,34 @@ export class ProxyRequest {
 }
 
 const MAX_WAITING_BYTES = 1024 * 1024;
+
+/** Every connection's reads land here, one at a time (the server runs on one thread): see readIntoSharedBuffer. */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * The accepted socket's handle, moved to a socket that reads through `onread` into READ_BUFFER: no Buffer allocated
+ * per read and no trip through the Readable machinery ('data' via push, emit and the flowing-mode bookkeeping), as
+ * the proxy's upstream connections read (client.ts). `onread` is a public option of `new net.Socket()`, but a server
+ * has no way to pass it to the sockets it accepts, so the handle is taken over: the server accepts paused
+ * (`pauseOnConnect`, nothing read yet), the new socket adopts the handle (`handle`, the option Node's own accept
+ * uses) and counts against the server in place of the first (`_server`, so `close()` still waits for it), and the
+ * first, left without a handle, is dropped. Measured on the reverse path: see docs/proxy.md. Undefined when the
+ * socket has no handle.
+ */
+function readIntoSharedBuffer(accepted: net.Socket, onRead: (n: number) => boolean): net.Socket | undefined {
+  const internal = accepted as unknown as { _handle: unknown; _server: net.Server | null };
+  if (typeof internal._handle !== 'object' || internal._handle === null) return undefined;
+  const socket = new net.Socket({
+    handle: internal._handle,
+    readable: true,
+    writable: true,
+    onread: { buffer: READ_BUFFER, callback: onRead },
+  } as net.SocketConstructorOpts);
+  internal._handle = null;
+  (socket as unknown as { _server: net.Server | null })._server = internal._server;
+  internal._server = null;
+  return socket;
+}
 const BAD_VALUE = /[\0\r\n]/;
 
 let dateSecond = 0;
@@ -366,12 +395,19 @@ class Connection {
   /** The client's address, read once (each read of socket.remoteAddress is a getpeername call into libuv). */
   #remote: string | undefined;
 
+  readonly socket: net.Socket;
+
   constructor(
-    readonly socket: net.Socket,
+    accepted: net.Socket,
     private readonly server: Http1Server,
   ) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    const socket = (this.socket =
+      readIntoSharedBuffer(accepted, (n) => {
+        this.#onData(READ_BUFFER.subarray(0, n));
+        return true; // pausing, behind a slow answer, is done by #onData
+      }) ?? accepted);
+    // A socket with no handle to take over (an in-memory Duplex a test hands to the server) is read as a stream.
+    if (socket === accepted) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#response?.emit('drain'));
     socket.on('error', () => {}); // a reset client; 'close' follows
     // A client that closes its side has gone, as node:http reads it too: an answer still being worked on is
@@ -430,6 +466,7 @@ class Connection {
     this.#response = undefined;
   }
 
+  /** `chunk` is a view into READ_BUFFER: valid until this returns. */
   #onData(chunk: Buffer): void {
     if (this.#dead) return;
     this.fresh = false;
@@ -438,6 +475,7 @@ class Connection {
       this.#buf = chunk;
     } else this.#buf = Buffer.concat([this.#buf, chunk]);
     this.#parse();
+    if (this.#buf !== undefined && this.#buf.buffer === READ_BUFFER.buffer) this.#buf = Buffer.from(this.#buf); // kept: copy it out
     // Pipelined requests waiting behind a slow answer: stop reading rather than buffer without bound.
     if (this.#buf !== undefined && this.#buf.length >= MAX_WAITING_BYTES) this.socket.pause();
   }
@@ -599,7 +637,9 @@ export class Http1Server {
     this.onError = options.onError ?? (() => {});
     this.#keepAliveMs = options.keepAliveTimeoutMs ?? 30_000;
     this.#requestMs = options.requestTimeoutMs ?? 60_000;
-    this.net = net.createServer({ noDelay: true }, (socket) => this.#connections.add(new Connection(socket, this)));
+    this.net = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.#connections.add(new Connection(socket, this)),
+    );
     // One sweep a second rather than a timer per request: idle connections and slow requests.
     this.#timer = setInterval(() => this.#sweep(), 1_000);
     this.#timer.unref();

@@ -123,6 +123,44 @@ test('a chunked request body arrives whole, sent a few bytes at a time', async (
   assert.match(text, /POST abcdefg$/);
 });
 
+test('what a connection keeps between reads (half a head, half a body, a pipelined request) survives other connections reading', async () => {
+  // Every connection reads into one shared buffer: anything kept past a read must have been copied out of it.
+  const a = net.connect(port, '127.0.0.1');
+  let text = '';
+  a.on('data', (d) => (text += d.toString('latin1')));
+  const sent = (piece: string): Promise<void> => new Promise((resolve) => a.write(piece, () => resolve()));
+  const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+  const other = (): Promise<{ text: string }> =>
+    talk([`POST /echo HTTP/1.1\r\nHost: zzzz\r\nContent-Length: 40\r\n\r\n${'Z'.repeat(40)}`], (t) =>
+      t.includes('Z'.repeat(40)),
+    );
+  try {
+    const answered = async (what: string): Promise<void> => {
+      for (let i = 0; i < 100 && !text.includes(what); i++) await pause();
+    };
+    await sent('POST /echo HTTP/1.1\r\nHost: x\r\nCont');
+    await pause();
+    await other();
+    await sent('ent-Length: 5\r\n\r\nhello');
+    await answered('POST hello');
+    await sent('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nwor');
+    await pause();
+    await other();
+    await sent('ld');
+    await answered('POST world');
+    await sent('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+    await pause();
+    await other(); // while /slow is answered, the pipelined request waits in the connection
+    await answered('POST hi');
+    assert.match(text, /\r\n\r\nPOST hello/);
+    assert.match(text, /\r\n\r\nPOST world/);
+    assert.ok(text.indexOf('slow') < text.indexOf('POST hi'), text);
+    assert.doesNotMatch(text, /Z/);
+  } finally {
+    a.destroy();
+  }
+});
+
 test('Expect: 100-continue gets its interim answer before the body is sent', async () => {
   const socket = net.connect(port, '127.0.0.1');
   const got: string[] = [];
