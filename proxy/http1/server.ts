@@ -33,6 +33,8 @@ export interface Http1ServerOptions {
   readonly keepAliveTimeoutMs?: number;
   /** A request whose head and body have not all arrived after this long gets 408. @default 60000 */
   readonly requestTimeoutMs?: number;
+  /** How often idle connections and slow requests are looked for (one sweep for all, not a timer each). @default 1000 */
+  readonly sweepMs?: number;
   /** HTTP/1.1 requests without exactly one Host header get 400 (RFC 9112 §3.2). @default true */
   readonly requireHost?: boolean;
   /**
@@ -641,7 +643,7 @@ export class Http1Server {
       this.#connections.add(new Connection(socket, this)),
     );
     // One sweep a second rather than a timer per request: idle connections and slow requests.
-    this.#timer = setInterval(() => this.#sweep(), 1_000);
+    this.#timer = setInterval(() => this.#sweep(), options.sweepMs ?? 1_000);
     this.#timer.unref();
   }
 

@@ -54,7 +54,7 @@ function handler(req: ProxyRequest, res: ProxyResponse): void {
 }
 
 before(async () => {
-  server = new Http1Server({ maxBodyBytes: 64, requestTimeoutMs: 1_500, keepAliveTimeoutMs: 1_500 }, handler);
+  server = new Http1Server({ maxBodyBytes: 64, requestTimeoutMs: 600, keepAliveTimeoutMs: 600, sweepMs: 100 }, handler);
   await new Promise<void>((resolve) => server.net.listen(0, '127.0.0.1', resolve));
   port = (server.net.address() as AddressInfo).port;
 });
@@ -248,7 +248,7 @@ test('a head that never completes gets 408 after the request timeout; an idle co
   const t0 = Date.now();
   const slow = await talk(['GET /echo HTTP/1.1\r\nHost: x\r\nX-Half: ']);
   assert.equal(STATUS.exec(slow.text)?.[1], '408');
-  assert.ok(Date.now() - t0 >= 1_000, 'not before the timeout');
+  assert.ok(Date.now() - t0 >= 600, 'not before the timeout');
   const idle = await talk(['GET /echo HTTP/1.1\r\nHost: x\r\n\r\n']);
   assert.equal(idle.closed, true, 'closed by the server, not by the test');
   for (let i = 0; i < 100 && server.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -256,10 +256,13 @@ test('a head that never completes gets 408 after the request timeout; an idle co
 });
 
 test('keep-alive applies once a connection is used: a new one waits for its first request as long as a request may take', async () => {
-  // Keep-alive 100 ms, request timeout 5 s: a connection that has sent nothing yet for 1.2 s (past one 1 s sweep) is
+  // Keep-alive 100 ms, request timeout 5 s: a connection that has sent nothing yet for 400 ms (past three sweeps) is
   // still served. Judged by keep-alive from the accept, it was destroyed — under load, with its request already sent
   // and unread, which its client saw as ECONNRESET.
-  const quick = new Http1Server({ maxBodyBytes: 64, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 100 }, handler);
+  const quick = new Http1Server(
+    { maxBodyBytes: 64, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 100, sweepMs: 100 },
+    handler,
+  );
   await new Promise<void>((resolve) => quick.net.listen(0, '127.0.0.1', resolve));
   try {
     const socket = net.connect((quick.net.address() as AddressInfo).port, '127.0.0.1');
@@ -268,7 +271,7 @@ test('keep-alive applies once a connection is used: a new one waits for its firs
     socket.on('data', (d) => (text += d.toString('latin1')));
     socket.on('close', () => (closed = true));
     socket.on('error', () => {});
-    await new Promise((r) => setTimeout(r, 1_200));
+    await new Promise((r) => setTimeout(r, 400));
     assert.equal(closed, false, 'not closed before its first request');
     socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
     for (let i = 0; i < 100 && !text.includes('POST hi'); i++) await new Promise((r) => setTimeout(r, 10));
