@@ -1,7 +1,8 @@
 /**
  * The reverse path side by side: the HTTP mock at 0 ms reached directly, through our proxy, through the raw TCP relay
  * and through nginx (when installed), in alternating rounds. Per round and seat: calls/s of 32 closed-model clients,
- * the seat's CPU per call from /proc (its process tree; the mock's for direct), and the added p50 of an open-model trial at 1,000
+ * the seat's CPU per call from /proc (its process tree; the mock's for direct), split into user and system time (the
+ * system time — reads, writes, the loopback's delivery — is what every proxy pays alike), and the added p50 of an open-model trial at 1,000
  * calls/s. `--base DIR` adds a second proxy seat started from another checkout's build (DIR/bin/mcp-perf.js), for
  * an A/B of a change to the proxy.
  *
@@ -18,7 +19,7 @@ import { CallSource } from '../harness/load/outcome.js';
 import { runClosedModel } from '../harness/load/closed-model.js';
 import { runOpenModel } from '../harness/load/open-model.js';
 import { median } from '../harness/compare/stats.js';
-import { processTreeCpuMicros } from '../harness/measure/cpu.js';
+import { processTreeCpuMicros, processTreeUserSystemMicros } from '../harness/measure/cpu.js';
 import { commandAvailable, freePort, ProcessGroup } from '../harness/runner/children.js';
 import { expandArgv, expandWord, TARGETS } from '../scenarios/targets.js';
 
@@ -93,39 +94,50 @@ try {
     const sessions = await Promise.all(Array.from({ length: CLIENTS }, () => McpHttpSession.open(target)));
     seats.push({ name: s.name, url, pid: s.pid, sessions, pool: target.pool });
   }
-  process.stdout.write('round  seat     calls/s  CPU µs/call  p50 µs at 1000/s  errors\n');
-  const totals = new Map<string, { rate: number[]; cpu: number[]; p50: number[] }>();
+  process.stdout.write('round  seat     calls/s  CPU µs/call  user  system  p50 µs at 1000/s  errors\n');
+  const totals = new Map<string, { rate: number[]; cpu: number[]; user: number[]; system: number[]; p50: number[] }>();
   for (let round = 1; round <= rounds; round++) {
     for (const seat of seats) {
       const source = new CallSource(seat.sessions, { latencyMs: 0 });
       await runClosedModel({ concurrency: CLIENTS, durationMs: 1_000, source });
       const pid = seat.name === 'direct' ? mock.pid : seat.pid;
       const before = processTreeCpuMicros(pid);
+      const splitBefore = processTreeUserSystemMicros(pid);
       const closed = await runClosedModel({ concurrency: CLIENTS, durationMs: 2_500, source });
       const after = processTreeCpuMicros(pid);
+      const splitAfter = processTreeUserSystemMicros(pid);
       const open = await runOpenModel({ rate: 1_000, durationMs: 2_000, maxInFlight: 1_000, source });
       const cpu =
         before === undefined || after === undefined ? NaN : (after - before) / Math.max(1, closed.achieved.ok);
       const p50 = open.histogram.getValueAtPercentile(50);
+      // In clock ticks (10 ms): over a 2.5 s trial, to ~0.5 µs per call.
+      const perCall = (part: 'user' | 'system'): number =>
+        splitBefore === undefined || splitAfter === undefined
+          ? NaN
+          : (splitAfter[part] - splitBefore[part]) / Math.max(1, closed.achieved.ok);
+      const user = perCall('user');
+      const system = perCall('system');
       const errors = closed.achieved.completed - closed.achieved.ok + open.achieved.completed - open.achieved.ok;
-      const t = totals.get(seat.name) ?? { rate: [], cpu: [], p50: [] };
+      const t = totals.get(seat.name) ?? { rate: [], cpu: [], user: [], system: [], p50: [] };
       t.rate.push(closed.achieved.rate);
       t.cpu.push(cpu);
+      t.user.push(user);
+      t.system.push(system);
       t.p50.push(p50);
       totals.set(seat.name, t);
       process.stdout.write(
-        `${String(round).padStart(5)}  ${seat.name.padEnd(6)}  ${String(Math.round(closed.achieved.rate)).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${String(p50).padStart(16)}  ${String(errors).padStart(6)}\n`,
+        `${String(round).padStart(5)}  ${seat.name.padEnd(6)}  ${String(Math.round(closed.achieved.rate)).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${user.toFixed(1).padStart(4)}  ${system.toFixed(1).padStart(6)}  ${String(p50).padStart(16)}  ${String(errors).padStart(6)}\n`,
       );
     }
   }
   const direct = totals.get('direct')!;
   const nginx = totals.get('nginx');
-  process.stdout.write('\nmedians    calls/s  CPU µs/call  added p50 µs  calls/s ÷ nginx\n');
+  process.stdout.write('\nmedians    calls/s  CPU µs/call  user  system  added p50 µs  calls/s ÷ nginx\n');
   for (const [name, t] of totals) {
     const added = median(t.p50) - median(direct.p50);
     const ratio = nginx === undefined ? '' : (median(t.rate) / median(nginx.rate)).toFixed(2);
     process.stdout.write(
-      `${name.padEnd(8)}  ${String(Math.round(median(t.rate))).padStart(8)}  ${median(t.cpu).toFixed(1).padStart(11)}  ${String(Math.round(added)).padStart(12)}  ${ratio.padStart(15)}\n`,
+      `${name.padEnd(8)}  ${String(Math.round(median(t.rate))).padStart(8)}  ${median(t.cpu).toFixed(1).padStart(11)}  ${median(t.user).toFixed(1).padStart(4)}  ${median(t.system).toFixed(1).padStart(6)}  ${String(Math.round(added)).padStart(12)}  ${ratio.padStart(15)}\n`,
     );
   }
   for (const seat of seats) await seat.pool.destroy();

@@ -19,15 +19,30 @@ export function processCpuMicros(pid: number): number | undefined {
   } catch {
     // fall through to /proc/<pid>/stat
   }
+  const split = userSystemMicros(pid);
+  return split === undefined ? undefined : split.user + split.system;
+}
+
+/** A process's CPU split into user and system time, µs, from /proc/<pid>/stat (in clock ticks: read over seconds). */
+export function userSystemMicros(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields are counted after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    return Number.isFinite(ticks) ? (ticks * 1_000_000) / USER_HZ : undefined;
+    const user = Number(fields[11]); // utime, stime: fields 14 and 15 of stat
+    const system = Number(fields[12]);
+    if (!Number.isFinite(user) || !Number.isFinite(system)) return undefined;
+    return { user: (user * 1_000_000) / USER_HZ, system: (system * 1_000_000) / USER_HZ };
   } catch {
     return undefined;
   }
+}
+
+/** User and system CPU of a process and its descendants, µs (see userSystemMicros). */
+export function processTreeUserSystemMicros(pid: number): { user: number; system: number } | undefined {
+  const user = sumOverTree(pid, (p) => userSystemMicros(p)?.user);
+  const system = sumOverTree(pid, (p) => userSystemMicros(p)?.system);
+  return user === undefined || system === undefined ? undefined : { user, system };
 }
 
 /** The pids of a process and all its descendants, from /proc/<pid>/task/<tid>/children. */
