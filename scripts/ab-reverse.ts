@@ -2,9 +2,9 @@
  * The reverse path side by side: the HTTP mock at 0 ms reached directly, through our proxy, through the raw TCP relay
  * and through nginx (when installed), in alternating rounds. Per round and seat: calls/s of 32 closed-model clients,
  * the seat's CPU per call from /proc (its process tree; the mock's for direct), split into user and system time (the
- * system time — reads, writes, the loopback's delivery — is what every proxy pays alike), and the added p50 of an open-model trial at 1,000
- * calls/s. `--base DIR` adds a second proxy seat started from another checkout's build (DIR/bin/mcp-perf.js), for
- * an A/B of a change to the proxy.
+ * system time — reads, writes, the loopback's delivery — is what every proxy pays alike), and the added p50 of an
+ * open-model trial at 1,000 calls/s. `--base DIR` adds a second proxy seat started from another checkout's build
+ * (DIR/bin/mcp-perf.js), for an A/B of a change to the proxy.
  *
  *   npm run build && node dist/scripts/ab-reverse.js [--rounds 4] [--base /tmp/base]
  *
