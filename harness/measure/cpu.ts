@@ -40,9 +40,13 @@ export function userSystemMicros(pid: number): { user: number; system: number } 
 
 /** User and system CPU of a process and its descendants, µs (see userSystemMicros). */
 export function processTreeUserSystemMicros(pid: number): { user: number; system: number } | undefined {
-  const user = sumOverTree(pid, (p) => userSystemMicros(p)?.user);
-  const system = sumOverTree(pid, (p) => userSystemMicros(p)?.system);
-  return user === undefined || system === undefined ? undefined : { user, system };
+  let total: { user: number; system: number } | undefined;
+  for (const p of processTree(pid)) {
+    const split = userSystemMicros(p);
+    if (split !== undefined)
+      total = { user: (total?.user ?? 0) + split.user, system: (total?.system ?? 0) + split.system };
+  }
+  return total;
 }
 
 /** The pids of a process and all its descendants, from /proc/<pid>/task/<tid>/children. */
