@@ -295,8 +295,10 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
     for (const t of ['direct', 'proxied', 'bridged']) {
       assert.ok(s.metrics[`${t}.input_round_p50_ratio`]!.value > 0, t);
       assert.ok(s.metrics[`${t}.input_round_throughput_ratio`]!.value < 1, t);
-      // Every call of the -task seats was a task, polled at least once (the mock asks for 5 ms): slower.
-      assert.ok(s.metrics[`${t}.task_p50_ratio`]!.value > 1, t);
+      // Every call of the -task seats was a task, polled (the mock asks for 5 ms, the tool's own latency): a task done
+      // by its first poll costs about one round trip more than a plain call — 1.0-1.4x in smoke runs here, and 0.998
+      // once, so "> 1" failed a clean run. This holds the ratio to the order it must have, not to its sign.
+      assert.ok(s.metrics[`${t}.task_p50_ratio`]!.value > 0.9, t);
     }
     assert.match(r.stdout, /^2026-07-28\.proxied +open /m);
     // 50 clients of the stateless revision, one subscriptions/listen each, no session: every sequenced event came,
