@@ -69,7 +69,12 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       admission.inFlight(),
     );
   }
-  stages.push(bodyStage(config.maxBodyBytes, metrics, config.routeOnHeaders), routingStage(metrics));
+  // The reverse proxy forwards bodies as they came: a request's method and id are all it reads of most of them.
+  const scan = config.mode === 'http-reverse';
+  stages.push(
+    bodyStage(config.maxBodyBytes, metrics, { routeOnHeaders: config.routeOnHeaders, scan }),
+    routingStage(metrics),
+  );
   if (config.faults.latencyMs > 0 || config.faults.errorRate > 0) stages.push(faultStage(config.faults, metrics));
 
   let close: () => Promise<void>;

@@ -6,14 +6,27 @@
  * With `routeOnHeaders` (reverse mode), a POST of the stateless revision that carries `Mcp-Method` is read but not
  * parsed: it goes on by its headers (SEP-2243: "so intermediaries can route without reading the body"), and the
  * server, which must refuse a header that disagrees with the body, checks the match. An `initialize` never skips.
+ *
+ * With `scan` (where the body is forwarded as bytes, never re-serialised: the reverse proxy), a request in the common
+ * shape is read by scanRequest — its method and id, the whole body checked as JSON — instead of being built whole;
+ * its params are parsed if a later stage reads them. Anything else takes the full parse, with the same answer.
  */
-import { parseMessage, RpcErrorCode } from '../../core/protocol/jsonrpc.js';
+import { parseMessage, RpcErrorCode, type Valid } from '../../core/protocol/jsonrpc.js';
+import { scanRequest } from '../../core/protocol/jsonrpc-scan.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
 import type { Stage } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
 
-export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, routeOnHeaders = false): Stage {
+export interface BodyStageOptions {
+  /** Forward a stateless-revision POST that carries Mcp-Method without parsing its body (--route-on-headers). */
+  readonly routeOnHeaders?: boolean;
+  /** Read requests in the common shape by scanRequest (only where the body is forwarded as it came). */
+  readonly scan?: boolean;
+}
+
+export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, options: BodyStageOptions = {}): Stage {
+  const { routeOnHeaders = false, scan = false } = options;
   return (next) => (ex) => {
     if (ex.req.method !== 'POST') return next(ex);
     const headers = ex.req.headers;
@@ -31,13 +44,19 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, routeOnHe
         metrics.routedOnHeaders.inc();
         return next(ex);
       }
-      const parsed = parseMessage(ex.body.toString('utf8'));
+      const scanned = scan ? scanRequest(body) : undefined;
+      if (scanned !== undefined) {
+        ex.message = { kind: 'request', message: scanned };
+        ex.rpcId = scanned.id;
+        return next(ex);
+      }
+      const parsed = parseMessage(body.toString('utf8'));
       if ('error' in parsed) {
         const { error, id } = parsed.error;
         metrics.rejected.inc({ reason: error.code === RpcErrorCode.PARSE_ERROR ? 'parse_error' : 'invalid_request' });
         return replyError(ex.res, 400, id, error.message, error.code);
       }
-      const message = parsed.message;
+      const message: Valid = parsed.message;
       ex.message = message;
       if (message.kind === 'request') ex.rpcId = message.message.id;
       next(ex);
