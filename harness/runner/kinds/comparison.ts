@@ -46,9 +46,11 @@ export const BURST_WARMUP_MS = 1_000;
 /** The longest burst, in bursts: a bridge's 32 stdio children took ~5 s at saturation here (steady.ts). */
 export const STEADY_MAX_BURSTS = 10;
 /**
- * A seat idle this long before a throughput trial gets a lead-in. V8's memory reducer collects in a process idle for
- * ~8 s, and what it collects the hot path must rebuild: after a 15 s pause our proxy's first 250 ms ran at 2,836 and
- * 3,994 calls/s against ~7,000 before it; after 4 s, at 5,257 and 6,220 against ~5,500 (2026-12-03, a probe).
+ * A seat idle this long before a trial gets a lead-in. V8's memory reducer collects in a process idle for ~8 s, and
+ * what it collects the hot path must rebuild: after a 15 s pause our proxy's first 250 ms ran at 2,836 and 3,994
+ * calls/s against ~7,000 before it; after 4 s, at 5,257 and 6,220 against ~5,500 (2026-12-03, a probe). At a low rate
+ * the rebuilding lasts: after 10-40 s idle, 2 s at 500 calls/s took 2-2.8 page faults per call (0.1 in steady load) and
+ * the proxy's own code 1.5-2x its steady time per request, all 2 s long (docs/measurement.md).
  */
 export const LEAD_IN_AFTER_IDLE_MS = 6_000;
 /**
@@ -243,7 +245,7 @@ export async function runComparison(
     return outcome;
   }
   /**
-   * Right before a throughput trial of a seat idle LEAD_IN_AFTER_IDLE_MS or more: slices of an eighth of a burst until
+   * Right before a trial of a seat idle LEAD_IN_AFTER_IDLE_MS or more: slices of an eighth of a burst until
    * the seat is back at its pace — half a burst for a seat that is (its pace ramps, and steadiness waits for the ramp
    * to end), LEAD_IN_MAX_BURSTS at most.
    */
@@ -321,6 +323,9 @@ export async function runComparison(
     {
       phase: 'latency',
       warmups: [untilSteady, (seat) => load('latency', seat, profile.warmupMs)],
+      // A lead-in at saturation brings back the state steady load keeps a seat in (its heap grown, its code optimised);
+      // the trial then runs on caches as cold as steady load at its rate leaves them (docs/measurement.md).
+      ...(burstMs < BURST_WARMUP_MS ? {} : { lead: leadIn }),
       trialMs: profile.latencyTrialMs,
     },
     {
@@ -359,7 +364,7 @@ export async function runComparison(
   function leadWarnings(): string[] {
     return [...unsteadyLeads].map(
       ([name, capped]) =>
-        `${name} was not steady after a lead-in before ${capped.length} of its throughput trials (the last: ${capped.at(-1)}): those trials may be low`,
+        `${name} was not steady after a lead-in before ${capped.length} of its trials (the last: ${capped.at(-1)}): those trials may be slow`,
     );
   }
 
@@ -619,17 +624,20 @@ export function estimateComparisonMs(
 ): number {
   const p = scenario.profiles[profile];
   // An open-model warm-up, a closed-model burst before each phase (a few for a seat with children to warm), and
-  // outside a smoke profile a lead-in of half a burst or more before each throughput trial that follows a long wait.
+  // outside a smoke profile a lead-in of half a burst or more before each trial that follows a long wait.
   const burst = Math.min(p.warmupMs, BURST_WARMUP_MS);
-  const waits = (seats.length - 1) * p.throughputTrialMs >= LEAD_IN_AFTER_IDLE_MS;
-  const lead = burst < BURST_WARMUP_MS || !waits ? 0 : burst / 2;
+  const lead = (trialMs: number): number =>
+    burst < BURST_WARMUP_MS || (seats.length - 1) * trialMs < LEAD_IN_AFTER_IDLE_MS ? 0 : burst / 2;
   let ms = 3_000;
   for (const name of seats) {
     const bursts =
       burst < BURST_WARMUP_MS || (TARGETS as Readonly<Record<string, TargetSpec>>)[name]?.upstream !== 'stdio'
         ? 1
         : CHILDREN_WARMUP_BURSTS;
-    ms += p.warmupMs + 2 * bursts * burst + p.trials * (p.latencyTrialMs + lead + p.throughputTrialMs);
+    ms +=
+      p.warmupMs +
+      2 * bursts * burst +
+      p.trials * (p.latencyTrialMs + lead(p.latencyTrialMs) + p.throughputTrialMs + lead(p.throughputTrialMs));
   }
   return ms;
 }
