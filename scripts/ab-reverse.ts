@@ -13,7 +13,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { fail, scriptArgs } from './args.js';
 import { createTargetPool, McpHttpSession } from '../harness/load/mcp-session.js';
 import { CallSource } from '../harness/load/outcome.js';
 import { runClosedModel } from '../harness/load/closed-model.js';
@@ -23,17 +23,15 @@ import { processTreeCpuMicros, processTreeUserSystemMicros } from '../harness/me
 import { commandAvailable, freePort, ProcessGroup } from '../harness/runner/children.js';
 import { expandArgv, expandWord, TARGETS } from '../scenarios/targets.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, base: { type: 'string' } } });
+const USAGE = `usage: node dist/scripts/ab-reverse.js [--rounds N] [--base DIR]
+  --rounds N   alternating rounds of every seat, 1 to 100 (default 4; 20-30 s a round)
+  --base DIR   a second proxy seat from another built checkout (DIR/bin/mcp-perf.js), for an A/B of a change`;
+const values = scriptArgs('ab-reverse', USAGE, { rounds: { type: 'string' }, base: { type: 'string' } });
 const rounds = Number(values.rounds ?? 4);
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
-  process.stderr.write(`ab-reverse: --rounds must be a whole number from 1 to 100, not ${values.rounds}\n`);
-  process.exit(2);
-}
-
-if (values.base !== undefined && !existsSync(join(values.base, 'bin/mcp-perf.js'))) {
-  process.stderr.write(`ab-reverse: --base ${values.base} holds no bin/mcp-perf.js: give a built checkout\n`);
-  process.exit(2);
-}
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)
+  fail('ab-reverse', `--rounds must be a whole number from 1 to 100, not ${values.rounds}`, USAGE);
+if (values.base !== undefined && !existsSync(join(values.base, 'bin/mcp-perf.js')))
+  fail('ab-reverse', `--base ${values.base} holds no bin/mcp-perf.js: give a built checkout`, USAGE);
 
 const CLIENTS = 32;
 /** Connections per seat, as the comparison scenarios open (harness/runner/kinds/comparison.ts). */

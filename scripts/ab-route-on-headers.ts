@@ -7,7 +7,7 @@
  *
  * Loopback only; every process it starts is ended when it ends, Ctrl-C included.
  */
-import { parseArgs } from 'node:util';
+import { fail, scriptArgs } from './args.js';
 import { createTargetPool, StatelessHttpSession } from '../harness/load/mcp-session.js';
 import { CallSource } from '../harness/load/outcome.js';
 import { runClosedModel } from '../harness/load/closed-model.js';
@@ -15,12 +15,12 @@ import { statelessMeta } from '../core/protocol/stateless.js';
 import { processCpuMicros } from '../harness/measure/cpu.js';
 import { serviceGroup } from '../test/helpers/cli.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' } } });
+const USAGE = `usage: node dist/scripts/ab-route-on-headers.js [--rounds N]
+  --rounds N   alternating rounds of the two proxies, 1 to 100 (default 6)`;
+const values = scriptArgs('ab-route-on-headers', USAGE, { rounds: { type: 'string' } });
 const rounds = Number(values.rounds ?? 6);
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
-  process.stderr.write(`ab-route-on-headers: --rounds must be a whole number from 1 to 100, not ${values.rounds}\n`);
-  process.exit(2);
-}
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100)
+  fail('ab-route-on-headers', `--rounds must be a whole number from 1 to 100, not ${values.rounds}`, USAGE);
 
 const group = serviceGroup();
 process.once('SIGINT', () => void group.stopAll().then(() => process.exit(130)));

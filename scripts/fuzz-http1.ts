@@ -7,20 +7,14 @@
  * each finding with its bytes, so it can become a case in test/unit/http1-differential.test.ts. Exit 1 on a finding,
  * 2 on a bad flag.
  */
-import { parseArgs } from 'node:util';
 import { runDifferential, type DiffTally } from '../test/helpers/http1-differential.js';
+import { fail, scriptArgs } from './args.js';
 
-function usage(message: string): never {
-  process.stderr.write(`fuzz-http1: ${message}\nusage: npm run fuzz:http1 -- [--minutes N] [--seed N]\n`);
-  process.exit(2);
-}
-
-let values: { minutes?: string; seed?: string };
-try {
-  ({ values } = parseArgs({ options: { minutes: { type: 'string' }, seed: { type: 'string' } }, strict: true }));
-} catch (error) {
-  usage((error as Error).message);
-}
+const USAGE = `usage: npm run fuzz:http1 -- [--minutes N] [--seed N]
+  --minutes N   how long to run (default 10, at most a day)
+  --seed N      the generator's seed, to repeat a run (default: from the clock, printed at the start)`;
+const usage = (message: string): never => fail('fuzz-http1', message, USAGE);
+const values = scriptArgs('fuzz-http1', USAGE, { minutes: { type: 'string' }, seed: { type: 'string' } });
 const minutes = Number(values.minutes ?? 10);
 const seed = Number(values.seed ?? Date.now() % 2 ** 31);
 if (!(minutes > 0 && minutes <= 24 * 60))

@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { newTag, processesWithTag, runCli } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { newTag, PACKAGE_ROOT, processesWithTag, runCli } from '../helpers/cli.js';
 
 let dir: string;
 before(async () => {
@@ -109,4 +110,28 @@ test('report: a missing or bad results file is a clear error', async () => {
   const bad = join(dir, 'bad.json');
   await writeFile(bad, 'hello');
   usageError(await runCli(['report', bad]), /is not valid JSON/);
+});
+
+test('the scripts under scripts/ have --help, and refuse a bad flag with their usage before starting anything', async () => {
+  for (const [script, option, badValue] of [
+    ['ab-reverse', '--base', ['--rounds', 'x']],
+    ['ab-route-on-headers', '--rounds', ['--rounds', '0']],
+    ['fuzz-http1', '--seed', ['--minutes', 'x']],
+  ] as const) {
+    const path = join(PACKAGE_ROOT, 'dist/scripts', `${script}.js`);
+    const help = await execa(process.execPath, [path, '--help'], { reject: false, stdin: 'ignore' });
+    assert.equal(help.exitCode, 0, script);
+    assert.match(String(help.stdout), /^usage: /, script);
+    assert.ok(String(help.stdout).includes(option), `${script} --help mentions ${option}`);
+    for (const args of [['--bogus'], badValue]) {
+      const tag = newTag();
+      const bad = await execa(process.execPath, [path, ...args], {
+        reject: false,
+        stdin: 'ignore',
+        env: { MCP_PERF_TEST_TAG: tag },
+      });
+      usageError({ code: bad.exitCode ?? -1, stderr: String(bad.stderr) }, new RegExp(`^${script}: .+\\nusage: `));
+      assert.deepEqual(await processesWithTag(tag), [], `${script} ${args.join(' ')} started nothing`);
+    }
+  }
 });
