@@ -157,6 +157,11 @@ export class StatelessHttpSession {
   readonly #tool: 'echo' | 'elicit';
   /** Declares the tasks extension: a call answered with a task handle is polled (tasks/get) to its end. */
   readonly #taskMeta: Record<string, unknown> | undefined;
+  /**
+   * What its calls took, warm-ups included: calls made, calls answered with a task handle, tasks/get sent, and second
+   * rounds sent (an input_required answered): what a scenario can check its calls were (every one a task, polled).
+   */
+  readonly counts = { calls: 0, tasks: 0, polls: 0, inputRounds: 0 };
 
   private constructor(target: SessionTarget, serverName: string, tool: 'echo' | 'elicit', taskMeta?: object) {
     this.#target = target;
@@ -221,6 +226,7 @@ export class StatelessHttpSession {
 
   /** Every result of the revision must say what it is (`resultType`): one that does not is a bad response. */
   call(id: number, body: string, token?: string): Promise<CallOutcome> {
+    this.counts.calls++;
     if (this.#taskMeta !== undefined) return this.#callPolling(id, body, token);
     if (this.#tool === 'echo') return dispatchCall(this.#target, this.#headers, id, body, token, true);
     return this.#callAnswering(id, body, token);
@@ -235,6 +241,7 @@ export class StatelessHttpSession {
     if (handle.resultType !== 'task' || typeof handle.taskId !== 'string')
       return fail('bad_response', `a task-polling call got resultType ${JSON.stringify(handle.resultType)}`);
     const { taskId } = handle;
+    this.counts.tasks++;
     const interval = Math.min(Math.max(Number(handle.pollIntervalMs) || 1, 1), MAX_POLL_MS);
     const headers = { ...this.#headers, ...routingHeaders('tasks/get', { taskId }) };
     const deadline = performance.now() + this.#target.requestTimeoutMs;
@@ -242,6 +249,7 @@ export class StatelessHttpSession {
       await new Promise((resolve) => setTimeout(resolve, interval));
       if (performance.now() > deadline) return fail('timeout', `task ${taskId} still working after the timeout`);
       const pollId = id + poll * RETRY_ID_STRIDE;
+      this.counts.polls++;
       let status: number;
       let contentType: string;
       let text: string;
@@ -297,6 +305,7 @@ export class StatelessHttpSession {
       // The retry is a new request: the same call with the answers and the server's state, under a new id.
       const message = JSON.parse(request) as { params: Record<string, unknown> };
       requestId = id + (round + 1) * RETRY_ID_STRIDE;
+      this.counts.inputRounds++;
       request = JSON.stringify({
         ...message,
         id: requestId,

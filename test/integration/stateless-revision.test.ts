@@ -295,9 +295,16 @@ test('protocol-matrix: every revision, direct, through the reverse proxy and the
     for (const t of ['direct', 'proxied', 'bridged']) {
       assert.ok(s.metrics[`${t}.input_round_p50_ratio`]!.value > 0, t);
       assert.ok(s.metrics[`${t}.input_round_throughput_ratio`]!.value < 1, t);
-      // Every call of the -task seats was a task, polled (the mock asks for 5 ms, the tool's own latency): a task done
-      // by its first poll costs about one round trip more than a plain call — 1.0-1.4x in smoke runs here, and 0.998
-      // once, so "> 1" failed a clean run. This holds the ratio to the order it must have, not to its sign.
+      // What the calls were, counted by the load's sessions (warm-ups included): every call of the -input seats
+      // answered one input_required, every call of the -task seats made a task and polled it at least once, and the
+      // plain stateless seats neither.
+      assert.equal(s.metrics[`2026-07-28-input.${t}.input_rounds_per_call`]!.value, 1, t);
+      assert.equal(s.metrics[`2026-07-28-task.${t}.tasks_per_call`]!.value, 1, t);
+      assert.ok(s.metrics[`2026-07-28-task.${t}.polls_per_task`]!.value >= 1, t);
+      assert.equal(s.metrics[`2026-07-28.${t}.tasks_per_call`]!.value, 0, t);
+      assert.equal(s.metrics[`2026-07-28.${t}.input_rounds_per_call`]!.value, 0, t);
+      // A task done by its first poll (the mock asks for 5 ms, the tool's own latency) costs about one round trip more
+      // than a plain call — 1.0-1.4x in smoke runs here, and 0.998 once: the ratio is held to its order, not its sign.
       assert.ok(s.metrics[`${t}.task_p50_ratio`]!.value > 0.9, t);
     }
     assert.match(r.stdout, /^2026-07-28\.proxied +open /m);

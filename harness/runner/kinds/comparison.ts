@@ -103,8 +103,11 @@ export interface ComparisonOptions {
   readonly warnings?: readonly string[];
   /** Settings to record beside the comparison's own. */
   readonly settings?: Readonly<Record<string, unknown>>;
-  /** Metrics of its own, from the targets' results (every checkpoint and the end). */
-  readonly metrics?: (targets: Readonly<Record<string, TargetResult>>) => Record<string, Metric>;
+  /** Metrics of its own, from the targets' results and each seat's sessions (every checkpoint and the end). */
+  readonly metrics?: (
+    targets: Readonly<Record<string, TargetResult>>,
+    sessions: ReadonlyMap<string, readonly CallableSession[]>,
+  ) => Record<string, Metric>;
   /**
    * MCP revisions to seat each target in: a seat per revision and target, named `<revision>.<target>`, its sessions
    * opened in that revision (2026-07-28: stateless, no session). @default one seat per target, sessions as they come
@@ -388,7 +391,11 @@ export async function runComparison(
         ...(seat.footprint === undefined ? {} : { footprint: seat.footprint }),
       };
     }
-    let metrics = { ...comparisonMetrics(seats, targets, latencies, trials), ...options.metrics?.(targets) };
+    const sessions = new Map(seats.map((seat) => [seat.name, seat.sessions]));
+    let metrics = {
+      ...comparisonMetrics(seats, targets, latencies, trials),
+      ...options.metrics?.(targets, sessions),
+    };
     if (!trials.some((t) => t.phase === 'throughput')) {
       metrics = Object.fromEntries(Object.entries(metrics).filter(([k]) => !/throughput|cpu_us_per_req/.test(k)));
     }

@@ -8,6 +8,8 @@ import type { MatrixScenario } from '../../../scenarios/define.js';
 import { STATELESS, STATELESS_INPUT, STATELESS_TASK, STREAMABLE_HTTP } from '../../../core/protocol/revisions.js';
 import type { Metric, TargetResult } from '../../results/schema.js';
 import type { ScenarioKind } from '../kind.js';
+import { StatelessHttpSession } from '../../load/mcp-session.js';
+import type { CallableSession } from '../../load/outcome.js';
 import { roundTo } from '../result.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
@@ -61,6 +63,29 @@ function perRevision(
   };
 }
 
+/**
+ * Per seat of the stateless revision, what its calls were (warm-ups included): `<seat>.tasks_per_call` (answered with a
+ * task handle), `<seat>.polls_per_task` (tasks/get sent per task) and `<seat>.input_rounds_per_call` (input_required
+ * answered) — so a -task seat can be checked to have made every call a task and polled it, which its p50 alone
+ * cannot show.
+ */
+function callShapes(sessions: ReadonlyMap<string, readonly CallableSession[]>): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
+  for (const [seat, list] of sessions) {
+    const counts = { calls: 0, tasks: 0, polls: 0, inputRounds: 0 };
+    for (const session of list) {
+      if (!(session instanceof StatelessHttpSession)) continue;
+      for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += session.counts[k];
+    }
+    if (counts.calls === 0) continue;
+    const ratio = (value: number): Metric => ({ value: roundTo(value, 3), unit: 'ratio', better: 'none' });
+    m[`${seat}.tasks_per_call`] = ratio(counts.tasks / counts.calls);
+    m[`${seat}.polls_per_task`] = ratio(counts.tasks === 0 ? 0 : counts.polls / counts.tasks);
+    m[`${seat}.input_rounds_per_call`] = ratio(counts.inputRounds / counts.calls);
+  }
+  return m;
+}
+
 const matrixKind: ScenarioKind<MatrixScenario> = {
   kind: 'matrix',
   estimateMs: (scenario, profile) =>
@@ -79,7 +104,7 @@ const matrixKind: ScenarioKind<MatrixScenario> = {
     runComparison(ctx, {
       revisions: ctx.scenario.revisions,
       settings: { revisions: ctx.scenario.revisions },
-      metrics: (targets) => perRevision(ctx.scenario, targets),
+      metrics: (targets, sessions) => ({ ...perRevision(ctx.scenario, targets), ...callShapes(sessions) }),
     }),
 };
 
