@@ -97,7 +97,7 @@ export interface TrialRecord {
   readonly errors: number;
   readonly generatorCpuPct: number;
   readonly targetCpuUs: number | null;
-  /** How long the seat ran at saturation right before this trial, not counted (a throughput trial's lead-in). */
+  /** How long the seat ran at saturation right before this trial, not counted (the lead-in of a seat that waited). */
   readonly leadInMs?: number;
 }
 

@@ -54,7 +54,7 @@ export const STEADY_MAX_BURSTS = 10;
  */
 export const LEAD_IN_AFTER_IDLE_MS = 6_000;
 /**
- * The longest lead-in before a throughput trial, in bursts. Our proxy, idle 15 s and then at saturation, ran its
+ * The longest lead-in before a trial, in bursts. Our proxy, idle 15 s and then at saturation, ran its
  * first 250 ms slices at 4,152, 5,247, 7,651 and 8,961 calls/s (161, 121, 77 and 75 µs of CPU per call) against
  * ~9,500 before the pause (2026-12-03): a trial that began cold lost most of its first second.
  */
