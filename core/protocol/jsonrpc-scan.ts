@@ -43,12 +43,12 @@ export class ScannedRequest implements JsonRpcRequest {
   #params: Record<string, unknown> | undefined;
   #parsed = false;
 
-  readonly #bytes: Uint8Array;
+  readonly #bytes: Buffer;
 
   constructor(
     readonly id: string | number,
     readonly method: string,
-    bytes: Uint8Array,
+    bytes: Buffer,
   ) {
     this.#bytes = bytes;
   }
@@ -66,8 +66,7 @@ export class ScannedRequest implements JsonRpcRequest {
   }
 
   #whole(): Record<string, unknown> {
-    const b = this.#bytes;
-    return JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')) as Record<string, unknown>;
+    return JSON.parse(this.#bytes.toString('utf8')) as Record<string, unknown>;
   }
 }
 

@@ -11,7 +11,7 @@
  * shape is read by scanRequest — its method and id, the whole body checked as JSON — instead of being built whole;
  * its params are parsed if a later stage reads them. Anything else takes the full parse, with the same answer.
  */
-import { parseMessage, RpcErrorCode, type Valid } from '../../core/protocol/jsonrpc.js';
+import { parseMessage, RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import { scanRequest } from '../../core/protocol/jsonrpc-scan.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
 import type { Stage } from '../exchange.js';
@@ -56,7 +56,7 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, options: 
         metrics.rejected.inc({ reason: error.code === RpcErrorCode.PARSE_ERROR ? 'parse_error' : 'invalid_request' });
         return replyError(ex.res, 400, id, error.message, error.code);
       }
-      const message: Valid = parsed.message;
+      const message = parsed.message;
       ex.message = message;
       if (message.kind === 'request') ex.rpcId = message.message.id;
       next(ex);
