@@ -224,7 +224,7 @@ ${diff.machineMismatch ? '<p class="warn">⚠ The baseline was measured on a dif
             : r.verdict === 'miss' || r.verdict === 'inconclusive'
               ? 'miss'
               : 'muted';
-      return `<tr><td>${esc(r.scenario)} ${esc(r.metric)}</td><td>${esc(formatValue(r.baseline, r.unit))}</td><td>${esc(formatValue(r.now, r.unit))}</td><td>${esc(formatDelta(r.deltaPct))}</td><td class="${cls}">${esc(r.verdict === 'info' ? '' : r.verdict)}</td><td class="muted">${esc([...r.thresholds, ...r.goals.map((g) => `goal: ${g}`), ...(r.note !== undefined && r.thresholds.length > 0 && (r.verdict === 'inconclusive' || r.verdict === 'fail') ? [r.note] : [])].join('; ') || r.note || '')}</td></tr>`;
+      return `<tr><td>${esc(r.scenario)} ${esc(r.metric)}</td><td>${esc(formatValue(r.baseline, r.unit))}</td><td>${esc(formatValue(r.now, r.unit))}</td><td>${esc(formatDelta(r.deltaPct))}</td><td class="${cls}">${esc(r.verdict === 'info' ? '' : r.verdict)}</td><td class="muted">${esc([...r.thresholds, ...r.goals.map((g) => `goal: ${g}`), ...(r.note !== undefined && r.thresholds.length > 0 && (r.verdict === 'inconclusive' || r.verdict === 'fail') ? [r.note] : []), ...(r.note !== undefined && r.thresholds.length === 0 && r.goals.length > 0 ? [`(${r.note})`] : [])].join('; ') || r.note || '')}</td></tr>`;
     })
     .join('\n');
   return `${head}

@@ -27,7 +27,8 @@ export default defineScenario({
     release: { warmupMs: 5_000, trials: 6, latencyTrialMs: 8_000, throughputTrialMs: 5_000, rate: 500 },
   },
   // Ours must answer every call; the peers' errors are reported in the table, not gated (they are not ours to fix).
-  // Same-run ratios travel between machines: our bridge carries at least 3× the calls/s of the best peer bridge.
+  // Same-run figures travel between machines: our bridge carries at least 3× the calls/s of the best peer bridge; our
+  // reverse proxy carries as many as the best peer reverse proxy (nginx) and adds at most 50 µs more at p50.
   thresholds: ['direct.errors < 1', 'proxied.errors < 1', 'bridged.errors < 1'],
-  goals: ['bridged.to_best_peer >= 3', 'proxied.to_best_peer >= 1'],
+  goals: ['bridged.to_best_peer >= 3', 'proxied.to_best_peer >= 1', 'proxied.added_p50_over_best_peer_us <= 50'],
 });

@@ -19,6 +19,7 @@ import type {
 } from '../results/schema.js';
 import { compare, parseThreshold, percentChange, type Threshold } from '../../scenarios/thresholds.js';
 import { busyReason } from '../measure/machine-load.js';
+import { peerRounds } from '../results/peers.js';
 
 /** The generator sending more than this share of requests late means the machine could not keep the schedule. */
 const LATE_SEND_BUSY_PCT = 1;
@@ -66,12 +67,14 @@ function diffScenario(scenario: ScenarioResult, base: ScenarioResult | undefined
     const appliedGoals = goals.get(metric) ?? [];
     gates.delete(metric);
     goals.delete(metric);
+    const trials = trialValues(scenario, metric) ?? peerRounds(scenario, metric);
     const judged = judge(m.value, baseValue, appliedGates, {
-      trials: trialValues(scenario, metric),
+      trials,
       busy: isTiming(metric, m.unit) ? busy : undefined,
     });
     let verdict = judged.verdict;
     const goalVerdict = decide(m.value, baseValue, appliedGoals);
+    const goalNote = appliedGates.length === 0 ? roundsNote(trials, appliedGoals) : undefined;
     if (verdict !== 'fail' && verdict !== 'inconclusive' && goalVerdict === 'fail') verdict = 'miss';
     else if (verdict === 'info') verdict = goalVerdict; // a metric with only goals shows how they fare
     rows.push({
@@ -86,6 +89,7 @@ function diffScenario(scenario: ScenarioResult, base: ScenarioResult | undefined
       goals: appliedGoals.map((t) => t.source),
       ...(verdict === 'no-baseline' && baseNote !== undefined ? { note: baseNote } : {}),
       ...(judged.note !== undefined ? { note: judged.note } : {}),
+      ...(goalNote !== undefined ? { note: goalNote } : {}),
     });
   }
   // A threshold on a metric the scenario did not produce is a failure, never a silent pass (a typo, a renamed metric).
@@ -229,6 +233,18 @@ export function trialValues(scenario: CompletedScenario, metric: string): number
     }
   }
   return values.length >= 2 ? values : undefined;
+}
+
+/**
+ * How a metric's goals fared round by round, when the rounds disagree: the merged figure is the verdict, and this says
+ * how far inside the run's noise it was ("met in 1 of 2 rounds"). Absolute goals only; undefined when every round
+ * agrees or there are no rounds to tell.
+ */
+export function roundsNote(trials: readonly number[] | undefined, goals: readonly Threshold[]): string | undefined {
+  const absolute = goals.filter((g) => g.kind === 'absolute');
+  if (trials === undefined || absolute.length === 0) return undefined;
+  const met = trials.filter((v) => absolute.every((g) => compare(v, g.op, g.limit))).length;
+  return met === 0 || met === trials.length ? undefined : `met in ${met} of ${trials.length} rounds`;
 }
 
 /** fail if any threshold fails; otherwise no-baseline if a relative one had nothing to compare with; else pass. */

@@ -143,6 +143,8 @@ export function renderDiff(diff: BaselineComparison): string {
           ...(r.note !== undefined && r.thresholds.length > 0 && (r.verdict === 'fail' || r.verdict === 'inconclusive')
             ? [`(${r.note})`]
             : []),
+          // How a goal fared round by round, where the rounds disagreed.
+          ...(r.note !== undefined && r.thresholds.length === 0 && r.goals.length > 0 ? [`(${r.note})`] : []),
         ].join('; ') ||
           (r.note ?? ''),
       ]),

@@ -4,7 +4,7 @@
  * costs (added p50 over the reference, CPU per call, memory and processes per session) and its errors. Read from a
  * results file, so the terminal, the report and docs/peers.md show the same figures.
  */
-import type { CompletedScenario } from './schema.js';
+import type { CompletedScenario, Metric, TargetResult } from './schema.js';
 import { formatValue } from '../output/format.js';
 
 export type PeerMode = 'reverse' | 'bridge';
@@ -90,6 +90,81 @@ export function peersTable(s: CompletedScenario): PeersTable | undefined {
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** Which of mcp-perf's targets is "ours" in each mode (the shootout's `ours` setting). */
+export type OursByMode = Readonly<Partial<Record<PeerMode, string>>>;
+
+/** The peers of ours in `mode`: the targets of that mode that are not mcp-perf's own. */
+function peersIn(targets: Readonly<Record<string, TargetResult>>, mode: PeerMode, ours: string): string[] {
+  return Object.entries(targets)
+    .filter(([name, t]) => name !== ours && t.about?.mode === mode && t.about.ours !== true)
+    .map(([name]) => name);
+}
+
+/**
+ * Ours against the best peer of its mode, as same-run figures (they travel between machines, so they can gate):
+ *   - `<ours>.to_best_peer`: our calls/s over the best peer's;
+ *   - `<ours>.added_p50_over_best_peer_us`: the latency we add at p50 less the least any peer adds (both are over the
+ *     same reference, whose p50 cancels: our p50 less the lowest peer p50). A peer held to a lower rate than the
+ *     scenario's (its target's `maxRate`) was not measured at the same load and is left out of it.
+ * A mode with no peer measured has neither.
+ */
+export function peerMetrics(targets: Readonly<Record<string, TargetResult>>, ours: OursByMode): Record<string, Metric> {
+  const out: Record<string, Metric> = {};
+  for (const mode of ['reverse', 'bridge'] as const) {
+    const name = ours[mode];
+    const mine = name === undefined ? undefined : targets[name];
+    if (name === undefined || mine === undefined) continue;
+    const peers = peersIn(targets, mode, name).map((peer) => targets[peer]!);
+    const fast = peers.filter((t) => t.throughputRps > 0);
+    if (fast.length > 0 && mine.throughputRps > 0)
+      out[`${name}.to_best_peer`] = {
+        value: round(mine.throughputRps / Math.max(...fast.map((t) => t.throughputRps))),
+        unit: 'ratio',
+        better: 'higher',
+      };
+    const p50s = peers.filter((t) => t.about?.rate === undefined).flatMap((t) => t.latency?.summary.p50_us ?? []);
+    const p50 = mine.latency?.summary.p50_us;
+    if (p50s.length > 0 && p50 !== undefined)
+      out[`${name}.added_p50_over_best_peer_us`] = { value: p50 - Math.min(...p50s), unit: 'us', better: 'lower' };
+  }
+  return out;
+}
+
+const PEER_METRIC = /^([A-Za-z0-9._-]+)\.(to_best_peer|added_p50_over_best_peer_us)$/;
+
+/**
+ * peerMetrics round by round (round n: every seat's trial n, run back to back), from the trials: the spread a verdict
+ * on them can weigh. Undefined for other metrics, for a seat that is not ours, or with fewer than two rounds.
+ */
+export function peerRounds(
+  s: Pick<CompletedScenario, 'targets' | 'trials' | 'settings'>,
+  metric: string,
+): number[] | undefined {
+  const m = PEER_METRIC.exec(metric);
+  if (m === null) return undefined;
+  const [, name, which] = m;
+  const ours = (s.settings['ours'] ?? {}) as OursByMode;
+  const mode = (['reverse', 'bridge'] as const).find((mode) => ours[mode] === name);
+  if (mode === undefined) return undefined;
+  const throughput = which === 'to_best_peer';
+  const peers = peersIn(s.targets, mode, name!).filter(
+    (peer) => throughput || s.targets[peer]!.about?.rate === undefined,
+  );
+  const phase = throughput ? 'throughput' : 'latency';
+  const figure = (target: string, trial: number): number | undefined => {
+    const t = s.trials.find((t) => t.phase === phase && t.target === target && t.trial === trial);
+    return t === undefined ? undefined : throughput ? t.achieved.rate : t.p50_us;
+  };
+  const values: number[] = [];
+  for (const t of s.trials) {
+    if (t.phase !== phase || t.target !== name) continue;
+    const theirs = peers.flatMap((peer) => figure(peer, t.trial) ?? []).filter((v) => !throughput || v > 0);
+    if (theirs.length === 0) continue;
+    values.push(throughput ? round(t.achieved.rate / Math.max(...theirs)) : t.p50_us - Math.min(...theirs));
+  }
+  return values.length >= 2 ? values : undefined;
 }
 
 /**

@@ -63,6 +63,16 @@ test('a mode with no peer measured sets its to_best_peer goal aside with a warni
   assert.deepEqual(judged.goals, ['proxied.to_best_peer >= 1']);
   assert.deepEqual(judged.thresholds, ['bridged.errors < 1']);
   assert.match(judged.warnings.join('\n'), /bridged\.to_best_peer not judged: no peer of its mode was measured/);
+  // The latency goal needs a peer measured at the scenario's rate: one held lower (or not timed) does not count.
+  const latency = withoutUnmeasured(
+    { ...result, goals: ['proxied.added_p50_over_best_peer_us <= 50'] },
+    { reverse: 'proxied' },
+  );
+  assert.deepEqual(latency.goals, []);
+  assert.match(
+    latency.warnings.join('\n'),
+    /proxied\.added_p50_over_best_peer_us not judged: no peer of its mode was measured at the scenario's rate/,
+  );
   assert.equal(withoutUnmeasured(judged, { reverse: 'proxied' }), judged, 'nothing missing: unchanged');
   // Ours measured at nothing beside a peer that ran: the goal stays, and fails as "no such metric".
   const broken = {

@@ -5,8 +5,8 @@
  */
 import type { ShootoutScenario } from '../../../scenarios/define.js';
 import type { KindResult, ScenarioKind } from '../kind.js';
-import { gatesWhere } from '../../../scenarios/thresholds.js';
-import type { Metric, TargetResult } from '../../results/schema.js';
+import { gatesWhere, parseThreshold } from '../../../scenarios/thresholds.js';
+import { peerMetrics } from '../../results/peers.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
 const shootoutKind: ScenarioKind<ShootoutScenario> = {
@@ -33,62 +33,49 @@ const shootoutKind: ScenarioKind<ShootoutScenario> = {
       inventory: true,
       warnings: skipped,
       settings: { ours: ctx.scenario.ours, skipped: ctx.scenario.targets.filter((t) => !seats.includes(t)) },
-      metrics: (targets) => toBestPeer(targets, ctx.scenario.ours),
+      metrics: (targets) => peerMetrics(targets, ctx.scenario.ours),
     });
     return withoutUnmeasured(result, ctx.scenario.ours);
   },
 };
 
 /**
- * A mode with no peer measured (none installed, or none among --seats) has no `<ours>.to_best_peer`: its gates and
- * goals are set aside with a warning saying so, rather than failing the run as "no such metric".
+ * A mode with no peer measured (none installed, or none among --seats) has no `<ours>.to_best_peer`, nor an
+ * `<ours>.added_p50_over_best_peer_us` (nor that one when no peer ran at the scenario's rate): their gates and goals
+ * are set aside with a warning saying so, rather than failing the run as "no such metric".
  */
 export function withoutUnmeasured(result: KindResult, ours: ShootoutScenario['ours']): KindResult {
   // Only for want of a peer: ours measured at nothing beside a peer keeps its goal, which then fails as it should.
-  const peerIn = (mode: string): boolean =>
-    Object.values(result.targets).some((t) => t.about?.mode === mode && t.about.ours !== true && t.throughputRps > 0);
-  const missing = Object.entries(ours)
-    .filter(([mode, name]) => result.metrics[`${name}.to_best_peer`] === undefined && !peerIn(mode))
-    .map(([, name]) => `${name}.to_best_peer`);
+  const peerIn = (mode: string, latency: boolean): boolean =>
+    Object.values(result.targets).some(
+      (t) =>
+        t.about?.mode === mode &&
+        t.about.ours !== true &&
+        (latency ? t.about.rate === undefined && t.latency !== undefined : t.throughputRps > 0),
+    );
+  const judged = new Set([...result.thresholds, ...result.goals].map((t) => parseThreshold(t).metric));
+  const missing = Object.entries(ours).flatMap(([mode, name]) =>
+    (
+      [
+        [`${name}.to_best_peer`, false, 'no peer of its mode was measured (not installed, or not among --seats)'],
+        [
+          `${name}.added_p50_over_best_peer_us`,
+          true,
+          "no peer of its mode was measured at the scenario's rate (not installed, not among --seats, or held lower)",
+        ],
+      ] as const
+    ).filter(
+      ([metric, latency]) => judged.has(metric) && result.metrics[metric] === undefined && !peerIn(mode, latency),
+    ),
+  );
   if (missing.length === 0) return result;
-  const measured = (metric: string): boolean => !missing.includes(metric);
+  const measured = (metric: string): boolean => !missing.some(([m]) => m === metric);
   return {
     ...result,
     thresholds: gatesWhere(result.thresholds, measured),
     goals: gatesWhere(result.goals, measured),
-    warnings: [
-      ...result.warnings,
-      ...missing.map(
-        (metric) => `${metric} not judged: no peer of its mode was measured (not installed, or not among --seats)`,
-      ),
-    ],
+    warnings: [...result.warnings, ...missing.map(([metric, , why]) => `${metric} not judged: ${why}`)],
   };
-}
-
-/**
- * `<ours>.to_best_peer` per mode: our calls/s over the best peer's in that mode (a peer: not one of mcp-perf's own
- * targets, with throughput measured). A same-run ratio, so it travels between machines and can gate.
- */
-export function toBestPeer(
-  targets: Readonly<Record<string, TargetResult>>,
-  ours: ShootoutScenario['ours'],
-): Record<string, Metric> {
-  const out: Record<string, Metric> = {};
-  for (const mode of ['reverse', 'bridge'] as const) {
-    const name = ours[mode];
-    const mine = name === undefined ? undefined : targets[name];
-    const peers = Object.values(targets).filter(
-      (t) => t.about?.mode === mode && t.about.ours !== true && t.throughputRps > 0,
-    );
-    if (mine === undefined || peers.length === 0 || mine.throughputRps <= 0) continue;
-    const best = Math.max(...peers.map((t) => t.throughputRps));
-    out[`${name}.to_best_peer`] = {
-      value: Math.round((mine.throughputRps / best) * 1000) / 1000,
-      unit: 'ratio',
-      better: 'higher',
-    };
-  }
-  return out;
 }
 
 export default shootoutKind;
