@@ -95,6 +95,14 @@ function round(x: number): number {
 /** Which of mcp-perf's targets is "ours" in each mode (the shootout's `ours` setting). */
 export type OursByMode = Readonly<Partial<Record<PeerMode, string>>>;
 
+/**
+ * Whether a peer's figure counts against ours: its calls/s when it carried any; its latency when it was timed at the
+ * scenario's rate (a target's `maxRate` may hold it lower: not the same load).
+ */
+export function measuredPeer(t: TargetResult, latency: boolean): boolean {
+  return latency ? t.about?.rate === undefined && t.latency !== undefined : t.throughputRps > 0;
+}
+
 /** The peers of ours in `mode`: the targets of that mode that are not mcp-perf's own. */
 function peersIn(targets: Readonly<Record<string, TargetResult>>, mode: PeerMode, ours: string): string[] {
   return Object.entries(targets)
@@ -117,14 +125,14 @@ export function peerMetrics(targets: Readonly<Record<string, TargetResult>>, our
     const mine = name === undefined ? undefined : targets[name];
     if (name === undefined || mine === undefined) continue;
     const peers = peersIn(targets, mode, name).map((peer) => targets[peer]!);
-    const fast = peers.filter((t) => t.throughputRps > 0);
-    if (fast.length > 0 && mine.throughputRps > 0)
+    const rps = peers.filter((t) => measuredPeer(t, false)).map((t) => t.throughputRps);
+    if (rps.length > 0 && mine.throughputRps > 0)
       out[`${name}.to_best_peer`] = {
-        value: round(mine.throughputRps / Math.max(...fast.map((t) => t.throughputRps))),
+        value: round(mine.throughputRps / Math.max(...rps)),
         unit: 'ratio',
         better: 'higher',
       };
-    const p50s = peers.filter((t) => t.about?.rate === undefined).flatMap((t) => t.latency?.summary.p50_us ?? []);
+    const p50s = peers.filter((t) => measuredPeer(t, true)).map((t) => t.latency!.summary.p50_us);
     const p50 = mine.latency?.summary.p50_us;
     if (p50s.length > 0 && p50 !== undefined)
       out[`${name}.added_p50_over_best_peer_us`] = { value: p50 - Math.min(...p50s), unit: 'us', better: 'lower' };
@@ -149,9 +157,7 @@ export function peerRounds(
   const mode = (['reverse', 'bridge'] as const).find((mode) => ours[mode] === name);
   if (mode === undefined) return undefined;
   const throughput = which === 'to_best_peer';
-  const peers = peersIn(s.targets, mode, name!).filter(
-    (peer) => throughput || s.targets[peer]!.about?.rate === undefined,
-  );
+  const peers = peersIn(s.targets, mode, name!).filter((peer) => measuredPeer(s.targets[peer]!, !throughput));
   const phase = throughput ? 'throughput' : 'latency';
   const figure = (target: string, trial: number): number | undefined => {
     const t = s.trials.find((t) => t.phase === phase && t.target === target && t.trial === trial);
@@ -160,6 +166,7 @@ export function peerRounds(
   const values: number[] = [];
   for (const t of s.trials) {
     if (t.phase !== phase || t.target !== name) continue;
+    // A round a peer answered nothing in has no calls/s to set ours against.
     const theirs = peers.flatMap((peer) => figure(peer, t.trial) ?? []).filter((v) => !throughput || v > 0);
     if (theirs.length === 0) continue;
     values.push(throughput ? round(t.achieved.rate / Math.max(...theirs)) : t.p50_us - Math.min(...theirs));

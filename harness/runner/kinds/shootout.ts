@@ -6,7 +6,7 @@
 import type { ShootoutScenario } from '../../../scenarios/define.js';
 import type { KindResult, ScenarioKind } from '../kind.js';
 import { gatesWhere, parseThreshold } from '../../../scenarios/thresholds.js';
-import { peerMetrics } from '../../results/peers.js';
+import { measuredPeer, peerMetrics } from '../../results/peers.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
 const shootoutKind: ScenarioKind<ShootoutScenario> = {
@@ -48,10 +48,7 @@ export function withoutUnmeasured(result: KindResult, ours: ShootoutScenario['ou
   // Only for want of a peer: ours measured at nothing beside a peer keeps its goal, which then fails as it should.
   const peerIn = (mode: string, latency: boolean): boolean =>
     Object.values(result.targets).some(
-      (t) =>
-        t.about?.mode === mode &&
-        t.about.ours !== true &&
-        (latency ? t.about.rate === undefined && t.latency !== undefined : t.throughputRps > 0),
+      (t) => t.about?.mode === mode && t.about.ours !== true && measuredPeer(t, latency),
     );
   const judged = new Set([...result.thresholds, ...result.goals].map((t) => parseThreshold(t).metric));
   const missing = Object.entries(ours).flatMap(([mode, name]) =>
