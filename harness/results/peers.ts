@@ -104,7 +104,7 @@ export function measuredPeer(t: TargetResult, latency: boolean): boolean {
 }
 
 /** The peers of ours in `mode`: the targets of that mode that are not mcp-perf's own. */
-function peersIn(targets: Readonly<Record<string, TargetResult>>, mode: PeerMode, ours: string): string[] {
+export function peersIn(targets: Readonly<Record<string, TargetResult>>, mode: PeerMode, ours: string): string[] {
   return Object.entries(targets)
     .filter(([name, t]) => name !== ours && t.about?.mode === mode && t.about.ours !== true)
     .map(([name]) => name);

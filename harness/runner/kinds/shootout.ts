@@ -6,7 +6,7 @@
 import type { ShootoutScenario } from '../../../scenarios/define.js';
 import type { KindResult, ScenarioKind } from '../kind.js';
 import { gatesWhere, parseThreshold } from '../../../scenarios/thresholds.js';
-import { measuredPeer, peerMetrics } from '../../results/peers.js';
+import { measuredPeer, peerMetrics, peersIn, type PeerMode } from '../../results/peers.js';
 import { checkSeatsKnown, estimateComparisonMs, runComparison } from './comparison.js';
 
 const shootoutKind: ScenarioKind<ShootoutScenario> = {
@@ -46,10 +46,8 @@ const shootoutKind: ScenarioKind<ShootoutScenario> = {
  */
 export function withoutUnmeasured(result: KindResult, ours: ShootoutScenario['ours']): KindResult {
   // Only for want of a peer: ours measured at nothing beside a peer keeps its goal, which then fails as it should.
-  const peerIn = (mode: string, latency: boolean): boolean =>
-    Object.values(result.targets).some(
-      (t) => t.about?.mode === mode && t.about.ours !== true && measuredPeer(t, latency),
-    );
+  const peerIn = (mode: PeerMode, name: string, latency: boolean): boolean =>
+    peersIn(result.targets, mode, name).some((peer) => measuredPeer(result.targets[peer]!, latency));
   const judged = new Set([...result.thresholds, ...result.goals].map((t) => parseThreshold(t).metric));
   const missing = Object.entries(ours).flatMap(([mode, name]) =>
     (
@@ -62,7 +60,8 @@ export function withoutUnmeasured(result: KindResult, ours: ShootoutScenario['ou
         ],
       ] as const
     ).filter(
-      ([metric, latency]) => judged.has(metric) && result.metrics[metric] === undefined && !peerIn(mode, latency),
+      ([metric, latency]) =>
+        judged.has(metric) && result.metrics[metric] === undefined && !peerIn(mode as PeerMode, name, latency),
     ),
   );
   if (missing.length === 0) return result;
