@@ -257,6 +257,17 @@ export async function runStress(ctx: RunContext<StressScenario>): Promise<KindRe
     } satisfies Record<string, Metric>);
     for (const [kind, n] of Object.entries(outB.errors))
       metrics[`${k}.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'none' };
+    // B's sessions that reopened (a 404 after the restart) where the proxy put them: on a, they add to a's load.
+    metrics[`${k}.b_sessions_moved_to_a`] = {
+      value: onB.filter((s) => s.current?.serverName === 'a').length,
+      unit: 'count',
+      better: 'none',
+    };
+    // What the healthy upstream's sessions saw, should they see anything: the gate says how many, this says what.
+    if (errorCount(outA) > 0)
+      warnings.push(
+        `fault "${fault}": sessions on a saw ${errorCount(outA)} error(s): ${[...new Set(outA.errorSamples)].slice(0, 3).join('; ')}`,
+      );
     series[`fault_${fault}`] = {
       title: `fault "${fault}" on upstream b (on at ${roundTo(faultAt / 1000, 1)} s, cleared at ${roundTo(clearedAt / 1000, 1)} s): p99 and errors per ${BIN_MS} ms`,
       x: { label: 'seconds', unit: 's' },
