@@ -3,7 +3,11 @@
  * and through nginx (when installed), in alternating rounds. Per round and seat: calls/s of 32 closed-model clients,
  * the seat's CPU per call from /proc (its process tree; the mock's for direct), split into user and system time (the
  * system time — reads, writes, the loopback's delivery — is what every proxy pays alike), and the added p50 of an
- * open-model trial at 1,000 calls/s. `--base DIR` adds a second proxy seat started from another checkout's build
+ * open-model trial at 1,000 calls/s. Three more seats price the proxy's work per call: `framing`, the least HTTP work a
+ * Node proxy can do (scripts/framing-forwarder.ts: heads and Content-Length found, messages forwarded as they came),
+ * `+parse` with the proxy's strict head parser added, `+scan` with its JSON-RPC body check as well, `+http1` on the
+ * proxy's own HTTP/1.1 server and upstream pool (request and response objects, pooled connections, heads rebuilt);
+ * what the proxy costs beyond `+http1` is its stages, sessions, metrics and routing. `--base DIR` adds a second proxy seat started from another checkout's build
  * (DIR/bin/mcp-perf.js), for an A/B of a change to the proxy.
  *
  *   npm run build && node dist/scripts/ab-reverse.js [--rounds 4] [--base /tmp/base]
@@ -13,6 +17,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fail, scriptArgs } from './args.js';
 import { createTargetPool, McpHttpSession } from '../harness/load/mcp-session.js';
 import { CallSource } from '../harness/load/outcome.js';
@@ -34,6 +39,8 @@ if (values.base !== undefined && !existsSync(join(values.base, 'bin/mcp-perf.js'
   fail('ab-reverse', `--base ${values.base} holds no bin/mcp-perf.js: give a built checkout`, USAGE);
 
 const CLIENTS = 32;
+/** The probe beside this script in dist/scripts/. */
+const FRAMING_FORWARDER = fileURLToPath(new URL('./framing-forwarder.js', import.meta.url));
 /** Connections per seat, as the comparison scenarios open (harness/runner/kinds/comparison.ts). */
 const POOL = 64;
 const group = new ProcessGroup();
@@ -82,6 +89,20 @@ try {
     started.push({ name: 'base', url: base.url, pid: base.pid });
   }
   started.push({ ...(await group.start('relay', ['relay', '--upstream', mock.url])), name: 'relay' });
+  // The least HTTP work a Node proxy can do per call, then the proxy's parts added one by one (framing-forwarder.ts).
+  for (const [name, layers] of [
+    ['framing', ''],
+    ['+parse', 'parse'],
+    ['+scan', 'parse,scan'],
+    ['+http1', 'http1,scan'],
+  ] as const) {
+    const probe = await group.spawn(
+      name,
+      [process.execPath, FRAMING_FORWARDER, '--upstream', mock.url, ...(layers === '' ? [] : ['--layers', layers])],
+      { ready: 'ready-line' },
+    );
+    started.push({ name, url: probe.url, pid: probe.pid });
+  }
   if (commandAvailable('nginx')) started.push({ name: 'nginx', ...(await startNginx(mockUrl)) });
   else process.stderr.write('nginx is not installed (apt-get install nginx-light): its seat is skipped\n');
 
@@ -92,7 +113,7 @@ try {
     const sessions = await Promise.all(Array.from({ length: CLIENTS }, () => McpHttpSession.open(target)));
     seats.push({ name: s.name, url, pid: s.pid, sessions, pool: target.pool });
   }
-  process.stdout.write('round  seat     calls/s  CPU µs/call  user  system  p50 µs at 1000/s  errors\n');
+  process.stdout.write('round  seat      calls/s  CPU µs/call  user  system  p50 µs at 1000/s  errors\n');
   const totals = new Map<string, { rate: number[]; cpu: number[]; user: number[]; system: number[]; p50: number[] }>();
   for (let round = 1; round <= rounds; round++) {
     for (const seat of seats) {
@@ -124,7 +145,7 @@ try {
       t.p50.push(p50);
       totals.set(seat.name, t);
       process.stdout.write(
-        `${String(round).padStart(5)}  ${seat.name.padEnd(6)}  ${String(Math.round(closed.achieved.rate)).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${user.toFixed(1).padStart(4)}  ${system.toFixed(1).padStart(6)}  ${String(p50).padStart(16)}  ${String(errors).padStart(6)}\n`,
+        `${String(round).padStart(5)}  ${seat.name.padEnd(7)}  ${String(Math.round(closed.achieved.rate)).padStart(7)}  ${cpu.toFixed(1).padStart(11)}  ${user.toFixed(1).padStart(4)}  ${system.toFixed(1).padStart(6)}  ${String(p50).padStart(16)}  ${String(errors).padStart(6)}\n`,
       );
     }
   }

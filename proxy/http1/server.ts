@@ -128,7 +128,7 @@ export class ProxyRequest {
 const MAX_WAITING_BYTES = 1024 * 1024;
 
 /** Every connection's reads land here, one at a time (the server runs on one thread): see readIntoSharedBuffer. */
-const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+export const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 /**
  * The accepted socket's handle, moved to a socket that reads through `onread` into READ_BUFFER: no Buffer allocated
@@ -138,9 +138,9 @@ const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
  * (`pauseOnConnect`, nothing read yet), the new socket adopts the handle (`handle`, the option Node's own accept
  * uses) and counts against the server in place of the first (`_server`, so `close()` still waits for it), and the
  * first, left without a handle, is dropped. Measured on the reverse path: see docs/proxy.md. Undefined when the
- * socket has no handle.
+ * socket has no handle. Exported for scripts/framing-forwarder.ts, a probe that reads as the proxy does.
  */
-function readIntoSharedBuffer(accepted: net.Socket, onRead: (n: number) => boolean): net.Socket | undefined {
+export function readIntoSharedBuffer(accepted: net.Socket, onRead: (n: number) => boolean): net.Socket | undefined {
   const internal = accepted as unknown as { _handle: unknown; _server: net.Server | null };
   if (typeof internal._handle !== 'object' || internal._handle === null) return undefined;
   const socket = new net.Socket({

@@ -55,8 +55,10 @@ export function smokeRunArgs(scenario: string, out: string, ...extra: string[]):
 export async function startService(
   args: readonly string[],
   tag = newTag(),
+  /** The script to run: the CLI, or one under dist/scripts/ that prints the same ready line. */
+  entry = BIN,
 ): Promise<{ url: string; pid: number; proc: ResultPromise; stop(): Promise<void> }> {
-  const proc = execa(process.execPath, [BIN, ...args], {
+  const proc = execa(process.execPath, [entry, ...args], {
     stdin: 'pipe',
     buffer: false,
     reject: false,

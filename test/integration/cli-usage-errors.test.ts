@@ -117,6 +117,7 @@ test('the scripts under scripts/ have --help, and refuse a bad flag with their u
     ['ab-reverse', '--base', ['--rounds', 'x']],
     ['ab-route-on-headers', '--rounds', ['--rounds', '0']],
     ['fuzz-http1', '--seed', ['--minutes', 'x']],
+    ['framing-forwarder', '--layers', ['--upstream', 'http://10.0.0.1/mcp']],
   ] as const) {
     const path = join(PACKAGE_ROOT, 'dist/scripts', `${script}.js`);
     const help = await execa(process.execPath, [path, '--help'], { reject: false, stdin: 'ignore' });

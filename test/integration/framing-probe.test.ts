@@ -1,0 +1,50 @@
+/**
+ * scripts/framing-forwarder.ts, the probe scripts/ab-reverse.ts seats beside the proxy to price its layers: with each
+ * set of layers it carries a whole MCP session (initialize, the notification's chunked 202, calls, DELETE) between
+ * the harness's client and the HTTP mock, answers unchanged; a bad flag is refused before anything starts.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createTargetPool, McpHttpSession } from '../../harness/load/mcp-session.js';
+import { newTag, PACKAGE_ROOT, startService, waitForNoProcesses } from '../helpers/cli.js';
+
+const PROBE = join(PACKAGE_ROOT, 'dist/scripts/framing-forwarder.js');
+const tag = newTag();
+let mock: Awaited<ReturnType<typeof startService>>;
+
+before(async () => {
+  mock = await startService(['mock', 'http'], tag);
+});
+after(async () => {
+  await mock.stop();
+  assert.deepEqual(await waitForNoProcesses(tag), [], 'nothing outlives the test');
+});
+
+const echo = (id: number): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { n: id } } });
+
+for (const layers of ['', 'parse', 'parse,scan', 'http1,scan']) {
+  test(`layers "${layers}": a whole session goes through, every call answered`, async () => {
+    const probe = await startService(
+      ['--upstream', mock.url, ...(layers === '' ? [] : ['--layers', layers])],
+      tag,
+      PROBE,
+    );
+    const url = new URL(probe.url);
+    const target = { url, pool: createTargetPool(url, 4), requestTimeoutMs: 5_000 };
+    try {
+      const session = await McpHttpSession.open(target);
+      assert.ok(session.sessionId !== undefined, "the mock's session id came back through the probe");
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => session.call(i + 1, echo(i + 1))));
+      assert.deepEqual(
+        outcomes.filter((o) => !o.ok),
+        [],
+      );
+      await session.close();
+    } finally {
+      await target.pool.destroy();
+      await probe.stop();
+    }
+  });
+}
