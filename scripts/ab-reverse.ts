@@ -3,12 +3,13 @@
  * and through nginx (when installed), in alternating rounds. Per round and seat: calls/s of 32 closed-model clients,
  * the seat's CPU per call from /proc (its process tree; the mock's for direct), split into user and system time (the
  * system time — reads, writes, the loopback's delivery — is what every proxy pays alike), and the added p50 of an
- * open-model trial at 1,000 calls/s. Three more seats price the proxy's work per call: `framing`, the least HTTP work a
- * Node proxy can do (scripts/framing-forwarder.ts: heads and Content-Length found, messages forwarded as they came),
+ * open-model trial at 1,000 calls/s. Four more seats price the proxy's work per call: `framing`, the least HTTP work a
+ * Node proxy can do (scripts/framing-forwarder.ts: each message found by its head and framing, forwarded as it came),
  * `+parse` with the proxy's strict head parser added, `+scan` with its JSON-RPC body check as well, `+http1` on the
  * proxy's own HTTP/1.1 server and upstream pool (request and response objects, pooled connections, heads rebuilt);
- * what the proxy costs beyond `+http1` is its stages, sessions, metrics and routing. `--base DIR` adds a second proxy seat started from another checkout's build
- * (DIR/bin/mcp-perf.js), for an A/B of a change to the proxy.
+ * what the proxy costs beyond `+http1` is its stages, sessions, metrics and routing (docs/proxy.md, "The gap by
+ * layer"). `--base DIR` adds a second proxy seat started from another checkout's build (DIR/bin/mcp-perf.js), for an
+ * A/B of a change to the proxy.
  *
  *   npm run build && node dist/scripts/ab-reverse.js [--rounds 4] [--base /tmp/base]
  *

@@ -1,7 +1,7 @@
 /**
  * A probe, not a product: the least HTTP work a Node proxy can do per call, for scripts/ab-reverse.ts to seat beside
- * ours, the relay and nginx. Each client connection gets an upstream connection of its own; a message is framed by
- * its head and its Content-Length and forwarded as it came, head and body in one write. Sockets read into one
+ * ours, the relay and nginx. Each client connection gets an upstream connection of its own; a message is found by
+ * its head and its body's framing and forwarded as it came, head and body in one write. Sockets read into one
  * shared buffer, as the proxy's do (proxy/http1/server.ts), so what separates this from the proxy is the work the
  * proxy does per call on top of framing.
  *
