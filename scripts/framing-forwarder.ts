@@ -36,7 +36,7 @@ import { Http1Pool } from '../proxy/http1/client.js';
 import { Http1Server, READ_BUFFER, readIntoSharedBuffer } from '../proxy/http1/server.js';
 import { ONE_STRING_MAX } from '../proxy/http1/write.js';
 
-const USAGE = `usage: node dist/scripts/framing-forwarder.js --upstream URL [--listen HOST:PORT] [--layers parse,scan]
+const USAGE = `usage: node dist/scripts/framing-forwarder.js --upstream URL [--listen HOST:PORT] [--layers LIST]
   --upstream URL     the HTTP mock (loopback only)
   --listen HOST:PORT where to listen (default 127.0.0.1:0)
   --layers LIST      the proxy's parts to add to framing: parse (its strict head parser), scan (its JSON-RPC body
@@ -70,24 +70,33 @@ let warned = false;
 class OutOfReach extends Error {}
 
 const CHUNKED: Framing = { kind: 'chunked' };
+const CLOSE: Framing = { kind: 'close' };
+const NO_BODY: Framing = { kind: 'length', length: 0 };
 const ignore = (): void => {};
 
-/** How the body is framed: by Content-Length, or chunked (the 202 an MCP server answers a notification with). */
-function framingOf(head: string, fields: Headers | undefined): Framing {
+/**
+ * How the body is framed: by Content-Length, or chunked (the 202 an MCP server answers a notification with); a
+ * response with neither runs until the connection closes (unless its status has no body), which is beyond this probe.
+ */
+function framingOf(request: boolean, head: string, fields: Headers | undefined): Framing {
+  const te = fields !== undefined ? fields['transfer-encoding'] !== undefined : /\r\ntransfer-encoding:/i.test(head);
+  if (te) return CHUNKED;
   if (fields !== undefined) {
-    if (fields['transfer-encoding'] !== undefined) return CHUNKED;
     const cl = fields['content-length'];
-    return { kind: 'length', length: cl === undefined ? 0 : Number(cl) };
+    if (cl !== undefined) return { kind: 'length', length: Number(cl) };
+  } else {
+    const at = head.search(/\r\ncontent-length:/i);
+    if (at !== -1) return { kind: 'length', length: parseInt(head.slice(at + 17), 10) };
   }
-  const at = head.search(/\r\ncontent-length:/i);
-  if (at !== -1) return { kind: 'length', length: parseInt(head.slice(at + 17), 10) };
-  return /\r\ntransfer-encoding:/i.test(head) ? CHUNKED : { kind: 'length', length: 0 };
+  if (request) return NO_BODY;
+  const status = Number(head.slice(9, 12)); // "HTTP/1.1 200"
+  return status < 200 || status === 204 || status === 304 ? NO_BODY : CLOSE;
 }
 
 /** Where the message whose head ends at `end` ends, or -1 while it has not all arrived. */
 function messageEnd(buf: Buffer, end: number, framing: Framing): number {
   if (framing.kind === 'length') return buf.length - end >= framing.length ? end + framing.length : -1;
-  if (framing.kind !== 'chunked') throw new OutOfReach(`a body framed by ${framing.kind}`);
+  if (framing.kind !== 'chunked') throw new OutOfReach('a body that runs until the connection closes');
   const decoder = new BodyDecoder(framing, ignore);
   const used = decoder.push(buf, end);
   return decoder.done ? end + used : -1;
@@ -116,7 +125,7 @@ class Framer {
           ? parseRequestHead(buf, 0, end).headers
           : parseResponseHead(buf, 0, end).headers;
       const head: string = buf.toString('latin1', 0, end);
-      const total = messageEnd(buf, end, framingOf(head, fields));
+      const total = messageEnd(buf, end, framingOf(this.request, head, fields));
       if (total === -1) break;
       // What the proxy does with a body outside the scanner's common shape (a notification): the full parse.
       if (scan && this.request && total > end && scanRequest(buf.subarray(end, total)) === undefined)
