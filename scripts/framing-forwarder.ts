@@ -79,14 +79,15 @@ const ignore = (): void => {};
  * response with neither runs until the connection closes (unless its status has no body), which is beyond this probe.
  */
 function framingOf(request: boolean, head: string, fields: Headers | undefined): Framing {
-  const te = fields !== undefined ? fields['transfer-encoding'] !== undefined : /\r\ntransfer-encoding:/i.test(head);
-  if (te) return CHUNKED;
   if (fields !== undefined) {
+    if (fields['transfer-encoding'] !== undefined) return CHUNKED;
     const cl = fields['content-length'];
     if (cl !== undefined) return { kind: 'length', length: Number(cl) };
   } else {
+    // The common message first: one search (our parser refuses a message with both; this probe does not look).
     const at = head.search(/\r\ncontent-length:/i);
     if (at !== -1) return { kind: 'length', length: parseInt(head.slice(at + 17), 10) };
+    if (/\r\ntransfer-encoding:/i.test(head)) return CHUNKED;
   }
   if (request) return NO_BODY;
   const status = Number(head.slice(9, 12)); // "HTTP/1.1 200"
