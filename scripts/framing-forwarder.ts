@@ -6,8 +6,9 @@
  * proxy does per call on top of framing.
  *
  * `--layers` adds the proxy's own parts one by one, to price each where it runs: `parse` reads every head with the
- * proxy's strict parser (core/protocol/http1-parse.ts: validated, fields into an object), `scan` checks each request
- * body with its JSON-RPC scanner (core/protocol/jsonrpc-scan.ts; JSON.parse for what it leaves, as the body stage),
+ * proxy's strict parser (core/protocol/http1-parse.ts: validated, fields into an object, framing decided by it),
+ * `scan` checks each request body with its JSON-RPC scanner (core/protocol/jsonrpc-scan.ts; JSON.parse for what it
+ * leaves, as the body stage),
  * `http1` runs the proxy's HTTP/1.1 server and upstream pool (proxy/http1/: request and response objects, a pooled
  * upstream connection, heads rebuilt) with a handler that forwards each request as it came — everything of the
  * reverse path but its stages, sessions, metrics and routing.
@@ -25,8 +26,9 @@ import {
   findHeadEnd,
   parseRequestHead,
   parseResponseHead,
+  requestFraming,
+  responseFraming,
   type Framing,
-  type Headers,
 } from '../core/protocol/http1-parse.js';
 import { scanRequest } from '../core/protocol/jsonrpc-scan.js';
 import { ConfigError } from '../core/runtime/errors.js';
@@ -35,6 +37,7 @@ import { listenOn, serveUntilStopped } from '../core/runtime/service.js';
 import { Http1Pool } from '../proxy/http1/client.js';
 import { Http1Server, READ_BUFFER, readIntoSharedBuffer } from '../proxy/http1/server.js';
 import { ONE_STRING_MAX } from '../proxy/http1/write.js';
+import { HOP_BY_HOP, REQUEST_ONLY } from '../proxy/upstream/http-forward.js';
 
 const USAGE = `usage: node dist/scripts/framing-forwarder.js --upstream URL [--listen HOST:PORT] [--layers LIST]
   --upstream URL     the HTTP mock (loopback only)
@@ -75,20 +78,14 @@ const NO_BODY: Framing = { kind: 'length', length: 0 };
 const ignore = (): void => {};
 
 /**
- * How the body is framed: by Content-Length, or chunked (the 202 an MCP server answers a notification with); a
- * response with neither runs until the connection closes (unless its status has no body), which is beyond this probe.
+ * Without `parse`: the body's framing found by a plain search of the head — Content-Length, else chunked (the 202 an
+ * MCP server answers a notification with); a response with neither runs until the connection closes unless its status
+ * has no body. (No HEAD requests come from the load.)
  */
-function framingOf(request: boolean, head: string, fields: Headers | undefined): Framing {
-  if (fields !== undefined) {
-    if (fields['transfer-encoding'] !== undefined) return CHUNKED;
-    const cl = fields['content-length'];
-    if (cl !== undefined) return { kind: 'length', length: Number(cl) };
-  } else {
-    // The common message first: one search (our parser refuses a message with both; this probe does not look).
-    const at = head.search(/\r\ncontent-length:/i);
-    if (at !== -1) return { kind: 'length', length: parseInt(head.slice(at + 17), 10) };
-    if (/\r\ntransfer-encoding:/i.test(head)) return CHUNKED;
-  }
+function searchedFraming(request: boolean, head: string): Framing {
+  const at = head.search(/\r\ncontent-length:/i);
+  if (at !== -1) return { kind: 'length', length: parseInt(head.slice(at + 17), 10) };
+  if (/\r\ntransfer-encoding:/i.test(head)) return CHUNKED;
   if (request) return NO_BODY;
   const status = Number(head.slice(9, 12)); // "HTTP/1.1 200"
   return status < 200 || status === 204 || status === 304 ? NO_BODY : CLOSE;
@@ -112,6 +109,8 @@ class Framer {
 
   constructor(
     private readonly request: boolean,
+    /** The connection's request in flight: its method decides how its answer is framed (RFC 9112 §6.3). */
+    private readonly pair: { method: string },
     private readonly onMessage: (text: string) => void,
   ) {}
 
@@ -120,13 +119,8 @@ class Framer {
     while (buf !== undefined) {
       const end = findHeadEnd(buf);
       if (end === -1) break;
-      const fields: Headers | undefined = !parse
-        ? undefined
-        : this.request
-          ? parseRequestHead(buf, 0, end).headers
-          : parseResponseHead(buf, 0, end).headers;
       const head: string = buf.toString('latin1', 0, end);
-      const total = messageEnd(buf, end, framingOf(this.request, head, fields));
+      const total = messageEnd(buf, end, this.#framing(buf, end, head));
       if (total === -1) break;
       // What the proxy does with a body outside the scanner's common shape (a notification): the full parse.
       if (scan && this.request && total > end && scanRequest(buf.subarray(end, total)) === undefined)
@@ -135,6 +129,15 @@ class Framer {
       buf = total === buf.length ? undefined : buf.subarray(total);
     }
     this.#buf = buf !== undefined && buf.buffer === chunk.buffer ? Buffer.from(buf) : buf;
+  }
+
+  /** With `parse`, the head read and its framing decided as the proxy does both (core/protocol/http1-parse.ts). */
+  #framing(buf: Buffer, end: number, head: string): Framing {
+    if (!parse) return searchedFraming(this.request, head);
+    if (!this.request) return responseFraming(parseResponseHead(buf, 0, end), this.pair.method);
+    const request = parseRequestHead(buf, 0, end);
+    this.pair.method = request.method;
+    return requestFraming(request);
   }
 }
 
@@ -159,8 +162,9 @@ function framingServer(): { server: net.Server; close: () => void } {
       client?.destroy();
       up.destroy();
     };
-    const fromClient = guarded(new Framer(true, (text) => up.write(text, 'latin1')), cut);
-    const fromUpstream = guarded(new Framer(false, (text) => client?.write(text, 'latin1')), cut);
+    const pair = { method: '' };
+    const fromClient = guarded(new Framer(true, pair, (text) => up.write(text, 'latin1')), cut);
+    const fromUpstream = guarded(new Framer(false, pair, (text) => client?.write(text, 'latin1')), cut);
     const up = net.connect({
       host: upstream.hostname.replace(/^\[|\]$/g, ''),
       port: Number(upstream.port || 80),
@@ -191,10 +195,6 @@ function framingServer(): { server: net.Server; close: () => void } {
   return { server, close: () => sockets.forEach((s) => s.destroy()) };
 }
 
-/** Hop-by-hop fields, never forwarded either way (as proxy/upstream/http-forward.ts); a request's framing is ours. */
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
-const REQUEST_HOP = new Set([...HOP, 'content-length', 'expect']);
-
 /**
  * With `http1`: the proxy's HTTP/1.1 server and upstream pool (proxy/http1/), and a handler that forwards each
  * request as it came — no stages, sessions, metrics or routing.
@@ -210,14 +210,14 @@ function http1Server(): { server: net.Server; close: () => void } {
           method: req.method,
           path: req.url,
           headers: req.headers,
-          omit: REQUEST_HOP,
+          omit: REQUEST_ONLY,
           trusted: true,
           body: body !== undefined && body.length > 0 ? body : null,
           headersTimeoutMs: 10_000,
         },
         {
           transientChunks: true,
-          onResponseStart: (status, headers) => void res.writeHeadFrom(status, headers, HOP),
+          onResponseStart: (status, headers) => void res.writeHeadFrom(status, headers, HOP_BY_HOP),
           // A view into the pool's read buffer: one too long to go out as a string is copied, as the forwarder does.
           onResponseData: (chunk) => res.write(chunk.length > ONE_STRING_MAX ? Buffer.from(chunk) : chunk),
           onResponseEnd: () => void res.end(),

@@ -27,7 +27,7 @@ import { createdTaskId, TASK_METHODS } from '../../core/protocol/stateless.js';
 import type { TaskRoute } from './task-routes.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -43,7 +43,7 @@ const HOP_BY_HOP = new Set([
  * Not forwarded upstream: a request's framing and Expect were dealt with by our server (the upstream request gets its
  * own), and the client's credentials are for us.
  */
-const REQUEST_ONLY = new Set([...HOP_BY_HOP, 'content-length', 'expect', 'authorization', 'cookie']);
+export const REQUEST_ONLY = new Set([...HOP_BY_HOP, 'content-length', 'expect', 'authorization', 'cookie']);
 
 export interface ForwardContext {
   readonly upstreams: UpstreamSet;
