@@ -101,6 +101,48 @@ test('request smuggling shapes and malformed heads are refused with the status a
   refused('GET /\r\n\r\n', 400, /request line/);
 });
 
+test('every byte at every position and alignment: a control character, DEL or a bare CR or LF is refused, the rest passes', () => {
+  // The check reads four bytes at a time where the buffer's memory is aligned: each byte below goes at every position
+  // of a head, in buffers at each of the four offsets from a word boundary, of memory of their own (Buffer.alloc) and in Node's
+  // shared pool (Buffer.allocUnsafe).
+  const head =
+    'POST /mcp HTTP/1.1\r\nhost: a.b:1\r\ncontent-type: application/json\r\nx-a: \tv w\r\ncontent-length: 0\r\n\r\n';
+  const bytes = [0x00, 0x01, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1f, 0x20, 0x41, 0x7e, 0x7f, 0x80, 0xa0, 0xff];
+  /** The rule, byte by byte. */
+  const bad = (b: Buffer): boolean => {
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if ((c >= 0x20 && c !== 0x7f) || c === 0x09) continue;
+      if (c === 0x0d && b[i + 1] === 0x0a) i++;
+      else return true;
+    }
+    return false;
+  };
+  const end = head.length - 2; // the blank line's CRLF stays as it is
+  let refusedCount = 0;
+  for (const alloc of [Buffer.alloc, Buffer.allocUnsafe])
+    for (const offset of [0, 1, 2, 3])
+      for (let at = 0; at < end; at++)
+        for (const byte of bytes) {
+          const memory = alloc(offset + head.length);
+          memory.write(head, offset, 'latin1');
+          memory[offset + at] = byte;
+          const buf = memory.subarray(offset);
+          const expectBad = bad(buf.subarray(0, end));
+          let status: number | undefined;
+          try {
+            parseRequestHead(buf, 0, head.length);
+          } catch (e) {
+            if (!(e instanceof HttpParseError)) throw e;
+            status = e.status;
+            if (/control character/.test(e.message)) refusedCount++;
+            else assert.equal(expectBad, false, `byte ${byte} at ${at}, offset ${offset}: refused for ${e.message}`);
+          }
+          if (expectBad) assert.equal(status, 400, `byte ${byte} at ${at}, offset ${offset}: refused`);
+        }
+  assert.ok(refusedCount > 1000, `${refusedCount} refused for a control character`);
+});
+
 test('request framing: chunked (any case), Content-Length 0 is no body, no header is no body', () => {
   assert.deepEqual(requestFraming(request('POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n')), {
     kind: 'chunked',
