@@ -118,6 +118,8 @@ test('the scripts under scripts/ have --help, and refuse a bad flag with their u
     ['ab-route-on-headers', '--rounds', ['--rounds', '0']],
     ['fuzz-http1', '--seed', ['--minutes', 'x']],
     ['framing-forwarder', '--layers', ['--upstream', 'http://10.0.0.1/mcp']],
+    ['instructions', '--base', ['--calls', '5']],
+    ['instructions-bench', '--seat', ['--seat', 'relay']],
   ] as const) {
     const path = join(PACKAGE_ROOT, 'dist/scripts', `${script}.js`);
     const help = await execa(process.execPath, [path, '--help'], { reject: false, stdin: 'ignore' });
@@ -135,4 +137,18 @@ test('the scripts under scripts/ have --help, and refuse a bad flag with their u
       assert.deepEqual(await processesWithTag(tag), [], `${script} ${args.join(' ')} started nothing`);
     }
   }
+});
+
+test('instructions: without valgrind it says what to install, before starting anything', async () => {
+  const tag = newTag();
+  const result = await execa(process.execPath, [join(PACKAGE_ROOT, 'dist/scripts/instructions.js')], {
+    reject: false,
+    stdin: 'ignore',
+    env: { PATH: '', MCP_PERF_TEST_TAG: tag },
+  });
+  usageError(
+    { code: result.exitCode ?? -1, stderr: String(result.stderr) },
+    /^instructions: valgrind is not installed/,
+  );
+  assert.deepEqual(await processesWithTag(tag), [], 'started nothing');
 });
