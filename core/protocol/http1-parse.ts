@@ -75,9 +75,9 @@ function wordsOver(memory: ArrayBufferLike): Int32Array {
  * Whether bytes [start, end) hold a control character other than HTAB (NUL and DEL included), a CR not followed by
  * LF, or an LF not after a CR: nothing a well-formed head holds anywhere (RFC 9110 §5.5: field values are VCHAR,
  * obs-text, SP and HTAB). Four bytes at a time: a word with no byte below 0x20 and none equal to 0x7f is passed over
- * whole (the two tests below are the "has a byte less than n" and "has a zero byte" word tricks; neither misses a byte
- * it looks for, and a word they flag for nothing is only read byte by byte), so only the words that hold a line's CRLF
- * or a tab are read byte by byte. The byte loop it replaces cost 15 instructions a byte under cachegrind, a regular
+ * whole — the two tests below are the "has a byte less than n" and "has a zero byte" word tricks, which may flag a word
+ * that holds neither (it is then read byte by byte) but never miss one — so in a well-formed head only the words that
+ * hold a line's CRLF or a tab are read byte by byte. The byte loop it replaces cost 15 instructions a byte under cachegrind, a regular
  * expression 17 (docs/proxy.md, "Instructions per call").
  */
 function hasBadByte(buf: Buffer, start: number, end: number): boolean {
@@ -148,13 +148,13 @@ const NAME_LOWER: string[] = new Array<string>(256).fill('');
 /** The slot of the name fieldName returned last. */
 let nameSlot = 0;
 /**
- * Which slots a name of the head being parsed came from: SEEN[slot] === head (a count of heads parsed). A repeated
- * field always comes from the same slot as its first, so a field whose slot is not marked is not a repeat and its value
- * is stored without looking for an earlier one (a lookup per field on objects of many shapes cost ~150 instructions);
- * a marked one may be (two names can share a slot) and is looked up. Names that differ only in case share a slot.
+ * Which slots the names of the head being parsed came from (SEEN[slot] === headsParsed). A repeated field always
+ * comes from the same slot as its first (names that differ only in case share a slot), so a field whose slot is not
+ * marked is not a repeat and its value is stored without looking for an earlier one — a lookup per field on objects of
+ * many shapes cost ~150 instructions — and a marked one may be (two names can share a slot) and is looked up.
  */
 const SEEN = new Int32Array(256);
-let head = 0;
+let headsParsed = 0;
 
 function fieldName(text: string, i: number, colon: number, status: number): string {
   const length = colon - i;
@@ -175,7 +175,7 @@ function fieldName(text: string, i: number, colon: number, status: number): stri
 function parseFields(text: string, i: number, status: number): Headers {
   const headers: Headers = {};
   const n = text.length;
-  const mark = (head = (head + 1) | 0);
+  const mark = (headsParsed = (headsParsed + 1) | 0);
   while (i < n) {
     const eol = text.indexOf('\r\n', i);
     const colon = text.indexOf(':', i);
