@@ -1,8 +1,10 @@
 /**
  * Instructions per proxied call, counted by valgrind's cachegrind: an A/B of a change to the proxy's hot path that
  * this VM's noise cannot blur. Time-based figures move by ±15% from one minute to the next here (docs/proxy.md), so a
- * change worth 2% of a call is lost in them; the instructions a call executes do not depend on the machine's speed and
- * repeat within ~1%.
+ * change worth 2% of a call is lost in them; the instructions a call executes hardly depend on the machine's speed:
+ * two checkouts of one commit read within 2–3% of each other in one run, a CPU hog beside included (what is left
+ * follows the clock: timers, a collection more or less). Read a change below ~5% of the proxy's figure over several
+ * `--rounds`.
  *
  * Each seat runs scripts/instructions-bench.ts under `valgrind --tool=cachegrind --cache-sim=no` twice, with
  * `--calls` and six times `--calls` counted calls after the same warm-up; the difference of the two totals divided by
@@ -65,7 +67,11 @@ function count(args: readonly string[]): Promise<number> {
         '--cache-sim=no',
         '--cachegrind-out-file=/dev/null',
         process.execPath,
+        // One thread, and a garbage collector scheduled by allocation alone: under valgrind a call takes ~50 times
+        // as long, and V8's time-driven collections (the memory reducer, idle-time GC) would run more often per call
+        // the slower the machine is at that moment.
         '--single-threaded',
+        '--predictable-gc-schedule',
         BENCH,
         ...args,
       ],
