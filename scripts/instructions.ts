@@ -52,10 +52,14 @@ if (!commandAvailable('valgrind'))
 const BENCH = fileURLToPath(new URL('./instructions-bench.js', import.meta.url));
 const HERE = fileURLToPath(new URL('..', import.meta.url));
 const running = new Set<ChildProcess>();
-process.once('SIGINT', () => {
-  for (const child of running) child.kill('SIGKILL');
-  process.exit(130);
-});
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => {
+    for (const child of running) child.kill('SIGKILL');
+    process.exit(code);
+  });
 
 /** Instructions valgrind counted for one run of the bench. */
 function count(args: readonly string[]): Promise<number> {
