@@ -47,7 +47,10 @@ const INITIALIZED = Buffer.from(
   '{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"b","version":"1"}}}',
 );
 
-/** Calls back with each message's head and body as Content-Length frames them (all this load sends). */
+/**
+ * Calls back with each message's head and body as Content-Length frames them (all this load sends). Not core's
+ * parser: the bench's own cost must not move with the code it is there to count.
+ */
 function messages(onMessage: (head: string, body: Buffer) => void): (chunk: Buffer) => void {
   let kept: Buffer | undefined;
   return (chunk) => {

@@ -17,10 +17,10 @@
  * Needs valgrind (Debian: apt-get install valgrind). Slow: each seat takes about a minute. Loopback only; the
  * processes it starts end with it, Ctrl-C included.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { fail, scriptArgs } from './args.js';
 import { median } from '../harness/compare/stats.js';
 import { commandAvailable } from '../harness/runner/children.js';
@@ -51,46 +51,35 @@ if (!commandAvailable('valgrind'))
 
 const BENCH = fileURLToPath(new URL('./instructions-bench.js', import.meta.url));
 const HERE = fileURLToPath(new URL('..', import.meta.url));
-const running = new Set<ChildProcess>();
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const)
-  process.once(signal, () => {
-    for (const child of running) child.kill('SIGKILL');
-    process.exit(code);
-  });
 
-/** Instructions valgrind counted for one run of the bench. */
-function count(args: readonly string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'valgrind',
-      [
-        '--tool=cachegrind',
-        '--cache-sim=no',
-        '--cachegrind-out-file=/dev/null',
-        process.execPath,
-        // One thread, and a garbage collector scheduled by allocation alone: under valgrind a call takes ~50 times
-        // as long, and V8's time-driven collections (the memory reducer, idle-time GC) would run more often per call
-        // the slower the machine is at that moment.
-        '--single-threaded',
-        '--predictable-gc-schedule',
-        BENCH,
-        ...args,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    running.add(child);
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => {
-      running.delete(child);
-      const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
-      if (code === 0 && refs !== null) resolve(Number(refs[1]!.replace(/,/g, '')));
-      else reject(new Error(`the bench failed under valgrind (exit ${code}):\n${stderr.slice(-2000)}`));
-    });
-  });
+/**
+ * Instructions valgrind counted for one run of the bench. execa's `cleanup` ends valgrind with this script on every
+ * way out, Ctrl-C and SIGTERM included, as the harness's children end (harness/runner/children.ts).
+ */
+async function count(args: readonly string[]): Promise<number> {
+  const result = await execa(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=no',
+      '--cachegrind-out-file=/dev/null',
+      process.execPath,
+      // One thread, and a garbage collector scheduled by allocation alone: under valgrind a call takes ~50 times
+      // as long, and V8's time-driven collections (the memory reducer, idle-time GC) would run more often per call
+      // the slower the machine is at that moment.
+      '--single-threaded',
+      '--predictable-gc-schedule',
+      BENCH,
+      ...args,
+    ],
+    { stdin: 'ignore', stdout: 'ignore', reject: false, cleanup: true },
+  );
+  const stderr = String(result.stderr);
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
+  if (result.exitCode === 0 && refs !== null) return Number(refs[1]!.replace(/,/g, ''));
+  throw new Error(
+    `the bench failed under valgrind (exit ${result.exitCode ?? result.signal}):\n${stderr.slice(-2000)}`,
+  );
 }
 
 /** What one more call costs in a seat: the difference of a short and a long run over their difference in calls. */
