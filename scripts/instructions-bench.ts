@@ -95,7 +95,16 @@ if (seat === 'proxy') {
     join(dist, 'proxy/front/http.js')
   )) as typeof import('../proxy/front/http.js');
   const { createLogger } = (await import(join(dist, 'proxy/log.js'))) as typeof import('../proxy/log.js');
-  const { config } = validateProxyConfig(['--upstream', upstreamUrl, '--listen', '127.0.0.1:0']);
+  // No health checks: they come by the clock (every 5 s), and under valgrind a run takes long enough for a dozen of
+  // them, each a whole exchange more or less per run (they made two runs of one build ~1% apart by themselves).
+  const { config } = validateProxyConfig([
+    '--upstream',
+    upstreamUrl,
+    '--listen',
+    '127.0.0.1:0',
+    '--health-interval-ms',
+    '0',
+  ]);
   url = (await startHttpProxy(config, createLogger('error'))).url;
 }
 const { port } = new URL(url);

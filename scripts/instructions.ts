@@ -2,9 +2,9 @@
  * Instructions per proxied call, counted by valgrind's cachegrind: an A/B of a change to the proxy's hot path that
  * this VM's noise cannot blur. Time-based figures move by ±15% from one minute to the next here (docs/proxy.md), so a
  * change worth 2% of a call is lost in them; the instructions a call executes hardly depend on the machine's speed:
- * two checkouts of one commit read within 2–3% of each other in one run, a CPU hog beside included (what is left
- * follows the clock: timers, a collection more or less). Read a change below ~5% of the proxy's figure over several
- * `--rounds`.
+ * runs of one build read within ~1% of the proxy's figure of each other (the bench seat alone: the same count to the
+ * instruction). What is left follows the clock (the proxy's 1 s sweeps run more often per call the slower valgrind
+ * goes): read a change below ~2% of the proxy's figure over several `--rounds`, and run nothing else meanwhile.
  *
  * Each seat runs scripts/instructions-bench.ts under `valgrind --tool=cachegrind --cache-sim=no` twice, with
  * `--calls` and six times `--calls` counted calls after the same warm-up; the difference of the two totals divided by
@@ -66,9 +66,14 @@ async function count(args: readonly string[]): Promise<number> {
       process.execPath,
       // One thread, and a garbage collector scheduled by allocation alone: under valgrind a call takes ~50 times
       // as long, and V8's time-driven collections (the memory reducer, idle-time GC) would run more often per call
-      // the slower the machine is at that moment.
+      // the slower the machine is at that moment. Fixed hash and random seeds: V8 picks new ones per process, and
+      // where a string lands in a hash table moves the count (with them, two runs of one build side by side read
+      // 0.5M of 4.5G apart; three without them, 6M).
       '--single-threaded',
       '--predictable-gc-schedule',
+      '--predictable',
+      '--hash-seed=1',
+      '--random-seed=1',
       BENCH,
       ...args,
     ],
