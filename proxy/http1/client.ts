@@ -277,9 +277,9 @@ class Connection {
           return;
         }
         const head = parseResponseHead(this.#buf, 0, end);
-        this.#consume(end);
         if (head.status < 200) {
           if (head.status === 101) throw new HttpParseError(502, 'unexpected protocol switch');
+          this.#consume(end);
           continue; // 100 Continue and other interim answers
         }
         const framing = responseFraming(head, ex.method);
@@ -298,8 +298,10 @@ class Connection {
         });
         ex.handler.onResponseStart(head.status, head.headers);
         if (ex.done) return; // aborted by the handler
-      }
-      if (this.#buf !== undefined) this.#consume(ex.decoder.push(this.#buf, 0));
+        // The body that came with the head is read from where the head ends; both are consumed together (one view of
+        // the buffer fewer per response).
+        this.#consume(end + ex.decoder.push(this.#buf, end));
+      } else this.#consume(ex.decoder.push(this.#buf, 0));
       if (ex.done) return;
       if (!ex.decoder.done) return;
       this.#complete(ex);

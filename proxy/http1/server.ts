@@ -536,7 +536,6 @@ class Connection {
       // Only 100-continue is known; anything else is refused whether a body follows or not, as node:http does.
       const expect = head.headers.expect;
       const expectContinue = expect !== undefined && (expect as string).toLowerCase() === '100-continue';
-      this.#consume(end);
       this.keepAlive = keepAlive(head.minor, head.headers);
       this.chunkedAllowed = head.minor === 1;
       const req = new ProxyRequest(
@@ -550,16 +549,19 @@ class Connection {
       this.#request = req;
       this.#response = res;
       this.since = Date.now();
-      if (expect !== undefined && !expectContinue) return this.#refuseRequest(res, 417, 'unsupported Expect');
-      if (framing.kind === 'none') req.finishBody();
-      else {
+      if (expect !== undefined && !expectContinue) {
+        this.#consume(end);
+        return this.#refuseRequest(res, 417, 'unsupported Expect');
+      }
+      if (framing.kind === 'none') {
+        this.#consume(end);
+        req.finishBody();
+      } else {
         if (expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         this.#decoder = new BodyDecoder(framing, (chunk) => req.pushBody(chunk));
-        // Whatever of the body already arrived is read before the request is handed on: usually all of it.
-        if (this.#buf !== undefined) {
-          const used = this.#decoder.push(this.#buf, 0);
-          this.#consume(used);
-        }
+        // Whatever of the body already arrived is read before the request is handed on: usually all of it. It is read
+        // from where the head ends, and head and body consumed together (one view of the buffer fewer per request).
+        this.#consume(end + this.#decoder.push(buf, end));
         if (this.#decoder.done) {
           this.#decoder = undefined;
           req.finishBody();
