@@ -15,6 +15,8 @@
  * initialize): reserved slots count toward --max-sessions, so a burst of initializes cannot overshoot it.
  */
 
+import { now as clockNow } from './clock.js';
+
 export interface SessionEntry<T> {
   readonly id: string;
   readonly binding: T;
@@ -38,7 +40,7 @@ export class SessionTable<T> {
     private readonly maxSessions: number,
     private readonly idleMs: number,
     private readonly onEnd: (entry: SessionEntry<T>, reason: EndReason) => void,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = clockNow,
   ) {
     if (idleMs > 0) {
       this.#sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(idleMs / 4, 10_000)));

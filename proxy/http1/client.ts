@@ -19,6 +19,7 @@ import {
   type Headers,
 } from '../../core/protocol/http1-parse.js';
 import { writeMessage } from './write.js';
+import { now, turn } from '../clock.js';
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -167,13 +168,9 @@ class Connection {
       noDelay: true,
       // Reads land in one shared buffer instead of a new Buffer and a trip through the stream machinery per read;
       // #onData copies whatever it keeps.
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n: number) => {
-          this.#onData(READ_BUFFER.subarray(0, n));
-          return true; // pausing, when a slow client needs it, is done by the decoder
-        },
-      },
+      // Each read is one turn of the proxy's clock (../clock.ts); pausing, when a slow client needs it, is done by the
+      // decoder.
+      onread: { buffer: READ_BUFFER, callback: (n: number) => turn(this.#read, n) },
     });
     this.socket.on('error', (error: NodeJS.ErrnoException) => (this.#error ??= error));
     this.socket.on('close', () => this.#onClose());
@@ -216,7 +213,7 @@ class Connection {
   }
 
   #armTimeout(ms: number): void {
-    const deadline = Date.now() + ms;
+    const deadline = now() + ms;
     this.#deadline = deadline;
     this.#limitMs = ms;
     if (this.#timer !== undefined) {
@@ -234,11 +231,15 @@ class Connection {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.#deadline === 0 || this.#dead) return;
-    const now = Date.now();
-    const left = this.#deadline - now;
+    const left = this.#deadline - now();
     if (left > 0) return this.#schedule(this.#deadline, left);
     this.#exchange?.fail(new UpstreamError('HEADERS_TIMEOUT', `no response head within ${this.#limitMs} ms`));
     this.destroy();
+  };
+
+  readonly #read = (n: number): boolean => {
+    this.#onData(READ_BUFFER.subarray(0, n));
+    return true;
   };
 
   /** `chunk` is a view into READ_BUFFER: valid until this returns. */
@@ -425,7 +426,7 @@ export class Http1Pool {
   /** @internal a connection finished its exchange and may be reused */
   release(conn: Connection): void {
     if (this.#closed || this.#idle.length >= this.#maxIdle) return conn.destroy();
-    conn.expires = Date.now() + conn.keepMs;
+    conn.expires = now() + conn.keepMs;
     this.#idle.push(conn);
   }
 
@@ -444,10 +445,10 @@ export class Http1Pool {
   }
 
   #acquire(): Connection {
-    const now = Date.now();
+    const time = now();
     // Most recently used first: the connection least likely to be closing.
     for (let conn = this.#idle.pop(); conn !== undefined; conn = this.#idle.pop()) {
-      if (!conn.dead && conn.expires > now) return conn;
+      if (!conn.dead && conn.expires > time) return conn;
       conn.destroy();
     }
     const conn = new Connection(this, this.#url);
@@ -456,7 +457,7 @@ export class Http1Pool {
   }
 
   #sweep(): void {
-    const now = Date.now();
-    for (const conn of [...this.#idle]) if (conn.expires <= now) conn.destroy();
+    const time = now();
+    for (const conn of [...this.#idle]) if (conn.expires <= time) conn.destroy();
   }
 }

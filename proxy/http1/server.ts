@@ -21,6 +21,7 @@ import {
   type Headers,
 } from '../../core/protocol/http1-parse.js';
 import { writeMessage } from './write.js';
+import { now, turn } from '../clock.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -160,11 +161,11 @@ let dateSecond = 0;
 let dateText = '';
 /** The Date header, formatted once a second. */
 function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
+  const time = now();
+  const second = Math.floor(time / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
-    dateText = new Date(now).toUTCString();
+    dateText = new Date(time).toUTCString();
   }
   return dateText;
 }
@@ -174,12 +175,14 @@ export type ResponseEvent = 'drain' | 'finish' | 'close';
 /**
  * The response half: the subset of node:http's ServerResponse the proxy uses, with the same meaning. Events:
  * 'drain' (write may continue), 'finish' (the whole response was handed to the socket), 'close' (once: after
- * finish, or when the connection went away first). Listeners are kept in plain arrays rather than an
+ * finish, or when the connection went away first). Listeners are kept in a plain array per event rather than an
  * EventEmitter: a response is made per request and usually has two listeners.
  */
 export class ProxyResponse {
   statusCode = 200;
-  #listeners: Partial<Record<ResponseEvent, Array<() => void>>> = {};
+  #onDrain: Array<() => void> | undefined;
+  #onFinish: Array<() => void> | undefined;
+  #onClose: Array<() => void> | undefined;
   #headers: Record<string, string | number | readonly string[]> = {};
   /** writeHeadFrom's fields, and the names of them not to send. */
   #passed: Headers | undefined;
@@ -199,7 +202,9 @@ export class ProxyResponse {
   }
 
   on(event: ResponseEvent, listener: () => void): this {
-    (this.#listeners[event] ??= []).push(listener);
+    if (event === 'finish') (this.#onFinish ??= []).push(listener);
+    else if (event === 'close') (this.#onClose ??= []).push(listener);
+    else (this.#onDrain ??= []).push(listener);
     return this;
   }
 
@@ -210,9 +215,15 @@ export class ProxyResponse {
 
   /** @internal */
   emit(event: ResponseEvent): void {
-    const listeners = this.#listeners[event];
+    let listeners: Array<() => void> | undefined;
+    if (event === 'finish') {
+      listeners = this.#onFinish;
+      this.#onFinish = undefined;
+    } else if (event === 'close') {
+      listeners = this.#onClose;
+      this.#onClose = undefined;
+    } else listeners = this.#onDrain;
     if (listeners === undefined) return;
-    if (event !== 'drain') this.#listeners[event] = undefined;
     for (const listener of listeners) {
       try {
         listener();
@@ -387,7 +398,7 @@ class Connection {
   keepAlive = true;
   chunkedAllowed = true;
   /** ms since epoch when the connection last went idle, or when the request being read began. */
-  since = Date.now();
+  since = now();
   #buf: Buffer | undefined;
   #request: ProxyRequest | undefined;
   #response: ProxyResponse | undefined;
@@ -403,11 +414,8 @@ class Connection {
     accepted: net.Socket,
     private readonly server: Http1Server,
   ) {
-    const socket = (this.socket =
-      readIntoSharedBuffer(accepted, (n) => {
-        this.#onData(READ_BUFFER.subarray(0, n));
-        return true; // pausing, behind a slow answer, is done by #onData
-      }) ?? accepted);
+    // Each read is one turn of the proxy's clock (../clock.ts); pausing, behind a slow answer, is done by #onData.
+    const socket = (this.socket = readIntoSharedBuffer(accepted, (n) => turn(this.#read, n)) ?? accepted);
     // A socket with no handle to take over (an in-memory Duplex a test hands to the server) is read as a stream.
     if (socket === accepted) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#response?.emit('drain'));
@@ -448,7 +456,7 @@ class Connection {
       return;
     }
     if (request?.complete) this.#request = undefined;
-    this.since = Date.now();
+    this.since = now();
     if (this.#buf !== undefined) {
       this.#parse();
       if (this.socket.isPaused() && (this.#buf === undefined || this.#buf.length < MAX_WAITING_BYTES))
@@ -468,12 +476,17 @@ class Connection {
     this.#response = undefined;
   }
 
+  readonly #read = (n: number): boolean => {
+    this.#onData(READ_BUFFER.subarray(0, n));
+    return true;
+  };
+
   /** `chunk` is a view into READ_BUFFER: valid until this returns. */
   #onData(chunk: Buffer): void {
     if (this.#dead) return;
     this.fresh = false;
     if (this.#buf === undefined) {
-      if (this.#request === undefined) this.since = Date.now(); // a new request begins
+      if (this.#request === undefined) this.since = now(); // a new request begins
       this.#buf = chunk;
     } else this.#buf = Buffer.concat([this.#buf, chunk]);
     this.#parse();
@@ -548,7 +561,7 @@ class Connection {
       const res = new ProxyResponse(this, head.method === 'HEAD');
       this.#request = req;
       this.#response = res;
-      this.since = Date.now();
+      this.since = now();
       if (expect !== undefined && !expectContinue) {
         this.#consume(end);
         return this.#refuseRequest(res, 417, 'unsupported Expect');
@@ -679,12 +692,12 @@ export class Http1Server {
    * the kernel, and its client saw ECONNRESET: leak-hunt's nightly profile, scraping /metrics.)
    */
   #sweep(): void {
-    const now = Date.now();
+    const time = now();
     for (const conn of this.#connections) {
       if (conn.fresh) {
-        if (now - conn.since > this.#requestMs) conn.timeout();
-      } else if (conn.idle && now - conn.since > this.#keepAliveMs) conn.destroy();
-      else if (conn.reading && now - conn.since > this.#requestMs) conn.timeout();
+        if (time - conn.since > this.#requestMs) conn.timeout();
+      } else if (conn.idle && time - conn.since > this.#keepAliveMs) conn.destroy();
+      else if (conn.reading && time - conn.since > this.#requestMs) conn.timeout();
     }
   }
 }
