@@ -9,8 +9,8 @@ import type { ProxyRequest, ProxyResponse } from './http1/server.js';
 export interface Exchange {
   readonly req: ProxyRequest;
   readonly res: ProxyResponse;
-  /** process.hrtime.bigint() when the request arrived. */
-  readonly startNs: bigint;
+  /** performance.now() when the request arrived (cheaper than a bigint from process.hrtime.bigint()). */
+  readonly startMs: number;
   /** Who is asking: the remote address, replaced by the token's subject once authenticated. Rate limits count by it. */
   clientKey: string;
   /**
@@ -34,7 +34,7 @@ export function newExchange(req: ProxyRequest, res: ProxyResponse): Exchange {
   return {
     req,
     res,
-    startNs: process.hrtime.bigint(),
+    startMs: performance.now(),
     clientKey: req.remoteAddress,
     principal: undefined,
     body: EMPTY,

@@ -7,7 +7,7 @@ export function observeStage(metrics: ProxyMetrics, log: Logger): Stage {
   const debug = log.enabled('debug');
   return (next) => (ex) => {
     ex.res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - ex.startNs) / 1e9;
+      const seconds = (performance.now() - ex.startMs) / 1e3;
       metrics.requests.inc2('method', ex.req.method, 'status', String(ex.res.statusCode));
       metrics.duration.observe(seconds);
       if (debug)

@@ -133,7 +133,7 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     handler.start(
       upstream.pool.dispatch(
         {
-          path: q === -1 ? upstream.url.pathname : upstream.url.pathname + url.slice(q),
+          path: q === -1 ? upstream.path : upstream.path + url.slice(q),
           method: ex.req.method,
           // The client's fields, less its hop-by-hop ones and credentials, plus ours: written straight from the parsed
           // request (no copy), values unchecked again (our parser and the config checked them).

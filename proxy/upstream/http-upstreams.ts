@@ -23,6 +23,8 @@ export class HttpUpstream {
   /** POSTs sent and not yet answered (pending less GET streams and DELETEs): what --max-in-flight-per-upstream bounds. */
   posts = 0;
   healthy = true;
+  /** The upstream's path, read once (each read of URL.pathname cuts a new string). */
+  readonly path: string;
 
   constructor(
     readonly url: URL,
@@ -32,13 +34,14 @@ export class HttpUpstream {
     onError: (error: unknown) => void,
   ) {
     this.pool = new Http1Pool(url, { onError });
+    this.path = url.pathname;
   }
 
   /** Ends a session on this upstream, best effort (one that idled out, or that no client can use). */
   deleteSession(id: string): void {
     this.pool
       .request({
-        path: this.url.pathname,
+        path: this.path,
         method: 'DELETE',
         headers: { 'mcp-session-id': id, ...this.headers },
         body: null,
