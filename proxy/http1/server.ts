@@ -346,6 +346,11 @@ export class ProxyResponse {
     const headers = this.#headers;
     if (!bodyAllowed(status)) this.#noBody = true;
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    // The three fields this head depends on are noted as they are written (what #field would find, without looking
+    // each up again on both objects and in the omit set).
+    let date = false;
+    let length = false;
+    let connection: string | number | readonly string[] | undefined;
     const passed = this.#passed;
     if (passed !== undefined) {
       const omit = this.#omit!;
@@ -354,21 +359,27 @@ export class ProxyResponse {
         if (value === undefined || omit.has(name) || headers[name] !== undefined) continue;
         if (typeof value === 'string') text += `${name}: ${value}\r\n`;
         else for (const v of value) text += `${name}: ${v}\r\n`;
+        if (name === 'date') date = true;
+        else if (name === 'content-length') length = true;
+        else if (name === 'connection') connection = value;
       }
     }
     for (const name in headers) {
       const value = headers[name]!;
       if (Array.isArray(value)) for (const v of value) text += headerLine(name, v);
       else text += headerLine(name, String(value));
+      if (value === undefined) continue;
+      if (name === 'date') date = true;
+      else if (name === 'content-length') length = true;
+      else if (name === 'connection') connection = value;
     }
-    if (this.#field('date') === undefined) text += `date: ${httpDate()}\r\n`;
-    if (this.#field('content-length') === undefined && !this.#noBody && body === undefined) {
+    if (!date) text += `date: ${httpDate()}\r\n`;
+    if (!length && !this.#noBody && body === undefined) {
       if (this.conn.chunkedAllowed) {
         this.#chunked = true;
         text += 'transfer-encoding: chunked\r\n';
       } else this.conn.keepAlive = false; // HTTP/1.0: the body ends when the connection does
     }
-    const connection = this.#field('connection');
     const close = connection !== undefined && /close/i.test(String(connection));
     if (close) this.conn.keepAlive = false;
     else if (!this.conn.keepAlive) text += 'connection: close\r\n';
