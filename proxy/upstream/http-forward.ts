@@ -60,6 +60,8 @@ export interface ForwardContext {
 }
 
 export function httpForwarder(ctx: ForwardContext): Handler {
+  // No --upstream-header (the usual case): nothing for the head to look each client field up in.
+  const extra = Object.keys(ctx.upstreamHeaders).length > 0 ? ctx.upstreamHeaders : undefined;
   return (ex) => {
     const sessionId = ex.req.headers['mcp-session-id'];
     let upstream: HttpUpstream | undefined;
@@ -139,7 +141,7 @@ export function httpForwarder(ctx: ForwardContext): Handler {
           // request (no copy), values unchecked again (our parser and the config checked them).
           headers: ex.req.headers,
           omit: REQUEST_ONLY,
-          extra: ctx.upstreamHeaders,
+          extra,
           trusted: true,
           body: ex.body.length > 0 ? ex.body : null,
           // Bounds the wait for the response head only: an SSE stream may then stay quiet for a long time (a client
