@@ -2,9 +2,10 @@
  * Instructions per proxied call, counted by valgrind's cachegrind: an A/B of a change to the proxy's hot path that
  * this VM's noise cannot blur. Time-based figures move by ±15% from one minute to the next here (docs/proxy.md), so a
  * change worth 2% of a call is lost in them; the instructions a call executes hardly depend on the machine's speed:
- * runs of one build read within ~1% of the proxy's figure of each other (the bench seat alone: the same count to the
- * instruction). What is left follows the clock (the proxy's 1 s sweeps run more often per call the slower valgrind
- * goes): read a change below ~2% of the proxy's figure over several `--rounds`, and run nothing else meanwhile.
+ * runs of one build read within ~1.5% of the proxy's figure of each other (the bench seat alone: within a few dozen
+ * instructions). What is left follows the clock (timers such as the proxy's 1 s sweeps run more often per call the
+ * slower valgrind goes): read a change below ~2% of the proxy's figure over several `--rounds`, and run nothing else
+ * meanwhile.
  *
  * Each seat runs scripts/instructions-bench.ts under `valgrind --tool=cachegrind --cache-sim=no` twice, with
  * `--calls` and six times `--calls` counted calls after the same warm-up; the difference of the two totals divided by

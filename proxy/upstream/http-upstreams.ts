@@ -101,7 +101,7 @@ export class UpstreamSet {
         let up: boolean;
         try {
           await u.pool.request({
-            path: u.url.pathname,
+            path: u.path,
             method: 'POST',
             headers: {
               'content-type': 'application/json',
