@@ -257,6 +257,9 @@ export async function runStress(ctx: RunContext<StressScenario>): Promise<KindRe
     } satisfies Record<string, Metric>);
     for (const [kind, n] of Object.entries(outB.errors))
       metrics[`${k}.errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'none' };
+    // And a's, should there be any: a shed (503 for capacity) and a fault leaking across are different failures.
+    for (const [kind, n] of Object.entries(outA.errors))
+      metrics[`${k}.unaffected_errors_by_kind.${kind}`] = { value: n ?? 0, unit: 'count', better: 'lower' };
     // B's sessions that reopened (a 404 after the restart) where the proxy put them: on a, they add to a's load.
     metrics[`${k}.b_sessions_moved_to_a`] = {
       value: onB.filter((s) => s.current?.serverName === 'a').length,
