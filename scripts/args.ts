@@ -4,13 +4,11 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-type StringOptions = Record<string, { type: 'string' }>;
+type Options = Record<string, { type: 'string' | 'boolean' }>;
+/** A flag's value: its text, or true for a switch given. */
+type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
 
-export function scriptArgs<O extends StringOptions>(
-  name: string,
-  usage: string,
-  options: O,
-): { [K in keyof O]?: string } {
+export function scriptArgs<O extends Options>(name: string, usage: string, options: O): Values<O> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -25,7 +23,7 @@ export function scriptArgs<O extends StringOptions>(
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }
-  return parsed.values as { [K in keyof O]?: string };
+  return parsed.values as Values<O>;
 }
 
 /** A bad flag value: says which and why, then the usage; exit 2. */

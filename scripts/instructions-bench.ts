@@ -5,7 +5,12 @@
  * proxy — clients, upstream, this script — costs the same whichever build is in the seat, and `--seat direct` (the
  * clients on the upstream, no proxy) prices it alone.
  *
+ * `--seat external` puts a proxy of another process in the seat — nginx, or `mcp-perf proxy` — listening at `--via`
+ * and forwarding to this bench's upstream at `--upstream-port`: instructions.ts counts that process alone under
+ * valgrind and runs this bench outside it, so a proxy in any language is counted the same way.
+ *
  *   node --single-threaded dist/scripts/instructions-bench.js [--dist DIR] [--seat proxy|direct] [--warm N] [--calls N]
+ *   node dist/scripts/instructions-bench.js --seat external --upstream-port P --via http://127.0.0.1:Q/mcp [...]
  *
  * Not meant to be run by hand (it prints only how long the calls took); instructions.ts runs it under valgrind.
  * Loopback only; it ends by itself after its calls.
@@ -15,16 +20,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail, scriptArgs } from './args.js';
 
-const USAGE = `usage: node --single-threaded dist/scripts/instructions-bench.js [--dist DIR] [--seat proxy|direct] [--warm N] [--calls N]
-  --dist DIR    the built dist/ whose proxy takes the seat (default: this one)
-  --seat S      proxy (default) or direct: the clients on the upstream, no proxy
-  --warm N      calls before the counted ones, for the JIT (default 8000)
-  --calls N     calls counted (default 2000)`;
+const USAGE = `usage: node --single-threaded dist/scripts/instructions-bench.js [--dist DIR] [--seat proxy|direct|external] [--warm N] [--calls N]
+  --dist DIR          the built dist/ whose proxy takes the seat (default: this one)
+  --seat S            proxy (default); direct: the clients on the upstream, no proxy; external: a proxy of its own
+                      process at --via, forwarding to this bench's upstream at --upstream-port
+  --upstream-port P   external: the loopback port the upstream listens on
+  --via URL           external: the proxy's URL, on loopback (it may still be starting: it is retried for 3 minutes)
+  --warm N            calls before the counted ones, for the JIT (default 8000)
+  --calls N           calls counted (default 2000)`;
 const values = scriptArgs('instructions-bench', USAGE, {
   dist: { type: 'string' },
   seat: { type: 'string' },
   warm: { type: 'string' },
   calls: { type: 'string' },
+  'upstream-port': { type: 'string' },
+  via: { type: 'string' },
 });
 const count = (flag: string, value: string | undefined, fallback: number): number => {
   const n = Number(value ?? fallback);
@@ -35,8 +45,16 @@ const count = (flag: string, value: string | undefined, fallback: number): numbe
 const warm = count('warm', values.warm, 8000);
 const calls = count('calls', values.calls, 2000);
 const seat = values.seat ?? 'proxy';
-if (seat !== 'proxy' && seat !== 'direct')
-  fail('instructions-bench', `--seat must be proxy or direct, not ${seat}`, USAGE);
+if (seat !== 'proxy' && seat !== 'direct' && seat !== 'external')
+  fail('instructions-bench', `--seat must be proxy, direct or external, not ${seat}`, USAGE);
+const upstreamPort = count('upstream-port', values['upstream-port'], 0);
+if (seat === 'external') {
+  if (values.via === undefined || values['upstream-port'] === undefined || upstreamPort > 65_535)
+    fail('instructions-bench', '--seat external needs --upstream-port (1 to 65535) and --via', USAGE);
+  const via = URL.canParse(values.via) ? new URL(values.via) : undefined;
+  if (via?.hostname !== '127.0.0.1' || via.protocol !== 'http:')
+    fail('instructions-bench', `--via must be an http:// URL on 127.0.0.1, not ${values.via}`, USAGE);
+}
 const dist = values.dist ?? fileURLToPath(new URL('..', import.meta.url));
 
 const SESSION = 'b3f1c2a4-5d6e-4f70-8a9b-0c1d2e3f4a5b';
@@ -85,10 +103,10 @@ const upstream = net.createServer({ noDelay: true }, (socket) => {
     }),
   );
 });
-await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => upstream.listen(upstreamPort, '127.0.0.1', resolve));
 const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}/mcp`;
 
-let url = upstreamUrl;
+let url = seat === 'external' ? values.via! : upstreamUrl;
 if (seat === 'proxy') {
   const { validateProxyConfig } = (await import(join(dist, 'proxy/config.js'))) as typeof import('../proxy/config.js');
   const { startHttpProxy } = (await import(
@@ -114,8 +132,7 @@ const post = (body: string, session?: string): string =>
   (session === undefined ? '' : `mcp-session-id: ${session}\r\nmcp-protocol-version: 2025-11-25\r\n`) +
   `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
-const socket = net.connect({ port: Number(port), host: '127.0.0.1', noDelay: true });
-await new Promise((resolve) => socket.once('connect', resolve));
+const socket = await connect(Number(port));
 let answered: ((head: string) => void) | undefined;
 socket.on(
   'data',
@@ -148,3 +165,25 @@ const started = process.hrtime.bigint();
 for (let i = 0; i < calls; i++) await call(request);
 process.stdout.write(`${calls} calls in ${Number(process.hrtime.bigint() - started) / 1e6} ms\n`);
 process.exit(0);
+
+/**
+ * A connection to the seat. An external one may still be starting under valgrind (node takes seconds there), so a
+ * refused connection is retried every 200 ms for up to 3 minutes.
+ */
+async function connect(to: number): Promise<net.Socket> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const socket = net.connect({ port: to, host: '127.0.0.1', noDelay: true });
+    const error = await new Promise<Error | undefined>((resolve) => {
+      socket.once('connect', () => resolve(undefined));
+      socket.once('error', resolve);
+    });
+    if (error === undefined) return socket;
+    socket.destroy();
+    if (seat !== 'external' || Date.now() > deadline) {
+      process.stderr.write(`instructions-bench: cannot connect to 127.0.0.1:${to}: ${error.message}\n`);
+      process.exit(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

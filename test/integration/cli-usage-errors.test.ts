@@ -120,6 +120,8 @@ test('the scripts under scripts/ have --help, and refuse a bad flag with their u
     ['framing-forwarder', '--layers', ['--upstream', 'http://10.0.0.1/mcp']],
     ['instructions', '--base', ['--calls', '5']],
     ['instructions-bench', '--seat', ['--seat', 'relay']],
+    ['instructions-bench', '--via', ['--seat', 'external', '--upstream-port', '5000', '--via', 'http://10.0.0.1/mcp']],
+    ['instructions', '--nginx', ['--nginx=yes']],
   ] as const) {
     const path = join(PACKAGE_ROOT, 'dist/scripts', `${script}.js`);
     const help = await execa(process.execPath, [path, '--help'], { reject: false, stdin: 'ignore' });
@@ -137,6 +139,20 @@ test('the scripts under scripts/ have --help, and refuse a bad flag with their u
       assert.deepEqual(await processesWithTag(tag), [], `${script} ${args.join(' ')} started nothing`);
     }
   }
+});
+
+test('instructions --nginx: without nginx it says what to install, before starting anything', async () => {
+  const tag = newTag();
+  const result = await execa(process.execPath, [join(PACKAGE_ROOT, 'dist/scripts/instructions.js'), '--nginx'], {
+    reject: false,
+    stdin: 'ignore',
+    env: { PATH: '', MCP_PERF_TEST_TAG: tag },
+  });
+  usageError(
+    { code: result.exitCode ?? -1, stderr: String(result.stderr) },
+    /^instructions: nginx is not installed \(apt-get install nginx-light/,
+  );
+  assert.deepEqual(await processesWithTag(tag), [], 'started nothing');
 });
 
 test('instructions: without valgrind it says what to install, before starting anything', async () => {
