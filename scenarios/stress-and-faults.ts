@@ -58,6 +58,10 @@ export default defineScenario({
     'faults.stall.unaffected_errors < 1',
     'faults.error.unaffected_errors < 1',
     'faults.die.unaffected_errors < 1',
+    // Calls of a's refused for capacity: none while b stalls or errs (a's load is as it was); after "die", b's
+    // sessions move to a and double its load under the same per-upstream limit, so a shed there is a goal.
+    'faults.stall.unaffected_shed < 1',
+    'faults.error.unaffected_shed < 1',
     'faults.stall.affected_errors >= 1',
     'faults.error.affected_errors >= 1',
     'faults.die.affected_errors >= 1',
@@ -70,6 +74,7 @@ export default defineScenario({
   ],
   goals: [
     'overload.admitted_p50_ratio <= 3',
+    'faults.die.unaffected_shed < 1',
     'faults.stall.unaffected_p50_ratio < 1.5',
     'faults.error.unaffected_p50_ratio < 1.5',
     'faults.die.unaffected_p50_ratio < 1.5',

@@ -339,6 +339,9 @@ test('stress-and-faults: every fault hit upstream b, and sessions on upstream a 
       0,
       `${fault}: a's sessions undisturbed\n${s.warnings.join('\n')}`,
     );
+    // Nor refused for capacity while b stalls or errs, which leaves a's load as it was (after "die" it doubles).
+    if (fault !== 'die')
+      assert.equal(s.metrics[`faults.${fault}.unaffected_shed`]!.value, 0, `${fault}: nothing of a's shed`);
     assert.equal(s.metrics[`faults.${fault}.recovered`]!.value, 1, `${fault}: recovered`);
     assert.ok(s.series![`fault_${fault}`]!.lines.length === 3);
   }
