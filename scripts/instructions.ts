@@ -118,6 +118,8 @@ const nginxDir = values.nginx === true ? mkdtempSync(join(tmpdir(), 'instruction
 process.once('exit', () => {
   if (nginxDir !== '') rmSync(nginxDir, { recursive: true, force: true });
 });
+// Ctrl-C: valgrind ends with this script (execa's `cleanup`), and the exit above removes nginx's directory.
+process.once('SIGINT', () => process.exit(130));
 
 /**
  * nginx as the shootout seats it (scenarios/targets.ts), but as one process: valgrind follows the process it starts,
@@ -195,7 +197,10 @@ async function countExternal(seat: External, n: number): Promise<number> {
   if (first === 'proxy') bench.kill();
   const benchResult = await bench;
   proxy.kill(seat.stop);
+  // One that does not stop when asked is killed after a minute (and then has no count: the error below says so).
+  const stubborn = setTimeout(() => proxy.kill('SIGKILL'), 60_000);
   const proxyResult = await proxy;
+  clearTimeout(stubborn);
   const refs = instructionsIn(String(proxyResult.stderr));
   if (first === 'bench' && benchResult.exitCode === 0 && refs !== undefined) return refs;
   throw new Error(

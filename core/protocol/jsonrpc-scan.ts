@@ -145,7 +145,7 @@ function memberKey(b: Uint8Array, start: number, end: number): number {
   }
 }
 
-/** The member names as bytes: compared byte with byte, not with a string's characters (~150 instructions less a key). */
+/** The member names as bytes, compared byte with byte rather than with a string's characters (the scan 6,913 → 6,759). */
 const METHOD = Buffer.from('method');
 const PARAMS = Buffer.from('params');
 const JSONRPC = Buffer.from('jsonrpc');
@@ -198,7 +198,7 @@ function numberAt(b: Buffer, start: number, end: number): number {
 /*
  * The loops below that run over every byte stop at the length rather than at a read past it: a read past a typed
  * array's end gives undefined, and once a load has seen that, V8 compiles it (and every comparison of what it read)
- * for a number or undefined — a message's last skipWs read past its end every time, and the scan cost ~17% more
+ * for a number or undefined — a message's last skipWs read past its end every time, and the scan cost ~20% more
  * (8,319 against 6,913 instructions for the bench's 98-byte request under cachegrind).
  */
 
