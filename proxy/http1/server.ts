@@ -365,10 +365,11 @@ export class ProxyResponse {
       }
     }
     for (const name in headers) {
-      const value = headers[name]!;
+      const value = headers[name] as string | number | readonly string[] | undefined;
+      // A JavaScript caller's undefined is no field, as #field reads it: not written (it was, as "undefined"), not noted.
+      if (value === undefined) continue;
       if (Array.isArray(value)) for (const v of value) text += headerLine(name, v);
       else text += headerLine(name, String(value));
-      if (value === undefined) continue;
       if (name === 'date') date = true;
       else if (name === 'content-length') length = true;
       else if (name === 'connection') connection = value;

@@ -48,6 +48,11 @@ function handler(req: ProxyRequest, res: ProxyResponse): void {
         )
         .setHeader('x-from', 'proxy')
         .end('{}');
+    if (req.url === '/undefined-field')
+      // What a JavaScript caller may pass: an undefined value is no field (and a Date is still written).
+      return void res
+        .writeHead(200, { 'x-gone': undefined, date: undefined } as unknown as Record<string, string>)
+        .end('ok');
     if (req.url === '/hang') return;
     res.writeHead(404).end('no');
   });
@@ -205,6 +210,13 @@ test('writeHeadFrom passes a parsed head on less the fields named, keeps its Dat
   assert.match(text, /\r\nx-from: proxy\r\n/);
   assert.doesNotMatch(text, /connection: close|keep-alive: timeout/, "the upstream's hop-by-hop fields stay behind");
   assert.match(text, /\r\ncontent-length: 2\r\n\r\n\{\}HTTP/);
+});
+
+test('a field set to undefined is not written, and does not stand in for a Date', async () => {
+  const { text } = await talk(['GET /undefined-field HTTP/1.1\r\nHost: x\r\n\r\n'], (t) => t.endsWith('ok'));
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.doesNotMatch(text, /x-gone|undefined/, text);
+  assert.equal(count(text, 'date:'), 1, text);
 });
 
 test('bad requests get a JSON-RPC error with the right status, then the connection closes', async () => {
