@@ -11,6 +11,9 @@
  * `npm run fuzz:http1` for as long as you like.
  */
 import { METHODS as HTTP_METHODS, type IncomingHttpHeaders } from 'node:http';
+import { BAD_HEAD, headEnd } from './head-scan.js';
+
+export { BAD_HEAD };
 
 /** Header names lowercased; repeated fields joined with ", " (set-cookie kept as a list), as node:http does. */
 export type Headers = IncomingHttpHeaders;
@@ -47,6 +50,24 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 export function findHeadEnd(buf: Buffer, from = 0): number {
   const i = buf.indexOf(CRLFCRLF, Math.max(0, from - 3));
   return i === -1 ? -1 : i + 4;
+}
+
+/** The head scanHead found clean last: parse*Head does not check it again. */
+let checkedBuf: Buffer | undefined;
+let checkedEnd = -1;
+
+/**
+ * The end of the head that starts `buf`, its bytes checked on the way (head-scan.ts): the index past its blank line,
+ * -1 while it has not all arrived within `limit` bytes, or BAD_HEAD. The parse of the head it found does not check
+ * them again.
+ */
+export function scanHead(buf: Buffer, limit: number): number {
+  const end = headEnd(buf, Math.min(buf.length, limit));
+  if (end > 0) {
+    checkedBuf = buf;
+    checkedEnd = end;
+  }
+  return end;
 }
 
 /** tchar (RFC 9110 §5.6.2) */
@@ -225,7 +246,9 @@ function version(text: string): number {
 
 /** The head as text, up to and including its last field line's CRLF (latin1: one character per byte). */
 function headText(buf: Buffer, start: number, end: number, status: number): string {
-  if (hasBadByte(buf, start, end - 2))
+  const checked = buf === checkedBuf && start === 0 && end === checkedEnd;
+  checkedBuf = undefined;
+  if (!checked && hasBadByte(buf, start, end - 2))
     throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
   return buf.toString('latin1', start, end - 2);
 }

@@ -11,13 +11,15 @@
 import net from 'node:net';
 import {
   BodyDecoder,
-  findHeadEnd,
+  BAD_HEAD,
   HttpParseError,
   keepAlive,
   parseResponseHead,
   responseFraming,
+  scanHead,
   type Headers,
 } from '../../core/protocol/http1-parse.js';
+import { READ_BUFFERS } from '../../core/protocol/head-scan.js';
 import { writeMessage } from './write.js';
 import { now, turn } from '../clock.js';
 
@@ -89,8 +91,11 @@ export interface Http1PoolOptions {
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
-/** Every upstream socket reads into this (one read is handled completely before the next). */
-const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+/**
+ * Every upstream socket reads into this (one read is handled completely before the next), in the head scanner's
+ * memory (core/protocol/head-scan.ts).
+ */
+const READ_BUFFER = READ_BUFFERS[1];
 const BAD_VALUE = /[\0\r\n]/;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 
@@ -272,7 +277,9 @@ class Connection {
         return;
       }
       if (ex.decoder === undefined) {
-        const end = findHeadEnd(this.#buf);
+        const end = scanHead(this.#buf, MAX_HEAD_BYTES);
+        if (end === BAD_HEAD)
+          throw new HttpParseError(502, 'a control character, or a bare CR or LF, in the response head');
         if (end === -1) {
           if (this.#buf.length > MAX_HEAD_BYTES) throw new HttpParseError(502, 'response head too large');
           return;

@@ -13,13 +13,15 @@ import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import {
   BodyDecoder,
-  findHeadEnd,
+  BAD_HEAD,
   HttpParseError,
   keepAlive,
   parseRequestHead,
   requestFraming,
+  scanHead,
   type Headers,
 } from '../../core/protocol/http1-parse.js';
+import { READ_BUFFERS } from '../../core/protocol/head-scan.js';
 import { writeMessage } from './write.js';
 import { now, turn } from '../clock.js';
 
@@ -128,8 +130,11 @@ export class ProxyRequest {
 
 const MAX_WAITING_BYTES = 1024 * 1024;
 
-/** Every connection's reads land here, one at a time (the server runs on one thread): see readIntoSharedBuffer. */
-export const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+/**
+ * Every connection's reads land here, one at a time (the server runs on one thread): see readIntoSharedBuffer. It is
+ * in the head scanner's memory, which scans a head where it landed (core/protocol/head-scan.ts).
+ */
+export const READ_BUFFER = READ_BUFFERS[0];
 
 /**
  * The accepted socket's handle, moved to a socket that reads through `onread` into READ_BUFFER: no Buffer allocated
@@ -546,12 +551,18 @@ class Connection {
         if (this.#buf === undefined) return;
         buf = this.#buf;
       }
-      const end = findHeadEnd(buf);
-      if (end === -1 || end > this.server.maxHeadBytes) {
-        if (end > this.server.maxHeadBytes || buf.length > this.server.maxHeadBytes)
-          this.#refuse(431, 'request head too large');
-        // A head with bare-LF line endings never shows CRLFCRLF: refuse it now rather than at the request timeout.
-        else if (hasBareLf(buf)) this.#refuse(400, 'bare LF in the request head (lines must end with CRLF)');
+      // A head with bare-LF line endings never shows CRLFCRLF: the scan refuses it at its first LF, rather than the
+      // request timeout long after.
+      const end = scanHead(buf, this.server.maxHeadBytes);
+      if (end === BAD_HEAD)
+        throw new HttpParseError(
+          400,
+          hasBareLf(buf)
+            ? 'bare LF in the request head (lines must end with CRLF)'
+            : 'a control character, or a bare CR or LF, in the head',
+        );
+      if (end === -1) {
+        if (buf.length > this.server.maxHeadBytes) this.#refuse(431, 'request head too large');
         return;
       }
       const head = parseRequestHead(buf, 0, end);

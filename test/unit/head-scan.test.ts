@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BAD_HEAD, headEnd, jsHeadEnd, READ_BUFFERS, SCAN_IN_WASM } from '../../core/protocol/head-scan.js';
+import { findHeadEnd, HttpParseError, parseRequestHead, scanHead } from '../../core/protocol/http1-parse.js';
+import { seeded } from '../helpers/random.js';
+
+const HEAD =
+  'POST /mcp HTTP/1.1\r\nhost: a.b:1\r\ncontent-type: application/json\r\nx-a: \tv w\r\ncontent-length: 2\r\n\r\n';
+
+/** `text` where headEnd meets it: in a read buffer at `offset`, or in memory of its own. */
+function placed(text: string, where: 'read' | 'own', offset = 0): Buffer {
+  const bytes = Buffer.from(text, 'latin1');
+  if (where === 'own') return bytes;
+  const buf = READ_BUFFERS[0].subarray(offset, offset + bytes.length);
+  bytes.copy(buf);
+  return buf;
+}
+
+test('the scan runs in WebAssembly here, over memory the read buffers share', () => {
+  // Were it jsHeadEnd alone, every other test here would compare it with itself.
+  assert.equal(SCAN_IN_WASM, true);
+  assert.equal(READ_BUFFERS[0].buffer, READ_BUFFERS[1].buffer);
+  assert.equal(READ_BUFFERS[1].byteOffset - READ_BUFFERS[0].byteOffset, 64 * 1024);
+});
+
+test('the end of a well-formed head, wherever it lies, and nothing read past it', () => {
+  for (const where of ['read', 'own'] as const)
+    for (let offset = 0; offset < 16; offset++) {
+      const buf = placed(`${HEAD}{}\x00\n\x7f`, where, offset); // what follows the head is the body's business
+      assert.equal(headEnd(buf, buf.length), HEAD.length, `${where} at ${offset}`);
+      assert.equal(scanHead(buf, 16_384), findHeadEnd(buf));
+    }
+});
+
+test('a head not all here is -1, a CR in the last byte included; a limit short of its end is -1 too', () => {
+  for (let n = 0; n < HEAD.length; n++) assert.equal(headEnd(placed(HEAD, 'read').subarray(0, n), n), -1, `${n}`);
+  const buf = placed(HEAD, 'own');
+  assert.equal(headEnd(buf, HEAD.length - 1), -1);
+  assert.equal(scanHead(buf, HEAD.length - 1), -1);
+  assert.equal(scanHead(buf, HEAD.length), HEAD.length);
+});
+
+test('every byte at every position: a control character, DEL or a bare CR or LF before the end is BAD_HEAD at once', () => {
+  const bytes = [0x00, 0x01, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1f, 0x20, 0x41, 0x7e, 0x7f, 0x80, 0xa0, 0xff];
+  let bad = 0;
+  for (const where of ['read', 'own'] as const)
+    for (let at = 0; at < HEAD.length; at++)
+      for (const byte of bytes) {
+        const buf = placed(HEAD, where, at % 16);
+        buf[at] = byte;
+        const expected = jsHeadEnd(buf, buf.length);
+        assert.equal(headEnd(buf, buf.length), expected, `byte ${byte} at ${at} (${where})`);
+        // Cut just past the changed byte, the verdict on it does not wait for the rest.
+        if (expected === BAD_HEAD) {
+          bad++;
+          assert.equal(headEnd(buf.subarray(0, at + 2), at + 2), BAD_HEAD, `byte ${byte} at ${at}, cut`);
+        }
+      }
+  assert.ok(bad > 1_000, `${bad} refused`);
+});
+
+test('generated and mutated heads: the scan and jsHeadEnd agree on every one', () => {
+  const random = seeded(20261204);
+  const pieces = ['a', 'Host: x', ': ', ' ', '\t', '\r\n', '\r\n\r\n', '\r', '\n', '\x00', '\x7f', '\x1f', '\xff', 'é'];
+  let ends = 0;
+  let bad = 0;
+  for (let round = 0; round < 20_000; round++) {
+    let text = '';
+    const parts = Math.floor(random() * 24);
+    for (let k = 0; k < parts; k++)
+      text += random() < 0.6 ? 'x'.repeat(Math.floor(random() * 20)) : pieces[Math.floor(random() * pieces.length)]!;
+    const where = random() < 0.5 ? 'read' : 'own';
+    const buf = placed(text, where, Math.floor(random() * 16));
+    const expected = jsHeadEnd(buf, buf.length);
+    assert.equal(headEnd(buf, buf.length), expected, JSON.stringify(text));
+    if (expected > 0) ends++;
+    else if (expected === BAD_HEAD) bad++;
+  }
+  assert.ok(ends > 500 && bad > 500, `${ends} ended, ${bad} refused`);
+});
+
+test('a head longer than the scratch area is read by jsHeadEnd, with the same answer', () => {
+  const long = `GET / HTTP/1.1\r\nx-long: ${'v'.repeat(70_000)}\r\n\r\n`;
+  const buf = Buffer.from(long, 'latin1');
+  assert.equal(headEnd(buf, buf.length), long.length);
+  buf[40_000] = 0x01;
+  assert.equal(headEnd(buf, buf.length), BAD_HEAD);
+});
+
+test('a head scanHead found is parsed without a second check; any other is checked as before', () => {
+  const buf = placed(HEAD, 'read');
+  const end = scanHead(buf, 16_384);
+  assert.equal(parseRequestHead(buf, 0, end).headers['x-a'], 'v w');
+  // The same bytes, found by findHeadEnd: parseRequestHead checks them itself.
+  const dirty = Buffer.from(HEAD.replace('v w', 'v\x01w'), 'latin1');
+  assert.throws(
+    () => parseRequestHead(dirty, 0, findHeadEnd(dirty)),
+    (e: unknown) => e instanceof HttpParseError && /control character/.test(e.message),
+  );
+  assert.equal(scanHead(dirty, 16_384), BAD_HEAD);
+});
