@@ -1,6 +1,7 @@
 /**
- * Where an HTTP/1.1 head ends, and whether every byte before that end may be in a head — one pass, sixteen bytes at a
- * time, in WebAssembly (head-scan.wat). The proxy's server and upstream pool read their sockets into READ_BUFFERS,
+ * Where an HTTP/1.1 head ends, whether every byte before that end may be in a head, and where each of its lines ends
+ * and has its first colon (LINES, which the parse reads its lines by) — one pass, sixteen bytes at a time, in
+ * WebAssembly (head-scan.wat). The proxy's server and upstream pool read their sockets into READ_BUFFERS,
  * which live in the scanner's memory: a head that arrived in one read is scanned where it landed, without a copy; any
  * other is copied into the scanner's scratch area first (or read by jsHeadEnd when it is larger than that).
  *
@@ -15,6 +16,10 @@ import { readFileSync } from 'node:fs';
 
 /** What a head may not hold before its end: see headEnd. */
 export const BAD_HEAD = -2;
+/** More lines in a head than MAX_LINES. */
+export const TOO_MANY_LINES = -3;
+/** A head's lines the table holds (node:http keeps 2,000 fields by default and drops the rest). */
+export const MAX_LINES = 4_096;
 
 /** The part of the WebAssembly API used here (TypeScript declares it with the DOM's library, which we do not load). */
 declare const WebAssembly:
@@ -26,13 +31,15 @@ declare const WebAssembly:
   | undefined;
 
 const READ_BYTES = 64 * 1024;
-/** The scanner's memory (head-scan.wat): two read buffers, then the scratch area. */
+/** The scanner's memory (head-scan.wat): two read buffers, the scratch area, then the table. */
 const SCRATCH_AT = 2 * READ_BYTES;
 const SCRATCH_BYTES = 64 * 1024;
+const TABLE_AT = SCRATCH_AT + SCRATCH_BYTES;
+const TABLE_LENGTH = 1 + 2 * MAX_LINES;
 
 interface Scanner {
   readonly memory: ArrayBuffer;
-  readonly headEnd: (ptr: number, len: number) => number;
+  readonly headEnd: (ptr: number, len: number, table: number, maxLines: number) => number;
   readonly scratch: Buffer;
 }
 
@@ -49,7 +56,7 @@ function load(): Scanner | undefined {
   const memory = (exports.memory as { buffer: ArrayBuffer }).buffer;
   return {
     memory,
-    headEnd: exports.headEnd as (ptr: number, len: number) => number,
+    headEnd: exports.headEnd as Scanner['headEnd'],
     scratch: Buffer.from(memory, SCRATCH_AT, SCRATCH_BYTES),
   };
 }
@@ -68,33 +75,54 @@ export const READ_BUFFERS: readonly [Buffer, Buffer] =
     : [Buffer.from(scanner.memory, 0, READ_BYTES), Buffer.from(scanner.memory, READ_BYTES, READ_BYTES)];
 
 /**
+ * The lines of the head headEnd found last: LINES[0] their number (the request or status line and the blank line
+ * included), then for line k LINES[1 + 2k] the index of its first colon (0 when it has none) and LINES[2 + 2k] the
+ * index of its LF, both from the head's first byte.
+ */
+export const LINES: Int32Array =
+  scanner === undefined ? new Int32Array(TABLE_LENGTH) : new Int32Array(scanner.memory, TABLE_AT, TABLE_LENGTH);
+
+/**
  * `buf`'s first `n` bytes read from a head's first byte: the index just past the head's blank line (its first CRLF
- * CRLF) when every byte before it is allowed; BAD_HEAD as soon as one before any such end is not — a control
- * character other than HTAB, CR and LF, DEL, a CR not followed by LF, an LF not after a CR; -1 when neither is known
- * yet (a CR in the last byte waits for its LF). What follows the end (a body, the next request) is not read.
+ * CRLF) when every byte before it is allowed, its lines in LINES; BAD_HEAD as soon as one before any such end is not —
+ * a control character other than HTAB, CR and LF, DEL, a CR not followed by LF, an LF not after a CR; TOO_MANY_LINES
+ * past MAX_LINES lines (or BAD_HEAD, for a bad byte near that line); -1 when none is known yet (a CR in the last byte
+ * waits for its LF). What follows the end (a body, the next request) is not read.
  */
 export function headEnd(buf: Buffer, n: number): number {
-  if (scanner === undefined) return jsHeadEnd(buf, n);
-  if (buf.buffer === scanner.memory) return scanner.headEnd(buf.byteOffset, n);
-  if (n > SCRATCH_BYTES) return jsHeadEnd(buf, n);
+  if (scanner === undefined) return jsHeadEnd(buf, n, LINES);
+  if (buf.buffer === scanner.memory) return scanner.headEnd(buf.byteOffset, n, TABLE_AT, MAX_LINES);
+  if (n > SCRATCH_BYTES) return jsHeadEnd(buf, n, LINES);
   scanner.scratch.set(n === buf.length ? buf : buf.subarray(0, n));
-  return scanner.headEnd(SCRATCH_AT, n);
+  return scanner.headEnd(SCRATCH_AT, n, TABLE_AT, MAX_LINES);
 }
 
-/** headEnd's rule, byte by byte. */
-export function jsHeadEnd(buf: Uint8Array, n: number): number {
+/** headEnd's rule, byte by byte, its lines noted in `lines` (laid out as LINES). */
+export function jsHeadEnd(buf: Uint8Array, n: number, lines: Int32Array): number {
   // 0: in a line, 1: after its CR, 2: after its CRLF, 3: after the CR that begins a blank line.
   let state = 0;
+  let count = 0;
+  let colon = 0;
   for (let i = 0; i < n; i++) {
     const c = buf[i]!;
     if (c === 0x0a) {
       if ((state & 1) === 0) return BAD_HEAD;
-      if (state === 3) return i + 1;
+      if (count === MAX_LINES) return TOO_MANY_LINES;
+      lines[1 + 2 * count] = colon;
+      lines[2 + 2 * count] = i;
+      count++;
+      colon = 0;
+      if (state === 3) {
+        lines[0] = count;
+        return i + 1;
+      }
       state = 2;
     } else if ((state & 1) !== 0) return BAD_HEAD;
     else if (c === 0x0d) state++;
-    else if ((c >= 0x20 && c !== 0x7f) || c === 0x09) state = 0;
-    else return BAD_HEAD;
+    else if ((c >= 0x20 && c !== 0x7f) || c === 0x09) {
+      if (c === 0x3a && colon === 0) colon = i;
+      state = 0;
+    } else return BAD_HEAD;
   }
   return -1;
 }

@@ -1,32 +1,43 @@
-;; Where an HTTP/1.1 message head ends, and whether every byte before that end may be in a head: sixteen bytes at a time
-;; (WebAssembly SIMD). Compiled to head-scan.wasm by `npm run build` (scripts/build-wasm.ts); loaded by head-scan.ts.
-;; The rule is jsHeadEnd's in http1-parse.ts, byte by byte; test/unit/head-scan.test.ts holds the two to each other.
+;; Where an HTTP/1.1 message head ends, whether every byte before that end may be in a head, and where each of its lines
+;; ends and has its first colon: one pass, sixteen bytes at a time (WebAssembly SIMD). Compiled to head-scan.wasm by
+;; `npm run build` (scripts/build-wasm.ts); loaded by head-scan.ts. The rule is jsHeadEnd's in head-scan.ts, byte by
+;; byte; test/unit/head-scan.test.ts holds the two to each other.
 ;;
-;; headEnd(ptr, len) reads memory[ptr, ptr + len) from a head's first byte and returns
+;; headEnd(ptr, len, table, maxLines) reads memory[ptr, ptr + len) from a head's first byte and returns
 ;;   the index just past the first CRLF CRLF, when every byte before it is allowed;
 ;;   -2 as soon as a byte before any CRLF CRLF is not: a control character other than HTAB, CR and LF, DEL, a CR not
 ;;      followed by LF, an LF not after a CR;
-;;   -1 when neither is known yet (a CR in the last byte waits for the LF that may follow).
-;; A block's sixteen bytes become bit masks (bit i for byte i): CR, LF, and the bytes never allowed. Byte pairs across
-;; two blocks are carried in the masks' top bits. Blocks past `len` are read (up to 15 bytes, memory is kept for it)
-;; and masked off.
+;;   -3 when the head has more than maxLines lines;
+;;   -1 when none of these is known yet (a CR in the last byte waits for the LF that may follow).
+;; With the index it leaves in the table (i32s): the number of lines, the blank line included, then for each line the
+;; index of its first colon (0 when it has none) and the index of its LF.
+;;
+;; A block's sixteen bytes become bit masks (bit i for byte i): CR, LF, colon, and the bytes never allowed. Byte pairs
+;; across two blocks are carried in the masks' top bits. Blocks past `len` are read (up to 15 bytes, memory is kept for
+;; it) and masked off.
 (module
-  ;; 4 pages: two 64 KiB read buffers and a scratch area of 64 KiB (head-scan.ts), and room for the last block's read.
+  ;; 4 pages: two 64 KiB read buffers, a scratch area of 64 KiB and the table (head-scan.ts lays them out).
   (memory (export "memory") 4)
-  (func (export "headEnd") (param $ptr i32) (param $len i32) (result i32)
+  (func (export "headEnd") (param $ptr i32) (param $len i32) (param $table i32) (param $maxLines i32) (result i32)
     (local $k i32)       ;; the block's first byte, from ptr
     (local $v v128)      ;; the block
     (local $left i32)    ;; bytes from k to len
     (local $valid i32)   ;; the block's bits that are inside len
     (local $cr i32)
     (local $lf i32)
+    (local $colons i32)
     (local $bad i32)     ;; below 0x20 (but HTAB, CR, LF) or DEL
     (local $lfx i32)     ;; LF with the previous block's last two LF bits below it: bit i + 2 for byte i
     (local $ends i32)    ;; LF bits with an LF two bytes before: each ends a CRLF CRLF when the pairs are right
     (local $wrong i32)   ;; bytes not allowed where they are
     (local $carry i32)   ;; the previous block's last byte was a CR
     (local $prev i32)    ;; the previous block's last two LF bits
-    (local $e i32)
+    (local $limit i32)   ;; the bits up to the head's end, when it is in this block
+    (local $events i32)  ;; LF and colon bits still to note in the table
+    (local $p i32)
+    (local $lines i32)   ;; lines noted
+    (local $colon i32)   ;; the line's first colon so far, 0 for none
+    (local $at i32)
     (block $unknown
       (loop $block
         (br_if $unknown (i32.ge_u (local.get $k) (local.get $len)))
@@ -41,6 +52,8 @@
           (i32.and (local.get $valid) (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x0d))))))
         (local.set $lf
           (i32.and (local.get $valid) (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x0a))))))
+        (local.set $colons
+          (i32.and (local.get $valid) (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x3a))))))
         (local.set $bad
           (i32.and
             (local.get $valid)
@@ -74,13 +87,33 @@
                 (i32.xor (i32.shr_u (local.get $lf) (i32.const 1)) (i32.const -1)))
               (i32.and (local.get $carry) (i32.xor (local.get $lf) (i32.const -1))))))
         ;; The first end counts, and only the bytes up to it (what follows is the body).
+        (local.set $limit (i32.const -1))
+        (if (local.get $ends)
+          (then (local.set $limit (i32.sub (i32.shl (i32.const 2) (i32.ctz (local.get $ends))) (i32.const 1)))))
+        (if (i32.and (local.get $wrong) (local.get $limit)) (then (return (i32.const -2))))
+        ;; The lines' LFs and first colons, in order.
+        (local.set $events (i32.and (i32.or (local.get $lf) (local.get $colons)) (local.get $limit)))
+        (block $noted
+          (loop $event
+            (br_if $noted (i32.eqz (local.get $events)))
+            (local.set $p (i32.ctz (local.get $events)))
+            (if (i32.and (local.get $lf) (i32.shl (i32.const 1) (local.get $p)))
+              (then
+                (if (i32.ge_u (local.get $lines) (local.get $maxLines)) (then (return (i32.const -3))))
+                (local.set $at (i32.add (local.get $table) (i32.shl (local.get $lines) (i32.const 3))))
+                (i32.store offset=4 (local.get $at) (local.get $colon))
+                (i32.store offset=8 (local.get $at) (i32.add (local.get $k) (local.get $p)))
+                (local.set $lines (i32.add (local.get $lines) (i32.const 1)))
+                (local.set $colon (i32.const 0)))
+              (else
+                (if (i32.eqz (local.get $colon))
+                  (then (local.set $colon (i32.add (local.get $k) (local.get $p)))))))
+            (local.set $events (i32.and (local.get $events) (i32.sub (local.get $events) (i32.const 1))))
+            (br $event)))
         (if (local.get $ends)
           (then
-            (local.set $e (i32.ctz (local.get $ends)))
-            (if (i32.and (local.get $wrong) (i32.sub (i32.shl (i32.const 2) (local.get $e)) (i32.const 1)))
-              (then (return (i32.const -2))))
-            (return (i32.add (i32.add (local.get $k) (local.get $e)) (i32.const 1)))))
-        (if (local.get $wrong) (then (return (i32.const -2))))
+            (i32.store (local.get $table) (local.get $lines))
+            (return (i32.add (i32.add (local.get $k) (i32.ctz (local.get $ends))) (i32.const 1)))))
         (local.set $carry (i32.and (i32.shr_u (local.get $cr) (i32.const 15)) (i32.const 1)))
         (local.set $prev (i32.and (i32.shr_u (local.get $lf) (i32.const 14)) (i32.const 3)))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))

@@ -11,9 +11,9 @@
  * `npm run fuzz:http1` for as long as you like.
  */
 import { METHODS as HTTP_METHODS, type IncomingHttpHeaders } from 'node:http';
-import { BAD_HEAD, headEnd } from './head-scan.js';
+import { BAD_HEAD, headEnd, LINES, TOO_MANY_LINES } from './head-scan.js';
 
-export { BAD_HEAD };
+export { BAD_HEAD, TOO_MANY_LINES };
 
 /** Header names lowercased; repeated fields joined with ", " (set-cookie kept as a list), as node:http does. */
 export type Headers = IncomingHttpHeaders;
@@ -52,14 +52,14 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
   return i === -1 ? -1 : i + 4;
 }
 
-/** The head scanHead found clean last: parse*Head does not check it again. */
+/** The head scanHead found last, whose lines LINES holds: its parse does not scan it again. */
 let checkedBuf: Buffer | undefined;
 let checkedEnd = -1;
 
 /**
  * The end of the head that starts `buf`, its bytes checked on the way (head-scan.ts): the index past its blank line,
- * -1 while it has not all arrived within `limit` bytes, or BAD_HEAD. The parse of the head it found does not check
- * them again.
+ * -1 while it has not all arrived within `limit` bytes, BAD_HEAD or TOO_MANY_LINES. The parse of the head it found
+ * reads the lines it noted, without scanning it again.
  */
 export function scanHead(buf: Buffer, limit: number): number {
   const end = headEnd(buf, Math.min(buf.length, limit));
@@ -72,56 +72,6 @@ export function scanHead(buf: Buffer, limit: number): number {
 
 /** tchar (RFC 9110 §5.6.2) */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/**
- * Int32Arrays over the memory of the last two Buffers hasBadByte read: most heads are read from one of two shared
- * buffers, the server's and the upstream pool's (a view made per head would cost more than the words save).
- */
-let wordsOf: ArrayBufferLike | undefined;
-let words: Int32Array = new Int32Array(0);
-let otherWordsOf: ArrayBufferLike | undefined;
-let otherWords: Int32Array = new Int32Array(0);
-
-function wordsOver(memory: ArrayBufferLike): Int32Array {
-  if (memory === wordsOf) return words;
-  const kept = wordsOf;
-  const keptWords = words;
-  wordsOf = memory;
-  words = memory === otherWordsOf ? otherWords : new Int32Array(memory, 0, memory.byteLength >>> 2);
-  otherWordsOf = kept;
-  otherWords = keptWords;
-  return words;
-}
-
-/**
- * Whether bytes [start, end) hold a control character other than HTAB (NUL and DEL included), a CR not followed by
- * LF, or an LF not after a CR: nothing a well-formed head holds anywhere (RFC 9110 §5.5: field values are VCHAR,
- * obs-text, SP and HTAB). Four bytes at a time: a word with no byte below 0x20 and none equal to 0x7f is passed over
- * whole — the two tests below are the "has a byte less than n" and "has a zero byte" word tricks, which may flag a word
- * that holds neither (it is then read byte by byte) but never miss one — so in a well-formed head only the words that
- * hold a line's CRLF or a tab are read byte by byte. The byte loop it replaces cost 15 instructions a byte under cachegrind, a regular
- * expression 17 (docs/proxy.md, "Instructions per call").
- */
-function hasBadByte(buf: Buffer, start: number, end: number): boolean {
-  const words = wordsOver(buf.buffer);
-  const base = buf.byteOffset;
-  let i = start;
-  while (i < end) {
-    const at = base + i;
-    if ((at & 3) === 0 && i + 4 <= end) {
-      const x = words[at >>> 2]!;
-      const y = x ^ 0x7f7f7f7f;
-      if (((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) === 0) {
-        i += 4;
-        continue;
-      }
-    }
-    const c = buf[i]!;
-    if ((c >= 0x20 && c !== 0x7f) || c === 0x09) i++;
-    else if (c === 0x0d && i + 1 < end && buf[i + 1] === 0x0a) i += 2;
-    else return true;
-  }
-  return false;
-}
 /**
  * Fields a message may carry once: a repeat is dropped, as node:http drops it (its list exactly, so a header reads the
  * same through us as through node:http); Content-Length and Host are refused when repeated.
@@ -192,15 +142,16 @@ function fieldName(text: string, i: number, colon: number, status: number): stri
   return lower;
 }
 
-/** Reads the field lines of `text` from `i`; every line, the last included, ends with CRLF. */
-function parseFields(text: string, i: number, status: number): Headers {
+/** The field lines of `text`: lines 1 to LINES[0] - 2 of the head (LINES holds where each ends and has its colon). */
+function parseFields(text: string, status: number): Headers {
   const headers: Headers = {};
-  const n = text.length;
+  const last = LINES[0]! - 1; // the blank line
   const mark = (headsParsed = (headsParsed + 1) | 0);
-  while (i < n) {
-    const eol = text.indexOf('\r\n', i);
-    const colon = text.indexOf(':', i);
-    if (colon <= i || colon > eol) throw new HttpParseError(status, 'malformed header line');
+  let i = LINES[2]! + 1; // past the first line's LF
+  for (let line = 1; line < last; line++) {
+    const colon = LINES[1 + 2 * line]!;
+    const eol = LINES[2 + 2 * line]! - 1;
+    if (colon <= i) throw new HttpParseError(status, 'malformed header line'); // none (0), or no name before it
     const name = fieldName(text, i, colon, status);
     let from = colon + 1;
     let to = eol;
@@ -244,12 +195,20 @@ function version(text: string): number {
   throw new HttpParseError(505, `unsupported protocol version ${JSON.stringify(text.slice(0, 16))}`);
 }
 
-/** The head as text, up to and including its last field line's CRLF (latin1: one character per byte). */
+/**
+ * The head as text, up to and including its last field line's CRLF (latin1: one character per byte), with its lines
+ * in LINES: scanned here, unless it is the head scanHead just found.
+ */
 function headText(buf: Buffer, start: number, end: number, status: number): string {
-  const checked = buf === checkedBuf && start === 0 && end === checkedEnd;
+  const found = buf === checkedBuf && start === 0 && end === checkedEnd;
   checkedBuf = undefined;
-  if (!checked && hasBadByte(buf, start, end - 2))
-    throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
+  if (!found) {
+    const scanned = headEnd(start === 0 ? buf : buf.subarray(start), end - start);
+    if (scanned === BAD_HEAD) throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
+    if (scanned === TOO_MANY_LINES) throw new HttpParseError(status === 400 ? 431 : status, 'too many header fields');
+    if (scanned !== end - start)
+      throw new HttpParseError(status, 'malformed head: its blank line is not where it ends');
+  }
   return buf.toString('latin1', start, end - 2);
 }
 
@@ -276,7 +235,7 @@ function methodAt(text: string, sp: number): string {
 /** Parses a request head; `end` is what findHeadEnd returned. */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
   const text = headText(buf, start, end, 400);
-  const eol = text.indexOf('\r\n');
+  const eol = LINES[2]! - 1;
   const sp1 = text.indexOf(' ');
   const sp2 = text.lastIndexOf(' ', eol);
   if (sp1 <= 0 || sp2 <= sp1 + 1 || text.indexOf(' ', sp1 + 1) !== sp2)
@@ -289,12 +248,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   if (!isTarget(url)) throw new HttpParseError(400, 'malformed request target');
   const minor = version(text.slice(sp2 + 1, eol));
   if (!known) throw new HttpParseError(501, `method ${JSON.stringify(method.slice(0, 16))} not supported`);
-  return { method, url, minor, headers: parseFields(text, eol + 2, 400) };
+  return { method, url, minor, headers: parseFields(text, 400) };
 }
 
 export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead {
   const text = headText(buf, start, end, 502);
-  const eol = text.indexOf('\r\n');
+  const eol = LINES[2]! - 1;
   const sp = text.indexOf(' ');
   if (sp <= 0 || sp > eol) throw new HttpParseError(502, 'malformed status line');
   const minor = version(text.slice(0, sp));
@@ -309,7 +268,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
     throw new HttpParseError(502, 'malformed status line');
   }
   const status = d1 * 100 + d2 * 10 + d3;
-  return { status, minor, headers: parseFields(text, eol + 2, 502) };
+  return { status, minor, headers: parseFields(text, 502) };
 }
 
 /** How a body is delimited. */

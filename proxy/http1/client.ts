@@ -17,6 +17,7 @@ import {
   parseResponseHead,
   responseFraming,
   scanHead,
+  TOO_MANY_LINES,
   type Headers,
 } from '../../core/protocol/http1-parse.js';
 import { READ_BUFFERS } from '../../core/protocol/head-scan.js';
@@ -280,6 +281,7 @@ class Connection {
         const end = scanHead(this.#buf, MAX_HEAD_BYTES);
         if (end === BAD_HEAD)
           throw new HttpParseError(502, 'a control character, or a bare CR or LF, in the response head');
+        if (end === TOO_MANY_LINES) throw new HttpParseError(502, 'too many header fields in the response head');
         if (end === -1) {
           if (this.#buf.length > MAX_HEAD_BYTES) throw new HttpParseError(502, 'response head too large');
           return;

@@ -19,6 +19,7 @@ import {
   parseRequestHead,
   requestFraming,
   scanHead,
+  TOO_MANY_LINES,
   type Headers,
 } from '../../core/protocol/http1-parse.js';
 import { READ_BUFFERS } from '../../core/protocol/head-scan.js';
@@ -561,6 +562,7 @@ class Connection {
             ? 'bare LF in the request head (lines must end with CRLF)'
             : 'a control character, or a bare CR or LF, in the head',
         );
+      if (end === TOO_MANY_LINES) return this.#refuse(431, 'too many header fields');
       if (end === -1) {
         if (buf.length > this.server.maxHeadBytes) this.#refuse(431, 'request head too large');
         return;

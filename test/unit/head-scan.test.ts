@@ -1,11 +1,33 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BAD_HEAD, headEnd, jsHeadEnd, READ_BUFFERS, SCAN_IN_WASM } from '../../core/protocol/head-scan.js';
+import {
+  BAD_HEAD,
+  headEnd,
+  jsHeadEnd,
+  LINES,
+  MAX_LINES,
+  READ_BUFFERS,
+  SCAN_IN_WASM,
+  TOO_MANY_LINES,
+} from '../../core/protocol/head-scan.js';
 import { findHeadEnd, HttpParseError, parseRequestHead, scanHead } from '../../core/protocol/http1-parse.js';
 import { seeded } from '../helpers/random.js';
 
 const HEAD =
   'POST /mcp HTTP/1.1\r\nhost: a.b:1\r\ncontent-type: application/json\r\nx-a: \tv w\r\ncontent-length: 2\r\n\r\n';
+
+/** jsHeadEnd's answer and lines, noted apart from LINES. */
+const reference = new Int32Array(LINES.length);
+
+/** headEnd's answer, held to jsHeadEnd's — the lines too when it found the end. */
+function agreed(buf: Buffer, what: string): number {
+  const expected = jsHeadEnd(buf, buf.length, reference);
+  const end = headEnd(buf, buf.length);
+  assert.equal(end, expected, what);
+  if (end > 0)
+    assert.deepEqual(LINES.subarray(0, 1 + 2 * LINES[0]!), reference.subarray(0, 1 + 2 * reference[0]!), what);
+  return end;
+}
 
 /** `text` where headEnd meets it: in a read buffer at `offset`, or in memory of its own. */
 function placed(text: string, where: 'read' | 'own', offset = 0): Buffer {
@@ -27,7 +49,7 @@ test('the end of a well-formed head, wherever it lies, and nothing read past it'
   for (const where of ['read', 'own'] as const)
     for (let offset = 0; offset < 16; offset++) {
       const buf = placed(`${HEAD}{}\x00\n\x7f`, where, offset); // what follows the head is the body's business
-      assert.equal(headEnd(buf, buf.length), HEAD.length, `${where} at ${offset}`);
+      assert.equal(agreed(buf, `${where} at ${offset}`), HEAD.length);
       assert.equal(scanHead(buf, 16_384), findHeadEnd(buf));
     }
 });
@@ -48,8 +70,7 @@ test('every byte at every position: a control character, DEL or a bare CR or LF 
       for (const byte of bytes) {
         const buf = placed(HEAD, where, at % 16);
         buf[at] = byte;
-        const expected = jsHeadEnd(buf, buf.length);
-        assert.equal(headEnd(buf, buf.length), expected, `byte ${byte} at ${at} (${where})`);
+        const expected = agreed(buf, `byte ${byte} at ${at} (${where})`);
         // Cut just past the changed byte, the verdict on it does not wait for the rest.
         if (expected === BAD_HEAD) {
           bad++;
@@ -71,8 +92,7 @@ test('generated and mutated heads: the scan and jsHeadEnd agree on every one', (
       text += random() < 0.6 ? 'x'.repeat(Math.floor(random() * 20)) : pieces[Math.floor(random() * pieces.length)]!;
     const where = random() < 0.5 ? 'read' : 'own';
     const buf = placed(text, where, Math.floor(random() * 16));
-    const expected = jsHeadEnd(buf, buf.length);
-    assert.equal(headEnd(buf, buf.length), expected, JSON.stringify(text));
+    const expected = agreed(buf, JSON.stringify(text));
     if (expected > 0) ends++;
     else if (expected === BAD_HEAD) bad++;
   }
@@ -82,9 +102,36 @@ test('generated and mutated heads: the scan and jsHeadEnd agree on every one', (
 test('a head longer than the scratch area is read by jsHeadEnd, with the same answer', () => {
   const long = `GET / HTTP/1.1\r\nx-long: ${'v'.repeat(70_000)}\r\n\r\n`;
   const buf = Buffer.from(long, 'latin1');
-  assert.equal(headEnd(buf, buf.length), long.length);
+  assert.equal(agreed(buf, 'long'), long.length);
   buf[40_000] = 0x01;
-  assert.equal(headEnd(buf, buf.length), BAD_HEAD);
+  assert.equal(agreed(buf, 'long, a control character'), BAD_HEAD);
+});
+
+test("the LF and first colon of every line, from the head's first byte; 0 for a line without a colon", () => {
+  const text = 'GET /a:b HTTP/1.1\r\nhost: x:1\r\nno-colon\r\n:v\r\n\r\n';
+  const buf = placed(text, 'read', 3);
+  assert.equal(headEnd(buf, buf.length), text.length);
+  const lines = [...LINES.subarray(1, 1 + 2 * LINES[0]!)];
+  const at = (s: string, from = 0) => text.indexOf(s, from);
+  assert.deepEqual(lines, [
+    ...[at(':'), at('\n')],
+    ...[at(':', at('host')), at('\n', at('host'))],
+    ...[0, at('\n', at('no-colon'))],
+    ...[at(':v'), at('\n', at(':v'))],
+    ...[0, text.length - 1],
+  ]);
+});
+
+test('more lines than the table holds: TOO_MANY_LINES, and the parse answers 431', () => {
+  const head = (fields: number) => `GET / HTTP/1.1\r\n${'a: b\r\n'.repeat(fields)}\r\n`;
+  const fits = Buffer.from(head(MAX_LINES - 2), 'latin1'); // the request line and the blank line are lines too
+  assert.equal(agreed(fits, 'fits'), fits.length);
+  const over = Buffer.from(head(MAX_LINES - 1), 'latin1');
+  assert.equal(agreed(over, 'over'), TOO_MANY_LINES);
+  assert.throws(
+    () => parseRequestHead(over, 0, findHeadEnd(over)),
+    (e: unknown) => e instanceof HttpParseError && e.status === 431,
+  );
 });
 
 test('a head scanHead found is parsed without a second check; any other is checked as before', () => {

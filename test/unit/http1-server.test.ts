@@ -226,6 +226,7 @@ test('bad requests get a JSON-RPC error with the right status, then the connecti
     ['POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
     ['GET / HTTP/1.2\r\n\r\n', 505],
     [`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    [`GET / HTTP/1.1\r\nHost: x\r\n${'a\r\n'.repeat(5_000)}\r\n`, 431], // more lines than the scan's table, in 15 KB
     ['POST /echo HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nContent-Length: 1\r\n\r\nx', 417],
     ['POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
   ];
