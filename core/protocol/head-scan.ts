@@ -5,9 +5,10 @@
  * which live in the scanner's memory: a head that arrived in one read is scanned where it landed, without a copy; any
  * other is copied into the scanner's scratch area first (or read by jsHeadEnd when it is larger than that).
  *
- * Why: the two passes it replaces — the blank line looked for by Buffer#indexOf (a call into C++, ~1.3k instructions a
- * head), then the control-character check four bytes at a time in JavaScript (~3k for a call's two heads) — were ~9%
- * of the proxy's instructions per call; the scan costs a few hundred (docs/proxy.md, "Instructions per call").
+ * Why: what it replaces — the blank line looked for by Buffer#indexOf (a call into C++, ~1.3k instructions a head),
+ * the control-character check four bytes at a time in JavaScript (~3k for a call's two heads) and two indexOf per
+ * field line — cost the proxy ~8.5k instructions per call; the scan with its table ~2.6k (docs/proxy.md,
+ * "Instructions per call").
  *
  * jsHeadEnd is the same rule byte by byte: the scan where WebAssembly is missing (node --jitless), and the reference
  * test/unit/head-scan.test.ts holds the scan to.
@@ -90,6 +91,22 @@ export const LINES: Int32Array =
  * waits for its LF). What follows the end (a body, the next request) is not read.
  */
 export function headEnd(buf: Buffer, n: number): number {
+  const end = scan(buf, n);
+  lastBuf = end > 0 ? buf : undefined;
+  lastEnd = end;
+  return end;
+}
+
+/** The head whose lines LINES holds: what headEnd found last. */
+let lastBuf: Buffer | undefined;
+let lastEnd = -1;
+
+/** Whether LINES holds the lines of the head that starts `buf` and ends at `end` (headEnd found it last). */
+export function hasLinesOf(buf: Buffer, end: number): boolean {
+  return buf === lastBuf && end === lastEnd;
+}
+
+function scan(buf: Buffer, n: number): number {
   if (scanner === undefined) return jsHeadEnd(buf, n, LINES);
   if (buf.buffer === scanner.memory) return scanner.headEnd(buf.byteOffset, n, TABLE_AT, MAX_LINES);
   if (n > SCRATCH_BYTES) return jsHeadEnd(buf, n, LINES);
@@ -97,7 +114,7 @@ export function headEnd(buf: Buffer, n: number): number {
   return scanner.headEnd(SCRATCH_AT, n, TABLE_AT, MAX_LINES);
 }
 
-/** headEnd's rule, byte by byte, its lines noted in `lines` (laid out as LINES). */
+/** headEnd's rule, byte by byte, its lines noted in `lines` (laid out as LINES; given LINES, only headEnd calls it). */
 export function jsHeadEnd(buf: Uint8Array, n: number, lines: Int32Array): number {
   // 0: in a line, 1: after its CR, 2: after its CRLF, 3: after the CR that begins a blank line.
   let state = 0;

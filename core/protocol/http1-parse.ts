@@ -11,7 +11,7 @@
  * `npm run fuzz:http1` for as long as you like.
  */
 import { METHODS as HTTP_METHODS, type IncomingHttpHeaders } from 'node:http';
-import { BAD_HEAD, headEnd, LINES, TOO_MANY_LINES } from './head-scan.js';
+import { BAD_HEAD, hasLinesOf, headEnd, LINES, TOO_MANY_LINES } from './head-scan.js';
 
 export { BAD_HEAD, TOO_MANY_LINES };
 
@@ -52,22 +52,13 @@ export function findHeadEnd(buf: Buffer, from = 0): number {
   return i === -1 ? -1 : i + 4;
 }
 
-/** The head scanHead found last, whose lines LINES holds: its parse does not scan it again. */
-let checkedBuf: Buffer | undefined;
-let checkedEnd = -1;
-
 /**
  * The end of the head that starts `buf`, its bytes checked on the way (head-scan.ts): the index past its blank line,
  * -1 while it has not all arrived within `limit` bytes, BAD_HEAD or TOO_MANY_LINES. The parse of the head it found
  * reads the lines it noted, without scanning it again.
  */
 export function scanHead(buf: Buffer, limit: number): number {
-  const end = headEnd(buf, Math.min(buf.length, limit));
-  if (end > 0) {
-    checkedBuf = buf;
-    checkedEnd = end;
-  }
-  return end;
+  return headEnd(buf, Math.min(buf.length, limit));
 }
 
 /** tchar (RFC 9110 §5.6.2) */
@@ -197,12 +188,10 @@ function version(text: string): number {
 
 /**
  * The head as text, up to and including its last field line's CRLF (latin1: one character per byte), with its lines
- * in LINES: scanned here, unless it is the head scanHead just found.
+ * in LINES: scanned here, unless it is the head headEnd found last (scanHead, just before).
  */
 function headText(buf: Buffer, start: number, end: number, status: number): string {
-  const found = buf === checkedBuf && start === 0 && end === checkedEnd;
-  checkedBuf = undefined;
-  if (!found) {
+  if (start !== 0 || !hasLinesOf(buf, end)) {
     const scanned = headEnd(start === 0 ? buf : buf.subarray(start), end - start);
     if (scanned === BAD_HEAD) throw new HttpParseError(status, 'a control character, or a bare CR or LF, in the head');
     if (scanned === TOO_MANY_LINES) throw new HttpParseError(status === 400 ? 431 : status, 'too many header fields');
