@@ -203,10 +203,13 @@ async function countExternal(seat: External, n: number): Promise<number> {
   clearTimeout(stubborn);
   const refs = instructionsIn(String(proxyResult.stderr));
   if (first === 'bench' && benchResult.exitCode === 0 && refs !== undefined) return refs;
+  const ended = `exit ${proxyResult.exitCode ?? proxyResult.signal}`;
   throw new Error(
     first === 'proxy'
-      ? `${seat.name} ended before the bench was done (exit ${proxyResult.exitCode ?? proxyResult.signal}):\n${String(proxyResult.stderr).slice(-2000)}`
-      : `the bench failed against ${seat.name} (exit ${benchResult.exitCode ?? benchResult.signal}):\n${String(benchResult.stderr).slice(-2000)}`,
+      ? `${seat.name} ended before the bench was done (${ended}):\n${String(proxyResult.stderr).slice(-2000)}`
+      : benchResult.exitCode !== 0
+        ? `the bench failed against ${seat.name} (exit ${benchResult.exitCode ?? benchResult.signal}):\n${String(benchResult.stderr).slice(-2000)}`
+        : `${seat.name} gave no count: valgrind printed no summary when it was stopped (${ended}${proxyResult.signal === 'SIGKILL' ? ', killed after a minute' : ''}):\n${String(proxyResult.stderr).slice(-2000)}`,
   );
 }
 
