@@ -60,6 +60,11 @@ test('a head not all here is -1, a CR in the last byte included; a limit short o
   assert.equal(headEnd(buf, HEAD.length - 1), -1);
   assert.equal(scanHead(buf, HEAD.length - 1), -1);
   assert.equal(scanHead(buf, HEAD.length), HEAD.length);
+  // Asked for more than the view holds, the scan stops at its end (what lies beyond in the same memory is not read).
+  const view = placed(`${HEAD}`, 'read').subarray(0, HEAD.length - 2);
+  READ_BUFFERS[0][HEAD.length - 2] = 0x0d;
+  READ_BUFFERS[0][HEAD.length - 1] = 0x0a;
+  assert.equal(headEnd(view, HEAD.length), -1);
 });
 
 test('every byte at every position: a control character, DEL or a bare CR or LF before the end is BAD_HEAD at once', () => {
