@@ -13,7 +13,7 @@
  * jsHeadEnd is the same rule byte by byte: the scan where WebAssembly is missing (node --jitless), and the reference
  * test/unit/head-scan.test.ts holds the scan to.
  */
-import { readFileSync } from 'node:fs';
+import { instantiate, memoryOf } from './wasm.js';
 
 /** What a head may not hold before its end: see headEnd. */
 export const BAD_HEAD = -2;
@@ -21,14 +21,6 @@ export const BAD_HEAD = -2;
 export const TOO_MANY_LINES = -3;
 /** A head's lines the table holds (node:http keeps 2,000 fields by default and drops the rest). */
 export const MAX_LINES = 4_096;
-
-/** The part of the WebAssembly API used here (TypeScript declares it with the DOM's library, which we do not load). */
-declare const WebAssembly:
-  | {
-      Module: new (bytes: Uint8Array) => object;
-      Instance: new (module: object) => { exports: Record<string, unknown> };
-    }
-  | undefined;
 
 const READ_BYTES = 64 * 1024;
 /** The scanner's memory (head-scan.wat): two read buffers, the scratch area, then the table. */
@@ -44,16 +36,9 @@ interface Scanner {
 }
 
 function load(): Scanner | undefined {
-  if (typeof WebAssembly !== 'object') return undefined;
-  const file = new URL('./head-scan.wasm', import.meta.url);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new Error(`${file.pathname} is missing: \`npm run build\` compiles it from core/protocol/head-scan.wat`);
-  }
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-  const memory = (exports.memory as { buffer: ArrayBuffer }).buffer;
+  const exports = instantiate('head-scan');
+  if (exports === undefined) return undefined;
+  const memory = memoryOf(exports);
   return {
     memory,
     headEnd: exports.headEnd as Scanner['headEnd'],

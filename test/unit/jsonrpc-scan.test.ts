@@ -2,18 +2,27 @@
  * scanRequest (core/protocol/jsonrpc-scan.ts) against the full way (parseMessage: JSON.parse, classify) on generated
  * and mutated messages: whatever the scan reads as a request, the full way reads as the same request — method, id
  * (-0 included), params and the whole message — and it never accepts what the full way refuses. The generator must
- * also reach the scan's answers, or agreeing would prove little.
+ * also reach the scan's answers, or agreeing would prove little. The scan runs in WebAssembly (jsonrpc-scan.wat) and
+ * every text is also read by its JavaScript twin, the reference and the fallback: the two must agree.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseMessage } from '../../core/protocol/jsonrpc.js';
-import { scanRequest } from '../../core/protocol/jsonrpc-scan.js';
+import { jsScanRequest, SCAN_JSON_IN_WASM, scanRequest } from '../../core/protocol/jsonrpc-scan.js';
 import { seeded } from '../helpers/random.js';
 
-/** The scan's reading must be the full way's, or the scan must say nothing. */
+/**
+ * The scan's reading must be the full way's, or the scan must say nothing; and the scan in WebAssembly must read
+ * every text as the scan in JavaScript does.
+ */
 function judge(bytes: Buffer): 'scanned' | 'left' {
   const scanned = scanRequest(bytes);
+  const reference = jsScanRequest(bytes);
+  const shown = JSON.stringify(bytes.toString('latin1'));
+  assert.equal(scanned === undefined, reference === undefined, `the two scans disagree on ${shown}`);
   if (scanned === undefined) return 'left';
+  assert.equal(scanned.method, reference!.method, shown);
+  assert.ok(Object.is(scanned.id, reference!.id), shown);
   const text = bytes.toString('utf8');
   const full = parseMessage(text);
   const what = JSON.stringify(bytes.toString('latin1'));
@@ -170,4 +179,47 @@ test('a message split by a bad UTF-8 sequence reads the same both ways', () => {
     Buffer.from('"}}'),
   ]);
   assert.equal(judge(bytes), 'scanned');
+});
+
+test('the scan runs in WebAssembly, ends at the text however long the one before it was, and hands long texts on', () => {
+  assert.equal(SCAN_JSON_IN_WASM, true, 'the build has no jsonrpc-scan.wasm, or this Node has no WebAssembly');
+  const whole = '{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":"bc"}}';
+  assert.equal(judge(Buffer.from(whole)), 'scanned');
+  // Every prefix of it, scanned right after the whole (the rest is still in the scanner's memory): none is a request.
+  for (let n = whole.length - 1; n >= 0; n--) {
+    assert.equal(judge(Buffer.from(whole)), 'scanned');
+    assert.equal(judge(Buffer.from(whole.slice(0, n))), 'left', whole.slice(0, n));
+  }
+  // Literals cut short: true, false and null are compared several bytes at a time.
+  for (const literal of ['true', 'false', 'null']) {
+    const text = `{"jsonrpc":"2.0","id":1,"method":"m","params":[${literal}]}`;
+    assert.equal(judge(Buffer.from(text)), 'scanned');
+    assert.equal(judge(Buffer.from(text.replace(`${literal}]}`, literal.slice(0, -1)))), 'left');
+    for (let at = 0; at < literal.length; at++) {
+      const misspelt = `${literal.slice(0, at)}x${literal.slice(at + 1)}`;
+      assert.equal(judge(Buffer.from(text.replace(literal, misspelt))), 'left', misspelt);
+    }
+  }
+  // Plain runs of every length around the sixteen bytes read at a time, with an escape or a byte over 0x7f at each
+  // place of them (it makes the string not plain: a method that is not plain is left to the full parse).
+  for (let length = 0; length < 40; length++) {
+    const run = 'x'.repeat(length);
+    assert.equal(judge(Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"${run}"}`)), 'scanned');
+    for (let at = 0; at <= length; at++) {
+      for (const odd of ['\\n', 'é', '\\u00e9']) {
+        const method = run.slice(0, at) + odd + run.slice(at);
+        assert.equal(judge(Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"${method}"}`, 'utf8')), 'left', method);
+        assert.equal(
+          judge(Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"${method}"}}`, 'utf8')),
+          'scanned',
+        );
+      }
+      const broken = `{"jsonrpc":"2.0","id":1,"method":"m","params":{"t":"${run.slice(0, at)}\u0001${run.slice(at)}"}}`;
+      assert.equal(judge(Buffer.from(broken)), 'left'); // a raw control byte in a string
+    }
+  }
+  // Longer than the scanner's memory holds: read by the JavaScript scan, with the same answer.
+  const long = `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"text":"${'y'.repeat(70_000)}"}}`;
+  assert.equal(judge(Buffer.from(long)), 'scanned');
+  assert.equal(judge(Buffer.from(long.slice(0, -1))), 'left');
 });
