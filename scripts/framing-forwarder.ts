@@ -24,8 +24,10 @@ import { fail, scriptArgs } from './args.js';
 import {
   BodyDecoder,
   findHeadEnd,
+  HOP_BY_HOP,
   parseRequestHead,
   parseResponseHead,
+  REQUEST_ONLY,
   requestFraming,
   responseFraming,
   type Framing,
@@ -37,7 +39,6 @@ import { listenOn, serveUntilStopped } from '../core/runtime/service.js';
 import { Http1Pool } from '../proxy/http1/client.js';
 import { Http1Server, READ_BUFFER, readIntoSharedBuffer } from '../proxy/http1/server.js';
 import { ONE_STRING_MAX } from '../proxy/http1/write.js';
-import { HOP_BY_HOP, REQUEST_ONLY } from '../proxy/upstream/http-forward.js';
 
 const USAGE = `usage: node dist/scripts/framing-forwarder.js --upstream URL [--listen HOST:PORT] [--layers LIST]
   --upstream URL     the HTTP mock (loopback only)
@@ -211,13 +212,15 @@ function http1Server(): { server: net.Server; close: () => void } {
           path: req.url,
           headers: req.headers,
           omit: REQUEST_ONLY,
+          lines: req.forwarded,
           trusted: true,
           body: body !== undefined && body.length > 0 ? body : null,
           headersTimeoutMs: 10_000,
         },
         {
           transientChunks: true,
-          onResponseStart: (status, headers) => void res.writeHeadFrom(status, headers, HOP_BY_HOP),
+          onResponseStart: (status, headers, forwarded) =>
+            void res.writeHeadFrom(status, headers, HOP_BY_HOP, forwarded),
           // A view into the pool's read buffer: one too long to go out as a string is copied, as the forwarder does.
           onResponseData: (chunk) => res.write(chunk.length > ONE_STRING_MAX ? Buffer.from(chunk) : chunk),
           onResponseEnd: () => void res.end(),

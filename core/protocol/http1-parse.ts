@@ -25,13 +25,48 @@ export interface RequestHead {
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   readonly minor: number;
   readonly headers: Headers;
+  /**
+   * The field lines a proxy passes on, as they came (each with its CRLF; names in their case, repeats on lines of
+   * their own): all but those named in REQUEST_ONLY.
+   */
+  readonly forwarded: string;
 }
 
 export interface ResponseHead {
   readonly status: number;
   readonly minor: number;
   readonly headers: Headers;
+  /** The field lines a proxy passes on, as they came: all but the hop-by-hop ones (HOP_BY_HOP). */
+  readonly forwarded: string;
 }
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, and Host: a proxy passes none of them on, either way. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+/**
+ * Nor these of a request: its framing and Expect are dealt with by the proxy's server (the request it forwards gets its
+ * own), and the client's credentials are for the proxy (MCP's authorization spec forbids passing a token through).
+ */
+export const REQUEST_ONLY: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
+  'content-length',
+  'expect',
+  'authorization',
+  'cookie',
+]);
+/** The bits of NAME_KIND: a name in HOP_BY_HOP, in REQUEST_ONLY. */
+const HOP = 1;
+const NOT_FORWARDED = 2;
 
 /** A message that cannot be read. `status` is what a server answers (400, 431, 501, 505). */
 export class HttpParseError extends Error {
@@ -107,6 +142,8 @@ function isTarget(url: string): boolean {
  */
 const NAME_RAW: string[] = new Array<string>(256).fill('');
 const NAME_LOWER: string[] = new Array<string>(256).fill('');
+/** Which of HOP_BY_HOP and REQUEST_ONLY the slot's name is in (HOP, NOT_FORWARDED). */
+const NAME_KIND = new Uint8Array(256);
 /** The slot of the name fieldName returned last. */
 let nameSlot = 0;
 /**
@@ -130,15 +167,22 @@ function fieldName(text: string, i: number, colon: number, status: number): stri
   const lower = name.toLowerCase();
   NAME_RAW[slot] = name;
   NAME_LOWER[slot] = lower;
+  NAME_KIND[slot] = (HOP_BY_HOP.has(lower) ? HOP : 0) | (REQUEST_ONLY.has(lower) ? NOT_FORWARDED : 0);
   return lower;
 }
 
-/** The field lines of `text`: lines 1 to LINES[0] - 2 of the head (LINES holds where each ends and has its colon). */
-function parseFields(text: string, status: number): Headers {
+/**
+ * The field lines of `text`: lines 1 to LINES[0] - 2 of the head (LINES holds where each ends and has its colon). The
+ * lines not dropped — those whose name is not of the `drop` kind (HOP or NOT_FORWARDED) — are cut out as they came,
+ * into `forwarded`: a proxy writes them on without a line of its own per field.
+ */
+function parseFields(text: string, status: number, drop: number): Headers {
   const headers: Headers = {};
+  let kept = '';
   const last = LINES[0]! - 1; // the blank line
   const mark = (headsParsed = (headsParsed + 1) | 0);
   let i = LINES[2]! + 1; // past the first line's LF
+  let keptFrom = i;
   for (let line = 1; line < last; line++) {
     const colon = LINES[1 + 2 * line]!;
     const eol = LINES[2 + 2 * line]! - 1;
@@ -149,6 +193,10 @@ function parseFields(text: string, status: number): Headers {
     while (from < to && isOws(text.charCodeAt(from))) from++;
     while (to > from && isOws(text.charCodeAt(to - 1))) to--;
     const value = text.slice(from, to);
+    if ((NAME_KIND[nameSlot]! & drop) !== 0) {
+      if (i > keptFrom) kept += text.slice(keptFrom, i);
+      keptFrom = eol + 2;
+    }
     i = eol + 2;
     let seen: string | string[] | undefined;
     if (SEEN[nameSlot] === mark) seen = headers[name];
@@ -168,8 +216,12 @@ function parseFields(text: string, status: number): Headers {
     else if (name === 'cookie') headers[name] = `${seen as string}; ${value}`;
     else if (!SINGLE.has(name)) headers[name] = `${seen as string}, ${value}`;
   }
+  forwarded = keptFrom === text.length ? kept : kept === '' ? text.slice(keptFrom) : kept + text.slice(keptFrom);
   return headers;
 }
+
+/** What the last parseFields kept of its lines. */
+let forwarded = '';
 
 function hasTab(text: string, from: number, to: number): boolean {
   const tab = text.indexOf('\t', from);
@@ -237,7 +289,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   if (!isTarget(url)) throw new HttpParseError(400, 'malformed request target');
   const minor = version(text.slice(sp2 + 1, eol));
   if (!known) throw new HttpParseError(501, `method ${JSON.stringify(method.slice(0, 16))} not supported`);
-  return { method, url, minor, headers: parseFields(text, 400) };
+  const headers = parseFields(text, 400, NOT_FORWARDED);
+  return { method, url, minor, headers, forwarded };
 }
 
 export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead {
@@ -257,7 +310,8 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
     throw new HttpParseError(502, 'malformed status line');
   }
   const status = d1 * 100 + d2 * 10 + d3;
-  return { status, minor, headers: parseFields(text, 502) };
+  const headers = parseFields(text, 502, HOP);
+  return { status, minor, headers, forwarded };
 }
 
 /** How a body is delimited. */

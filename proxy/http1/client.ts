@@ -30,6 +30,11 @@ export interface UpstreamRequest {
   readonly path: string;
   /** End-to-end fields only: the pool writes Host, Content-Length and nothing hop-by-hop. */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * The same fields as lines to write as they are, in place of `headers` and `omit` (each line with its CRLF): a
+   * request's as our server cut them out of its head (ProxyRequest.forwarded), which leaves out REQUEST_ONLY's.
+   */
+  readonly lines?: string;
   /** Names in `headers` not to write (a forwarded request's hop-by-hop fields and credentials). */
   readonly omit?: ReadonlySet<string>;
   /** Fields written after `headers`, replacing any of the same name there. */
@@ -45,7 +50,8 @@ export interface UpstreamRequest {
 }
 
 export interface ResponseHandler {
-  onResponseStart(status: number, headers: Headers): void;
+  /** `forwarded`: the head's field lines as they came, but the hop-by-hop ones (ResponseHead.forwarded). */
+  onResponseStart(status: number, headers: Headers, forwarded: string): void;
   /**
    * Return false to stop reading until the exchange's resume(). The chunk is the handler's to keep, unless
    * transientChunks is set.
@@ -190,15 +196,17 @@ class Connection {
     const ex = new Exchange(this, request.method, handler);
     this.#exchange = ex;
     let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${this.pool.host}\r\n`;
-    const { headers, omit, extra } = request;
+    const { headers, omit, extra, lines } = request;
     const check = request.trusted !== true;
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined || omit?.has(name) === true || (extra !== undefined && extra[name] !== undefined))
-        continue;
-      if (typeof value === 'string') head += check ? fieldLine(name, value) : `${name}: ${value}\r\n`;
-      else for (const v of value) head += fieldLine(name, v);
-    }
+    if (lines !== undefined) head += lines;
+    else
+      for (const name in headers) {
+        const value = headers[name];
+        if (value === undefined || omit?.has(name) === true || (extra !== undefined && extra[name] !== undefined))
+          continue;
+        if (typeof value === 'string') head += check ? fieldLine(name, value) : `${name}: ${value}\r\n`;
+        else for (const v of value) head += fieldLine(name, v);
+      }
     if (extra !== undefined)
       for (const name in extra) head += check ? fieldLine(name, extra[name]!) : `${name}: ${extra[name]}\r\n`;
     const body = request.body;
@@ -306,7 +314,7 @@ class Connection {
         ex.decoder = new BodyDecoder(framing, (data) => {
           if (!ex.done && !handler.onResponseData(copy ? Buffer.from(data) : data)) socket.pause();
         });
-        ex.handler.onResponseStart(head.status, head.headers);
+        ex.handler.onResponseStart(head.status, head.headers, head.forwarded);
         if (ex.done) return; // aborted by the handler
         // The body that came with the head is read from where the head ends; both are consumed together (one view of
         // the buffer fewer per response).

@@ -55,6 +55,8 @@ export class ProxyRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: Headers;
+  /** The field lines to pass on to an upstream, as they came: all but the hop-by-hop ones, framing and credentials. */
+  readonly forwarded: string;
   readonly remoteAddress: string;
   readonly #maxBodyBytes: number;
   /**
@@ -70,10 +72,18 @@ export class ProxyRequest {
   #complete = false;
   #waiter: ((body: Buffer | undefined) => void) | undefined;
 
-  constructor(method: string, url: string, headers: Headers, remoteAddress: string, maxBodyBytes: number) {
+  constructor(
+    method: string,
+    url: string,
+    headers: Headers,
+    remoteAddress: string,
+    maxBodyBytes: number,
+    forwarded: string,
+  ) {
     this.method = method;
     this.url = url;
     this.headers = headers;
+    this.forwarded = forwarded;
     this.remoteAddress = remoteAddress;
     this.#maxBodyBytes = maxBodyBytes;
   }
@@ -190,9 +200,10 @@ export class ProxyResponse {
   #onFinish: Array<() => void> | undefined;
   #onClose: Array<() => void> | undefined;
   #headers: Record<string, string | number | readonly string[]> = {};
-  /** writeHeadFrom's fields, and the names of them not to send. */
+  /** writeHeadFrom's fields, the names of them not to send, and its lines to send as they came. */
   #passed: Headers | undefined;
   #omit: ReadonlySet<string> | undefined;
+  #lines: string | undefined;
   #headSent = false;
   #ended = false;
   #finished = false;
@@ -285,12 +296,16 @@ export class ProxyResponse {
   /**
    * The head of an answer passed on: `headers` as our parser read them (names lowercase, values free of CR, LF and
    * NUL), less the names in `omit`, taken as they are — no copy, no second check. Fields set on this response win.
+   * With `lines`, the same fields as the parser cut them out of the head (ResponseHead.forwarded: those in `omit`
+   * already left out), written as they came rather than one line per field — unless a field set on this response
+   * has the name of one of them.
    */
-  writeHeadFrom(status: number, headers: Headers, omit: ReadonlySet<string>): this {
+  writeHeadFrom(status: number, headers: Headers, omit: ReadonlySet<string>, lines?: string): this {
     if (this.#headSent) throw new Error('headers already sent');
     this.statusCode = status;
     this.#passed = headers;
     this.#omit = omit;
+    this.#lines = lines;
     return this;
   }
 
@@ -360,15 +375,23 @@ export class ProxyResponse {
     const passed = this.#passed;
     if (passed !== undefined) {
       const omit = this.#omit!;
-      for (const name in passed) {
-        const value = passed[name];
-        if (value === undefined || omit.has(name) || headers[name] !== undefined) continue;
-        if (typeof value === 'string') text += `${name}: ${value}\r\n`;
-        else for (const v of value) text += `${name}: ${v}\r\n`;
-        if (name === 'date') date = true;
-        else if (name === 'content-length') length = true;
-        else if (name === 'connection') connection = value;
-      }
+      let lines = this.#lines;
+      if (lines !== undefined) for (const name in headers) if (passed[name] !== undefined) lines = undefined;
+      if (lines !== undefined) {
+        text += lines;
+        date = passed.date !== undefined && !omit.has('date');
+        length = passed['content-length'] !== undefined && !omit.has('content-length');
+        if (!omit.has('connection')) connection = passed.connection;
+      } else
+        for (const name in passed) {
+          const value = passed[name];
+          if (value === undefined || omit.has(name) || headers[name] !== undefined) continue;
+          if (typeof value === 'string') text += `${name}: ${value}\r\n`;
+          else for (const v of value) text += `${name}: ${v}\r\n`;
+          if (name === 'date') date = true;
+          else if (name === 'content-length') length = true;
+          else if (name === 'connection') connection = value;
+        }
     }
     for (const name in headers) {
       const value = headers[name] as string | number | readonly string[] | undefined;
@@ -582,6 +605,7 @@ class Connection {
         head.headers,
         (this.#remote ??= this.socket.remoteAddress ?? 'unknown'),
         this.server.maxBodyBytes,
+        head.forwarded,
       );
       const res = new ProxyResponse(this, head.method === 'HEAD');
       this.#request = req;

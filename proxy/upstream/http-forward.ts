@@ -18,32 +18,13 @@ import type { Exchange, Handler } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ResponseHandler, UpstreamError, UpstreamExchange } from '../http1/client.js';
 import { ONE_STRING_MAX } from '../http1/write.js';
-import type { Headers } from '../../core/protocol/http1-parse.js';
+import { HOP_BY_HOP, REQUEST_ONLY, type Headers } from '../../core/protocol/http1-parse.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { SessionTable } from '../sessions.js';
 import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
 import { createdTaskId, TASK_METHODS } from '../../core/protocol/stateless.js';
 import type { TaskRoute } from './task-routes.js';
-
-/** RFC 9110 §7.6.1 hop-by-hop headers, plus host: never forwarded in either direction. */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
-/**
- * Not forwarded upstream: a request's framing and Expect were dealt with by our server (the upstream request gets its
- * own), and the client's credentials are for us.
- */
-export const REQUEST_ONLY = new Set([...HOP_BY_HOP, 'content-length', 'expect', 'authorization', 'cookie']);
 
 export interface ForwardContext {
   readonly upstreams: UpstreamSet;
@@ -141,6 +122,8 @@ export function httpForwarder(ctx: ForwardContext): Handler {
           // request (no copy), values unchecked again (our parser and the config checked them).
           headers: ex.req.headers,
           omit: REQUEST_ONLY,
+          // Or, where no --upstream-header may replace one of them, its lines as they came.
+          lines: extra === undefined ? ex.req.forwarded : undefined,
           extra,
           trusted: true,
           body: ex.body.length > 0 ? ex.body : null,
@@ -203,7 +186,7 @@ class ForwardHandler implements ResponseHandler {
     this.ex.res.on('close', this.#onClientClose); // 'close' comes once, after the answer or instead of it
   }
 
-  onResponseStart(statusCode: number, headers: Headers): void {
+  onResponseStart(statusCode: number, headers: Headers, forwarded: string): void {
     const { res, req } = this.ex;
     // The exchange may have been answered already — the server refused the rest of the request's body — or its
     // client may be gone: there is nobody to pass this answer to.
@@ -214,7 +197,7 @@ class ForwardHandler implements ResponseHandler {
       this.#exchange?.abort();
       return;
     }
-    res.writeHeadFrom(statusCode, headers, HOP_BY_HOP);
+    res.writeHeadFrom(statusCode, headers, HOP_BY_HOP, forwarded);
     // An SSE client must see its stream open before the first event; a JSON answer goes out headers and body in
     // one write.
     if (String(headers['content-type'] ?? '').startsWith('text/event-stream')) {

@@ -3,10 +3,12 @@ import { test } from 'node:test';
 import {
   BodyDecoder,
   findHeadEnd,
+  HOP_BY_HOP,
   HttpParseError,
   keepAlive,
   parseRequestHead,
   parseResponseHead,
+  REQUEST_ONLY,
   requestFraming,
   responseFraming,
   type Framing,
@@ -58,6 +60,63 @@ test('a request head: method, target, version, lowercased names, trimmed values,
   assert.equal(request('GET http://a/mcp HTTP/1.1\r\n\r\n').url, 'http://a/mcp');
   assert.equal(request('M-SEARCH * HTTP/1.1\r\n\r\n').method, 'M-SEARCH');
   assert.deepEqual(request('GET / HTTP/1.1\r\n\r\n').headers, {});
+});
+
+test("the field lines a proxy passes on: as they came, less the hop-by-hop ones (and a request's framing, Expect and credentials)", () => {
+  const head = request(
+    'POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Type:  application/json \r\nAuthorization: Bearer t\r\nAccept: a\r\naccept: b\r\nCONNECTION: keep-alive\r\nMcp-Session-Id: s\r\nContent-Length: 2\r\n\r\n{}',
+  );
+  assert.equal(head.forwarded, 'Content-Type:  application/json \r\nAccept: a\r\naccept: b\r\nMcp-Session-Id: s\r\n');
+  assert.equal(request('GET / HTTP/1.1\r\n\r\n').forwarded, '');
+  assert.equal(request('GET / HTTP/1.1\r\nHost: a\r\nCookie: c\r\n\r\n').forwarded, '');
+  assert.equal(request('GET / HTTP/1.1\r\nX-A: 1\r\nHost: a\r\n\r\n').forwarded, 'X-A: 1\r\n');
+  const response = (text: string) => {
+    const buf = Buffer.from(text, 'latin1');
+    return parseResponseHead(buf, 0, findHeadEnd(buf));
+  };
+  // An answer's Content-Length is its own (the proxy passes the body as it came); its hop-by-hop fields are not.
+  assert.equal(
+    response(
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a\r\nSet-Cookie: b\r\n\r\n',
+    ).forwarded,
+    'Content-Length: 2\r\nSet-Cookie: a\r\nSet-Cookie: b\r\n',
+  );
+  // Generated heads against the rule read line by line: names of every kind, in any case, anywhere in the head.
+  const rand = seeded(4120);
+  const NAMES = [
+    'Host',
+    'accept',
+    'X-Trace',
+    'Content-Length',
+    'cookie',
+    'TE',
+    'Upgrade',
+    'mcp-session-id',
+    'Via',
+    'Expect',
+    'Keep-Alive',
+  ];
+  for (let c = 0; c < 2_000; c++) {
+    const lines: string[] = [];
+    const count = Math.floor(rand() * 8);
+    for (let k = 0; k < count; k++) {
+      const name = [...NAMES[Math.floor(rand() * NAMES.length)]!]
+        .map((ch) => (rand() < 0.3 ? ch.toUpperCase() : ch))
+        .join('');
+      // Host and Content-Length once at most (a repeat is refused), and a Content-Length that fits no body here.
+      if (
+        /^(host|content-length)$/i.test(name) &&
+        lines.some((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+      )
+        continue;
+      lines.push(`${name}:${rand() < 0.5 ? ' ' : ''}${/^content-length$/i.test(name) ? '0' : `v${k}`}\r\n`);
+    }
+    const kept = (set: ReadonlySet<string>) =>
+      lines.filter((l) => !set.has(l.slice(0, l.indexOf(':')).toLowerCase())).join('');
+    const text = lines.join('');
+    assert.equal(request(`GET / HTTP/1.1\r\n${text}\r\n`).forwarded, kept(REQUEST_ONLY), text);
+    assert.equal(response(`HTTP/1.1 204 No Content\r\n${text}\r\n`).forwarded, kept(HOP_BY_HOP), text);
+  }
 });
 
 test('findHeadEnd finds the blank line wherever the search starts, and only once it is there', () => {
