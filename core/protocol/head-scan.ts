@@ -28,11 +28,17 @@ const SCRATCH_AT = 2 * READ_BYTES;
 const SCRATCH_BYTES = 64 * 1024;
 const TABLE_AT = SCRATCH_AT + SCRATCH_BYTES;
 const TABLE_LENGTH = 1 + 2 * MAX_LINES;
+/** Then the names matched per line (an i32 each), and the names met: 256 slots of 32 bytes, then their lengths. */
+const MATCH_AT = TABLE_AT + 4 * (TABLE_LENGTH + 1);
+const SLOTS_AT = MATCH_AT + 4 * MAX_LINES;
+/** The longest name a slot holds. */
+const SLOT_BYTES = 32;
 
 interface Scanner {
   readonly memory: ArrayBuffer;
-  readonly headEnd: (ptr: number, len: number, table: number, maxLines: number) => number;
+  readonly headEnd: (ptr: number, len: number, table: number, maxLines: number, match: number, slots: number) => number;
   readonly scratch: Buffer;
+  readonly slots: Uint8Array;
 }
 
 function load(): Scanner | undefined {
@@ -43,6 +49,7 @@ function load(): Scanner | undefined {
     memory,
     headEnd: exports.headEnd as Scanner['headEnd'],
     scratch: Buffer.from(memory, SCRATCH_AT, SCRATCH_BYTES),
+    slots: new Uint8Array(memory, SLOTS_AT, 256 * SLOT_BYTES + 256),
   };
 }
 
@@ -68,6 +75,28 @@ export const LINES: Int32Array =
   scanner === undefined ? new Int32Array(TABLE_LENGTH) : new Int32Array(scanner.memory, TABLE_AT, TABLE_LENGTH);
 
 /**
+ * For the head headEnd found last, when namesMatched: MATCH[k] the slot of the names met (noteName) whose name line k
+ * has, in any case, or -1 (see head-scan.wat's `names`).
+ */
+export const MATCH: Int32Array =
+  scanner === undefined ? new Int32Array(MAX_LINES) : new Int32Array(scanner.memory, MATCH_AT, MAX_LINES);
+
+/** Whether MATCH holds the names of the head headEnd found last (the scan in JavaScript matches none). */
+export let namesMatched = false;
+
+/**
+ * A field name met, lowercase and checked, that its parser keeps in `slot` (0 to 255): the scan matches the lines of
+ * the heads after it against it. A name longer than 32 bytes is not matched (the slot is emptied).
+ */
+export function noteName(slot: number, lower: string): void {
+  if (scanner === undefined) return;
+  const slots = scanner.slots;
+  const length = lower.length <= SLOT_BYTES ? lower.length : 0;
+  for (let k = 0; k < length; k++) slots[slot * SLOT_BYTES + k] = lower.charCodeAt(k);
+  slots[256 * SLOT_BYTES + slot] = length;
+}
+
+/**
  * `buf`'s first `n` bytes read from a head's first byte: the index just past the head's blank line (its first CRLF
  * CRLF) when every byte before it is allowed, its lines in LINES; BAD_HEAD as soon as one before any such end is not —
  * a control character other than HTAB, CR and LF, DEL, a CR not followed by LF, an LF not after a CR; TOO_MANY_LINES
@@ -91,11 +120,12 @@ export function hasLinesOf(buf: Buffer, end: number): boolean {
 }
 
 function scan(buf: Buffer, n: number): number {
+  namesMatched = scanner !== undefined && (buf.buffer === scanner.memory || n <= SCRATCH_BYTES);
   if (scanner === undefined) return jsHeadEnd(buf, n, LINES);
-  if (buf.buffer === scanner.memory) return scanner.headEnd(buf.byteOffset, n, TABLE_AT, MAX_LINES);
+  if (buf.buffer === scanner.memory) return scanner.headEnd(buf.byteOffset, n, TABLE_AT, MAX_LINES, MATCH_AT, SLOTS_AT);
   if (n > SCRATCH_BYTES) return jsHeadEnd(buf, n, LINES);
   scanner.scratch.set(n === buf.length ? buf : buf.subarray(0, n));
-  return scanner.headEnd(SCRATCH_AT, n, TABLE_AT, MAX_LINES);
+  return scanner.headEnd(SCRATCH_AT, n, TABLE_AT, MAX_LINES, MATCH_AT, SLOTS_AT);
 }
 
 /** headEnd's rule, byte by byte, its lines noted in `lines` (laid out as LINES; given LINES, only headEnd calls it). */

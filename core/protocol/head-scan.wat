@@ -18,7 +18,8 @@
 (module
   ;; 4 pages: two 64 KiB read buffers, a scratch area of 64 KiB and the table (head-scan.ts lays them out).
   (memory (export "memory") 4)
-  (func (export "headEnd") (param $ptr i32) (param $len i32) (param $table i32) (param $maxLines i32) (result i32)
+  (func (export "headEnd") (param $ptr i32) (param $len i32) (param $table i32) (param $maxLines i32)
+    (param $match i32) (param $slots i32) (result i32)
     (local $k i32)       ;; the block's first byte, from ptr
     (local $v v128)      ;; the block
     (local $left i32)    ;; bytes from k to len
@@ -113,9 +114,82 @@
         (if (local.get $ends)
           (then
             (i32.store (local.get $table) (local.get $lines))
+            (call $names (local.get $ptr) (local.get $table) (local.get $lines) (local.get $match) (local.get $slots))
             (return (i32.add (i32.add (local.get $k) (i32.ctz (local.get $ends))) (i32.const 1)))))
         (local.set $carry (i32.and (i32.shr_u (local.get $cr) (i32.const 15)) (i32.const 1)))
         (local.set $prev (i32.and (i32.shr_u (local.get $lf) (i32.const 14)) (i32.const 3)))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $block)))
-    (i32.const -1)))
+    (i32.const -1))
+
+  ;; The field names of a complete head matched against the names its parser has met (slots: 256 of 32 bytes, the
+  ;; name in lowercase, then 256 lengths, 0 for none): for line k, i32 k of `match` is the slot whose name it has in any
+  ;; case, or -1 — a name longer than 32 bytes, one not met before, a line with no colon or nothing before it. The slot
+  ;; is picked as the parser picks it (from the length and the first and last bytes, each OR 0x20), and a hit is all the
+  ;; name's bytes equal to the slot's once A to Z are lowered: the parser then takes the slot's name without cutting and
+  ;; comparing its own.
+  (func $names (param $ptr i32) (param $table i32) (param $lines i32) (param $match i32) (param $slots i32)
+    (local $k i32)
+    (local $start i32)
+    (local $colon i32)
+    (local $length i32)
+    (local $slot i32)
+    (local $found i32)
+    (local $a v128)
+    (local $b v128)
+    (local $want i64)
+    (local.set $k (i32.const 1))
+    (block $done
+      (loop $line
+        ;; Lines 1 to lines - 2: the last is the blank line.
+        (br_if $done (i32.ge_u (i32.add (local.get $k) (i32.const 1)) (local.get $lines)))
+        (local.set $found (i32.const -1))
+        ;; Line k starts past the LF of line k - 1; its first colon is at table[1 + 2k].
+        (local.set $start
+          (i32.add (i32.load (i32.add (local.get $table) (i32.shl (local.get $k) (i32.const 3)))) (i32.const 1)))
+        (local.set $colon (i32.load offset=4 (i32.add (local.get $table) (i32.shl (local.get $k) (i32.const 3)))))
+        (local.set $length (i32.sub (local.get $colon) (local.get $start)))
+        (if (i32.and (i32.gt_s (local.get $length) (i32.const 0)) (i32.le_s (local.get $length) (i32.const 32)))
+          (then
+            (local.set $slot
+              (i32.and
+                (i32.add
+                  (i32.add
+                    (i32.mul (local.get $length) (i32.const 7))
+                    (i32.mul
+                      (i32.or (i32.load8_u (i32.add (local.get $ptr) (local.get $start))) (i32.const 0x20))
+                      (i32.const 3)))
+                  (i32.or (i32.load8_u (i32.add (local.get $ptr) (i32.sub (local.get $colon) (i32.const 1)))) (i32.const 0x20)))
+                (i32.const 255)))
+            (if (i32.eq (i32.load8_u (i32.add (i32.add (local.get $slots) (i32.const 8192)) (local.get $slot))) (local.get $length))
+              (then
+                (local.set $a (call $lower (v128.load (i32.add (local.get $ptr) (local.get $start)))))
+                (local.set $b (call $lower (v128.load offset=16 (i32.add (local.get $ptr) (local.get $start)))))
+                (local.set $want (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $length))) (i64.const 1)))
+                (if (i64.eq
+                      (i64.and
+                        (i64.extend_i32_u
+                          (i32.or
+                            (i8x16.bitmask
+                              (i8x16.eq (local.get $a) (v128.load (i32.add (local.get $slots) (i32.shl (local.get $slot) (i32.const 5))))))
+                            (i32.shl
+                              (i8x16.bitmask
+                                (i8x16.eq
+                                  (local.get $b)
+                                  (v128.load offset=16 (i32.add (local.get $slots) (i32.shl (local.get $slot) (i32.const 5))))))
+                              (i32.const 16))))
+                        (local.get $want))
+                      (local.get $want))
+                  (then (local.set $found (local.get $slot))))))))
+        (i32.store (i32.add (local.get $match) (i32.shl (local.get $k) (i32.const 2))) (local.get $found))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $line))))
+
+  ;; A to Z lowered, every other byte as it is.
+  (func $lower (param $v v128) (result v128)
+    (v128.or
+      (local.get $v)
+      (v128.and
+        (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x41))) (i8x16.splat (i32.const 26)))
+        (i8x16.splat (i32.const 0x20)))))
+)

@@ -11,7 +11,7 @@
  * `npm run fuzz:http1` for as long as you like.
  */
 import { METHODS as HTTP_METHODS, type IncomingHttpHeaders } from 'node:http';
-import { BAD_HEAD, hasLinesOf, headEnd, LINES, TOO_MANY_LINES } from './head-scan.js';
+import { BAD_HEAD, hasLinesOf, headEnd, LINES, MATCH, namesMatched, noteName, TOO_MANY_LINES } from './head-scan.js';
 
 export { BAD_HEAD, TOO_MANY_LINES };
 
@@ -146,6 +146,8 @@ const NAME_LOWER: string[] = new Array<string>(256).fill('');
 const NAME_KIND = new Uint8Array(256);
 /** The slot of the name fieldName returned last. */
 let nameSlot = 0;
+/** Set when fieldName gave a slot another name. */
+let slotRewritten = false;
 /**
  * Which slots the names of the head being parsed came from (SEEN[slot] === headsParsed). A repeated field always
  * comes from the same slot as its first (names that differ only in case share a slot), so a field whose slot is not
@@ -168,6 +170,8 @@ function fieldName(text: string, i: number, colon: number, status: number): stri
   NAME_RAW[slot] = name;
   NAME_LOWER[slot] = lower;
   NAME_KIND[slot] = (HOP_BY_HOP.has(lower) ? HOP : 0) | (REQUEST_ONLY.has(lower) ? NOT_FORWARDED : 0);
+  noteName(slot, lower);
+  slotRewritten = true;
   return lower;
 }
 
@@ -183,11 +187,21 @@ function parseFields(text: string, status: number, drop: number): Headers {
   const mark = (headsParsed = (headsParsed + 1) | 0);
   let i = LINES[2]! + 1; // past the first line's LF
   let keptFrom = i;
+  let matches = namesMatched;
+  slotRewritten = false;
   for (let line = 1; line < last; line++) {
     const colon = LINES[1 + 2 * line]!;
     const eol = LINES[2 + 2 * line]! - 1;
-    if (colon <= i) throw new HttpParseError(status, 'malformed header line'); // none (0), or no name before it
-    const name = fieldName(text, i, colon, status);
+    // A name the scan matched to a slot (in any case) is the slot's; any other is cut, checked and noted.
+    const matched = matches ? MATCH[line]! : -1;
+    let name: string;
+    if (matched >= 0) name = NAME_LOWER[(nameSlot = matched)]!;
+    else {
+      if (colon <= i) throw new HttpParseError(status, 'malformed header line'); // none (0), or no name before it
+      name = fieldName(text, i, colon, status);
+      // The scan matched this head's lines against the slots as they were: one rewritten since may have been matched.
+      if (slotRewritten) matches = slotRewritten = false;
+    }
     let from = colon + 1;
     let to = eol;
     while (from < to && isOws(text.charCodeAt(from))) from++;

@@ -5,7 +5,9 @@ import {
   headEnd,
   jsHeadEnd,
   LINES,
+  MATCH,
   MAX_LINES,
+  namesMatched,
   READ_BUFFERS,
   SCAN_IN_WASM,
   TOO_MANY_LINES,
@@ -150,4 +152,35 @@ test('a head scanHead found is parsed without a second check; any other is check
     (e: unknown) => e instanceof HttpParseError && /control character/.test(e.message),
   );
   assert.equal(scanHead(dirty, 16_384), BAD_HEAD);
+});
+
+test('field names matched to the names met, in any case, exactly; a slot renamed within a head is not trusted', () => {
+  const parse = (text: string) => {
+    const buf = Buffer.from(text, 'latin1');
+    return parseRequestHead(buf, 0, scanHead(buf, buf.length));
+  };
+  const long = `X-${'n'.repeat(40)}`;
+  parse(`GET / HTTP/1.1\r\nHost: a\r\nContent-Type: b\r\nx-trace: c\r\n${long}: d\r\n\r\n`);
+  // Met, so matched now in any case; never met, longer than 32 bytes, or a lookalike: not matched.
+  const buf = Buffer.from(
+    `GET / HTTP/1.1\r\nHOST: a\r\ncontent-TYPE: b\r\nX-Trace: c\r\n${long}: d\r\nx-never: e\r\nContent_Type: f\r\n\r\n`,
+    'latin1',
+  );
+  assert.ok(scanHead(buf, buf.length) > 0);
+  assert.equal(namesMatched, true);
+  const hits = [1, 2, 3, 4, 5, 6].map((k) => MATCH[k]! >= 0);
+  assert.deepEqual(hits, [true, true, true, false, false, false]);
+  assert.deepEqual(parseRequestHead(buf, 0, buf.length).headers, {
+    host: 'a',
+    'content-type': 'b',
+    'x-trace': 'c',
+    [long.toLowerCase()]: 'd',
+    'x-never': 'e',
+    content_type: 'f',
+  });
+  // Transfer_Encoding and Transfer-Encoding share a slot: the first, not met before, renames the slot the second
+  // was matched to when the head was scanned — the second must still read as itself.
+  parse('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+  const head = parse('POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+  assert.deepEqual(head.headers, { host: 'a', transfer_encoding: 'x', 'transfer-encoding': 'chunked' });
 });
