@@ -120,9 +120,11 @@ export function hasLinesOf(buf: Buffer, end: number): boolean {
 }
 
 function scan(buf: Buffer, n: number): number {
-  namesMatched = scanner !== undefined && (buf.buffer === scanner.memory || n <= SCRATCH_BYTES);
+  // `.buffer` is a call into the runtime (~80 instructions): read once.
+  const inMemory = scanner !== undefined && buf.buffer === scanner.memory;
+  namesMatched = scanner !== undefined && (inMemory || n <= SCRATCH_BYTES);
   if (scanner === undefined) return jsHeadEnd(buf, n, LINES);
-  if (buf.buffer === scanner.memory) return scanner.headEnd(buf.byteOffset, n, TABLE_AT, MAX_LINES, MATCH_AT, SLOTS_AT);
+  if (inMemory) return scanner.headEnd(buf.byteOffset, n, TABLE_AT, MAX_LINES, MATCH_AT, SLOTS_AT);
   if (n > SCRATCH_BYTES) return jsHeadEnd(buf, n, LINES);
   scanner.scratch.set(n === buf.length ? buf : buf.subarray(0, n));
   return scanner.headEnd(SCRATCH_AT, n, TABLE_AT, MAX_LINES, MATCH_AT, SLOTS_AT);

@@ -103,6 +103,8 @@ const MAX_HEAD_BYTES = 64 * 1024;
  * memory (core/protocol/head-scan.ts).
  */
 const READ_BUFFER = READ_BUFFERS[1];
+/** Its memory (each read of `.buffer` is a call into the runtime). */
+const READ_MEMORY = READ_BUFFER.buffer;
 const BAD_VALUE = /[\0\r\n]/;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 
@@ -274,7 +276,7 @@ class Connection {
       ex?.fail(failure);
       if (!(error instanceof HttpParseError)) this.pool.onError(error);
     }
-    if (this.#buf !== undefined && this.#buf.buffer === READ_BUFFER.buffer) this.#buf = Buffer.from(this.#buf); // kept: copy it out
+    if (this.#buf !== undefined && this.#buf.buffer === READ_MEMORY) this.#buf = Buffer.from(this.#buf); // kept: copy it out
   }
 
   #parse(): void {

@@ -146,6 +146,8 @@ const MAX_WAITING_BYTES = 1024 * 1024;
  * in the head scanner's memory, which scans a head where it landed (core/protocol/head-scan.ts).
  */
 export const READ_BUFFER = READ_BUFFERS[0];
+/** Its memory (each read of `.buffer` is a call into the runtime). */
+const READ_MEMORY = READ_BUFFER.buffer;
 
 /**
  * The accepted socket's handle, moved to a socket that reads through `onread` into READ_BUFFER: no Buffer allocated
@@ -531,7 +533,7 @@ class Connection {
       this.#buf = chunk;
     } else this.#buf = Buffer.concat([this.#buf, chunk]);
     this.#parse();
-    if (this.#buf !== undefined && this.#buf.buffer === READ_BUFFER.buffer) this.#buf = Buffer.from(this.#buf); // kept: copy it out
+    if (this.#buf !== undefined && this.#buf.buffer === READ_MEMORY) this.#buf = Buffer.from(this.#buf); // kept: copy it out
     // Pipelined requests waiting behind a slow answer: stop reading rather than buffer without bound.
     if (this.#buf !== undefined && this.#buf.length >= MAX_WAITING_BYTES) this.socket.pause();
   }
