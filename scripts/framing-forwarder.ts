@@ -13,6 +13,10 @@
  * upstream connection, heads rebuilt) with a handler that forwards each request as it came — everything of the
  * reverse path but its stages, sessions, metrics and routing.
  *
+ * `--layers bytes` goes the other way, below framing: each read is written on as it came, nothing looked at — Node's
+ * floor for a proxy that reads into a shared buffer and writes latin1 strings, as ours does (the bench of
+ * scripts/instructions.ts counts it at ~15.7k instructions per call, docs/proxy.md). It takes no other layer.
+ *
  * A body is framed by Content-Length or chunked (the empty 202 a notification gets); one that runs until the
  * connection closes (an SSE stream from some servers) is beyond it: the connection is cut and that is said on stderr
  * once. Loopback only; ends on SIGTERM, SIGINT or when its stdin pipe closes.
@@ -44,8 +48,9 @@ const USAGE = `usage: node dist/scripts/framing-forwarder.js --upstream URL [--l
   --upstream URL     the HTTP mock (loopback only)
   --listen HOST:PORT where to listen (default 127.0.0.1:0)
   --layers LIST      the proxy's parts to add to framing: parse (its strict head parser), scan (its JSON-RPC body
-                     check), http1 (its HTTP/1.1 server and upstream pool, which parse too); default none`;
-const LAYERS = new Set(['parse', 'scan', 'http1']);
+                     check), http1 (its HTTP/1.1 server and upstream pool, which parse too); default none; or bytes
+                     alone: no framing, each read written on as it came`;
+const LAYERS = new Set(['parse', 'scan', 'http1', 'bytes']);
 const values = scriptArgs('framing-forwarder', USAGE, {
   upstream: { type: 'string' },
   listen: { type: 'string' },
@@ -62,7 +67,10 @@ try {
 }
 const layers = (values.layers ?? '').split(',').filter((l) => l !== '');
 for (const layer of layers)
-  if (!LAYERS.has(layer)) fail('framing-forwarder', `--layers: no layer "${layer}" (parse, scan, http1)`, USAGE);
+  if (!LAYERS.has(layer))
+    fail('framing-forwarder', `--layers: no layer "${layer}" (parse, scan, http1, or bytes alone)`, USAGE);
+const bytes = layers.includes('bytes');
+if (bytes && layers.length > 1) fail('framing-forwarder', '--layers: bytes takes no other layer', USAGE);
 const parse = layers.includes('parse');
 const scan = layers.includes('scan');
 const http1 = layers.includes('http1');
@@ -154,7 +162,7 @@ function guarded(framer: Framer, both: () => void): (chunk: Buffer) => void {
   };
 }
 
-/** Framing alone (with `parse`, `scan`): a raw socket pair per client connection. */
+/** Framing alone (with `parse`, `scan`), or none (`bytes`): a raw socket pair per client connection. */
 function framingServer(): { server: net.Server; close: () => void } {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
@@ -164,8 +172,12 @@ function framingServer(): { server: net.Server; close: () => void } {
       up.destroy();
     };
     const pair = { method: '' };
-    const fromClient = guarded(new Framer(true, pair, (text) => up.write(text, 'latin1')), cut);
-    const fromUpstream = guarded(new Framer(false, pair, (text) => client?.write(text, 'latin1')), cut);
+    const fromClient = bytes
+      ? (chunk: Buffer) => void up.write(chunk.toString('latin1'), 'latin1')
+      : guarded(new Framer(true, pair, (text) => up.write(text, 'latin1')), cut);
+    const fromUpstream = bytes
+      ? (chunk: Buffer) => void client?.write(chunk.toString('latin1'), 'latin1')
+      : guarded(new Framer(false, pair, (text) => client?.write(text, 'latin1')), cut);
     const up = net.connect({
       host: upstream.hostname.replace(/^\[|\]$/g, ''),
       port: Number(upstream.port || 80),

@@ -118,6 +118,7 @@ test('the scripts under scripts/ have --help, and refuse a bad flag with their u
     ['ab-route-on-headers', '--rounds', ['--rounds', '0']],
     ['fuzz-http1', '--seed', ['--minutes', 'x']],
     ['framing-forwarder', '--layers', ['--upstream', 'http://10.0.0.1/mcp']],
+    ['framing-forwarder', 'bytes', ['--upstream', 'http://127.0.0.1:9/mcp', '--layers', 'bytes,parse']],
     ['instructions', '--base', ['--calls', '5']],
     ['instructions-bench', '--seat', ['--seat', 'relay']],
     ['instructions-bench', '--via', ['--seat', 'external', '--upstream-port', '5000', '--via', 'http://10.0.0.1/mcp']],

@@ -26,7 +26,7 @@ after(async () => {
 const echo = (id: number): string =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { n: id } } });
 
-for (const layers of ['', 'parse', 'parse,scan', 'http1,scan']) {
+for (const layers of ['', 'parse', 'parse,scan', 'http1,scan', 'bytes']) {
   test(`layers "${layers}": a whole session goes through, every call answered`, async () => {
     const probe = await startService(
       ['--upstream', mock.url, ...(layers === '' ? [] : ['--layers', layers])],
