@@ -34,6 +34,7 @@ import {
   REQUEST_ONLY,
   requestFraming,
   responseFraming,
+  scanHead,
   type Framing,
 } from '../core/protocol/http1-parse.js';
 import { scanRequest } from '../core/protocol/jsonrpc-scan.js';
@@ -126,8 +127,10 @@ class Framer {
   push(chunk: Buffer): void {
     let buf: Buffer | undefined = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk]);
     while (buf !== undefined) {
-      const end = findHeadEnd(buf);
+      // With `parse`, found and checked in one scan, which the parse then reads the lines of (as the proxy does).
+      const end = parse ? scanHead(buf, buf.length) : findHeadEnd(buf);
       if (end === -1) break;
+      if (end < 0) throw new Error('a malformed head');
       const head: string = buf.toString('latin1', 0, end);
       const total = messageEnd(buf, end, this.#framing(buf, end, head));
       if (total === -1) break;

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { createLatencyHistogram, recordMicros, type Histogram } from '../../core/measure/histogram.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
 import { routingHeaders, statelessMeta } from '../../core/protocol/stateless.js';
-import { BodyDecoder, findHeadEnd, parseResponseHead, responseFraming } from '../../core/protocol/http1-parse.js';
+import { BodyDecoder, parseResponseHead, responseFraming, scanHead } from '../../core/protocol/http1-parse.js';
 import type { McpHttpSession, SessionTarget } from './mcp-session.js';
 
 /** What subscriptions/listen asks for: the list-changed notifications the mock sequences. */
@@ -140,11 +140,13 @@ export class FanoutReceiver {
           return;
         }
         head = head === undefined ? Buffer.from(chunk) : Buffer.concat([head, chunk]);
-        const end = findHeadEnd(head);
+        // Found and checked in one scan, which the parse then reads the lines of.
+        const end = scanHead(head, MAX_HEAD_BYTES);
         if (end === -1) {
           if (head.length > MAX_HEAD_BYTES) fail(new Error(`${what}: a response head over ${MAX_HEAD_BYTES} bytes`));
           return;
         }
+        if (end < 0) return fail(new Error(`${what}: a malformed response head`));
         const response = parseResponseHead(head, 0, end);
         if (response.status !== 200) return fail(new Error(`${what} answered HTTP ${response.status}`));
         clearTimeout(timer);

@@ -59,6 +59,9 @@ test('a refused stream fails its open with the status; a malformed body ends the
   const refused = await serve((socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'));
   const r = new FanoutReceiver();
   await assert.rejects(r.open(refused, session), /GET stream answered HTTP 404/);
+  // A bare LF in the head: refused by the scan that finds its end, as the proxy's client refuses it.
+  const bare = await serve((socket) => socket.write('HTTP/1.1 200 OK\ncontent-type: text/event-stream\r\n\r\n'));
+  await assert.rejects(r.open(bare, session), /GET stream: a malformed response head/);
   const broken = await serve((socket) => socket.write(HEAD + chunk(event(1)) + 'zz\r\n'));
   r.startCounting();
   await r.open(broken, session);
