@@ -175,6 +175,9 @@ function fieldName(text: string, i: number, colon: number, status: number): stri
   return lower;
 }
 
+/** What the last parseFields kept of its lines. */
+let forwarded = '';
+
 /**
  * The field lines of `text`: lines 1 to LINES[0] - 2 of the head (LINES holds where each ends and has its colon). The
  * lines not dropped — those whose name is not of the `drop` kind (HOP or NOT_FORWARDED) — are cut out as they came,
@@ -233,9 +236,6 @@ function parseFields(text: string, status: number, drop: number): Headers {
   forwarded = keptFrom === text.length ? kept : kept === '' ? text.slice(keptFrom) : kept + text.slice(keptFrom);
   return headers;
 }
-
-/** What the last parseFields kept of its lines. */
-let forwarded = '';
 
 function hasTab(text: string, from: number, to: number): boolean {
   const tab = text.indexOf('\t', from);

@@ -81,24 +81,20 @@ export class ScannedRequest implements JsonRpcRequest {
 /** Set by skipString: whether the string just skipped was ASCII without escapes (its bytes are its value). */
 let plain = true;
 
-/**
- * Where scanMembers (or the WebAssembly scan, jsonrpc-scan.wat, which lays it out the same) found the top-level
- * members jsonrpc, method, id and params: for member k, at 3k its value's start (-1 when absent), at 3k + 1 its end,
- * at 3k + 2 whether it is a plain string (ASCII without escapes: its bytes are its value).
- */
-interface Members {
-  [index: number]: number;
-}
-
 /** The WebAssembly scan: the text copied to its memory's start, a NUL after it (see jsonrpc-scan.wat). */
 const wasm = instantiate('jsonrpc-scan');
 /** The longest text the WebAssembly scan reads (its memory holds one this long and the NUL after it). */
 const WASM_TEXT_MAX = 64 * 1024;
 const TEXT = wasm === undefined ? undefined : new Uint8Array(memoryOf(wasm), 0, WASM_TEXT_MAX + 1);
 const wasmScan = wasm?.scan as ((n: number) => number) | undefined;
-const WASM_MEMBERS: Members =
-  wasm === undefined ? [] : new Int32Array(memoryOf(wasm), (wasm.OUT as { value: number }).value, 12);
+/**
+ * Where scanMembers (or the WebAssembly scan, jsonrpc-scan.wat, which lays it out the same) found the top-level
+ * members jsonrpc, method, id and params: for member k, at 3k its value's start (-1 when absent), at 3k + 1 its end,
+ * at 3k + 2 whether it is a plain string (ASCII without escapes: its bytes are its value).
+ */
 const JS_MEMBERS = new Int32Array(12);
+const WASM_MEMBERS =
+  wasm === undefined ? JS_MEMBERS : new Int32Array(memoryOf(wasm), (wasm.OUT as { value: number }).value, 12);
 
 /** Whether scanRequest reads in WebAssembly here (else in JavaScript alone). */
 export const SCAN_JSON_IN_WASM = wasm !== undefined;
@@ -118,7 +114,7 @@ export function jsScanRequest(bytes: Buffer): ScannedRequest | undefined {
 }
 
 /** The request the members found in `bytes` make, when they make one in the common shape. */
-function requestOf(bytes: Buffer, members: Members): ScannedRequest | undefined {
+function requestOf(bytes: Buffer, members: Int32Array): ScannedRequest | undefined {
   // "jsonrpc": "2.0"
   const version = members[0]!;
   if (version < 0 || members[1]! - version !== 5 || members[2] === 0 || !isTwoPointZero(bytes, version + 1))
