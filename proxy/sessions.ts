@@ -75,7 +75,11 @@ export class SessionTable<T> {
    */
   hold(id: string): () => void {
     const entry = this.#entries.get(id);
-    if (entry === undefined) return NOOP;
+    return entry === undefined ? NOOP : this.holdEntry(entry);
+  }
+
+  /** hold() for an entry touch() has just returned (one lookup of the id fewer). */
+  holdEntry(entry: SessionEntry<T>): () => void {
     entry.busy++;
     let held = true;
     return () => {

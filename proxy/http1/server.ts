@@ -57,6 +57,8 @@ export class ProxyRequest {
   readonly headers: Headers;
   /** The field lines to pass on to an upstream, as they came: all but the hop-by-hop ones, framing and credentials. */
   readonly forwarded: string;
+  /** What Content-Length declares (0 without one, and for a chunked body, whose length is not known until its end). */
+  readonly contentLength: number;
   readonly remoteAddress: string;
   readonly #maxBodyBytes: number;
   /**
@@ -79,11 +81,13 @@ export class ProxyRequest {
     remoteAddress: string,
     maxBodyBytes: number,
     forwarded: string,
+    contentLength = 0,
   ) {
     this.method = method;
     this.url = url;
     this.headers = headers;
     this.forwarded = forwarded;
+    this.contentLength = contentLength;
     this.remoteAddress = remoteAddress;
     this.#maxBodyBytes = maxBodyBytes;
   }
@@ -608,6 +612,7 @@ class Connection {
         (this.#remote ??= this.socket.remoteAddress ?? 'unknown'),
         this.server.maxBodyBytes,
         head.forwarded,
+        framing.kind === 'length' ? framing.length : 0,
       );
       const res = new ProxyResponse(this, head.method === 'HEAD');
       this.#request = req;

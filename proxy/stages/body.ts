@@ -35,8 +35,7 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, options: 
       headers['mcp-protocol-version'] === STATELESS &&
       typeof headers['mcp-method'] === 'string' &&
       headers['mcp-method'] !== 'initialize';
-    const declared = Number(ex.req.headers['content-length'] ?? 0);
-    if (declared > maxBodyBytes) return tooLarge();
+    if (ex.req.contentLength > maxBodyBytes) return tooLarge();
     ex.req.readBody((body) => {
       if (body === undefined) return tooLarge(); // the server kept at most maxBodyBytes of it
       ex.body = body;

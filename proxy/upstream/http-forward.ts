@@ -21,7 +21,7 @@ import { ONE_STRING_MAX } from '../http1/write.js';
 import { HOP_BY_HOP, REQUEST_ONLY, type Headers } from '../../core/protocol/http1-parse.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';
-import type { SessionTable } from '../sessions.js';
+import type { SessionEntry, SessionTable } from '../sessions.js';
 import type { HttpUpstream, UpstreamSet } from './http-upstreams.js';
 import { createdTaskId, TASK_METHODS } from '../../core/protocol/stateless.js';
 import type { TaskRoute } from './task-routes.js';
@@ -46,12 +46,14 @@ export function httpForwarder(ctx: ForwardContext): Handler {
   return (ex) => {
     const sessionId = ex.req.headers['mcp-session-id'];
     let upstream: HttpUpstream | undefined;
+    let session: SessionEntry<HttpUpstream> | undefined;
     let reserved = false;
     let method: string | undefined;
     // Task handles are noted when there is a choice of upstream to make, or an owner to bind them to.
     const tracked = ctx.upstreams.upstreams.length > 1 || ex.principal !== undefined;
     if (typeof sessionId === 'string') {
-      upstream = ctx.sessions.touch(sessionId, ex.principal)?.binding;
+      session = ctx.sessions.touch(sessionId, ex.principal);
+      upstream = session?.binding;
       if (upstream === undefined) {
         ctx.metrics.rejected.inc({ reason: 'unknown_session' });
         return replyError(ex.res, 404, ex.rpcId, 'unknown or expired session', RpcErrorCode.INVALID_REQUEST);
@@ -101,7 +103,7 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     upstream.pending++;
     if (post) upstream.posts++;
     // A request in flight keeps its session from expiring as idle, however long the upstream takes.
-    if (post && typeof sessionId === 'string') ex.res.once('close', ctx.sessions.hold(sessionId));
+    if (post && session !== undefined) ex.res.once('close', ctx.sessions.holdEntry(session));
     const url = ex.req.url;
     const q = url.indexOf('?');
     const handler = new ForwardHandler(

@@ -12,7 +12,13 @@ import {
   SCAN_IN_WASM,
   TOO_MANY_LINES,
 } from '../../core/protocol/head-scan.js';
-import { findHeadEnd, HttpParseError, parseRequestHead, scanHead } from '../../core/protocol/http1-parse.js';
+import {
+  findHeadEnd,
+  HttpParseError,
+  parseRequestHead,
+  presentFields,
+  scanHead,
+} from '../../core/protocol/http1-parse.js';
 import { seeded } from '../helpers/random.js';
 
 const HEAD =
@@ -170,7 +176,7 @@ test('field names matched to the names met, in any case, exactly; a slot renamed
   assert.equal(namesMatched, true);
   const hits = [1, 2, 3, 4, 5, 6].map((k) => MATCH[k]! >= 0);
   assert.deepEqual(hits, [true, true, true, false, false, false]);
-  assert.deepEqual(parseRequestHead(buf, 0, buf.length).headers, {
+  assert.deepEqual(presentFields(parseRequestHead(buf, 0, buf.length).headers), {
     host: 'a',
     'content-type': 'b',
     'x-trace': 'c',
@@ -182,5 +188,5 @@ test('field names matched to the names met, in any case, exactly; a slot renamed
   // was matched to when the head was scanned — the second must still read as itself.
   parse('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
   const head = parse('POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n');
-  assert.deepEqual(head.headers, { host: 'a', transfer_encoding: 'x', 'transfer-encoding': 'chunked' });
+  assert.deepEqual(presentFields(head.headers), { host: 'a', transfer_encoding: 'x', 'transfer-encoding': 'chunked' });
 });

@@ -8,6 +8,7 @@ import {
   keepAlive,
   parseRequestHead,
   parseResponseHead,
+  presentFields,
   REQUEST_ONLY,
   requestFraming,
   responseFraming,
@@ -40,7 +41,7 @@ test('a request head: method, target, version, lowercased names, trimmed values,
   assert.equal(head.method, 'POST');
   assert.equal(head.url, '/mcp?x=1');
   assert.equal(head.minor, 1);
-  assert.deepEqual(head.headers, {
+  assert.deepEqual(presentFields(head.headers), {
     host: 'a',
     'content-type': 'application/json',
     accept: 'a, b',
@@ -51,7 +52,7 @@ test('a request head: method, target, version, lowercased names, trimmed values,
   assert.equal(request('GET / HTTP/1.0\r\n\r\n').minor, 0);
   // Repeats read as node:http reads them: its single-valued fields keep the first, Cookie joins with "; ".
   assert.deepEqual(
-    request('GET * HTTP/1.1\r\nReferer: a\r\nReferer: b\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n').headers,
+    presentFields(request('GET * HTTP/1.1\r\nReferer: a\r\nReferer: b\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n').headers),
     {
       referer: 'a',
       cookie: 'a=1; b=2',
@@ -59,7 +60,46 @@ test('a request head: method, target, version, lowercased names, trimmed values,
   );
   assert.equal(request('GET http://a/mcp HTTP/1.1\r\n\r\n').url, 'http://a/mcp');
   assert.equal(request('M-SEARCH * HTTP/1.1\r\n\r\n').method, 'M-SEARCH');
-  assert.deepEqual(request('GET / HTTP/1.1\r\n\r\n').headers, {});
+  assert.deepEqual(presentFields(request('GET / HTTP/1.1\r\n\r\n').headers), {});
+});
+
+test('every name read into its own place: the names every head has a place for, and others, each with its value', () => {
+  // The names parseFields stores by a switch of named stores (Fields): a case that stored into the wrong place fails.
+  const names = [
+    'Host',
+    'Content-Length',
+    'Transfer-Encoding',
+    'Connection',
+    'Keep-Alive',
+    'Expect',
+    'Content-Type',
+    'Accept',
+    'User-Agent',
+    'Date',
+    'Origin',
+    'Authorization',
+    'Mcp-Session-Id',
+    'MCP-Protocol-Version',
+    'Mcp-Method',
+    'Mcp-Name',
+    'Last-Event-ID',
+    'X-Other',
+    'Cookie',
+  ];
+  const random = seeded(7);
+  for (let round = 0; round < 20; round++) {
+    const order = [...names]
+      .sort(() => random() - 0.5)
+      .filter((name) => name !== 'Transfer-Encoding' || round % 2 === 0);
+    const value = (name: string) => (name === 'Content-Length' ? String(name.length + round) : `v-${name}-${round}`);
+    const text = `POST / HTTP/1.1\r\n${order.map((name) => `${name}: ${value(name)}\r\n`).join('')}\r\n`;
+    if (order.includes('Transfer-Encoding')) {
+      refused(text, 400, /both Transfer-Encoding and Content-Length/);
+      continue;
+    }
+    const expected = Object.fromEntries(order.map((name) => [name.toLowerCase(), value(name)]));
+    assert.deepEqual(presentFields(request(text).headers), expected, text);
+  }
 });
 
 test("the field lines a proxy passes on: as they came, less the hop-by-hop ones (and a request's framing, Expect and credentials)", () => {
