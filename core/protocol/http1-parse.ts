@@ -33,6 +33,8 @@ export interface RequestHead {
   readonly method: string;
   /** The request-target as sent: path and query. */
   readonly url: string;
+  /** Where the query (its '?') starts in url, or -1. */
+  readonly query: number;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   readonly minor: number;
   readonly headers: Headers;
@@ -137,12 +139,20 @@ const METHODS = new Set(HTTP_METHODS.filter((m) => m !== 'CONNECT'));
 /** origin-form, asterisk-form or absolute-form (RFC 9112 §3.2), visible ASCII only. */
 const TARGET = /^(?:\/[\x21-\x7e]*|\*|[A-Za-z]+:\/\/[\x21-\x7e]*)$/;
 
+/** Where the '?' of the target isTarget checked last is, or -1 (found by the same loop, for origin-form). */
+let queryAt = -1;
+
 /** TARGET's test, with origin-form (every request the proxy serves) read by a loop. */
 function isTarget(url: string): boolean {
-  if (url.charCodeAt(0) !== 0x2f) return TARGET.test(url);
+  queryAt = -1;
+  if (url.charCodeAt(0) !== 0x2f) {
+    queryAt = url.indexOf('?');
+    return TARGET.test(url);
+  }
   for (let i = 1; i < url.length; i++) {
     const c = url.charCodeAt(i);
     if (c < 0x21 || c > 0x7e) return false;
+    if (c === 0x3f && queryAt < 0) queryAt = i;
   }
   return true;
 }
@@ -291,31 +301,38 @@ function parseFields(text: string, status: number, drop: number): Headers {
   const fields = new Fields();
   const headers = fields as unknown as Headers;
   let kept = '';
-  const last = LINES[0]! - 1; // the blank line
+  // The scan's tables in locals: read through the imported bindings, each access in the loop was a load and a check.
+  const lines = LINES;
+  const match = MATCH;
+  const last = lines[0]! - 1; // the blank line
   const mark = (headsParsed = (headsParsed + 1) | 0);
-  let i = LINES[2]! + 1; // past the first line's LF
+  let i = lines[2]! + 1; // past the first line's LF
   let keptFrom = i;
-  let matches = namesMatched;
+  let matches = namesMatched === true; // typed: the imported binding is not
   slotRewritten = false;
   for (let line = 1; line < last; line++) {
-    const colon = LINES[1 + 2 * line]!;
-    const eol = LINES[2 + 2 * line]! - 1;
+    const colon = lines[1 + 2 * line]!;
+    const eol = lines[2 + 2 * line]! - 1;
     // A name the scan matched to a slot (in any case) is the slot's; any other is cut, checked and noted.
-    const matched = matches ? MATCH[line]! : -1;
+    let slot = matches ? match[line]! : -1;
     let name: string;
-    if (matched >= 0) name = NAME_LOWER[(nameSlot = matched)]!;
+    if (slot >= 0) name = NAME_LOWER[slot]!;
     else {
       if (colon <= i) throw new HttpParseError(status, 'malformed header line'); // none (0), or no name before it
       name = fieldName(text, i, colon, status);
+      slot = nameSlot;
       // The scan matched this head's lines against the slots as they were: one rewritten since may have been matched.
       if (slotRewritten) matches = slotRewritten = false;
     }
+    // The value without the whitespace around it. The character at eol is the line's CR: the first loop stops there.
     let from = colon + 1;
+    let c = text.charCodeAt(from);
+    while (c === 0x20 || c === 0x09) c = text.charCodeAt(++from);
     let to = eol;
-    while (from < to && isOws(text.charCodeAt(from))) from++;
-    while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+    c = text.charCodeAt(to - 1);
+    while (to > from && (c === 0x20 || c === 0x09)) c = text.charCodeAt(--to - 1);
     const value = text.slice(from, to);
-    const kind = NAME_KIND[nameSlot]!;
+    const kind = NAME_KIND[slot]!;
     if ((kind & drop) !== 0) {
       if (i > keptFrom) kept += text.slice(keptFrom, i);
       keptFrom = eol + 2;
@@ -329,10 +346,10 @@ function parseFields(text: string, status: number, drop: number): Headers {
         `a tab in ${name === 'content-length' ? 'Content-Length' : 'Transfer-Encoding'}`,
       );
     let seen: string | string[] | undefined;
-    if (SEEN[nameSlot] === mark) seen = headers[name];
-    else SEEN[nameSlot] = mark;
+    if (SEEN[slot] === mark) seen = headers[name];
+    else SEEN[slot] = mark;
     if (seen === undefined) {
-      const field = NAME_FIELD[nameSlot]!;
+      const field = NAME_FIELD[slot]!;
       if (field !== 0) storeField(fields, field, value);
       else headers[name] = name === 'set-cookie' ? [value] : value;
     } else if (name === 'host')
@@ -346,13 +363,10 @@ function parseFields(text: string, status: number, drop: number): Headers {
   return headers;
 }
 
+/** A tab in text[from, to) (a loop: indexOf searched on to the head's end). */
 function hasTab(text: string, from: number, to: number): boolean {
-  const tab = text.indexOf('\t', from);
-  return tab !== -1 && tab < to;
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 0x09) return true;
+  return false;
 }
 
 function version(text: string): number {
@@ -396,32 +410,64 @@ function methodAt(text: string, sp: number): string {
   return text.slice(0, sp);
 }
 
+/**
+ * The minor version of `HTTP/1.x` at `at` (the line ending 8 characters on), else -1: read in place, where cutting it
+ * out to compare made a string per message.
+ */
+function versionAt(text: string, at: number): number {
+  const minor = text.charCodeAt(at + 7) - 0x30;
+  return (minor === 0 || minor === 1) && text.startsWith('HTTP/1.', at) ? minor : -1;
+}
+
+/** The request line's first space: after POST or GET, found without a search. */
+function methodEnd(text: string): number {
+  const c = text.charCodeAt(0);
+  if (
+    c === 0x50 &&
+    text.charCodeAt(4) === 0x20 &&
+    text.charCodeAt(1) === 0x4f &&
+    text.charCodeAt(2) === 0x53 &&
+    text.charCodeAt(3) === 0x54
+  )
+    return 4;
+  if (c === 0x47 && text.charCodeAt(3) === 0x20 && text.charCodeAt(1) === 0x45 && text.charCodeAt(2) === 0x54) return 3;
+  return text.indexOf(' ');
+}
+
 /** Parses a request head; `end` is what findHeadEnd returned. */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead {
   const text = headText(buf, start, end, 400);
   const eol = LINES[2]! - 1;
-  const sp1 = text.indexOf(' ');
-  const sp2 = text.lastIndexOf(' ', eol);
-  if (sp1 <= 0 || sp2 <= sp1 + 1 || text.indexOf(' ', sp1 + 1) !== sp2)
-    throw new HttpParseError(400, 'malformed request line');
+  const sp1 = methodEnd(text);
+  // The version is what follows the last space: read in place when it is HTTP/1.0 or 1.1, 8 characters before eol.
+  let sp2 = eol - 9;
+  let minor = sp2 > 0 && text.charCodeAt(sp2) === 0x20 ? versionAt(text, sp2 + 1) : -1;
+  if (minor < 0) sp2 = text.lastIndexOf(' ', eol);
+  if (sp1 <= 0 || sp2 <= sp1 + 1) throw new HttpParseError(400, 'malformed request line');
   const method = methodAt(text, sp1);
   const known = METHODS.has(method);
   // A method we know is a token: the expression is run only for the others (each run of one was a cost per request).
   if (!known && !TOKEN.test(method)) throw new HttpParseError(400, 'malformed request line');
   const url = text.slice(sp1 + 1, sp2);
-  if (!isTarget(url)) throw new HttpParseError(400, 'malformed request target');
-  const minor = version(text.slice(sp2 + 1, eol));
+  // isTarget refuses a space, which would be a third in the line.
+  if (!isTarget(url))
+    throw new HttpParseError(400, url.includes(' ') ? 'malformed request line' : 'malformed request target');
+  if (minor < 0) minor = version(text.slice(sp2 + 1, eol));
   if (!known) throw new HttpParseError(501, `method ${JSON.stringify(method.slice(0, 16))} not supported`);
   const headers = parseFields(text, 400, NOT_FORWARDED);
-  return { method, url, minor, headers, forwarded };
+  return { method, url, query: queryAt, minor, headers, forwarded };
 }
 
 export function parseResponseHead(buf: Buffer, start: number, end: number): ResponseHead {
   const text = headText(buf, start, end, 502);
   const eol = LINES[2]! - 1;
-  const sp = text.indexOf(' ');
-  if (sp <= 0 || sp > eol) throw new HttpParseError(502, 'malformed status line');
-  const minor = version(text.slice(0, sp));
+  let sp = 8;
+  let minor = text.charCodeAt(8) === 0x20 ? versionAt(text, 0) : -1;
+  if (minor < 0) {
+    sp = text.indexOf(' ');
+    if (sp <= 0 || sp > eol) throw new HttpParseError(502, 'malformed status line');
+    minor = version(text.slice(0, sp));
+  }
   const d1 = text.charCodeAt(sp + 1) - 0x30;
   const d2 = text.charCodeAt(sp + 2) - 0x30;
   const d3 = text.charCodeAt(sp + 3) - 0x30;

@@ -199,9 +199,7 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
   const server = new Http1Server(
     { maxBodyBytes: config.maxBodyBytes, keepAliveTimeoutMs: config.keepAliveMs, onError },
     (req, res) => {
-      const url = req.url;
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
+      const path = req.path;
       const host = req.headers.host;
       // The same Host arrives on every request of a client: the last one allowed is not checked again.
       if (host !== allowedHost && !hostAllowed(host, config.allowedHosts)) {

@@ -9,6 +9,7 @@
  * A response is framed by Content-Length when it is known when the head goes out (always for `end(body)` alone),
  * else chunked (HTTP/1.1) or close-delimited (HTTP/1.0): SSE streams are chunked.
  */
+import { Buffer } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import {
@@ -54,6 +55,9 @@ export type RequestListener = (req: ProxyRequest, res: ProxyResponse) => void;
 export class ProxyRequest {
   readonly method: string;
   readonly url: string;
+  /** url up to its query, and the query from its '?' ('' for none): cut once, by the parse's reading of the target. */
+  readonly path: string;
+  readonly query: string;
   readonly headers: Headers;
   /** The field lines to pass on to an upstream, as they came: all but the hop-by-hop ones, framing and credentials. */
   readonly forwarded: string;
@@ -82,9 +86,12 @@ export class ProxyRequest {
     maxBodyBytes: number,
     forwarded: string,
     contentLength = 0,
+    queryAt = url.indexOf('?'),
   ) {
     this.method = method;
     this.url = url;
+    this.path = queryAt < 0 ? url : url.slice(0, queryAt);
+    this.query = queryAt < 0 ? '' : url.slice(queryAt);
     this.headers = headers;
     this.forwarded = forwarded;
     this.contentLength = contentLength;
@@ -613,6 +620,7 @@ class Connection {
         this.server.maxBodyBytes,
         head.forwarded,
         framing.kind === 'length' ? framing.length : 0,
+        head.query,
       );
       const res = new ProxyResponse(this, head.method === 'HEAD');
       this.#request = req;

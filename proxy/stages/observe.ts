@@ -1,4 +1,5 @@
 /** The outermost stage: counts every request by method and status, times it, and logs it at debug level. */
+import { performance } from 'node:perf_hooks';
 import type { Stage } from '../exchange.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from '../metrics.js';

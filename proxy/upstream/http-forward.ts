@@ -104,8 +104,6 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     if (post) upstream.posts++;
     // A request in flight keeps its session from expiring as idle, however long the upstream takes.
     if (post && session !== undefined) ex.res.once('close', ctx.sessions.holdEntry(session));
-    const url = ex.req.url;
-    const q = url.indexOf('?');
     const handler = new ForwardHandler(
       ex,
       upstream,
@@ -118,7 +116,7 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     handler.start(
       upstream.pool.dispatch(
         {
-          path: q === -1 ? upstream.path : upstream.path + url.slice(q),
+          path: ex.req.query === '' ? upstream.path : upstream.path + ex.req.query,
           method: ex.req.method,
           // The client's fields, less its hop-by-hop ones and credentials, plus ours: written straight from the parsed
           // request (no copy), values unchecked again (our parser and the config checked them).
