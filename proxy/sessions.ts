@@ -75,19 +75,28 @@ export class SessionTable<T> {
    */
   hold(id: string): () => void {
     const entry = this.#entries.get(id);
-    return entry === undefined ? NOOP : this.holdEntry(entry);
-  }
-
-  /** hold() for an entry touch() has just returned (one lookup of the id fewer). */
-  holdEntry(entry: SessionEntry<T>): () => void {
-    entry.busy++;
+    if (entry === undefined) return NOOP;
+    this.busy(entry);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
-      entry.busy--;
-      entry.lastActive = this.now();
+      this.idle(entry);
     };
+  }
+
+  /**
+   * hold() for an entry touch() has just returned, without a closure: the caller pairs it with exactly one idle(entry)
+   * (the reverse forwarder, when its exchange finishes).
+   */
+  busy(entry: SessionEntry<T>): void {
+    entry.busy++;
+  }
+
+  /** A request busy() marked has finished: activity now. */
+  idle(entry: SessionEntry<T>): void {
+    entry.busy--;
+    entry.lastActive = this.now();
   }
 
   /** Whether a session with this id exists, whoever owns it. */

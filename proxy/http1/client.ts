@@ -20,7 +20,7 @@ import {
   TOO_MANY_LINES,
   type Headers,
 } from '../../core/protocol/http1-parse.js';
-import { READ_BUFFERS } from '../../core/protocol/head-scan.js';
+import { READ_BUFFERS, readView } from '../../core/protocol/head-scan.js';
 import { writeMessage } from './write.js';
 import { now, turn } from '../clock.js';
 
@@ -253,8 +253,19 @@ class Connection {
     this.destroy();
   };
 
+  /**
+   * The body decoder's sink, for the exchange in progress (one function per connection, not a closure per response).
+   * `data` may be a view into the shared read buffer: a handler that keeps chunks is given a copy.
+   */
+  readonly #onBody = (data: Buffer): void => {
+    const ex = this.#exchange;
+    if (ex === undefined || ex.done) return;
+    const handler = ex.handler;
+    if (!handler.onResponseData(handler.transientChunks === true ? data : Buffer.from(data))) this.socket.pause();
+  };
+
   readonly #read = (n: number): boolean => {
-    this.#onData(READ_BUFFER.subarray(0, n));
+    this.#onData(readView(1, n));
     return true;
   };
 
@@ -309,13 +320,7 @@ class Connection {
           this.keepMs = this.pool.keepMs(head.headers['keep-alive']);
           if (this.keepMs <= 0) this.#reusable = false;
         }
-        const socket = this.socket;
-        const handler = ex.handler;
-        // `data` may be a view into the shared read buffer: a handler that keeps chunks is given a copy.
-        const copy = handler.transientChunks !== true;
-        ex.decoder = new BodyDecoder(framing, (data) => {
-          if (!ex.done && !handler.onResponseData(copy ? Buffer.from(data) : data)) socket.pause();
-        });
+        ex.decoder = new BodyDecoder(framing, this.#onBody);
         ex.handler.onResponseStart(head.status, head.headers, head.forwarded);
         if (ex.done) return; // aborted by the handler
         // The body that came with the head is read from where the head ends; both are consumed together (one view of

@@ -23,7 +23,7 @@ import {
   TOO_MANY_LINES,
   type Headers,
 } from '../../core/protocol/http1-parse.js';
-import { READ_BUFFERS } from '../../core/protocol/head-scan.js';
+import { READ_BUFFERS, readView } from '../../core/protocol/head-scan.js';
 import { writeMessage } from './write.js';
 import { now, turn } from '../clock.js';
 
@@ -530,8 +530,11 @@ class Connection {
     this.#response = undefined;
   }
 
+  /** The body decoder's sink: the request being read (one function per connection, not a closure per request). */
+  readonly #pushBody = (chunk: Buffer): void => this.#request!.pushBody(chunk);
+
   readonly #read = (n: number): boolean => {
-    this.#onData(READ_BUFFER.subarray(0, n));
+    this.#onData(readView(0, n));
     return true;
   };
 
@@ -635,7 +638,7 @@ class Connection {
         req.finishBody();
       } else {
         if (expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-        this.#decoder = new BodyDecoder(framing, (chunk) => req.pushBody(chunk));
+        this.#decoder = new BodyDecoder(framing, this.#pushBody);
         // Whatever of the body already arrived is read before the request is handed on: usually all of it. It is read
         // from where the head ends, and head and body consumed together (one view of the buffer fewer per request).
         this.#consume(end + this.#decoder.push(buf, end));

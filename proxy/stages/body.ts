@@ -14,7 +14,7 @@
 import { parseMessage, RpcErrorCode } from '../../core/protocol/jsonrpc.js';
 import { scanRequest } from '../../core/protocol/jsonrpc-scan.js';
 import { STATELESS } from '../../core/protocol/revisions.js';
-import type { Stage } from '../exchange.js';
+import type { Exchange, Stage } from '../exchange.js';
 import { replyError } from '../exchange.js';
 import type { ProxyMetrics } from '../metrics.js';
 
@@ -27,17 +27,17 @@ export interface BodyStageOptions {
 
 export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, options: BodyStageOptions = {}): Stage {
   const { routeOnHeaders = false, scan = false } = options;
-  return (next) => (ex) => {
-    if (ex.req.method !== 'POST') return next(ex);
-    const headers = ex.req.headers;
-    const byHeaders =
-      routeOnHeaders &&
-      headers['mcp-protocol-version'] === STATELESS &&
-      typeof headers['mcp-method'] === 'string' &&
-      headers['mcp-method'] !== 'initialize';
-    if (ex.req.contentLength > maxBodyBytes) return tooLarge();
-    ex.req.readBody((body) => {
-      if (body === undefined) return tooLarge(); // the server kept at most maxBodyBytes of it
+  const tooLarge = (ex: Exchange): void => {
+    metrics.rejected.inc({ reason: 'body_too_large' });
+    // Answered before the rest of the body is read: the server closes the connection after this reply.
+    replyError(ex.res, 413, null, `request body exceeds ${maxBodyBytes} bytes`, RpcErrorCode.INVALID_REQUEST, {
+      Connection: 'close',
+    });
+  };
+  return (next) => {
+    /** The whole body, or undefined when it was longer than maxBodyBytes (the server kept at most that much). */
+    const read = (ex: Exchange, body: Buffer | undefined, byHeaders: boolean): void => {
+      if (body === undefined) return tooLarge(ex);
       ex.body = body;
       if (byHeaders) {
         metrics.routedOnHeaders.inc();
@@ -59,14 +59,20 @@ export function bodyStage(maxBodyBytes: number, metrics: ProxyMetrics, options: 
       ex.message = message;
       if (message.kind === 'request') ex.rpcId = message.message.id;
       next(ex);
-    });
-
-    function tooLarge(): void {
-      metrics.rejected.inc({ reason: 'body_too_large' });
-      // Answered before the rest of the body is read: the server closes the connection after this reply.
-      replyError(ex.res, 413, null, `request body exceeds ${maxBodyBytes} bytes`, RpcErrorCode.INVALID_REQUEST, {
-        Connection: 'close',
-      });
-    }
+    };
+    return (ex) => {
+      const req = ex.req;
+      if (req.method !== 'POST') return next(ex);
+      const headers = req.headers;
+      const byHeaders =
+        routeOnHeaders &&
+        headers['mcp-protocol-version'] === STATELESS &&
+        typeof headers['mcp-method'] === 'string' &&
+        headers['mcp-method'] !== 'initialize';
+      if (req.contentLength > maxBodyBytes) return tooLarge(ex);
+      // The body has usually all arrived with the head: read at once, without a closure to wait with.
+      if (req.complete) read(ex, req.peekBody(Infinity), byHeaders);
+      else req.readBody((body) => read(ex, body, byHeaders));
+    };
   };
 }

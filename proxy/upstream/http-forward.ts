@@ -102,13 +102,13 @@ export function httpForwarder(ctx: ForwardContext): Handler {
     }
     upstream.pending++;
     if (post) upstream.posts++;
-    // A request in flight keeps its session from expiring as idle, however long the upstream takes.
-    if (post && session !== undefined) ex.res.once('close', ctx.sessions.holdEntry(session));
     const handler = new ForwardHandler(
       ex,
       upstream,
       ctx,
       typeof sessionId === 'string' ? sessionId : undefined,
+      // A POST in flight keeps its session from expiring as idle, however long the upstream takes.
+      post ? session : undefined,
       reserved,
       // A sessionless call may be answered with a task handle: note where it lives, and whose it is.
       tracked && method === 'tools/call',
@@ -169,11 +169,16 @@ class ForwardHandler implements ResponseHandler {
     private readonly upstream: HttpUpstream,
     private readonly ctx: ForwardContext,
     private readonly sessionId: string | undefined,
+    /** The session this request keeps busy until it finishes (SessionTable.busy), if any. */
+    private readonly held: SessionEntry<HttpUpstream> | undefined,
     /** This initialize holds a slot in the session table until the upstream's answer fills or frees it. */
     private reserved: boolean,
     watchForTask = false,
   ) {
     if (watchForTask) this.#watch = [];
+    if (held !== undefined) ctx.sessions.busy(held);
+    // 'close' comes once, after the answer or instead of it: whatever happens to the exchange, it is finished by then.
+    ex.res.on('close', this.#onClientClose);
   }
 
   /** The answer so far, copied, while it may be a task handle (see #noteTask); undefined when not watched. */
@@ -183,7 +188,6 @@ class ForwardHandler implements ResponseHandler {
   start(exchange: UpstreamExchange): void {
     if (this.#done) return; // failed at once (a closed pool)
     this.#exchange = exchange;
-    this.ex.res.on('close', this.#onClientClose); // 'close' comes once, after the answer or instead of it
   }
 
   onResponseStart(statusCode: number, headers: Headers, forwarded: string): void {
@@ -306,6 +310,7 @@ class ForwardHandler implements ResponseHandler {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    if (this.held !== undefined) this.ctx.sessions.idle(this.held);
     this.upstream.pending--;
     if (this.ex.req.method === 'POST') this.upstream.posts--;
     if (this.reserved) {

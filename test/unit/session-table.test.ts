@@ -90,3 +90,20 @@ test('a session with a request in flight is not idle, however long it takes; idl
   ]);
   assert.doesNotThrow(() => t.hold('gone')(), 'holding a session that is not there does nothing');
 });
+
+test('busy() and idle() hold an entry as hold() does, paired once each (the reverse forwarder, without a closure)', () => {
+  const { t, ended, advance } = table(10, 1_000);
+  t.add('slow', 'u', undefined);
+  const entry = t.touch('slow', undefined)!;
+  t.busy(entry);
+  advance(5_000);
+  t.sweep();
+  assert.deepEqual(ended, [], 'busy: not idle however long it takes');
+  t.idle(entry);
+  advance(900);
+  t.sweep();
+  assert.deepEqual(ended, [], 'its end counts as activity');
+  advance(200);
+  t.sweep();
+  assert.deepEqual(ended, [['slow', 'idle']]);
+});
