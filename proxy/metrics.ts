@@ -10,31 +10,51 @@ function key(labels: Labels): string {
   return names.length === 0 ? '' : `{${names.map((n) => `${n}="${labels[n]!.replace(/["\\\n]/g, '_')}"`).join(',')}}`;
 }
 
+/** One series of a counter: a cell the per-request path adds to without looking its key up. */
+interface Cell {
+  value: number;
+}
+
 class Counter {
-  readonly #values = new Map<string, number>();
+  readonly #values = new Map<string, Cell>();
   constructor(
     readonly name: string,
     readonly help: string,
   ) {}
+  #cell(k: string): Cell {
+    let cell = this.#values.get(k);
+    if (cell === undefined) this.#values.set(k, (cell = { value: 0 }));
+    return cell;
+  }
   inc(labels: Labels = {}, by = 1): void {
-    const k = key(labels);
-    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+    this.#cell(key(labels)).value += by;
   }
-  /** inc() for the proxy's per-request counter: two labels, their series key built once per pair. */
+  /**
+   * inc() for the proxy's per-request counter: two labels, their series found once per pair, and the last pair's
+   * kept (the same method and status, strings the caller passes as the same objects, follow one another).
+   */
   inc2(a: string, aValue: string, b: string, bValue: string): void {
-    const byA = (this.#pairs ??= new Map()).get(aValue) ?? new Map<string, string>();
-    if (byA.size === 0) this.#pairs.set(aValue, byA);
-    let k = byA.get(bValue);
-    if (k === undefined) byA.set(bValue, (k = key({ [a]: aValue, [b]: bValue })));
-    this.#values.set(k, (this.#values.get(k) ?? 0) + 1);
+    if (aValue !== this.#lastA || bValue !== this.#lastB) {
+      const byA = (this.#pairs ??= new Map()).get(aValue) ?? new Map<string, Cell>();
+      if (byA.size === 0) this.#pairs.set(aValue, byA);
+      let cell = byA.get(bValue);
+      if (cell === undefined) byA.set(bValue, (cell = this.#cell(key({ [a]: aValue, [b]: bValue }))));
+      this.#lastA = aValue;
+      this.#lastB = bValue;
+      this.#last = cell;
+    }
+    this.#last!.value++;
   }
-  #pairs: Map<string, Map<string, string>> | undefined;
+  #pairs: Map<string, Map<string, Cell>> | undefined;
+  #lastA: string | undefined;
+  #lastB: string | undefined;
+  #last: Cell | undefined;
   get(labels: Labels = {}): number {
-    return this.#values.get(key(labels)) ?? 0;
+    return this.#values.get(key(labels))?.value ?? 0;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.#values) lines.push(`${this.name}${k} ${v}`);
+    for (const [k, cell] of this.#values) lines.push(`${this.name}${k} ${cell.value}`);
     return lines.join('\n');
   }
 }
