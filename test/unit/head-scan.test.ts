@@ -9,6 +9,7 @@ import {
   MAX_LINES,
   namesMatched,
   READ_BUFFERS,
+  readView,
   SCAN_IN_WASM,
   TOO_MANY_LINES,
 } from '../../core/protocol/head-scan.js';
@@ -189,4 +190,30 @@ test('field names matched to the names met, in any case, exactly; a slot renamed
   parse('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
   const head = parse('POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n');
   assert.deepEqual(presentFields(head.headers), { host: 'a', transfer_encoding: 'x', 'transfer-encoding': 'chunked' });
+});
+
+test('a read view of the same length is handed on again, and a head scanned through it reads as its bytes now', () => {
+  const a = 'POST /a HTTP/1.1\r\nHost: a\r\nMcp-Session-Id: one\r\n\r\n';
+  const b = 'POST /b HTTP/1.1\r\nHost: b\r\nX-Trace-Id-000: two\r\n\r\n';
+  assert.equal(a.length, b.length);
+  READ_BUFFERS[0].write(a, 0, 'latin1');
+  const first = readView(0, a.length);
+  parseRequestHead(first, 0, scanHead(first, 16_384)); // its names met: the next scan matches them
+  const headA = parseRequestHead(first, 0, scanHead(first, 16_384));
+  READ_BUFFERS[0].write(b, 0, 'latin1');
+  const second = readView(0, b.length);
+  assert.equal(second, first, 'the same view object');
+  // Parsed without a scan first, the new bytes are scanned by the parse: the lines noted for the view are stale.
+  assert.deepEqual(presentFields(parseRequestHead(second, 0, a.length).headers), {
+    host: 'b',
+    'x-trace-id-000': 'two',
+  });
+  const headB = parseRequestHead(second, 0, scanHead(second, 16_384));
+  assert.equal(headA.url, '/a');
+  assert.equal(headB.url, '/b');
+  assert.deepEqual(presentFields(headB.headers), { host: 'b', 'x-trace-id-000': 'two' });
+  assert.equal(second.toString('latin1'), b);
+  assert.notEqual(readView(0, 10), first, 'another length: a view of its own');
+  assert.equal(readView(0, 10).length, 10);
+  assert.equal(readView(1, 10).buffer, READ_BUFFERS[1].buffer, 'each read buffer its own views');
 });
