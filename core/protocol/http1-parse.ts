@@ -391,22 +391,14 @@ function headText(buf: Buffer, start: number, end: number, status: number): stri
 }
 
 /**
- * The method that ends at `sp` (the request line's first space). MCP's three come back as literals: a literal is
- * compared by identity and carries its hash, where a string cut from the head is compared character by character
- * and hashed anew wherever the request goes (the stages and the forwarder ask `method === 'POST'` a dozen times).
+ * The method that ends at `sp` (the request line's first space, methodEnd's). MCP's three come back as literals: a
+ * literal is compared by identity and carries its hash, where a string cut from the head is compared character by
+ * character and hashed anew wherever the request goes (the stages and the forwarder ask `method === 'POST'` a dozen
+ * times).
  */
 function methodAt(text: string, sp: number): string {
-  const c = text.charCodeAt(0);
-  if (
-    sp === 4 &&
-    c === 0x50 &&
-    text.charCodeAt(1) === 0x4f &&
-    text.charCodeAt(2) === 0x53 &&
-    text.charCodeAt(3) === 0x54
-  )
-    return 'POST';
-  if (sp === 3 && c === 0x47 && text.charCodeAt(1) === 0x45 && text.charCodeAt(2) === 0x54) return 'GET';
-  if (sp === 6 && c === 0x44 && text.startsWith('DELETE')) return 'DELETE';
+  if (lineMethod !== undefined) return lineMethod;
+  if (sp === 6 && text.charCodeAt(0) === 0x44 && text.startsWith('DELETE')) return 'DELETE';
   return text.slice(0, sp);
 }
 
@@ -419,18 +411,27 @@ function versionAt(text: string, at: number): number {
   return (minor === 0 || minor === 1) && text.startsWith('HTTP/1.', at) ? minor : -1;
 }
 
-/** The request line's first space: after POST or GET, found without a search. */
+/** POST or GET when methodEnd found the line to begin with one of them, else undefined. */
+let lineMethod: 'POST' | 'GET' | undefined;
+
+/** The request line's first space: after POST or GET (noted in lineMethod), found without a search. */
 function methodEnd(text: string): number {
   const c = text.charCodeAt(0);
+  lineMethod = undefined;
   if (
     c === 0x50 &&
     text.charCodeAt(4) === 0x20 &&
     text.charCodeAt(1) === 0x4f &&
     text.charCodeAt(2) === 0x53 &&
     text.charCodeAt(3) === 0x54
-  )
+  ) {
+    lineMethod = 'POST';
     return 4;
-  if (c === 0x47 && text.charCodeAt(3) === 0x20 && text.charCodeAt(1) === 0x45 && text.charCodeAt(2) === 0x54) return 3;
+  }
+  if (c === 0x47 && text.charCodeAt(3) === 0x20 && text.charCodeAt(1) === 0x45 && text.charCodeAt(2) === 0x54) {
+    lineMethod = 'GET';
+    return 3;
+  }
   return text.indexOf(' ');
 }
 
