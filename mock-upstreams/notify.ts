@@ -1,8 +1,8 @@
 /**
  * Sequenced notifications for fan-out measurements (--notify-rate N): N times a second, every open stream gets a
  * `notifications/message` whose data carries that stream's next sequence number (from 1, no gaps) and the send time
- * in µs since the epoch (performance.timeOrigin + now(), comparable across processes on one machine). A receiver
- * can count loss, duplication and reordering, and time delivery.
+ * in µs on the machine's monotonic clock (`sharedMicros()`: comparable across processes on one machine, whatever
+ * happens to the system clock). A receiver can count loss, duplication and reordering, and time delivery.
  *
  * Two patterns (--notify-pattern):
  * - `broadcast`: every stream is notified in the same tick, as a server announcing one change to every client does.
@@ -11,14 +11,11 @@
  *   notifications (progress, logs, their own resources) arrive: the same events per second, in bursts of
  *   streams ÷ slots.
  */
+import { sharedMicros } from '../core/runtime/clock.js';
 
 export type Sink = (message: string) => void;
 
 export type NotifyPattern = 'broadcast' | 'spread';
-
-export function nowEpochMicros(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
-}
 
 interface StreamState {
   seq: number;
@@ -78,7 +75,7 @@ export class SequencedNotifier {
   #tick(): void {
     const due = Math.floor(((performance.now() - this.#start) / 1000) * this.#rate * this.#slots);
     for (; this.#sent < due; this.#sent++) {
-      const sentAtUs = nowEpochMicros();
+      const sentAtUs = sharedMicros();
       for (const [sink, state] of this.#bySlot[this.#sent % this.#slots]!) {
         state.seq++;
         sink(

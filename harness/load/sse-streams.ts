@@ -11,6 +11,7 @@ import { createLatencyHistogram, recordMicros, type Histogram } from '../../core
 import { STATELESS } from '../../core/protocol/revisions.js';
 import { routingHeaders, statelessMeta } from '../../core/protocol/stateless.js';
 import { BodyDecoder, parseResponseHead, responseFraming, scanHead } from '../../core/protocol/http1-parse.js';
+import { sharedMicros } from '../../core/runtime/clock.js';
 import type { McpHttpSession, SessionTarget } from './mcp-session.js';
 
 /** What subscriptions/listen asks for: the list-changed notifications the mock sequences. */
@@ -44,8 +45,6 @@ interface Sequenced {
   readonly data?: { readonly seq?: number; readonly sentAtUs?: number };
   readonly _meta?: { readonly 'mcp-perf/seq'?: number; readonly 'mcp-perf/sentAtUs'?: number };
 }
-
-const nowEpochMicros = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
 export class FanoutReceiver {
   readonly tally: FanoutTally;
@@ -190,7 +189,7 @@ export class FanoutReceiver {
   }
 
   #onEvent(state: StreamState, data: string): void {
-    const at = nowEpochMicros();
+    const at = sharedMicros();
     let seq: number | undefined;
     let sentAtUs: number | undefined;
     try {

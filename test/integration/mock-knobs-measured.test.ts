@@ -10,6 +10,7 @@ import { runClosedModel } from '../../harness/load/closed-model.js';
 import { McpHttpSession, createTargetPool } from '../../harness/load/mcp-session.js';
 import { runOpenModel } from '../../harness/load/open-model.js';
 import { CallSource } from '../../harness/load/outcome.js';
+import { sharedMicros } from '../../core/runtime/clock.js';
 import { BIN, newTag, startService, waitForNoProcesses } from '../helpers/cli.js';
 
 const tag = newTag();
@@ -126,7 +127,7 @@ test('--notify-rate 200: each HTTP GET stream gets gap-free sequence numbers at 
     const end = Date.now() + 1_000;
     while (Date.now() < end) {
       const { value } = await reader.read();
-      const receivedUs = (performance.timeOrigin + performance.now()) * 1000;
+      const receivedUs = sharedMicros();
       text += Buffer.from(value!).toString();
       let cut: number;
       while ((cut = text.indexOf('\n\n')) >= 0) {

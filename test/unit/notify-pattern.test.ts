@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sharedMicros } from '../../core/runtime/clock.js';
 import { SequencedNotifier, type NotifyPattern } from '../../mock-upstreams/notify.js';
 
 /** 200 streams at 10/s for `ms`: each stream's (seq, sentAtUs) in arrival order. */
@@ -28,6 +29,15 @@ test('broadcast: every stream gets its nth notification in the same tick', async
   const firsts = new Set(streams.map((s) => s[0]?.at));
   assert.equal(firsts.size, 1, 'one send time for every first notification');
   for (const s of streams) s.forEach((e, i) => assert.equal(e.seq, i + 1));
+});
+
+test('send times are read on the monotonic clock every process shares (sharedMicros), not the wall clock', async () => {
+  const before = sharedMicros();
+  const streams = await collect('spread', 250);
+  const after = sharedMicros();
+  const times = streams.flatMap((s) => s.map((e) => e.at));
+  assert.ok(times.length >= 200, `${times.length} notifications`);
+  for (const at of times) assert.ok(at >= before && at <= after, `sent at ${at} µs, not within [${before}, ${after}]`);
 });
 
 test('spread: the streams take turns through the period, each still gap-free', async () => {
