@@ -25,13 +25,14 @@ export const monotonicNs: Clock = () => process.hrtime.bigint();
 
 /**
  * Microseconds on the machine's monotonic clock, for a time one process stamps and another reads (a sequenced
- * notification's send time): `process.hrtime` reads CLOCK_MONOTONIC, the same in every process on one machine and
- * never moved when the system clock is set. `performance.timeOrigin + performance.now()` is not that: each process
- * takes its origin from the wall clock when it starts, so two processes started either side of a clock step (a VM's
- * clock brought back in line) disagree by the step, and a delivery timed across them reads negative or minutes long.
+ * notification's send time): monotonicNs (`process.hrtime`) reads CLOCK_MONOTONIC, the same in every process on one
+ * machine and never moved when the system clock is set. `performance.timeOrigin + performance.now()` is not that:
+ * each process takes its origin from the wall clock when it starts, so two processes started either side of a clock
+ * step (a VM's clock brought back in line) disagree by the step, and a delivery timed across them reads negative or
+ * minutes long.
  */
 export function sharedMicros(): number {
-  return Number(process.hrtime.bigint() / 1000n);
+  return Number(monotonicNs() / 1000n);
 }
 
 /**
