@@ -249,8 +249,8 @@ export async function startHttpProxy(config: ProxyConfig, log: Logger): Promise<
       // answered; then sessions end (their streams close, their children are ended) and the rest is cut.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const deadline = Date.now() + DRAIN_GRACE_MS;
-      while (inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const deadline = performance.now() + DRAIN_GRACE_MS;
+      while (inFlight() > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await close();
       server.closeAllConnections();
       await closed;

@@ -70,7 +70,7 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
     const timeoutMs = config.upstreamTimeoutMs;
     const sweeper = setInterval(
       () => {
-        const now = Date.now();
+        const now = performance.now();
         for (const [k, entry] of pending) {
           if (entry.deadline > now) break;
           fail(k, `upstream did not answer within ${timeoutMs} ms`);
@@ -119,7 +119,7 @@ export function runStdioForward(config: ProxyConfig, log: Logger, io: StdioIo): 
         if ('error' in parsed) return toClient(JSON.stringify(parsed.error));
         const m = parsed.message;
         if (m.kind === 'request')
-          pending.set(key(m.message.id), { id: m.message.id, deadline: Date.now() + timeoutMs });
+          pending.set(key(m.message.id), { id: m.message.id, deadline: performance.now() + timeoutMs });
         if (!child.write(line) && !childFull) {
           // The server reads slower than the client writes: stop reading the client until the pipe drains.
           childFull = true;

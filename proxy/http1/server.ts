@@ -25,7 +25,7 @@ import {
 } from '../../core/protocol/http1-parse.js';
 import { READ_BUFFERS, readView } from '../../core/protocol/head-scan.js';
 import { writeMessage } from './write.js';
-import { now, turn } from '../clock.js';
+import { httpDate, now, turn } from '../clock.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -185,19 +185,6 @@ export function readIntoSharedBuffer(accepted: net.Socket, onRead: (n: number) =
   return socket;
 }
 const BAD_VALUE = /[\0\r\n]/;
-
-let dateSecond = 0;
-let dateText = '';
-/** The Date header, formatted once a second. */
-function httpDate(): string {
-  const time = now();
-  const second = Math.floor(time / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(time).toUTCString();
-  }
-  return dateText;
-}
 
 export type ResponseEvent = 'drain' | 'finish' | 'close';
 
@@ -451,7 +438,7 @@ function bodyAllowed(status: number): boolean {
 class Connection {
   keepAlive = true;
   chunkedAllowed = true;
-  /** ms since epoch when the connection last went idle, or when the request being read began. */
+  /** now() (monotonic ms) when the connection last went idle, or when the request being read began. */
   since = now();
   #buf: Buffer | undefined;
   #request: ProxyRequest | undefined;

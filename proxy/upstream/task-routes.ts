@@ -9,6 +9,7 @@
  * A task belongs to the principal whose call made it, as a session does (with auth on): another principal that names
  * it is answered as for a task that never existed, and its request never reaches the upstream.
  */
+import { now as monotonicNow } from '../clock.js';
 
 /** Notes kept at most; a task whose note is gone is asked of the next upstream in turn (which says it is unknown). */
 export const MAX_ROUTES = 100_000;
@@ -27,7 +28,7 @@ export class TaskRoutes<T> {
 
   constructor(
     private readonly max = MAX_ROUTES,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** The task `taskId`, `owner`'s, lives on `target`, for `ttlMs` (the handle's own figure) from now. */
