@@ -28,6 +28,7 @@ import { latencyRecord, roundTo } from '../result.js';
 import { median } from '../../compare/stats.js';
 import type { KindResult, RunContext, ScenarioKind, StartedTarget } from '../kind.js';
 import { isSteady, WARMUP_CALLS_PER_CHILD, type WarmupSlice } from '../steady.js';
+import { untilQuiet } from '../quiet.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Sessions opened at once, so set-up is not one burst. */
@@ -59,6 +60,8 @@ export const LEAD_IN_AFTER_IDLE_MS = 6_000;
  * ~9,500 before the pause (2026-12-03): a trial that began cold lost most of its first second.
  */
 export const LEAD_IN_MAX_BURSTS = 2;
+/** Before each trial's lead-in, how long the other seats and the mock may stay busy (harness/runner/quiet.ts). */
+export const QUIET_MAX_MS = 5_000;
 const SATURATED_GENERATOR_CPU_PCT = 90;
 const LATE_SEND_WARN_FRACTION = 0.01;
 
@@ -313,10 +316,30 @@ export async function runComparison(
       }
     }
   }
+  /** Per seat, the times the others were still busy when its trial began (said once a seat, in assemble()). */
+  const noisyStarts = new Map<string, string[]>();
+  /** Until every process but this seat's — the other seats' trees and the mock — has gone quiet (noted if not). */
+  async function quiet(seat: Seat): Promise<void> {
+    const others = new Map<number, string>();
+    if (mock.pid !== seat.pid) others.set(mock.pid, 'the mock');
+    for (const s of seats)
+      if (s.pid !== undefined && s.pid !== seat.pid && !others.has(s.pid)) others.set(s.pid, s.name);
+    const { busy } = await untilQuiet(others, { maxMs: QUIET_MAX_MS, signal });
+    if (busy !== undefined)
+      noisyStarts.set(seat.name, [
+        ...(noisyStarts.get(seat.name) ?? []),
+        `${busy.sharePct}% of a core, most of it ${busy.busiest}`,
+      ]);
+  }
   function rateOf(spec: TargetSpec): number {
     return Math.min(profile.rate, spec.maxRate ?? Infinity);
   }
   type Warmup = (seat: Seat) => Promise<LoadOutcome>;
+  /** Before a trial: the others quiet, then the seat back at its pace. */
+  const quietThenLeadIn = async (seat: Seat): Promise<{ ms: number } | undefined> => {
+    await quiet(seat);
+    return leadIn(seat);
+  };
   const phases: Array<{
     phase: Phase;
     warmups: Warmup[];
@@ -328,14 +351,14 @@ export async function runComparison(
       warmups: [untilSteady, (seat) => load('latency', seat, profile.warmupMs)],
       // A lead-in at saturation brings back the state steady load keeps a seat in (its heap grown, its code optimised);
       // the trial then runs on caches as cold as steady load at its rate leaves them (docs/measurement.md).
-      ...(burstMs < BURST_WARMUP_MS ? {} : { lead: leadIn }),
+      ...(burstMs < BURST_WARMUP_MS ? {} : { lead: quietThenLeadIn }),
       trialMs: profile.latencyTrialMs,
     },
     {
       phase: 'throughput',
       warmups: [untilSteady],
       // Not in a smoke profile, whose trials only check that load flows.
-      ...(burstMs < BURST_WARMUP_MS ? {} : { lead: leadIn }),
+      ...(burstMs < BURST_WARMUP_MS ? {} : { lead: quietThenLeadIn }),
       trialMs: profile.throughputTrialMs,
     },
   ];
@@ -365,10 +388,16 @@ export async function runComparison(
   return assemble();
 
   function leadWarnings(): string[] {
-    return [...unsteadyLeads].map(
-      ([name, capped]) =>
-        `${name} was not steady after a lead-in before ${capped.length} of its trials (the last: ${capped.at(-1)}): those trials may be slow`,
-    );
+    return [
+      ...[...unsteadyLeads].map(
+        ([name, capped]) =>
+          `${name} was not steady after a lead-in before ${capped.length} of its trials (the last: ${capped.at(-1)}): those trials may be slow`,
+      ),
+      ...[...noisyStarts].map(
+        ([name, busy]) =>
+          `the other seats were still busy ${QUIET_MAX_MS / 1000} s after the trial before ${busy.length} of ${name}'s (the last: ${busy.at(-1)}): those trials shared the machine`,
+      ),
+    ];
   }
 
   /** The result from the whole rounds so far; throughput figures only once a throughput round has run. */
