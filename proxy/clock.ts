@@ -12,6 +12,7 @@
  * per call. A turn lasts as long as one read's work: what the time is used for (timeouts of seconds, idle limits of
  * minutes) cannot tell. nginx caches its time per event loop turn for the same reason.
  */
+import { performance } from 'node:perf_hooks';
 
 let inTurn = false;
 let read = false;

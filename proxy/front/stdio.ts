@@ -12,6 +12,7 @@
  * The proxy ends when the client closes stdin (it then ends the child: stdin close → SIGTERM → SIGKILL), or when
  * the child dies — after answering every request still pending with an error.
  */
+import { performance } from 'node:perf_hooks';
 import { classify, parseMessage, RpcErrorCode, rpcError, type JsonRpcId } from '../../core/protocol/jsonrpc.js';
 import type { ProxyConfig } from '../config.js';
 import { LineSplitter } from '../../core/protocol/framing.js';
