@@ -2,8 +2,8 @@
  * Before a trial, the machine's other work is given time to end. A seat's processes can work on for a second or two
  * after its trial: mcp-proxy spent 0.3 s of CPU in the 2 s after its shootout trials (2026-12-05), and whichever seat
  * ran next was measured on a machine still busy with it — with eight seats and two rounds, our proxy followed
- * mcp-proxy in every second round. (What moved our proxy's figures most that day was the hour, not its neighbours:
- * docs/proxy.md, "Three seats and eight, two hours".)
+ * mcp-proxy in every second round. (Waiting did not bring our proxy's figures in full shootouts up to those of
+ * three-seat ones that day: docs/proxy.md, "Three seats and eight, two hours".)
  *
  * Quiet is under `share` of one core, summed over the watched process trees, through one `windowMs` window: idle
  * processes' timers and health checks pass, a tail of work does not. The wait ends after `maxMs` whatever, and then
