@@ -55,6 +55,14 @@ test('shootout: every installed proxy under the same load, a peers table per mod
     if (name !== 'supergateway-stateless') assert.ok(t.throughputRps > 0, `${name} throughput`);
     assert.ok(t.footprint !== undefined && t.footprint.sessions === 32, `${name}: its footprint over 32 sessions`);
   }
+  // Seats take turns with those of their own mode: the HTTP mock's (the reference among them) through both phases,
+  // then the bridges' — no bridge trial between two reverse proxies' trials.
+  const bridge = new Set(['bridged', 'supergateway', 'supergateway-stateless', 'mcp-proxy']);
+  const order = s.trials.map((t) => `${bridge.has(t.target) ? 'bridge' : 'http'} ${t.phase}`);
+  assert.deepEqual(
+    order.filter((o, i) => o !== order[i - 1]),
+    ['http latency', 'http throughput', 'bridge latency', 'bridge throughput'],
+  );
   assert.equal(s.targets['supergateway-stateless']!.about!.rate, 10);
   assert.equal(s.targets['supergateway-stateless']!.about!.vus, 4);
   assert.equal(s.targets.supergateway!.about!.rate, undefined, 'the others at the scenario rate');

@@ -86,6 +86,8 @@ interface Seat {
   readonly errorSamples: string[];
   readonly cpu: { open: { us: number; requests: number }; closed: { us: number; requests: number } };
   readonly about?: TargetResult['about'];
+  /** What it fronts: the Streamable HTTP mock, or the stdio mock (a bridge). */
+  readonly upstream: TargetSpec['upstream'];
   /** Its open-model rate: the profile's, or its target's maxRate where that is lower. */
   readonly rate: number;
   /** Its closed-model clients: the scenario's, or its target's maxVus where that is lower. */
@@ -188,6 +190,7 @@ export async function runComparison(
       ...(revision === STATELESS_TASK
         ? { meta: statelessMeta('mcp-perf-load', { tasks: true }), args: { task: true } }
         : {}),
+      upstream: t.spec.upstream,
       rate: rateOf(t.spec),
       vus: Math.min(scenario.throughputConcurrency, t.spec.maxVus ?? Infinity),
       ...(about === undefined ? {} : { about }),
@@ -362,29 +365,39 @@ export async function runComparison(
       trialMs: profile.throughputTrialMs,
     },
   ];
-  for (const { phase, warmups, lead, trialMs } of phases) {
-    const whole = await ctx.interleave({
-      seats,
-      phase,
-      trials: profile.trials,
-      warmups,
-      ...(lead === undefined ? {} : { lead }),
-      load: (seat) => load(phase, seat, trialMs),
-      // The whole tree: a bridge's stdio children do part of its work.
-      cpu: (seat) => (seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid)),
-      onRound: (trial, round) => {
-        for (const { seat, outcome, cpuUs, leadInMs } of round) {
-          trials.push({
-            ...record(phase, trial, seat, outcome, cpuUs, warnings),
-            ...(leadInMs === null ? {} : { leadInMs }),
-          });
-          absorb(seat, phase, outcome, cpuUs);
-        }
-      },
-      checkpoint: assemble,
-    });
-    if (!whole) break;
-  }
+  // Seats take turns only with the seats in front of the same mock — those each is judged against — and each group
+  // runs both phases before the next: first the reference's (direct and the reverse proxies before the HTTP mock),
+  // then the other's (the bridges before the stdio mock). A rotation of every seat put the bridges' trials, whole
+  // process trees at saturation, between one reverse proxy's trial and the next's, and the Node seats' calls/s read
+  // lower after them (docs/proxy.md, "Seats that are compared take turns").
+  const groups = [
+    seats.filter((s) => s.upstream === seats[0]?.upstream),
+    seats.filter((s) => s.upstream !== seats[0]?.upstream),
+  ].filter((group) => group.length > 0);
+  run: for (const group of groups)
+    for (const { phase, warmups, lead, trialMs } of phases) {
+      const whole = await ctx.interleave({
+        seats: group,
+        phase,
+        trials: profile.trials,
+        warmups,
+        ...(lead === undefined ? {} : { lead }),
+        load: (seat) => load(phase, seat, trialMs),
+        // The whole tree: a bridge's stdio children do part of its work.
+        cpu: (seat) => (seat.pid === undefined ? undefined : processTreeCpuMicros(seat.pid)),
+        onRound: (trial, round) => {
+          for (const { seat, outcome, cpuUs, leadInMs } of round) {
+            trials.push({
+              ...record(phase, trial, seat, outcome, cpuUs, warnings),
+              ...(leadInMs === null ? {} : { leadInMs }),
+            });
+            absorb(seat, phase, outcome, cpuUs);
+          }
+        },
+        checkpoint: assemble,
+      });
+      if (!whole) break run;
+    }
   return assemble();
 
   function leadWarnings(): string[] {
@@ -421,13 +434,30 @@ export async function runComparison(
       };
     }
     const sessions = new Map(seats.map((seat) => [seat.name, seat.sessions]));
+    // A run cut short can stop before a group's turn, or between its phases: a seat has figures only for the phases
+    // it ran (a whole round of each is the checkpoint), and none for a phase it did not.
+    const ran = (phase: Phase) => new Set(trials.filter((t) => t.phase === phase).map((t) => t.target));
+    const [latencyRan, throughputRan] = [ran('latency'), ran('throughput')];
+    const unmeasured = seats.filter((seat) => !latencyRan.has(seat.name)).map((seat) => seat.name);
+    const seatOf = (metric: string) => seats.find((seat) => metric.startsWith(`${seat.name}.`))?.name;
     let metrics = {
-      ...comparisonMetrics(seats, targets, latencies, trials),
+      ...comparisonMetrics(
+        seats.filter((seat) => latencyRan.has(seat.name)),
+        targets,
+        latencies,
+        trials,
+      ),
       ...options.metrics?.(targets, sessions),
     };
-    if (!trials.some((t) => t.phase === 'throughput')) {
-      metrics = Object.fromEntries(Object.entries(metrics).filter(([k]) => !/throughput|cpu_us_per_req/.test(k)));
-    }
+    metrics = Object.fromEntries(
+      Object.entries(metrics).filter(([k]) => {
+        const seat = seatOf(k);
+        return (
+          !/throughput|cpu_us_per_req/.test(k) ||
+          (seat === undefined ? throughputRan.size > 0 : throughputRan.has(seat))
+        );
+      }),
+    );
     return ctx.result(
       {
         ...profile,
@@ -440,7 +470,19 @@ export async function runComparison(
         ids: scenario.ids ?? 'unique',
         ...options.settings,
       },
-      { metrics, targets, trials: [...trials], warnings: [...warnings, ...leadWarnings()] },
+      {
+        metrics,
+        targets,
+        trials: [...trials],
+        warnings: [
+          ...warnings,
+          ...leadWarnings(),
+          // Built anew at each checkpoint: a group not run yet is unmeasured only if the run ends there.
+          ...(unmeasured.length === 0
+            ? []
+            : [`not measured: ${unmeasured.join(', ')} (the run stopped before their turn)`]),
+        ],
+      },
     );
   }
 }
