@@ -370,10 +370,10 @@ export async function runComparison(
   // then the other's (the bridges before the stdio mock). A rotation of every seat put the bridges' trials, whole
   // process trees at saturation, between one reverse proxy's trial and the next's, and the Node seats' calls/s read
   // lower after them (docs/proxy.md, "Seats that are compared take turns").
-  const groups = [
-    seats.filter((s) => s.upstream === seats[0]?.upstream),
-    seats.filter((s) => s.upstream !== seats[0]?.upstream),
-  ].filter((group) => group.length > 0);
+  const first = seats[0]?.upstream;
+  const groups = [seats.filter((s) => s.upstream === first), seats.filter((s) => s.upstream !== first)].filter(
+    (group) => group.length > 0,
+  );
   run: for (const group of groups)
     for (const { phase, warmups, lead, trialMs } of phases) {
       const whole = await ctx.interleave({
